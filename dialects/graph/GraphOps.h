@@ -1,0 +1,25 @@
+//===- GraphOps.h - Ops of the graph dialect --------------------*- C++ -*-===//
+#ifndef BERTC_DIALECTS_GRAPH_GRAPHOPS_H
+#define BERTC_DIALECTS_GRAPH_GRAPHOPS_H
+
+#include "dialects/graph/GraphDialect.h"
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "dialects/graph/GraphEnums.h.inc"
+
+#define GET_OP_CLASSES
+#include "dialects/graph/GraphOps.h.inc"
+
+namespace bertc::graph {
+
+/// Spells a tensor type the way the model language writes it: `f32[8, 128]`.
+std::string formatType(mlir::Type type);
+
+} // namespace bertc::graph
+
+#endif // BERTC_DIALECTS_GRAPH_GRAPHOPS_H

@@ -1,0 +1,274 @@
+//===- GraphOps.td - Ops of the graph dialect --------------*- tablegen -*-===//
+#ifndef BERTC_GRAPH_OPS
+#define BERTC_GRAPH_OPS
+
+include "dialects/graph/GraphBase.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// Graph boundary: parameters, inputs, outputs, constants
+//===----------------------------------------------------------------------===//
+
+def Graph_ParameterOp : Graph_Op<"parameter", [Pure]> {
+  let summary = "a trainable parameter, named as in the checkpoint";
+  let description = [{
+    Reads the parameter `name` (a HuggingFace checkpoint name). `init` says
+    how a fresh model initialises it: `normal` with standard deviation `std`,
+    `zeros` or `ones`. A name appears at most once per function; a value used
+    twice (tied weights) is one parameter used twice.
+
+    ```mlir
+    %w = graph.parameter "bert.pooler.dense.weight" normal std = 2.000000e-02 : tensor<128x128xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, Graph_InitKind:$init,
+                       DefaultValuedAttr<F64Attr, "0.0">:$std);
+  let results = (outs Graph_FloatTensor:$result);
+  let assemblyFormat = "$name $init (`std` `=` $std^)? attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Graph_InputOp : Graph_Op<"input", [Pure]> {
+  let summary = "a graph input fed by the runtime each step";
+  let description = [{
+    ```mlir
+    %ids = graph.input "input_ids" : tensor<8x128xi32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name);
+  let results = (outs Graph_AnyTensor:$result);
+  let assemblyFormat = "$name attr-dict `:` type($result)";
+}
+
+def Graph_OutputOp : Graph_Op<"output", [MemoryEffects<[MemWrite]>]> {
+  let summary = "names a result of the graph";
+  let description = [{
+    ```mlir
+    graph.output "loss" %loss : tensor<f32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, Graph_AnyTensor:$value);
+  let assemblyFormat = "$name $value attr-dict `:` type($value)";
+}
+
+def Graph_ConstantOp : Graph_Op<"constant", [Pure]> {
+  let summary = "a scalar constant as a rank-0 tensor";
+  let description = [{
+    Scalars in the model language become rank-0 tensors that broadcast.
+
+    ```mlir
+    %c = graph.constant -1.000000e+04 : tensor<f32>
+    ```
+  }];
+  let arguments = (ins F64Attr:$value);
+  let results = (outs 0DTensorOf<[F32, F64]>:$result);
+  let assemblyFormat = "$value attr-dict `:` type($result)";
+}
+
+//===----------------------------------------------------------------------===//
+// Linear algebra
+//===----------------------------------------------------------------------===//
+
+def Graph_MatmulOp : Graph_Op<"matmul", [Pure, InferTypeOpAdaptor]> {
+  let summary = "matrix product, batched over leading axes";
+  let description = [{
+    `a[..., M, K] x b[..., K, N] -> [..., M, N]` after the optional
+    transposes of the last two axes of each side. Either `b` has rank 2 (a
+    weight shared by every batch: `a` may then have any rank >= 2) or both
+    have the same rank and equal leading (batch) axes.
+
+    ```mlir
+    %y = graph.matmul %x, %w {transpose_b = true}
+        : tensor<8x128x256xf32>, tensor<1024x256xf32> -> tensor<8x128x1024xf32>
+    ```
+  }];
+  let arguments = (ins Graph_FloatTensor:$a, Graph_FloatTensor:$b,
+                       DefaultValuedAttr<BoolAttr, "false">:$transpose_a,
+                       DefaultValuedAttr<BoolAttr, "false">:$transpose_b);
+  let results = (outs Graph_FloatTensor:$result);
+  let assemblyFormat = "$a `,` $b attr-dict `:` type($a) `,` type($b) `->` type($result)";
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+class Graph_BinaryOp<string mnemonic, string formula>
+    : Graph_Op<mnemonic, [Pure, InferTypeOpAdaptor]> {
+  let summary = "elementwise " # formula # " with numpy broadcasting";
+  let description = [{
+    Shapes broadcast as in numpy: aligned from the last axis, each pair of
+    sizes equal or one of them 1; a rank-0 operand broadcasts everywhere.
+    Both operands have the same element type.
+  }];
+  let arguments = (ins Graph_FloatTensor:$lhs, Graph_FloatTensor:$rhs);
+  let results = (outs Graph_FloatTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)";
+}
+
+def Graph_AddOp : Graph_BinaryOp<"add", "lhs + rhs">;
+def Graph_SubOp : Graph_BinaryOp<"sub", "lhs - rhs">;
+def Graph_MulOp : Graph_BinaryOp<"mul", "lhs * rhs">;
+def Graph_DivOp : Graph_BinaryOp<"div", "lhs / rhs">;
+
+class Graph_UnaryOp<string mnemonic, list<Trait> traits = []>
+    : Graph_Op<mnemonic, !listconcat([Pure, InferTypeOpAdaptor], traits)> {
+  let results = (outs Graph_FloatTensor:$result);
+}
+
+def Graph_ScaleOp : Graph_UnaryOp<"scale"> {
+  let summary = "multiplies by a compile-time constant";
+  let description = [{
+    ```mlir
+    %s = graph.scale %x by 1.250000e-01 : tensor<8x2x128x128xf32>
+    ```
+  }];
+  let arguments = (ins Graph_FloatTensor:$x, F64Attr:$factor);
+  let assemblyFormat = "$x `by` $factor attr-dict `:` type($x)";
+}
+
+def Graph_GeluOp : Graph_UnaryOp<"gelu"> {
+  let summary = "Gaussian error linear unit";
+  let description = [{
+    `approximate = "none"` is the exact form `0.5 x (1 + erf(x / sqrt 2))`;
+    `"tanh"` is `0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))`.
+  }];
+  let arguments = (ins Graph_FloatTensor:$x,
+                       DefaultValuedStrAttr<StrAttr, "none">:$approximate);
+  let assemblyFormat = "$x attr-dict `:` type($x)";
+  let hasVerifier = 1;
+}
+
+def Graph_TanhOp : Graph_UnaryOp<"tanh"> {
+  let summary = "hyperbolic tangent";
+  let arguments = (ins Graph_FloatTensor:$x);
+  let assemblyFormat = "$x attr-dict `:` type($x)";
+}
+
+def Graph_DropoutOp : Graph_UnaryOp<"dropout"> {
+  let summary = "inverted dropout, identity outside training";
+  let description = [{
+    While training, zeroes each element with probability `rate` and scales
+    the rest by `1 / (1 - rate)`; the identity at inference.
+  }];
+  let arguments = (ins Graph_FloatTensor:$x, F64Attr:$rate);
+  let assemblyFormat = "$x `rate` $rate attr-dict `:` type($x)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Normalisations
+//===----------------------------------------------------------------------===//
+
+def Graph_SoftmaxOp : Graph_UnaryOp<"softmax"> {
+  let summary = "softmax over one axis";
+  let arguments = (ins Graph_FloatTensor:$x, I64Attr:$axis);
+  let assemblyFormat = "$x `axis` $axis attr-dict `:` type($x)";
+}
+
+def Graph_LayerNormOp : Graph_Op<"layer_norm", [Pure, InferTypeOpAdaptor]> {
+  let summary = "layer normalisation over the last axis";
+  let description = [{
+    `(x - mean) / sqrt(var + eps) * weight + bias` over the last axis of `x`;
+    `weight` and `bias` have the size of that axis.
+  }];
+  let arguments = (ins Graph_FloatTensor:$x, Graph_FloatTensor:$weight,
+                       Graph_FloatTensor:$bias, F64Attr:$eps);
+  let results = (outs Graph_FloatTensor:$result);
+  let assemblyFormat = [{
+    $x `,` $weight `,` $bias `eps` $eps attr-dict `:` type($x) `,` type($weight) `,` type($bias)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Indexing and layout
+//===----------------------------------------------------------------------===//
+
+def Graph_EmbeddingOp : Graph_Op<"embedding", [Pure, InferTypeOpAdaptor]> {
+  let summary = "rows of a table picked by ids";
+  let description = [{
+    `table[V, H]`, `ids[...]` -> `[..., H]`.
+  }];
+  let arguments = (ins Graph_FloatTensor:$table, Graph_IndexTensor:$ids);
+  let results = (outs Graph_FloatTensor:$result);
+  let assemblyFormat = "$table `[` $ids `]` attr-dict `:` type($table) `,` type($ids) `->` type($result)";
+}
+
+def Graph_ReshapeOp : Graph_UnaryOp<"reshape"> {
+  let summary = "same elements in a new shape";
+  let description = [{
+    One entry of `shape` may be -1: it takes the size that keeps the element
+    count.
+  }];
+  let arguments = (ins Graph_FloatTensor:$x, DenseI64ArrayAttr:$shape);
+  let assemblyFormat = "$x `to` $shape attr-dict `:` type($x) `->` type($result)";
+}
+
+def Graph_TransposeOp : Graph_UnaryOp<"transpose"> {
+  let summary = "permutes the axes";
+  let description = [{
+    Result axis `i` is input axis `perm[i]`.
+  }];
+  let arguments = (ins Graph_FloatTensor:$x, DenseI64ArrayAttr:$perm);
+  let assemblyFormat = "$x `perm` $perm attr-dict `:` type($x) `->` type($result)";
+}
+
+def Graph_SliceOp : Graph_UnaryOp<"slice"> {
+  let summary = "a contiguous range of one axis";
+  let arguments = (ins Graph_FloatTensor:$x, I64Attr:$axis, I64Attr:$start, I64Attr:$end);
+  let assemblyFormat = "$x `axis` $axis `[` $start `:` $end `]` attr-dict `:` type($x) `->` type($result)";
+}
+
+def Graph_SelectOp : Graph_UnaryOp<"select"> {
+  let summary = "one index of an axis, dropping the axis";
+  let description = [{
+    The [CLS] row of a sequence: `select %h axis 1 [0]` on `[B, S, H]` gives `[B, H]`.
+  }];
+  let arguments = (ins Graph_FloatTensor:$x, I64Attr:$axis, I64Attr:$index);
+  let assemblyFormat = "$x `axis` $axis `[` $index `]` attr-dict `:` type($x) `->` type($result)";
+}
+
+def Graph_GatherOp : Graph_Op<"gather", [Pure, InferTypeOpAdaptor]> {
+  let summary = "rows along an axis, picked per batch";
+  let description = [{
+    `x[b_0..b_{axis-1}, S, r...]` and `indices[b_0..b_{axis-1}, P]` give
+    `[b..., P, r...]` with `result[b, p, r] = x[b, indices[b, p], r]`: the
+    hidden states at the masked positions of each sequence.
+  }];
+  let arguments = (ins Graph_FloatTensor:$x, Graph_IndexTensor:$indices, I64Attr:$axis);
+  let results = (outs Graph_FloatTensor:$result);
+  let assemblyFormat = "$x `[` $indices `]` `axis` $axis attr-dict `:` type($x) `,` type($indices) `->` type($result)";
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions and losses
+//===----------------------------------------------------------------------===//
+
+class Graph_ReduceOp<string mnemonic, string what> : Graph_UnaryOp<mnemonic> {
+  let summary = what # " over axes, which are dropped";
+  let description = [{
+    An empty `axes` reduces every axis to a rank-0 result.
+  }];
+  let arguments = (ins Graph_FloatTensor:$x, DenseI64ArrayAttr:$axes);
+  let assemblyFormat = "$x `axes` $axes attr-dict `:` type($x) `->` type($result)";
+}
+
+def Graph_SumOp : Graph_ReduceOp<"sum", "sum">;
+def Graph_MeanOp : Graph_ReduceOp<"mean", "mean">;
+
+def Graph_CrossEntropyOp : Graph_Op<"cross_entropy", [Pure, InferTypeOpAdaptor]> {
+  let summary = "mean softmax cross-entropy over labelled rows";
+  let description = [{
+    `logits[..., C]` and `labels[...]` (class ids) give the rank-0 mean of
+    `-log softmax(logits)[label]` over the rows whose label is not
+    `ignore_index`; 0 when every row is ignored. This is HuggingFace's MLM
+    loss with labels -100 on unmasked tokens.
+  }];
+  let arguments = (ins Graph_FloatTensor:$logits, Graph_IndexTensor:$labels,
+                       DefaultValuedAttr<I64Attr, "-100">:$ignore_index);
+  let results = (outs Graph_FloatTensor:$result);
+  let assemblyFormat = "$logits `,` $labels attr-dict `:` type($logits) `,` type($labels) `->` type($result)";
+}
+
+#endif // BERTC_GRAPH_OPS

@@ -1,0 +1,82 @@
+//===- bertc.cpp - The bertc command ---------------------------------------===//
+#include "tools/driver/Driver.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <iostream>
+
+namespace cl = llvm::cl;
+
+static cl::OptionCategory category("bertc options");
+static cl::SubCommand compileCmd("compile",
+                                 "Compile a model description (see `bertc compile --help`)");
+
+static cl::opt<std::string> modelPath(cl::Positional, cl::desc("<model.bertc>"), cl::Required,
+                                      cl::sub(compileCmd), cl::cat(category));
+static cl::opt<std::string> preset("preset",
+                                   cl::desc("Preset of the model's constants (e.g. tiny, mini, "
+                                            "base); default: the values written in the model"),
+                                   cl::value_desc("name"), cl::sub(compileCmd), cl::cat(category));
+static cl::opt<std::string> task("task", cl::desc("Task head to build (pretrain, classify, infer)"),
+                                 cl::value_desc("name"), cl::sub(compileCmd), cl::cat(category));
+static cl::opt<int64_t> batch("batch", cl::desc("Bind the model's `dim batch` (sequences per step)"),
+                              cl::value_desc("B"), cl::sub(compileCmd), cl::cat(category));
+static cl::opt<int64_t> seq("seq", cl::desc("Bind the model's `dim seq` (tokens per sequence)"),
+                            cl::value_desc("S"), cl::sub(compileCmd), cl::cat(category));
+static cl::list<std::string> sets("set",
+                                  cl::desc("Override one constant, e.g. --set num_labels=3 "
+                                           "(repeatable; applied after the preset)"),
+                                  cl::value_desc("name=value"), cl::sub(compileCmd),
+                                  cl::cat(category));
+static cl::opt<bertc::Emit> emit(
+    "emit", cl::desc("What to print"), cl::init(bertc::Emit::Summary),
+    cl::values(clEnumValN(bertc::Emit::AST, "ast", "the syntax tree of the model file"),
+               clEnumValN(bertc::Emit::Graph, "graph", "the task's graph in the graph dialect"),
+               clEnumValN(bertc::Emit::Summary, "summary",
+                          "parameter, tensor and op counts of the graph")),
+    cl::sub(compileCmd), cl::cat(category));
+static cl::opt<std::string> output("o", cl::desc("Write the output to a file (default: stdout)"),
+                                   cl::value_desc("file"), cl::sub(compileCmd), cl::cat(category));
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(argc, argv,
+                              "bertc: a graph compiler for transformer models\n\n"
+                              "  bertc compile MODEL --task T [--preset P] [--emit=ast|graph|summary]\n");
+  if (!compileCmd) {
+    llvm::errs() << "bertc: error: no command given; try `bertc --help`\n";
+    return 1;
+  }
+  bertc::CompileOptions options;
+  options.modelPath = modelPath;
+  options.graph.preset = preset;
+  options.graph.task = task;
+  if (batch.getNumOccurrences()) {
+    if (batch <= 0) {
+      llvm::errs() << "bertc: error: --batch must be positive\n";
+      return 1;
+    }
+    options.graph.batch = batch;
+  }
+  if (seq.getNumOccurrences()) {
+    if (seq <= 0) {
+      llvm::errs() << "bertc: error: --seq must be positive\n";
+      return 1;
+    }
+    options.graph.seq = seq;
+  }
+  for (const std::string &s : sets) {
+    size_t eq = s.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      llvm::errs() << "bertc: error: --set expects name=value, got '" << s << "'\n";
+      return 1;
+    }
+    options.graph.sets.push_back({s.substr(0, eq), s.substr(eq + 1)});
+  }
+  options.emit = emit;
+  options.outputPath = output;
+  return bertc::compile(options, std::cerr);
+}
