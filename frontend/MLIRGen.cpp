@@ -235,8 +235,7 @@ private:
   std::map<std::string, bool> globalInProgress_;
   std::vector<std::map<std::string, Val>> scopes_;
   std::vector<Location> callStack_;
-  std::map<std::string, SourceLoc> paramNames_;
-  std::map<std::string, SourceLoc> inputNames_;
+  std::map<std::string, Location> paramNames_;
   std::string lossOutput_;
   int64_t opCount_ = 0;
 };
@@ -1114,12 +1113,12 @@ FailureOr<Val> Generator::param(const ParamExpr &e) {
     return failure();
   if (checkpointName->empty())
     return error(e.name->loc, "a parameter's name must not be empty");
-  auto [it, inserted] = paramNames_.emplace(*checkpointName, e.loc);
+  auto [it, inserted] = paramNames_.emplace(*checkpointName, loc(e.loc));
   if (!inserted) {
     // Point at the first definition too (usually a loop missing {i} in the name).
     InFlightDiagnostic d = emitError(loc(e.name->loc))
                            << "duplicate parameter name '" << *checkpointName << "'";
-    d.attachNote(loc(it->second)) << "'" << *checkpointName << "' was first defined here";
+    d.attachNote(it->second) << "'" << *checkpointName << "' was first defined here";
     return failure();
   }
   std::optional<gr::InitKind> kind = gr::symbolizeInitKind(e.init);
