@@ -321,6 +321,8 @@ bool Parser::parseType(TypeExpr &out) {
     if (!d)
       return false;
     out.dims.push_back(std::move(d));
+    if (at(Tok::Eof))
+      return fail(open, "unterminated shape: missing ']'");
     if (!consume(Tok::Comma) && !at(Tok::RBracket))
       return expect(Tok::RBracket, "or ',' in the shape");
   }
@@ -500,6 +502,10 @@ ExprPtr Parser::parsePrimary() {
       if (!e)
         return nullptr;
       list->elements.push_back(std::move(e));
+      if (at(Tok::Eof)) {
+        fail(t.loc, "unterminated list: missing ']'");
+        return nullptr;
+      }
       if (!consume(Tok::Comma) && !at(Tok::RBracket)) {
         expect(Tok::RBracket, "or ',' in the list");
         return nullptr;
