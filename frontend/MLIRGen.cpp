@@ -26,7 +26,10 @@ namespace bertc::frontend {
 namespace {
 
 constexpr int64_t kMaxLoopTrips = 100000;
-constexpr int64_t kMaxOps = 2000000;
+/// Statements run while unrolling; bounds nested loops that build nothing.
+constexpr int64_t kMaxSteps = 10000000;
+/// Tensors past 2^40 elements are surely a mistake (and would overflow sizes).
+constexpr int64_t kMaxElements = int64_t(1) << 40;
 constexpr unsigned kMaxInlineDepth = 64;
 
 /// A value of the model language while it is evaluated.
@@ -162,8 +165,8 @@ public:
   /// reported at `l` and nothing is created.
   template <typename OpTy>
   FailureOr<Val> create(SourceLoc l, ValueRange operands, ArrayRef<NamedAttribute> attrs = {}) {
-    if (++opCount_ > kMaxOps)
-      return error(l, "the graph grew past " + std::to_string(kMaxOps) + " ops");
+    if (++opCount_ > options_.maxOps)
+      return error(l, "the graph grew past " + std::to_string(options_.maxOps) + " ops");
     Location location = loc(l);
     NamedAttrList list(attrs);
     OpTy::populateDefaultAttrs(OperationName(OpTy::getOperationName(), &ctx_), list);
@@ -238,6 +241,7 @@ private:
   std::map<std::string, Location> paramNames_;
   std::string lossOutput_;
   int64_t opCount_ = 0;
+  int64_t steps_ = 0;
 };
 
 //===----------------------------------------------------------------------===//
@@ -625,6 +629,9 @@ LogicalResult Generator::block(const Block &stmts, std::optional<Val> *returned)
 }
 
 LogicalResult Generator::statement(const Stmt &s, std::optional<Val> *returned) {
+  if (++steps_ > kMaxSteps)
+    return error(s.loc, "evaluating the model takes more than " + std::to_string(kMaxSteps) +
+                            " steps; is a loop too long?");
   switch (s.kind) {
   case StmtKind::Let: {
     auto &let = static_cast<const LetStmt &>(s);
@@ -769,6 +776,7 @@ FailureOr<RankedTensorType> Generator::type(const TypeExpr &t) {
   else
     return error(t.loc, "unknown element type '" + t.dtype + "'");
   SmallVector<int64_t> shape;
+  int64_t elements = 1;
   for (const ExprPtr &d : t.dims) {
     auto v = expr(*d);
     if (failed(v))
@@ -777,6 +785,9 @@ FailureOr<RankedTensorType> Generator::type(const TypeExpr &t) {
       return error(d->loc, "a dimension must be a positive integer, got " +
                                (v->kind == Val::Int ? std::to_string(v->i) : kindName(*v)));
     shape.push_back(v->i);
+    if (elements > kMaxElements / v->i)
+      return error(d->loc, "the tensor has more than 2^40 elements");
+    elements *= v->i;
   }
   return RankedTensorType::get(shape, element);
 }

@@ -28,6 +28,7 @@ struct GraphOptions {
   std::vector<std::pair<std::string, std::string>> sets; ///< `--set name=value`, in order.
   std::optional<int64_t> batch;                         ///< Binds `dim batch`.
   std::optional<int64_t> seq;                           ///< Binds `dim seq`.
+  int64_t maxOps = 2000000;                             ///< Larger graphs are refused.
 };
 
 /// Builds the graph of `options.task`. On error, reports through the
