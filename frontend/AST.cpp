@@ -8,19 +8,32 @@ namespace bertc::frontend {
 
 const char *binaryOpSpelling(BinaryOp op) {
   switch (op) {
-  case BinaryOp::Add: return "+";
-  case BinaryOp::Sub: return "-";
-  case BinaryOp::Mul: return "*";
-  case BinaryOp::Div: return "/";
-  case BinaryOp::Mod: return "%";
-  case BinaryOp::Eq: return "==";
-  case BinaryOp::Ne: return "!=";
-  case BinaryOp::Lt: return "<";
-  case BinaryOp::Le: return "<=";
-  case BinaryOp::Gt: return ">";
-  case BinaryOp::Ge: return ">=";
-  case BinaryOp::And: return "and";
-  case BinaryOp::Or: return "or";
+  case BinaryOp::Add:
+    return "+";
+  case BinaryOp::Sub:
+    return "-";
+  case BinaryOp::Mul:
+    return "*";
+  case BinaryOp::Div:
+    return "/";
+  case BinaryOp::Mod:
+    return "%";
+  case BinaryOp::Eq:
+    return "==";
+  case BinaryOp::Ne:
+    return "!=";
+  case BinaryOp::Lt:
+    return "<";
+  case BinaryOp::Le:
+    return "<=";
+  case BinaryOp::Gt:
+    return ">";
+  case BinaryOp::Ge:
+    return ">=";
+  case BinaryOp::And:
+    return "and";
+  case BinaryOp::Or:
+    return "or";
   }
   return "?";
 }
@@ -36,9 +49,7 @@ static const T *findByName(const std::vector<T> &items, const std::string &name)
 const FnDecl *Module::findFunction(const std::string &name) const {
   return findByName(functions, name);
 }
-const TaskDecl *Module::findTask(const std::string &name) const {
-  return findByName(tasks, name);
-}
+const TaskDecl *Module::findTask(const std::string &name) const { return findByName(tasks, name); }
 const PresetDecl *Module::findPreset(const std::string &name) const {
   return findByName(presets, name);
 }
@@ -183,8 +194,7 @@ private:
       return;
     }
     case ExprKind::Bool:
-      line(e.loc) << "Bool " << (static_cast<const BoolExpr &>(e).value ? "true" : "false")
-                  << "\n";
+      line(e.loc) << "Bool " << (static_cast<const BoolExpr &>(e).value ? "true" : "false") << "\n";
       return;
     case ExprKind::String: {
       line(e.loc) << "String \"";

@@ -233,10 +233,10 @@ struct TaskDecl {
 
 /// A whole model file.
 struct Module {
-  Binding model;                      ///< From `model NAME`; empty if absent.
-  std::vector<ConstDecl> consts;      ///< In declaration order.
+  Binding model;                 ///< From `model NAME`; empty if absent.
+  std::vector<ConstDecl> consts; ///< In declaration order.
   std::vector<PresetDecl> presets;
-  Block globals;                      ///< Top-level let, input and check.
+  Block globals; ///< Top-level let, input and check.
   std::vector<FnDecl> functions;
   std::vector<TaskDecl> tasks;
 

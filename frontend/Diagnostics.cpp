@@ -14,8 +14,7 @@ SourceFile::SourceFile(std::string path, std::string text)
       lineStarts_.push_back(i + 1);
 }
 
-bool SourceFile::load(const std::string &path, SourceFile &out,
-                      std::string &error) {
+bool SourceFile::load(const std::string &path, SourceFile &out, std::string &error) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     error = "cannot open '" + path + "'";
@@ -48,18 +47,15 @@ void Diagnostics::error(SourceLoc loc, const std::string &message) {
   print(loc, "error", message);
 }
 
-void Diagnostics::note(SourceLoc loc, const std::string &message) {
-  print(loc, "note", message);
-}
+void Diagnostics::note(SourceLoc loc, const std::string &message) { print(loc, "note", message); }
 
-void Diagnostics::print(SourceLoc loc, const char *kind,
-                        const std::string &message) {
+void Diagnostics::print(SourceLoc loc, const char *kind, const std::string &message) {
   if (loc.line == 0) {
     os_ << file_.path() << ": " << kind << ": " << message << "\n";
     return;
   }
-  os_ << file_.path() << ":" << loc.line << ":" << loc.col << ": " << kind
-      << ": " << message << "\n";
+  os_ << file_.path() << ":" << loc.line << ":" << loc.col << ": " << kind << ": " << message
+      << "\n";
   std::string_view text = file_.line(loc.line);
   os_ << text << "\n";
   // Keep tabs so the caret lines up under the same column.

@@ -12,53 +12,100 @@ namespace bertc::frontend {
 
 const char *tokName(Tok kind) {
   switch (kind) {
-  case Tok::Eof: return "end of file";
-  case Tok::Error: return "invalid token";
-  case Tok::Ident: return "identifier";
-  case Tok::Int: return "integer";
-  case Tok::Float: return "number";
-  case Tok::String: return "string";
-  case Tok::KwModel: return "'model'";
-  case Tok::KwConst: return "'const'";
-  case Tok::KwDim: return "'dim'";
-  case Tok::KwPreset: return "'preset'";
-  case Tok::KwInput: return "'input'";
-  case Tok::KwParam: return "'param'";
-  case Tok::KwFn: return "'fn'";
-  case Tok::KwLet: return "'let'";
-  case Tok::KwReturn: return "'return'";
-  case Tok::KwFor: return "'for'";
-  case Tok::KwIn: return "'in'";
-  case Tok::KwTask: return "'task'";
-  case Tok::KwOutput: return "'output'";
-  case Tok::KwMinimize: return "'minimize'";
-  case Tok::KwCheck: return "'check'";
-  case Tok::KwTrue: return "'true'";
-  case Tok::KwFalse: return "'false'";
-  case Tok::KwAnd: return "'and'";
-  case Tok::KwOr: return "'or'";
-  case Tok::KwNot: return "'not'";
-  case Tok::LParen: return "'('";
-  case Tok::RParen: return "')'";
-  case Tok::LBrace: return "'{'";
-  case Tok::RBrace: return "'}'";
-  case Tok::LBracket: return "'['";
-  case Tok::RBracket: return "']'";
-  case Tok::Comma: return "','";
-  case Tok::Colon: return "':'";
-  case Tok::Assign: return "'='";
-  case Tok::Plus: return "'+'";
-  case Tok::Minus: return "'-'";
-  case Tok::Star: return "'*'";
-  case Tok::Slash: return "'/'";
-  case Tok::Percent: return "'%'";
-  case Tok::DotDot: return "'..'";
-  case Tok::Eq: return "'=='";
-  case Tok::Ne: return "'!='";
-  case Tok::Lt: return "'<'";
-  case Tok::Le: return "'<='";
-  case Tok::Gt: return "'>'";
-  case Tok::Ge: return "'>='";
+  case Tok::Eof:
+    return "end of file";
+  case Tok::Error:
+    return "invalid token";
+  case Tok::Ident:
+    return "identifier";
+  case Tok::Int:
+    return "integer";
+  case Tok::Float:
+    return "number";
+  case Tok::String:
+    return "string";
+  case Tok::KwModel:
+    return "'model'";
+  case Tok::KwConst:
+    return "'const'";
+  case Tok::KwDim:
+    return "'dim'";
+  case Tok::KwPreset:
+    return "'preset'";
+  case Tok::KwInput:
+    return "'input'";
+  case Tok::KwParam:
+    return "'param'";
+  case Tok::KwFn:
+    return "'fn'";
+  case Tok::KwLet:
+    return "'let'";
+  case Tok::KwReturn:
+    return "'return'";
+  case Tok::KwFor:
+    return "'for'";
+  case Tok::KwIn:
+    return "'in'";
+  case Tok::KwTask:
+    return "'task'";
+  case Tok::KwOutput:
+    return "'output'";
+  case Tok::KwMinimize:
+    return "'minimize'";
+  case Tok::KwCheck:
+    return "'check'";
+  case Tok::KwTrue:
+    return "'true'";
+  case Tok::KwFalse:
+    return "'false'";
+  case Tok::KwAnd:
+    return "'and'";
+  case Tok::KwOr:
+    return "'or'";
+  case Tok::KwNot:
+    return "'not'";
+  case Tok::LParen:
+    return "'('";
+  case Tok::RParen:
+    return "')'";
+  case Tok::LBrace:
+    return "'{'";
+  case Tok::RBrace:
+    return "'}'";
+  case Tok::LBracket:
+    return "'['";
+  case Tok::RBracket:
+    return "']'";
+  case Tok::Comma:
+    return "','";
+  case Tok::Colon:
+    return "':'";
+  case Tok::Assign:
+    return "'='";
+  case Tok::Plus:
+    return "'+'";
+  case Tok::Minus:
+    return "'-'";
+  case Tok::Star:
+    return "'*'";
+  case Tok::Slash:
+    return "'/'";
+  case Tok::Percent:
+    return "'%'";
+  case Tok::DotDot:
+    return "'..'";
+  case Tok::Eq:
+    return "'=='";
+  case Tok::Ne:
+    return "'!='";
+  case Tok::Lt:
+    return "'<'";
+  case Tok::Le:
+    return "'<='";
+  case Tok::Gt:
+    return "'>'";
+  case Tok::Ge:
+    return "'>='";
   }
   return "token";
 }
@@ -125,22 +172,54 @@ Token Lexer::next() {
     return no;
   };
   switch (c) {
-  case '(': t.kind = Tok::LParen; break;
-  case ')': t.kind = Tok::RParen; break;
-  case '{': t.kind = Tok::LBrace; break;
-  case '}': t.kind = Tok::RBrace; break;
-  case '[': t.kind = Tok::LBracket; break;
-  case ']': t.kind = Tok::RBracket; break;
-  case ',': t.kind = Tok::Comma; break;
-  case ':': t.kind = Tok::Colon; break;
-  case '+': t.kind = Tok::Plus; break;
-  case '-': t.kind = Tok::Minus; break;
-  case '*': t.kind = Tok::Star; break;
-  case '/': t.kind = Tok::Slash; break;
-  case '%': t.kind = Tok::Percent; break;
-  case '=': t.kind = two('=', Tok::Eq, Tok::Assign); break;
-  case '<': t.kind = two('=', Tok::Le, Tok::Lt); break;
-  case '>': t.kind = two('=', Tok::Ge, Tok::Gt); break;
+  case '(':
+    t.kind = Tok::LParen;
+    break;
+  case ')':
+    t.kind = Tok::RParen;
+    break;
+  case '{':
+    t.kind = Tok::LBrace;
+    break;
+  case '}':
+    t.kind = Tok::RBrace;
+    break;
+  case '[':
+    t.kind = Tok::LBracket;
+    break;
+  case ']':
+    t.kind = Tok::RBracket;
+    break;
+  case ',':
+    t.kind = Tok::Comma;
+    break;
+  case ':':
+    t.kind = Tok::Colon;
+    break;
+  case '+':
+    t.kind = Tok::Plus;
+    break;
+  case '-':
+    t.kind = Tok::Minus;
+    break;
+  case '*':
+    t.kind = Tok::Star;
+    break;
+  case '/':
+    t.kind = Tok::Slash;
+    break;
+  case '%':
+    t.kind = Tok::Percent;
+    break;
+  case '=':
+    t.kind = two('=', Tok::Eq, Tok::Assign);
+    break;
+  case '<':
+    t.kind = two('=', Tok::Le, Tok::Lt);
+    break;
+  case '>':
+    t.kind = two('=', Tok::Ge, Tok::Gt);
+    break;
   case '!':
     if (peek() != '=')
       return error(t.loc, "unexpected character '!' (did you mean '!=' or 'not'?)");
@@ -235,12 +314,24 @@ Token Lexer::lexString() {
       SourceLoc escLoc{line_, col_ - 1};
       char e = advance();
       switch (e) {
-      case '"': value += '"'; break;
-      case '\\': value += '\\'; break;
-      case 'n': value += '\n'; break;
-      case 't': value += '\t'; break;
-      case '{': value += "\\{"; break; // literal brace, kept escaped for interpolation
-      case '}': value += "\\}"; break;
+      case '"':
+        value += '"';
+        break;
+      case '\\':
+        value += '\\';
+        break;
+      case 'n':
+        value += '\n';
+        break;
+      case 't':
+        value += '\t';
+        break;
+      case '{':
+        value += "\\{";
+        break; // literal brace, kept escaped for interpolation
+      case '}':
+        value += "\\}";
+        break;
       default:
         return error(escLoc, std::string("unknown escape sequence '\\") +
                                  (e ? std::string(1, e) : std::string()) + "'");

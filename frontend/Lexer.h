@@ -17,12 +17,48 @@ enum class Tok {
   Float,
   String,
   // Keywords.
-  KwModel, KwConst, KwDim, KwPreset, KwInput, KwParam, KwFn, KwLet, KwReturn,
-  KwFor, KwIn, KwTask, KwOutput, KwMinimize, KwCheck, KwTrue, KwFalse,
-  KwAnd, KwOr, KwNot,
+  KwModel,
+  KwConst,
+  KwDim,
+  KwPreset,
+  KwInput,
+  KwParam,
+  KwFn,
+  KwLet,
+  KwReturn,
+  KwFor,
+  KwIn,
+  KwTask,
+  KwOutput,
+  KwMinimize,
+  KwCheck,
+  KwTrue,
+  KwFalse,
+  KwAnd,
+  KwOr,
+  KwNot,
   // Punctuation.
-  LParen, RParen, LBrace, RBrace, LBracket, RBracket, Comma, Colon, Assign,
-  Plus, Minus, Star, Slash, Percent, DotDot, Eq, Ne, Lt, Le, Gt, Ge,
+  LParen,
+  RParen,
+  LBrace,
+  RBrace,
+  LBracket,
+  RBracket,
+  Comma,
+  Colon,
+  Assign,
+  Plus,
+  Minus,
+  Star,
+  Slash,
+  Percent,
+  DotDot,
+  Eq,
+  Ne,
+  Lt,
+  Le,
+  Gt,
+  Ge,
 };
 
 /// A printable name for a token kind, for "expected X" messages.
@@ -31,7 +67,7 @@ const char *tokName(Tok kind);
 struct Token {
   Tok kind = Tok::Eof;
   SourceLoc loc;
-  std::string text;  ///< Identifier spelling, or the decoded string literal.
+  std::string text; ///< Identifier spelling, or the decoded string literal.
   int64_t intValue = 0;
   double floatValue = 0;
 };
@@ -40,8 +76,7 @@ struct Token {
 /// error it reports through `diags` and returns a Tok::Error token.
 class Lexer {
 public:
-  Lexer(const SourceFile &file, Diagnostics &diags)
-      : text_(file.text()), diags_(diags) {}
+  Lexer(const SourceFile &file, Diagnostics &diags) : text_(file.text()), diags_(diags) {}
 
   Token next();
 

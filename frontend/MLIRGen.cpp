@@ -42,11 +42,36 @@ struct Val {
   std::vector<Val> elems; ///< List or Tuple.
   Value tensor;
 
-  static Val ofInt(int64_t v) { Val x; x.kind = Int; x.i = v; return x; }
-  static Val ofFloat(double v) { Val x; x.kind = Float; x.f = v; return x; }
-  static Val ofBool(bool v) { Val x; x.kind = Bool; x.b = v; return x; }
-  static Val ofString(std::string v) { Val x; x.kind = String; x.s = std::move(v); return x; }
-  static Val ofTensor(Value v) { Val x; x.kind = Tensor; x.tensor = v; return x; }
+  static Val ofInt(int64_t v) {
+    Val x;
+    x.kind = Int;
+    x.i = v;
+    return x;
+  }
+  static Val ofFloat(double v) {
+    Val x;
+    x.kind = Float;
+    x.f = v;
+    return x;
+  }
+  static Val ofBool(bool v) {
+    Val x;
+    x.kind = Bool;
+    x.b = v;
+    return x;
+  }
+  static Val ofString(std::string v) {
+    Val x;
+    x.kind = String;
+    x.s = std::move(v);
+    return x;
+  }
+  static Val ofTensor(Value v) {
+    Val x;
+    x.kind = Tensor;
+    x.tensor = v;
+    return x;
+  }
 
   bool isNumber() const { return kind == Int || kind == Float; }
   double number() const { return kind == Int ? static_cast<double>(i) : f; }
@@ -54,14 +79,22 @@ struct Val {
 
 std::string kindName(const Val &v) {
   switch (v.kind) {
-  case Val::None: return "nothing";
-  case Val::Int: return "an integer";
-  case Val::Float: return "a number";
-  case Val::Bool: return "a boolean";
-  case Val::String: return "a string";
-  case Val::List: return "a list";
-  case Val::Tensor: return "a tensor " + gr::formatType(v.tensor.getType());
-  case Val::Tuple: return std::to_string(v.elems.size()) + " values";
+  case Val::None:
+    return "nothing";
+  case Val::Int:
+    return "an integer";
+  case Val::Float:
+    return "a number";
+  case Val::Bool:
+    return "a boolean";
+  case Val::String:
+    return "a string";
+  case Val::List:
+    return "a list";
+  case Val::Tensor:
+    return "a tensor " + gr::formatType(v.tensor.getType());
+  case Val::Tuple:
+    return std::to_string(v.elems.size()) + " values";
   }
   return "a value";
 }
@@ -267,7 +300,8 @@ const llvm::StringMap<BuiltinFn> &builtinTable() {
         auto v = g.boolean(a.values[i], a.locs[i], i == 2 ? "transpose_a" : "transpose_b");
         if (failed(v))
           return failure();
-        attrs.push_back(attr(g, i == 2 ? "transpose_a" : "transpose_b", g.builder().getBoolAttr(*v)));
+        attrs.push_back(
+            attr(g, i == 2 ? "transpose_a" : "transpose_b", g.builder().getBoolAttr(*v)));
       }
       return g.create<gr::MatmulOp>(l, {*x, *y}, attrs);
     };
@@ -291,7 +325,8 @@ const llvm::StringMap<BuiltinFn> &builtinTable() {
           return g.error(a.locs[1], "approximate must be \"none\" or \"tanh\", got \"" + *s + "\"");
         approx = *s;
       }
-      return g.create<gr::GeluOp>(l, {*x}, {attr(g, "approximate", g.builder().getStringAttr(approx))});
+      return g.create<gr::GeluOp>(l, {*x},
+                                  {attr(g, "approximate", g.builder().getStringAttr(approx))});
     };
     t["tanh"] = [](Generator &g, BuiltinArgs &a, SourceLoc l) -> FailureOr<Val> {
       auto x = g.tensor(a.values[0], a.locs[0], "tanh's x");
@@ -307,7 +342,8 @@ const llvm::StringMap<BuiltinFn> &builtinTable() {
                        "softmax's axis");
       if (failed(ax))
         return failure();
-      return g.create<gr::SoftmaxOp>(l, {*x}, {attr(g, "axis", g.builder().getI64IntegerAttr(*ax))});
+      return g.create<gr::SoftmaxOp>(l, {*x},
+                                     {attr(g, "axis", g.builder().getI64IntegerAttr(*ax))});
     };
     t["layer_norm"] = [](Generator &g, BuiltinArgs &a, SourceLoc l) -> FailureOr<Val> {
       auto x = g.tensor(a.values[0], a.locs[0], "layer_norm's x");
@@ -322,7 +358,8 @@ const llvm::StringMap<BuiltinFn> &builtinTable() {
           return failure();
         eps = *e;
       }
-      return g.create<gr::LayerNormOp>(l, {*x, *w, *b}, {attr(g, "eps", g.builder().getF64FloatAttr(eps))});
+      return g.create<gr::LayerNormOp>(l, {*x, *w, *b},
+                                       {attr(g, "eps", g.builder().getF64FloatAttr(eps))});
     };
     t["embedding"] = [](Generator &g, BuiltinArgs &a, SourceLoc l) -> FailureOr<Val> {
       auto table = g.tensor(a.values[0], a.locs[0], "embedding's table");
@@ -339,14 +376,16 @@ const llvm::StringMap<BuiltinFn> &builtinTable() {
       auto shape = g.intList(a.values[1], a.locs[1], "reshape's shape");
       if (failed(x) || failed(shape))
         return failure();
-      return g.create<gr::ReshapeOp>(l, {*x}, {attr(g, "shape", g.builder().getDenseI64ArrayAttr(*shape))});
+      return g.create<gr::ReshapeOp>(l, {*x},
+                                     {attr(g, "shape", g.builder().getDenseI64ArrayAttr(*shape))});
     };
     t["transpose"] = [](Generator &g, BuiltinArgs &a, SourceLoc l) -> FailureOr<Val> {
       auto x = g.tensor(a.values[0], a.locs[0], "transpose's x");
       auto perm = g.intList(a.values[1], a.locs[1], "transpose's perm");
       if (failed(x) || failed(perm))
         return failure();
-      return g.create<gr::TransposeOp>(l, {*x}, {attr(g, "perm", g.builder().getDenseI64ArrayAttr(*perm))});
+      return g.create<gr::TransposeOp>(l, {*x},
+                                       {attr(g, "perm", g.builder().getDenseI64ArrayAttr(*perm))});
     };
     t["slice"] = [](Generator &g, BuiltinArgs &a, SourceLoc l) -> FailureOr<Val> {
       auto x = g.tensor(a.values[0], a.locs[0], "slice's x");
@@ -385,7 +424,8 @@ const llvm::StringMap<BuiltinFn> &builtinTable() {
       auto ax = g.axis(a.values[2], *x, a.locs[2], "gather's axis");
       if (failed(ax))
         return failure();
-      return g.create<gr::GatherOp>(l, {*x, *idx}, {attr(g, "axis", g.builder().getI64IntegerAttr(*ax))});
+      return g.create<gr::GatherOp>(l, {*x, *idx},
+                                    {attr(g, "axis", g.builder().getI64IntegerAttr(*ax))});
     };
     t["dropout"] = [](Generator &g, BuiltinArgs &a, SourceLoc l) -> FailureOr<Val> {
       auto x = g.tensor(a.values[0], a.locs[0], "dropout's x");
@@ -394,7 +434,8 @@ const llvm::StringMap<BuiltinFn> &builtinTable() {
         return failure();
       if (!(*rate >= 0 && *rate < 1))
         return g.error(a.locs[1], "dropout rate must be in [0, 1), got " + formatNumber(*rate));
-      return g.create<gr::DropoutOp>(l, {*x}, {attr(g, "rate", g.builder().getF64FloatAttr(*rate))});
+      return g.create<gr::DropoutOp>(l, {*x},
+                                     {attr(g, "rate", g.builder().getF64FloatAttr(*rate))});
     };
     t["cross_entropy"] = [](Generator &g, BuiltinArgs &a, SourceLoc l) -> FailureOr<Val> {
       auto logits = g.tensor(a.values[0], a.locs[0], "cross_entropy's logits");
@@ -411,8 +452,8 @@ const llvm::StringMap<BuiltinFn> &builtinTable() {
           return failure();
         ignore = *v;
       }
-      return g.create<gr::CrossEntropyOp>(l, {*logits, *labels},
-                                          {attr(g, "ignore_index", g.builder().getI64IntegerAttr(ignore))});
+      return g.create<gr::CrossEntropyOp>(
+          l, {*logits, *labels}, {attr(g, "ignore_index", g.builder().getI64IntegerAttr(ignore))});
     };
     auto reduce = [](auto opTag, const char *name) {
       return [name](Generator &g, BuiltinArgs &a, SourceLoc l) -> FailureOr<Val> {
@@ -498,7 +539,8 @@ LogicalResult Generator::evaluateConstants() {
         return &c;
     return nullptr;
   };
-  auto bindDim = [&](const char *flag, const char *dimName, std::optional<int64_t> v) -> LogicalResult {
+  auto bindDim = [&](const char *flag, const char *dimName,
+                     std::optional<int64_t> v) -> LogicalResult {
     if (!v)
       return success();
     const ConstDecl *c = findConst(dimName);
@@ -535,7 +577,8 @@ LogicalResult Generator::evaluateConstants() {
     if (failed(v))
       return failure();
     if (!v->isNumber() && v->kind != Val::Bool && v->kind != Val::String)
-      return error(c.name.loc, "constant '" + c.name.name + "' must be a number, got " + kindName(*v));
+      return error(c.name.loc,
+                   "constant '" + c.name.name + "' must be a number, got " + kindName(*v));
     if (c.isDim && (v->kind != Val::Int || v->i <= 0))
       return error(c.name.loc, "dim '" + c.name.name + "' must be a positive integer, got " +
                                    (v->isNumber() ? formatNumber(v->number()) : kindName(*v)));
@@ -557,7 +600,8 @@ OwningOpRef<ModuleOp> Generator::run() {
     for (const TaskDecl &t : m_.tasks)
       known += (known.empty() ? "" : ", ") + t.name.name;
     (void)error({}, "unknown task '" + options_.task + "'" +
-                  (known.empty() ? " (the model defines no tasks)" : " (the model defines: " + known + ")"));
+                        (known.empty() ? " (the model defines no tasks)"
+                                       : " (the model defines: " + known + ")"));
     return nullptr;
   }
 
@@ -593,11 +637,20 @@ OwningOpRef<ModuleOp> Generator::run() {
   for (const auto &[n, v] : constOrder_) {
     Attribute a;
     switch (v.kind) {
-    case Val::Int: a = builder_.getI64IntegerAttr(v.i); break;
-    case Val::Float: a = builder_.getF64FloatAttr(v.f); break;
-    case Val::Bool: a = builder_.getBoolAttr(v.b); break;
-    case Val::String: a = builder_.getStringAttr(v.s); break;
-    default: continue;
+    case Val::Int:
+      a = builder_.getI64IntegerAttr(v.i);
+      break;
+    case Val::Float:
+      a = builder_.getF64FloatAttr(v.f);
+      break;
+    case Val::Bool:
+      a = builder_.getBoolAttr(v.b);
+      break;
+    case Val::String:
+      a = builder_.getStringAttr(v.s);
+      break;
+    default:
+      continue;
     }
     config.push_back(builder_.getNamedAttr(n, a));
     for (const ConstDecl &c : m_.consts)
@@ -646,8 +699,8 @@ LogicalResult Generator::statement(const Stmt &s, std::optional<Val> *returned) 
       return success();
     }
     if (v->kind != Val::Tuple || v->elems.size() != let.names.size())
-      return error(let.loc, "cannot bind " + std::to_string(let.names.size()) +
-                                " names to " + kindName(*v));
+      return error(let.loc,
+                   "cannot bind " + std::to_string(let.names.size()) + " names to " + kindName(*v));
     for (size_t i = 0; i < let.names.size(); ++i)
       scopes_.back()[let.names[i].name] = v->elems[i];
     return success();
@@ -725,8 +778,9 @@ LogicalResult Generator::statement(const Stmt &s, std::optional<Val> *returned) 
     lossOutput_ = m.name.name;
     // The objective must be a scalar: find the output it names.
     for (Operation &op : *builder_.getInsertionBlock())
-      if (auto out = dyn_cast<gr::OutputOp>(op); out && out.getName() == m.name.name &&
-                                                 cast<RankedTensorType>(out.getValue().getType()).getRank() != 0)
+      if (auto out = dyn_cast<gr::OutputOp>(op);
+          out && out.getName() == m.name.name &&
+          cast<RankedTensorType>(out.getValue().getType()).getRank() != 0)
         return error(m.name.loc, "'minimize " + m.name.name + "': the output is " +
                                      gr::formatType(out.getValue().getType()) +
                                      ", a loss must be a scalar (f32[])");
@@ -861,8 +915,8 @@ FailureOr<Val> Generator::name(const std::string &n, SourceLoc l) {
     if (let.names.size() == 1)
       return globalCache_[n] = *v;
     if (v->kind != Val::Tuple || v->elems.size() != let.names.size())
-      return error(let.loc, "cannot bind " + std::to_string(let.names.size()) + " names to " +
-                                kindName(*v));
+      return error(let.loc,
+                   "cannot bind " + std::to_string(let.names.size()) + " names to " + kindName(*v));
     for (size_t i = 0; i < let.names.size(); ++i)
       globalCache_[let.names[i].name] = v->elems[i];
     return globalCache_[n];
@@ -881,10 +935,18 @@ FailureOr<Val> Generator::interpolate(const StringExpr &e) {
     if (failed(v))
       return failure();
     switch (v->kind) {
-    case Val::Int: out += std::to_string(v->i); break;
-    case Val::Float: out += formatNumber(v->f); break;
-    case Val::String: out += v->s; break;
-    case Val::Bool: out += v->b ? "true" : "false"; break;
+    case Val::Int:
+      out += std::to_string(v->i);
+      break;
+    case Val::Float:
+      out += formatNumber(v->f);
+      break;
+    case Val::String:
+      out += v->s;
+      break;
+    case Val::Bool:
+      out += v->b ? "true" : "false";
+      break;
     default:
       return error(p.loc, "cannot put " + kindName(*v) + " into a string");
     }
@@ -903,8 +965,10 @@ FailureOr<Val> Generator::unary(const UnaryExpr &e) {
     return Val::ofBool(!*b);
   }
   switch (v->kind) {
-  case Val::Int: return Val::ofInt(-v->i);
-  case Val::Float: return Val::ofFloat(-v->f);
+  case Val::Int:
+    return Val::ofInt(-v->i);
+  case Val::Float:
+    return Val::ofFloat(-v->f);
   case Val::Tensor:
     return create<gr::ScaleOp>(e.loc, {v->tensor},
                                {builder_.getNamedAttr("factor", builder_.getF64FloatAttr(-1.0))});
@@ -919,7 +983,8 @@ FailureOr<Val> Generator::binary(const BinaryExpr &e) {
     return failure();
   // Short-circuit 'and' / 'or' so that a guard can protect its right side.
   if (e.op == BinaryOp::And || e.op == BinaryOp::Or) {
-    auto l = boolean(*lhs, e.lhs->loc, std::string("the left side of '") + binaryOpSpelling(e.op) + "'");
+    auto l =
+        boolean(*lhs, e.lhs->loc, std::string("the left side of '") + binaryOpSpelling(e.op) + "'");
     if (failed(l))
       return failure();
     if (*l == (e.op == BinaryOp::Or))
@@ -927,7 +992,8 @@ FailureOr<Val> Generator::binary(const BinaryExpr &e) {
     auto rhs = expr(*e.rhs);
     if (failed(rhs))
       return failure();
-    auto r = boolean(*rhs, e.rhs->loc, std::string("the right side of '") + binaryOpSpelling(e.op) + "'");
+    auto r = boolean(*rhs, e.rhs->loc,
+                     std::string("the right side of '") + binaryOpSpelling(e.op) + "'");
     if (failed(r))
       return failure();
     return Val::ofBool(*r);
@@ -955,10 +1021,14 @@ FailureOr<Val> Generator::binary(const BinaryExpr &e) {
     if (failed(b))
       return failure();
     switch (e.op) {
-    case BinaryOp::Add: return create<gr::AddOp>(e.loc, {*a, *b});
-    case BinaryOp::Sub: return create<gr::SubOp>(e.loc, {*a, *b});
-    case BinaryOp::Mul: return create<gr::MulOp>(e.loc, {*a, *b});
-    case BinaryOp::Div: return create<gr::DivOp>(e.loc, {*a, *b});
+    case BinaryOp::Add:
+      return create<gr::AddOp>(e.loc, {*a, *b});
+    case BinaryOp::Sub:
+      return create<gr::SubOp>(e.loc, {*a, *b});
+    case BinaryOp::Mul:
+      return create<gr::MulOp>(e.loc, {*a, *b});
+    case BinaryOp::Div:
+      return create<gr::DivOp>(e.loc, {*a, *b});
     default:
       return error(e.loc, std::string("'") + sym + "' is not defined on tensors");
     }
@@ -980,13 +1050,20 @@ FailureOr<Val> Generator::binary(const BinaryExpr &e) {
   bool ints = lhs->kind == Val::Int && rhs->kind == Val::Int;
   double x = lhs->number(), y = rhs->number();
   switch (e.op) {
-  case BinaryOp::Eq: return Val::ofBool(ints ? lhs->i == rhs->i : x == y);
-  case BinaryOp::Ne: return Val::ofBool(ints ? lhs->i != rhs->i : x != y);
-  case BinaryOp::Lt: return Val::ofBool(ints ? lhs->i < rhs->i : x < y);
-  case BinaryOp::Le: return Val::ofBool(ints ? lhs->i <= rhs->i : x <= y);
-  case BinaryOp::Gt: return Val::ofBool(ints ? lhs->i > rhs->i : x > y);
-  case BinaryOp::Ge: return Val::ofBool(ints ? lhs->i >= rhs->i : x >= y);
-  default: break;
+  case BinaryOp::Eq:
+    return Val::ofBool(ints ? lhs->i == rhs->i : x == y);
+  case BinaryOp::Ne:
+    return Val::ofBool(ints ? lhs->i != rhs->i : x != y);
+  case BinaryOp::Lt:
+    return Val::ofBool(ints ? lhs->i < rhs->i : x < y);
+  case BinaryOp::Le:
+    return Val::ofBool(ints ? lhs->i <= rhs->i : x <= y);
+  case BinaryOp::Gt:
+    return Val::ofBool(ints ? lhs->i > rhs->i : x > y);
+  case BinaryOp::Ge:
+    return Val::ofBool(ints ? lhs->i >= rhs->i : x >= y);
+  default:
+    break;
   }
   if (ints) {
     int64_t a = lhs->i, b = rhs->i, r = 0;
@@ -1016,13 +1093,17 @@ FailureOr<Val> Generator::binary(const BinaryExpr &e) {
       if (e.op == BinaryOp::Mod && r != 0 && ((r < 0) != (b < 0)))
         r += b;
       return Val::ofInt(r);
-    default: break;
+    default:
+      break;
     }
   }
   switch (e.op) {
-  case BinaryOp::Add: return Val::ofFloat(x + y);
-  case BinaryOp::Sub: return Val::ofFloat(x - y);
-  case BinaryOp::Mul: return Val::ofFloat(x * y);
+  case BinaryOp::Add:
+    return Val::ofFloat(x + y);
+  case BinaryOp::Sub:
+    return Val::ofFloat(x - y);
+  case BinaryOp::Mul:
+    return Val::ofFloat(x * y);
   case BinaryOp::Div:
     if (y == 0)
       return error(e.loc, "division by zero in '/'");
@@ -1150,16 +1231,16 @@ FailureOr<Val> Generator::param(const ParamExpr &e) {
     stddev = *s;
   }
   ++opCount_;
-  auto op = builder_.create<gr::ParameterOp>(loc(e.loc), *t, builder_.getStringAttr(*checkpointName),
-                                             gr::InitKindAttr::get(&ctx_, *kind),
-                                             builder_.getF64FloatAttr(stddev));
+  auto op = builder_.create<gr::ParameterOp>(
+      loc(e.loc), *t, builder_.getStringAttr(*checkpointName), gr::InitKindAttr::get(&ctx_, *kind),
+      builder_.getF64FloatAttr(stddev));
   return Val::ofTensor(op.getResult());
 }
 
 } // namespace
 
-OwningOpRef<ModuleOp> buildGraph(MLIRContext &context, const SourceFile &file,
-                                 const Module &module, const GraphOptions &options) {
+OwningOpRef<ModuleOp> buildGraph(MLIRContext &context, const SourceFile &file, const Module &module,
+                                 const GraphOptions &options) {
   return Generator(context, file, module, options).run();
 }
 

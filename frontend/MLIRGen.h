@@ -23,20 +23,19 @@
 namespace bertc::frontend {
 
 struct GraphOptions {
-  std::string preset;                                   ///< Empty: the model's own values.
+  std::string preset; ///< Empty: the model's own values.
   std::string task;
   std::vector<std::pair<std::string, std::string>> sets; ///< `--set name=value`, in order.
-  std::optional<int64_t> batch;                         ///< Binds `dim batch`.
-  std::optional<int64_t> seq;                           ///< Binds `dim seq`.
-  int64_t maxOps = 2000000;                             ///< Larger graphs are refused.
+  std::optional<int64_t> batch;                          ///< Binds `dim batch`.
+  std::optional<int64_t> seq;                            ///< Binds `dim seq`.
+  int64_t maxOps = 2000000;                              ///< Larger graphs are refused.
 };
 
 /// Builds the graph of `options.task`. On error, reports through the
 /// context's diagnostic handler (file:line:col) and returns null. The
 /// context must have the graph and func dialects loaded.
-mlir::OwningOpRef<mlir::ModuleOp> buildGraph(mlir::MLIRContext &context,
-                                             const SourceFile &file, const Module &module,
-                                             const GraphOptions &options);
+mlir::OwningOpRef<mlir::ModuleOp> buildGraph(mlir::MLIRContext &context, const SourceFile &file,
+                                             const Module &module, const GraphOptions &options);
 
 } // namespace bertc::frontend
 

@@ -33,8 +33,8 @@ bool Parser::expect(Tok kind, const char *context) {
   if (consume(kind))
     return true;
   std::string found = tok_.kind == Tok::Ident ? "'" + tok_.text + "'" : tokName(tok_.kind);
-  return fail(tok_.loc, std::string("expected ") + tokName(kind) + " " + context +
-                            ", found " + found);
+  return fail(tok_.loc,
+              std::string("expected ") + tokName(kind) + " " + context + ", found " + found);
 }
 
 bool Parser::expectIdent(Binding &out, const char *context) {
@@ -129,8 +129,7 @@ bool Parser::parsePreset(Module &m) {
     if (at(Tok::Eof))
       return fail(open, "unterminated preset: missing '}'");
     PresetDecl::Setting s;
-    if (!expectIdent(s.name, "in the preset") ||
-        !expect(Tok::Assign, "after the constant's name"))
+    if (!expectIdent(s.name, "in the preset") || !expect(Tok::Assign, "after the constant's name"))
       return false;
     s.value = parseExpr();
     if (!s.value)
@@ -241,8 +240,7 @@ StmtPtr Parser::parseStatement() {
   case Tok::KwOutput: {
     advance();
     auto s = std::make_unique<OutputStmt>(loc);
-    if (!expectIdent(s->name, "after 'output'") ||
-        !expect(Tok::Assign, "after the output's name"))
+    if (!expectIdent(s->name, "after 'output'") || !expect(Tok::Assign, "after the output's name"))
       return nullptr;
     if (!(s->value = parseExpr()))
       return nullptr;
@@ -284,8 +282,8 @@ StmtPtr Parser::parseStatement() {
 StmtPtr Parser::parseInput() {
   auto s = std::make_unique<InputStmt>(tok_.loc);
   advance();
-  if (!expectIdent(s->name, "after 'input'") ||
-      !expect(Tok::Colon, "after the input's name") || !parseType(s->type))
+  if (!expectIdent(s->name, "after 'input'") || !expect(Tok::Colon, "after the input's name") ||
+      !parseType(s->type))
     return nullptr;
   return s;
 }
@@ -392,13 +390,26 @@ ExprPtr Parser::parseComparison() {
     return nullptr;
   BinaryOp op;
   switch (tok_.kind) {
-  case Tok::Eq: op = BinaryOp::Eq; break;
-  case Tok::Ne: op = BinaryOp::Ne; break;
-  case Tok::Lt: op = BinaryOp::Lt; break;
-  case Tok::Le: op = BinaryOp::Le; break;
-  case Tok::Gt: op = BinaryOp::Gt; break;
-  case Tok::Ge: op = BinaryOp::Ge; break;
-  default: return lhs;
+  case Tok::Eq:
+    op = BinaryOp::Eq;
+    break;
+  case Tok::Ne:
+    op = BinaryOp::Ne;
+    break;
+  case Tok::Lt:
+    op = BinaryOp::Lt;
+    break;
+  case Tok::Le:
+    op = BinaryOp::Le;
+    break;
+  case Tok::Gt:
+    op = BinaryOp::Gt;
+    break;
+  case Tok::Ge:
+    op = BinaryOp::Ge;
+    break;
+  default:
+    return lhs;
   }
   SourceLoc loc = tok_.loc;
   advance();
@@ -624,7 +635,8 @@ ExprPtr Parser::parseString() {
       return nullptr;
     }
     std::string name = raw.substr(i + 1, close - i - 1);
-    bool valid = !name.empty() && (std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_');
+    bool valid =
+        !name.empty() && (std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_');
     for (char n : name)
       valid = valid && (std::isalnum(static_cast<unsigned char>(n)) || n == '_');
     if (!valid) {

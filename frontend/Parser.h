@@ -13,8 +13,7 @@ namespace bertc::frontend {
 /// through the Diagnostics; returns null then.
 class Parser {
 public:
-  Parser(const SourceFile &file, Diagnostics &diags)
-      : lexer_(file, diags), diags_(diags) {
+  Parser(const SourceFile &file, Diagnostics &diags) : lexer_(file, diags), diags_(diags) {
     advance();
   }
 

@@ -16,13 +16,20 @@ enum class NameKind { Const, Global, Input, Param, Local, LoopVar, Function };
 
 const char *describe(NameKind k) {
   switch (k) {
-  case NameKind::Const: return "constant";
-  case NameKind::Global: return "global value";
-  case NameKind::Input: return "input";
-  case NameKind::Param: return "function parameter";
-  case NameKind::Local: return "local value";
-  case NameKind::LoopVar: return "loop variable";
-  case NameKind::Function: return "function";
+  case NameKind::Const:
+    return "constant";
+  case NameKind::Global:
+    return "global value";
+  case NameKind::Input:
+    return "input";
+  case NameKind::Param:
+    return "function parameter";
+  case NameKind::Local:
+    return "local value";
+  case NameKind::LoopVar:
+    return "loop variable";
+  case NameKind::Function:
+    return "function";
   }
   return "name";
 }
@@ -149,13 +156,13 @@ private:
           diags_.error(s.name.loc, "preset '" + p.name.name + "' sets '" + s.name.name +
                                        "', which is not a constant of the model");
         if (!keys.insert(s.name.name).second)
-          diags_.error(s.name.loc, "preset '" + p.name.name + "' sets '" + s.name.name +
-                                       "' twice");
+          diags_.error(s.name.loc, "preset '" + p.name.name + "' sets '" + s.name.name + "' twice");
         visitNames(*s.value, [&](const std::string &name, SourceLoc loc) {
           auto c = globals_.find(name);
           if (c == globals_.end() || c->second.kind != NameKind::Const)
-            diags_.error(loc, "'" + name + "' is not a constant; preset values can use only "
-                                           "constants");
+            diags_.error(loc, "'" + name +
+                                  "' is not a constant; preset values can use only "
+                                  "constants");
         });
         checkCalls(*s.value, Context::Global, /*constOnly=*/true);
       }
@@ -204,8 +211,8 @@ private:
         continue;
       auto *m = static_cast<const MinimizeStmt *>(s.get());
       if (minimize)
-        diags_.error(m->loc, "task '" + t.name.name + "' already minimizes '" +
-                                 minimize->name.name + "'");
+        diags_.error(m->loc,
+                     "task '" + t.name.name + "' already minimizes '" + minimize->name.name + "'");
       minimize = m;
       if (!outputs_.count(m->name.name))
         diags_.error(m->name.loc, "'minimize " + m->name.name + "': no output named '" +
@@ -238,8 +245,8 @@ private:
           diags_.error(a.target.loc, "assignment to unknown name '" + a.target.name +
                                          "' (use 'let' to define it)");
         else if (sym->kind != NameKind::Local && sym->kind != NameKind::Param)
-          diags_.error(a.target.loc, std::string("cannot assign to ") + describe(sym->kind) +
-                                         " '" + a.target.name + "'");
+          diags_.error(a.target.loc, std::string("cannot assign to ") + describe(sym->kind) + " '" +
+                                         a.target.name + "'");
         break;
       }
       case StmtKind::Return: {
@@ -403,8 +410,7 @@ private:
     } else {
       const Symbol *sym = lookup(c.callee);
       if (sym)
-        diags_.error(c.loc, "'" + c.callee + "' is a " + describe(sym->kind) +
-                                ", not a function");
+        diags_.error(c.loc, "'" + c.callee + "' is a " + describe(sym->kind) + ", not a function");
       else
         diags_.error(c.loc, "unknown function '" + c.callee + "'");
       return;
@@ -436,8 +442,7 @@ private:
         return;
       }
       if (given[i]) {
-        diags_.error(a.loc, "argument '" + a.keyword + "' of '" + c.callee +
-                                "' is given twice");
+        diags_.error(a.loc, "argument '" + a.keyword + "' of '" + c.callee + "' is given twice");
         return;
       }
       given[i] = true;
@@ -447,8 +452,8 @@ private:
         size_t count = 0;
         for (bool r : required)
           count += r;
-        diags_.error(c.loc, "missing argument '" + paramNames[i] + "' in call to '" +
-                                c.callee + "' (it needs " + std::to_string(count) +
+        diags_.error(c.loc, "missing argument '" + paramNames[i] + "' in call to '" + c.callee +
+                                "' (it needs " + std::to_string(count) +
                                 (count == 1 ? " argument)" : " arguments)"));
         return;
       }
@@ -460,12 +465,12 @@ private:
       diags_.error(p.type.loc, "parameters must have a floating-point element type");
     size_t expected = p.init == "normal" ? 1 : 0;
     if (p.init != "normal" && p.init != "zeros" && p.init != "ones")
-      diags_.error(p.initLoc, "unknown initializer '" + p.init +
-                                  "' (expected normal(std), zeros or ones)");
+      diags_.error(p.initLoc,
+                   "unknown initializer '" + p.init + "' (expected normal(std), zeros or ones)");
     else if (p.initArgs.size() != expected)
-      diags_.error(p.initLoc, "initializer '" + p.init + "' takes " +
-                                  std::to_string(expected) + (expected == 1 ? " argument" : " arguments") +
-                                  ", got " + std::to_string(p.initArgs.size()));
+      diags_.error(p.initLoc, "initializer '" + p.init + "' takes " + std::to_string(expected) +
+                                  (expected == 1 ? " argument" : " arguments") + ", got " +
+                                  std::to_string(p.initArgs.size()));
   }
 
   void checkExpr(const Expr &e) {
@@ -534,8 +539,6 @@ private:
 
 } // namespace
 
-bool checkModule(const Module &module, Diagnostics &diags) {
-  return Checker(module, diags).run();
-}
+bool checkModule(const Module &module, Diagnostics &diags) { return Checker(module, diags).run(); }
 
 } // namespace bertc::frontend

@@ -8,5 +8,6 @@
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   registry.insert<bertc::graph::GraphDialect, mlir::func::FuncDialect>();
-  return mlir::asMainReturnCode(mlir::MlirOptMain(argc, argv, "bertc optimizer driver\n", registry));
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, "bertc optimizer driver\n", registry));
 }

@@ -21,7 +21,8 @@ static cl::opt<std::string> preset("preset",
                                    cl::value_desc("name"), cl::sub(compileCmd), cl::cat(category));
 static cl::opt<std::string> task("task", cl::desc("Task head to build (pretrain, classify, infer)"),
                                  cl::value_desc("name"), cl::sub(compileCmd), cl::cat(category));
-static cl::opt<int64_t> batch("batch", cl::desc("Bind the model's `dim batch` (sequences per step)"),
+static cl::opt<int64_t> batch("batch",
+                              cl::desc("Bind the model's `dim batch` (sequences per step)"),
                               cl::value_desc("B"), cl::sub(compileCmd), cl::cat(category));
 static cl::opt<int64_t> seq("seq", cl::desc("Bind the model's `dim seq` (tokens per sequence)"),
                             cl::value_desc("S"), cl::sub(compileCmd), cl::cat(category));
@@ -43,9 +44,10 @@ static cl::opt<std::string> output("o", cl::desc("Write the output to a file (de
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::HideUnrelatedOptions(category);
-  cl::ParseCommandLineOptions(argc, argv,
-                              "bertc: a graph compiler for transformer models\n\n"
-                              "  bertc compile MODEL --task T [--preset P] [--emit=ast|graph|summary]\n");
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "bertc: a graph compiler for transformer models\n\n"
+      "  bertc compile MODEL --task T [--preset P] [--emit=ast|graph|summary]\n");
   if (!compileCmd) {
     llvm::errs() << "bertc: error: no command given; try `bertc --help`\n";
     return 1;

@@ -46,8 +46,8 @@ std::string bertc::graph::formatType(Type type) {
 namespace {
 
 /// The operand's type as a statically shaped tensor, or an error.
-FailureOr<RankedTensorType> staticTensor(std::optional<Location> loc, Value v,
-                                         StringRef op, StringRef what) {
+FailureOr<RankedTensorType> staticTensor(std::optional<Location> loc, Value v, StringRef op,
+                                         StringRef what) {
   auto t = dyn_cast<RankedTensorType>(v.getType());
   if (!t || !t.hasStaticShape()) {
     (void)emitOptionalError(loc, op, ": ", what, " must be a tensor of static shape, got ",
@@ -88,8 +88,8 @@ LogicalResult inferBroadcast(std::optional<Location> loc, StringRef op, Value lh
     int64_t db = i < rank - sb.size() ? 1 : sb[i - (rank - sb.size())];
     if (da != db && da != 1 && db != 1)
       return emitOptionalError(loc, op, ": shapes ", formatType(*a), " and ", formatType(*b),
-                               " cannot be broadcast (axis ", i, " of the result: ", da,
-                               " vs ", db, ")");
+                               " cannot be broadcast (axis ", i, " of the result: ", da, " vs ", db,
+                               ")");
     out[i] = da == 1 ? db : da;
   }
   types.push_back(RankedTensorType::get(out, a->getElementType()));
@@ -139,8 +139,7 @@ LogicalResult ParameterOp::verify() {
     return emitOpError("parameter '") << getName() << "' must have a static shape";
   double stddev = getStd().convertToDouble();
   if (getInit() == InitKind::normal && !(stddev > 0))
-    return emitOpError("normal initializer of '") << getName() << "' needs std > 0, got "
-                                                  << stddev;
+    return emitOpError("normal initializer of '") << getName() << "' needs std > 0, got " << stddev;
   return success();
 }
 
@@ -155,8 +154,8 @@ LogicalResult MatmulOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   if (failed(a) || failed(b) || failed(sameElementType(loc, "matmul", *a, *b)))
     return failure();
   if (a->getRank() < 2 || b->getRank() < 2)
-    return emitOptionalError(loc, "matmul: operands need rank >= 2, got ", formatType(*a),
-                             " and ", formatType(*b));
+    return emitOptionalError(loc, "matmul: operands need rank >= 2, got ", formatType(*a), " and ",
+                             formatType(*b));
   int64_t ra = a->getRank(), rb = b->getRank();
   bool ta = adaptor.getTransposeA(), tb = adaptor.getTransposeB();
   int64_t m = a->getDimSize(ra - (ta ? 1 : 2)), ka = a->getDimSize(ra - (ta ? 2 : 1));
@@ -187,10 +186,10 @@ LogicalResult MatmulOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
 // Elementwise
 //===----------------------------------------------------------------------===//
 
-#define BERTC_BROADCAST_OP(OP, NAME)                                                     \
-  LogicalResult OP::inferReturnTypes(MLIRContext *, std::optional<Location> loc,         \
-                                     Adaptor adaptor, SmallVectorImpl<Type> &types) {    \
-    return inferBroadcast(loc, NAME, adaptor.getLhs(), adaptor.getRhs(), types);         \
+#define BERTC_BROADCAST_OP(OP, NAME)                                                               \
+  LogicalResult OP::inferReturnTypes(MLIRContext *, std::optional<Location> loc, Adaptor adaptor,  \
+                                     SmallVectorImpl<Type> &types) {                               \
+    return inferBroadcast(loc, NAME, adaptor.getLhs(), adaptor.getRhs(), types);                   \
   }
 BERTC_BROADCAST_OP(AddOp, "add")
 BERTC_BROADCAST_OP(SubOp, "sub")
@@ -198,10 +197,10 @@ BERTC_BROADCAST_OP(MulOp, "mul")
 BERTC_BROADCAST_OP(DivOp, "div")
 #undef BERTC_BROADCAST_OP
 
-#define BERTC_SAME_TYPE_OP(OP, NAME)                                                     \
-  LogicalResult OP::inferReturnTypes(MLIRContext *, std::optional<Location> loc,         \
-                                     Adaptor adaptor, SmallVectorImpl<Type> &types) {    \
-    return inferSame(loc, NAME, adaptor.getX(), types);                                  \
+#define BERTC_SAME_TYPE_OP(OP, NAME)                                                               \
+  LogicalResult OP::inferReturnTypes(MLIRContext *, std::optional<Location> loc, Adaptor adaptor,  \
+                                     SmallVectorImpl<Type> &types) {                               \
+    return inferSame(loc, NAME, adaptor.getX(), types);                                            \
   }
 BERTC_SAME_TYPE_OP(ScaleOp, "scale")
 BERTC_SAME_TYPE_OP(GeluOp, "gelu")
@@ -251,9 +250,8 @@ LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
   int64_t h = x->getShape().back();
   for (auto [name, t] : {std::pair<StringRef, RankedTensorType>{"weight", *w}, {"bias", *b}})
     if (t.getRank() != 1 || t.getDimSize(0) != h)
-      return emitOptionalError(loc, "layer_norm: ", name, " is ", formatType(t),
-                               ", expected [", h, "] to match the last axis of ",
-                               formatType(*x));
+      return emitOptionalError(loc, "layer_norm: ", name, " is ", formatType(t), ", expected [", h,
+                               "] to match the last axis of ", formatType(*x));
   if (!(adaptor.getEps().convertToDouble() > 0))
     return emitOptionalError(loc, "layer_norm: eps must be > 0");
   types.push_back(*x);
@@ -271,8 +269,7 @@ LogicalResult EmbeddingOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
   if (failed(table) || failed(ids))
     return failure();
   if (table->getRank() != 2)
-    return emitOptionalError(loc, "embedding: table must have rank 2, got ",
-                             formatType(*table));
+    return emitOptionalError(loc, "embedding: table must have rank 2, got ", formatType(*table));
   SmallVector<int64_t> out(ids->getShape());
   out.push_back(table->getDimSize(1));
   types.push_back(RankedTensorType::get(out, table->getElementType()));
@@ -300,13 +297,13 @@ LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *, std::optional<Location>
   int64_t count = t->getNumElements();
   if (inferred >= 0) {
     if (count % known != 0)
-      return emitOptionalError(loc, "reshape: cannot reshape ", formatType(*t), " (",
-                               count, " elements) to a multiple of ", known);
+      return emitOptionalError(loc, "reshape: cannot reshape ", formatType(*t), " (", count,
+                               " elements) to a multiple of ", known);
     out[inferred] = count / known;
   } else if (known != count) {
-    return emitOptionalError(
-        loc, "reshape: ", formatType(*t), " has ", count, " elements but ",
-        formatType(RankedTensorType::get(out, t->getElementType())), " has ", known);
+    return emitOptionalError(loc, "reshape: ", formatType(*t), " has ", count, " elements but ",
+                             formatType(RankedTensorType::get(out, t->getElementType())), " has ",
+                             known);
   }
   types.push_back(RankedTensorType::get(out, t->getElementType()));
   return success();
@@ -319,18 +316,17 @@ LogicalResult TransposeOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
     return failure();
   ArrayRef<int64_t> perm = adaptor.getPerm();
   if (static_cast<int64_t>(perm.size()) != t->getRank())
-    return emitOptionalError(loc, "transpose: permutation has ", perm.size(),
-                             " entries but ", formatType(*t), " has rank ", t->getRank());
+    return emitOptionalError(loc, "transpose: permutation has ", perm.size(), " entries but ",
+                             formatType(*t), " has rank ", t->getRank());
   SmallVector<bool> seen(perm.size(), false);
   SmallVector<int64_t> out;
   for (int64_t p : perm) {
-    if (p < 0 || p >= t->getRank() || seen[p])
-    {
+    if (p < 0 || p >= t->getRank() || seen[p]) {
       std::string list;
       for (int64_t v : perm)
         list += (list.empty() ? "" : ", ") + std::to_string(v);
-      return emitOptionalError(loc, "transpose: [", list,
-                               "] is not a permutation of the axes of ", formatType(*t));
+      return emitOptionalError(loc, "transpose: [", list, "] is not a permutation of the axes of ",
+                               formatType(*t));
     }
     seen[p] = true;
     out.push_back(t->getDimSize(p));
@@ -339,16 +335,16 @@ LogicalResult TransposeOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
   return success();
 }
 
-LogicalResult SliceOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
-                                        Adaptor adaptor, SmallVectorImpl<Type> &types) {
+LogicalResult SliceOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+                                        SmallVectorImpl<Type> &types) {
   auto t = staticTensor(loc, adaptor.getX(), "slice", "operand");
   int64_t axis = adaptor.getAxis();
   if (failed(t) || failed(checkAxis(loc, "slice", axis, *t)))
     return failure();
   int64_t start = adaptor.getStart(), end = adaptor.getEnd(), size = t->getDimSize(axis);
   if (start < 0 || end > size || start >= end)
-    return emitOptionalError(loc, "slice: range ", start, "..", end, " is empty or outside ",
-                             "0..", size, " on axis ", axis, " of ", formatType(*t));
+    return emitOptionalError(loc, "slice: range ", start, "..", end, " is empty or outside ", "0..",
+                             size, " on axis ", axis, " of ", formatType(*t));
   SmallVector<int64_t> out(t->getShape());
   out[axis] = end - start;
   types.push_back(RankedTensorType::get(out, t->getElementType()));
@@ -378,8 +374,7 @@ LogicalResult GatherOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   int64_t axis = adaptor.getAxis();
   if (failed(x) || failed(idx) || failed(checkAxis(loc, "gather", axis, *x)))
     return failure();
-  if (idx->getRank() != axis + 1 ||
-      idx->getShape().drop_back() != x->getShape().take_front(axis))
+  if (idx->getRank() != axis + 1 || idx->getShape().drop_back() != x->getShape().take_front(axis))
     return emitOptionalError(loc, "gather: indices ", formatType(*idx),
                              " must be [leading axes of x, P] with the ", axis,
                              " leading axes of x ", formatType(*x));
@@ -393,19 +388,18 @@ LogicalResult GatherOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
 // Reductions and losses
 //===----------------------------------------------------------------------===//
 
-LogicalResult SumOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
-                                      Adaptor adaptor, SmallVectorImpl<Type> &types) {
+LogicalResult SumOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+                                      SmallVectorImpl<Type> &types) {
   return inferReduce(loc, "sum", adaptor.getX(), adaptor.getAxes(), types);
 }
 
-LogicalResult MeanOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
-                                       Adaptor adaptor, SmallVectorImpl<Type> &types) {
+LogicalResult MeanOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+                                       SmallVectorImpl<Type> &types) {
   return inferReduce(loc, "mean", adaptor.getX(), adaptor.getAxes(), types);
 }
 
 LogicalResult CrossEntropyOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
-                                               Adaptor adaptor,
-                                               SmallVectorImpl<Type> &types) {
+                                               Adaptor adaptor, SmallVectorImpl<Type> &types) {
   auto logits = staticTensor(loc, adaptor.getLogits(), "cross_entropy", "logits");
   auto labels = staticTensor(loc, adaptor.getLabels(), "cross_entropy", "labels");
   if (failed(logits) || failed(labels))

@@ -41,7 +41,8 @@ INSTANTIATE_TEST_SUITE_P(All, BertPresets,
 TEST(GraphBuild, EveryBadModelFailsCleanly) {
   namespace fs = std::filesystem;
   int files = 0;
-  for (const auto &entry : fs::directory_iterator(std::string(BERTC_SOURCE_DIR) + "/tests/lit/errors")) {
+  for (const auto &entry :
+       fs::directory_iterator(std::string(BERTC_SOURCE_DIR) + "/tests/lit/errors")) {
     if (entry.path().extension() != ".bertc")
       continue;
     ++files;

@@ -8,12 +8,11 @@ using bertc::frontend::test::Fixture;
 
 TEST(Lexer, KeywordsIdentifiersAndPunctuation) {
   Fixture f("fn dense(x) { return x } # comment\nlet a, b = 1..2 == != <= >= < > % ");
-  std::vector<Tok> expected = {
-      Tok::KwFn, Tok::Ident,  Tok::LParen, Tok::Ident,  Tok::RParen, Tok::LBrace,
-      Tok::KwReturn, Tok::Ident, Tok::RBrace, Tok::KwLet, Tok::Ident, Tok::Comma,
-      Tok::Ident, Tok::Assign, Tok::Int,   Tok::DotDot, Tok::Int,    Tok::Eq,
-      Tok::Ne,    Tok::Le,     Tok::Ge,    Tok::Lt,     Tok::Gt,     Tok::Percent,
-      Tok::Eof};
+  std::vector<Tok> expected = {Tok::KwFn,   Tok::Ident,    Tok::LParen, Tok::Ident,   Tok::RParen,
+                               Tok::LBrace, Tok::KwReturn, Tok::Ident,  Tok::RBrace,  Tok::KwLet,
+                               Tok::Ident,  Tok::Comma,    Tok::Ident,  Tok::Assign,  Tok::Int,
+                               Tok::DotDot, Tok::Int,      Tok::Eq,     Tok::Ne,      Tok::Le,
+                               Tok::Ge,     Tok::Lt,       Tok::Gt,     Tok::Percent, Tok::Eof};
   std::vector<Token> tokens = f.lex();
   ASSERT_EQ(tokens.size(), expected.size()) << f.errors();
   for (size_t i = 0; i < expected.size(); ++i)
@@ -65,19 +64,19 @@ TEST_P(LexerErrors, ReportsWithLocation) {
   EXPECT_EQ(f.errors().rfind("test.bertc:1:", 0), 0u) << f.errors();
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Bad, LexerErrors,
-    ::testing::Values(BadInput{"12abc", "malformed number '12abc'"},
-                      BadInput{"1e+", "exponent has no digits"},
-                      BadInput{"1.2.3", "malformed number '1.2.3'"},
-                      BadInput{"99999999999999999999", "does not fit in 64 bits"},
-                      BadInput{"1e999", "out of range"},
-                      BadInput{"\"open", "unterminated string literal"},
-                      BadInput{"\"a\\qb\"", "unknown escape sequence '\\q'"},
-                      BadInput{"x @ y", "unexpected character '@'"},
-                      BadInput{"\x01", "unexpected byte 0x01"},
-                      BadInput{"\xff", "unexpected byte 0xff"},
-                      BadInput{"a ! b", "did you mean '!=' or 'not'?"}));
+INSTANTIATE_TEST_SUITE_P(Bad, LexerErrors,
+                         ::testing::Values(BadInput{"12abc", "malformed number '12abc'"},
+                                           BadInput{"1e+", "exponent has no digits"},
+                                           BadInput{"1.2.3", "malformed number '1.2.3'"},
+                                           BadInput{"99999999999999999999",
+                                                    "does not fit in 64 bits"},
+                                           BadInput{"1e999", "out of range"},
+                                           BadInput{"\"open", "unterminated string literal"},
+                                           BadInput{"\"a\\qb\"", "unknown escape sequence '\\q'"},
+                                           BadInput{"x @ y", "unexpected character '@'"},
+                                           BadInput{"\x01", "unexpected byte 0x01"},
+                                           BadInput{"\xff", "unexpected byte 0xff"},
+                                           BadInput{"a ! b", "did you mean '!=' or 'not'?"}));
 
 TEST(Diagnostics, CaretUnderColumn) {
   SourceFile file("m.bertc", "first\n  second line\n");

@@ -95,27 +95,27 @@ TEST_P(ParserErrors, FirstErrorOnly) {
 
 INSTANTIATE_TEST_SUITE_P(
     Bad, ParserErrors,
-    ::testing::Values(
-        BadSyntax{"const = 3", "expected a name after 'const'"},
-        BadSyntax{"const a 3", "expected '=' after the constant's name"},
-        BadSyntax{"fn f(x { return x }", "or ',' in the parameter list"},
-        BadSyntax{"fn f(x) { return x", "unterminated function body: missing '}'"},
-        BadSyntax{"task t { output y = (1 + 2 }", "expected ')' to close the parenthesis"},
-        BadSyntax{"task t { output y = f(1, 2 ", "unterminated call to 'f'"},
-        BadSyntax{"preset p { a = 1 b = 2 }", "expected '}' or ',' in the preset"},
-        BadSyntax{"input x f32[2]", "expected ':' after the input's name"},
-        BadSyntax{"input x : f32[2", "unterminated shape"},
-        BadSyntax{"let w = param f32[2] \"w\"", "expected an initializer"},
-        BadSyntax{"let w = param f32[2] zeros w", "checkpoint name as a string"},
-        BadSyntax{"let s = \"a{b\"", "unterminated '{' interpolation"},
-        BadSyntax{"let s = \"a{1}\"", "only a variable name can be interpolated"},
-        BadSyntax{"let s = \"a}\"", "unmatched '}' in string"},
-        BadSyntax{"check 1 > 0", "expected ',' after the checked condition"},
-        BadSyntax{"check 1 > 0, 3", "expected a message string"},
-        BadSyntax{"task t { 3 }", "expected a statement, found integer"},
-        BadSyntax{"task t { x + 1 }", "expected '=' after 'x'"},
-        BadSyntax{"model a model b", "already named 'a'"},
-        BadSyntax{"return 1", "expected a declaration"}));
+    ::testing::Values(BadSyntax{"const = 3", "expected a name after 'const'"},
+                      BadSyntax{"const a 3", "expected '=' after the constant's name"},
+                      BadSyntax{"fn f(x { return x }", "or ',' in the parameter list"},
+                      BadSyntax{"fn f(x) { return x", "unterminated function body: missing '}'"},
+                      BadSyntax{"task t { output y = (1 + 2 }",
+                                "expected ')' to close the parenthesis"},
+                      BadSyntax{"task t { output y = f(1, 2 ", "unterminated call to 'f'"},
+                      BadSyntax{"preset p { a = 1 b = 2 }", "expected '}' or ',' in the preset"},
+                      BadSyntax{"input x f32[2]", "expected ':' after the input's name"},
+                      BadSyntax{"input x : f32[2", "unterminated shape"},
+                      BadSyntax{"let w = param f32[2] \"w\"", "expected an initializer"},
+                      BadSyntax{"let w = param f32[2] zeros w", "checkpoint name as a string"},
+                      BadSyntax{"let s = \"a{b\"", "unterminated '{' interpolation"},
+                      BadSyntax{"let s = \"a{1}\"", "only a variable name can be interpolated"},
+                      BadSyntax{"let s = \"a}\"", "unmatched '}' in string"},
+                      BadSyntax{"check 1 > 0", "expected ',' after the checked condition"},
+                      BadSyntax{"check 1 > 0, 3", "expected a message string"},
+                      BadSyntax{"task t { 3 }", "expected a statement, found integer"},
+                      BadSyntax{"task t { x + 1 }", "expected '=' after 'x'"},
+                      BadSyntax{"model a model b", "already named 'a'"},
+                      BadSyntax{"return 1", "expected a declaration"}));
 
 TEST(Parser, DeepNestingIsAnErrorNotACrash) {
   std::string deep = "const a = " + std::string(100000, '(') + "1" + std::string(100000, ')');

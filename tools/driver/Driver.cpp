@@ -74,8 +74,9 @@ int compile(const CompileOptions &options, std::ostream &errs) {
       std::string known;
       for (const frontend::TaskDecl &t : ast->tasks)
         known += (known.empty() ? "" : ", ") + t.name.name;
-      diags.error({}, "--task is required" + (known.empty() ? std::string(" (the model defines no tasks)")
-                                                            : " (the model defines: " + known + ")"));
+      diags.error({}, "--task is required" + (known.empty()
+                                                  ? std::string(" (the model defines no tasks)")
+                                                  : " (the model defines: " + known + ")"));
       return 1;
     }
     mlir::MLIRContext context;
