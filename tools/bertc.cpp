@@ -32,14 +32,32 @@ static cl::list<std::string> sets("set",
                                   cl::value_desc("name=value"), cl::sub(compileCmd),
                                   cl::cat(category));
 static cl::opt<bertc::Emit> emit(
-    "emit", cl::desc("What to print"), cl::init(bertc::Emit::Summary),
+    "emit", cl::desc("What to produce (default: exe with --target, summary without)"),
+    cl::init(bertc::Emit::Summary),
     cl::values(clEnumValN(bertc::Emit::AST, "ast", "the syntax tree of the model file"),
                clEnumValN(bertc::Emit::Graph, "graph", "the task's graph in the graph dialect"),
+               clEnumValN(bertc::Emit::Linalg, "linalg", "the graph lowered to linalg on tensors"),
+               clEnumValN(bertc::Emit::Dispatch, "dispatch", "the dispatch regions (kernels)"),
                clEnumValN(bertc::Emit::Summary, "summary",
-                          "parameter, tensor and op counts of the graph")),
+                          "parameter, tensor, op and kernel counts, planned memory"),
+               clEnumValN(bertc::Emit::Kernels, "kernels",
+                          "the workgroup kernels over buffers, before LLVM"),
+               clEnumValN(bertc::Emit::LLVM, "llvm", "the kernels' optimised LLVM IR"),
+               clEnumValN(bertc::Emit::Object, "obj", "the kernels' object file (-o)"),
+               clEnumValN(bertc::Emit::Executable, "exe",
+                          "an executable: kernels linked with the runtime (-o)")),
     cl::sub(compileCmd), cl::cat(category));
+static cl::opt<std::string> target("target", cl::desc("Generate code for this target (cpu)"),
+                                   cl::value_desc("cpu"), cl::sub(compileCmd), cl::cat(category));
+static cl::opt<int64_t> workgroups("workgroups",
+                                   cl::desc("Workgroups to aim for per kernel (default 32)"),
+                                   cl::init(32), cl::value_desc("N"), cl::sub(compileCmd),
+                                   cl::cat(category));
 static cl::opt<std::string> output("o", cl::desc("Write the output to a file (default: stdout)"),
                                    cl::value_desc("file"), cl::sub(compileCmd), cl::cat(category));
+
+static cl::opt<bool> vectorize("vectorize", cl::desc("Vectorise kernels (default true)"),
+                               cl::init(true), cl::sub(compileCmd), cl::cat(category));
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
@@ -47,7 +65,8 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv,
       "bertc: a graph compiler for transformer models\n\n"
-      "  bertc compile MODEL --task T [--preset P] [--emit=ast|graph|summary]\n");
+      "  bertc compile MODEL --task T [--preset P] [--emit=...]\n"
+                              "  bertc compile MODEL --task T --target cpu -o PROGRAM\n");
   if (!compileCmd) {
     llvm::errs() << "bertc: error: no command given; try `bertc --help`\n";
     return 1;
@@ -79,6 +98,15 @@ int main(int argc, char **argv) {
     options.graph.sets.push_back({s.substr(0, eq), s.substr(eq + 1)});
   }
   options.emit = emit;
+  options.target = target;
+  if (!target.empty() && !emit.getNumOccurrences())
+    options.emit = bertc::Emit::Executable;
+  if (workgroups < 1) {
+    llvm::errs() << "bertc: error: --workgroups must be positive\n";
+    return 1;
+  }
+  options.workgroups = workgroups;
+  options.vectorize = vectorize;
   options.outputPath = output;
   return bertc::compile(options, std::cerr);
 }

@@ -411,3 +411,59 @@ LogicalResult CrossEntropyOp::inferReturnTypes(MLIRContext *, std::optional<Loca
   types.push_back(RankedTensorType::get({}, logits->getElementType()));
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// Dispatch regions
+//===----------------------------------------------------------------------===//
+
+void DispatchOp::build(OpBuilder &builder, OperationState &state, TypeRange resultTypes,
+                       ValueRange inputs) {
+  state.addOperands(inputs);
+  state.addTypes(resultTypes);
+  Region *body = state.addRegion();
+  Block *block = new Block();
+  body->push_back(block);
+  for (Value v : inputs)
+    block->addArgument(v.getType(), v.getLoc());
+}
+
+/// `graph.dispatch(%a, %b) : (A, B) -> R { region }`
+ParseResult DispatchOp::parse(OpAsmParser &parser, OperationState &state) {
+  SmallVector<OpAsmParser::UnresolvedOperand> operands;
+  FunctionType type;
+  if (parser.parseOperandList(operands, OpAsmParser::Delimiter::Paren) ||
+      parser.parseColonType(type) ||
+      parser.resolveOperands(operands, type.getInputs(), parser.getNameLoc(), state.operands))
+    return failure();
+  state.addTypes(type.getResults());
+  Region *body = state.addRegion();
+  if (parser.parseRegion(*body, /*arguments=*/{}) ||
+      parser.parseOptionalAttrDictWithKeyword(state.attributes))
+    return failure();
+  DispatchOp::ensureTerminator(*body, parser.getBuilder(), state.location);
+  return success();
+}
+
+void DispatchOp::print(OpAsmPrinter &p) {
+  p << "(" << getInputs() << ") : ";
+  p.printFunctionalType(getInputs().getTypes(), getResultTypes());
+  p << " ";
+  p.printRegion(getBody(), /*printEntryBlockArgs=*/true, /*printBlockTerminators=*/true);
+  p.printOptionalAttrDictWithKeyword((*this)->getAttrs());
+}
+
+LogicalResult DispatchOp::verify() {
+  Block &block = getBody().front();
+  if (block.getNumArguments() != getInputs().size())
+    return emitOpError("body has ") << block.getNumArguments() << " arguments for "
+                                    << getInputs().size() << " inputs";
+  for (auto [arg, input] : llvm::zip(block.getArguments(), getInputs()))
+    if (arg.getType() != input.getType())
+      return emitOpError("body argument type ") << arg.getType() << " differs from input type "
+                                                << input.getType();
+  auto yield = cast<YieldOp>(block.getTerminator());
+  if (yield.getValues().getTypes() != getResultTypes())
+    return emitOpError("yields ") << yield.getValues().getTypes() << " but returns "
+                                  << getResultTypes();
+  return success();
+}

@@ -5,6 +5,8 @@
 include "dialects/graph/GraphBase.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
+include "mlir/IR/RegionKindInterface.td"
 
 //===----------------------------------------------------------------------===//
 // Graph boundary: parameters, inputs, outputs, constants
@@ -269,6 +271,46 @@ def Graph_CrossEntropyOp : Graph_Op<"cross_entropy", [Pure, InferTypeOpAdaptor]>
                        DefaultValuedAttr<I64Attr, "-100">:$ignore_index);
   let results = (outs Graph_FloatTensor:$result);
   let assemblyFormat = "$logits `,` $labels attr-dict `:` type($logits) `,` type($labels) `->` type($result)";
+}
+
+//===----------------------------------------------------------------------===//
+// Dispatch regions
+//===----------------------------------------------------------------------===//
+
+def Graph_DispatchOp : Graph_Op<"dispatch", [IsolatedFromAbove,
+    SingleBlockImplicitTerminator<"YieldOp">]> {
+  let summary = "a region of work run as one kernel";
+  let description = [{
+    The unit that becomes one kernel: a workgroup grid over buffer bindings
+    on every target. Its body sees only its operands (as block arguments)
+    and yields its results. Dispatch-region formation moves ops into
+    dispatches; the back ends outline each body into a kernel.
+
+    ```mlir
+    %r = graph.dispatch(%a, %b) : (tensor<4x8xf32>, tensor<8xf32>) -> tensor<4x8xf32> {
+    ^bb0(%x: tensor<4x8xf32>, %y: tensor<8xf32>):
+      %0 = linalg.generic ... ins(%x, %y ...) ...
+      graph.yield %0 : tensor<4x8xf32>
+    }
+    ```
+  }];
+  let arguments = (ins Variadic<AnyRankedTensor>:$inputs);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let hasCustomAssemblyFormat = 1;
+  let hasVerifier = 1;
+  let skipDefaultBuilders = 1;
+  let builders = [
+    OpBuilder<(ins "::mlir::TypeRange":$resultTypes, "::mlir::ValueRange":$inputs)>
+  ];
+}
+
+def Graph_YieldOp : Graph_Op<"yield", [Pure, Terminator, HasParent<"DispatchOp">,
+                                       ReturnLike]> {
+  let summary = "the results of a dispatch region";
+  let arguments = (ins Variadic<AnyRankedTensor>:$values);
+  let assemblyFormat = "($values^ `:` type($values))? attr-dict";
+  let builders = [OpBuilder<(ins), [{ /* no values */ }]>];
 }
 
 #endif // BERTC_GRAPH_OPS

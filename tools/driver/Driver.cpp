@@ -1,15 +1,23 @@
 //===- Driver.cpp - What `bertc compile` does -----------------------------===//
 #include "tools/driver/Driver.h"
 
+#include "backends/cpu/CpuBackend.h"
 #include "dialects/graph/GraphDialect.h"
 #include "frontend/Parser.h"
 #include "frontend/Sema.h"
+#include "passes/BuildProgram.h"
 #include "passes/GraphSummary.h"
+#include "passes/Passes.h"
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -23,6 +31,10 @@ namespace {
 frontend::SourceLoc sourceLoc(mlir::Location loc) {
   if (auto fl = mlir::dyn_cast<mlir::FileLineColLoc>(loc))
     return {fl.getLine(), fl.getColumn()};
+  if (auto fused = mlir::dyn_cast<mlir::FusedLoc>(loc))
+    for (mlir::Location inner : fused.getLocations())
+      if (frontend::SourceLoc l = sourceLoc(inner); l.line)
+        return l;
   return {};
 }
 
@@ -49,6 +61,41 @@ void report(frontend::Diagnostics &diags, mlir::Diagnostic &d) {
     report(diags, note);
 }
 
+/// Lowers the graph to dispatch regions; `stopAfter` prints an intermediate.
+mlir::LogicalResult lowerToDispatches(mlir::ModuleOp module, Emit emit, llvm::raw_ostream &os) {
+  mlir::PassManager pm(module.getContext());
+  pm.addNestedPass<mlir::func::FuncOp>(createConvertGraphToLinalg());
+  pm.addPass(mlir::createCanonicalizerPass());
+  pm.addPass(mlir::createCSEPass());
+  if (mlir::failed(pm.run(module)))
+    return mlir::failure();
+  if (emit == Emit::Linalg) {
+    module.print(os);
+    return mlir::success();
+  }
+  mlir::PassManager form(module.getContext());
+  form.addNestedPass<mlir::func::FuncOp>(createFormDispatchRegions());
+  return form.run(module);
+}
+
+/// Links the kernels' object file with the runtime into an executable.
+bool linkExecutable(const std::string &object, const std::string &output, std::ostream &errs) {
+  std::vector<std::string> args = {BERTC_CXX, object, "-o", output};
+  for (const char *lib : {BERTC_RUNTIME_MAIN_LIB, BERTC_RUNTIME_LIB, BERTC_RUNTIME_FORMAT_LIB})
+    args.push_back(lib);
+  for (const char *flag : {"-ltbb", "-lm", "-lpthread"})
+    args.push_back(flag);
+  std::vector<llvm::StringRef> refs(args.begin(), args.end());
+  std::string message;
+  int status = llvm::sys::ExecuteAndWait(args[0], refs, std::nullopt, {}, 0, 0, &message);
+  if (status != 0) {
+    errs << "bertc: error: linking '" << output << "' failed"
+         << (message.empty() ? "" : ": " + message) << "\n";
+    return false;
+  }
+  return true;
+}
+
 } // namespace
 
 int compile(const CompileOptions &options, std::ostream &errs) {
@@ -62,6 +109,21 @@ int compile(const CompileOptions &options, std::ostream &errs) {
   std::unique_ptr<frontend::Module> ast = frontend::parseModelFile(file, diags);
   if (!ast || !frontend::checkModule(*ast, diags))
     return 1;
+  bool needsTarget = options.emit == Emit::Kernels || options.emit == Emit::LLVM || options.emit == Emit::Object ||
+                     options.emit == Emit::Executable;
+  if (needsTarget && options.target != "cpu") {
+    errs << "bertc: error: "
+         << (options.target.empty() ? std::string("this output needs --target cpu")
+                                    : "unknown target '" + options.target + "' (known: cpu)")
+         << "\n";
+    return 1;
+  }
+  bool binary = options.emit == Emit::Object || options.emit == Emit::Executable;
+  if (binary && (options.outputPath.empty() || options.outputPath == "-")) {
+    errs << "bertc: error: writing " << (options.emit == Emit::Object ? "an object file" : "an executable")
+         << " needs -o FILE\n";
+    return 1;
+  }
 
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -74,13 +136,15 @@ int compile(const CompileOptions &options, std::ostream &errs) {
       std::string known;
       for (const frontend::TaskDecl &t : ast->tasks)
         known += (known.empty() ? "" : ", ") + t.name.name;
-      diags.error({}, "--task is required" + (known.empty()
-                                                  ? std::string(" (the model defines no tasks)")
-                                                  : " (the model defines: " + known + ")"));
+      diags.error({}, "--task is required" + (known.empty() ? std::string(" (the model defines no tasks)")
+                                                            : " (the model defines: " + known + ")"));
       return 1;
     }
-    mlir::MLIRContext context;
-    context.loadDialect<graph::GraphDialect, mlir::func::FuncDialect>();
+    mlir::DialectRegistry registry;
+    registry.insert<graph::GraphDialect>();
+    cpu::registerCpuBackend(registry);
+    mlir::MLIRContext context(registry);
+    context.loadAllAvailableDialects();
     mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
       report(diags, d);
       return mlir::success();
@@ -89,10 +153,53 @@ int compile(const CompileOptions &options, std::ostream &errs) {
         frontend::buildGraph(context, file, *ast, options.graph);
     if (!module)
       return 1;
-    if (options.emit == Emit::Graph)
+    if (options.emit == Emit::Graph) {
       module->print(os);
-    else
-      printGraphSummary(summarizeGraph(*module), os);
+    } else {
+      GraphSummary graphSummary = summarizeGraph(*module);
+      if (mlir::failed(lowerToDispatches(*module, options.emit, os)))
+        return 1;
+      if (options.emit == Emit::Dispatch)
+        module->print(os);
+      if (options.emit != Emit::Linalg && options.emit != Emit::Dispatch) {
+        auto fn = *module->getOps<mlir::func::FuncOp>().begin();
+        mlir::FailureOr<ProgramPlan> plan = buildProgram(fn);
+        if (mlir::failed(plan))
+          return 1;
+        if (options.emit == Emit::Summary) {
+          printGraphSummary(graphSummary, os);
+          os << "kernels: " << plan->program.kernels.size() << "\n";
+          os << "dispatches: " << plan->program.dispatches.size() << "\n";
+          os << "planned_activation_bytes: " << plan->program.activationBytes << "\n";
+        } else {
+          cpu::CpuOptions cpuOptions;
+          cpuOptions.targetWorkgroups = options.workgroups;
+          cpuOptions.vectorize = options.vectorize;
+          if (mlir::failed(cpu::buildWorkgroupKernels(*plan->kernels, plan->program, cpuOptions)))
+            return 1;
+          if (options.emit == Emit::Kernels) {
+            plan->kernels->print(os);
+          } else if (mlir::failed(cpu::lowerKernelsToLLVM(*plan->kernels, plan->program))) {
+            return 1;
+          } else if (options.emit == Emit::LLVM) {
+            if (mlir::failed(cpu::printLLVMIR(*plan->kernels, os)))
+              return 1;
+          } else if (options.emit == Emit::Object) {
+            return mlir::failed(cpu::emitObjectFile(*plan->kernels, options.outputPath)) ? 1 : 0;
+          } else {
+            llvm::SmallString<128> object;
+            if (llvm::sys::fs::createTemporaryFile("bertc-kernels", "o", object)) {
+              errs << "bertc: error: cannot create a temporary file\n";
+              return 1;
+            }
+            llvm::FileRemover remover(object);
+            if (mlir::failed(cpu::emitObjectFile(*plan->kernels, object.str().str())))
+              return 1;
+            return linkExecutable(object.str().str(), options.outputPath, errs) ? 0 : 1;
+          }
+        }
+      }
+    }
   }
   os.flush();
 

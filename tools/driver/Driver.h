@@ -9,13 +9,27 @@
 
 namespace bertc {
 
-enum class Emit { AST, Graph, Summary };
+/// What `bertc compile` produces, in pipeline order.
+enum class Emit {
+  AST,        ///< The syntax tree.
+  Graph,      ///< The graph dialect.
+  Linalg,     ///< After lowering to linalg on tensors.
+  Dispatch,   ///< After dispatch-region formation.
+  Summary,    ///< Counts: parameters, tensors, ops, kernels, planned memory.
+  Kernels,    ///< Workgroup kernels over buffers, before LLVM (needs a target).
+  LLVM,       ///< The kernels' optimised LLVM IR (needs a target).
+  Object,     ///< The kernels' object file (needs a target).
+  Executable, ///< Kernels linked with the runtime (needs a target).
+};
 
 struct CompileOptions {
   std::string modelPath;
   frontend::GraphOptions graph;
   Emit emit = Emit::Summary;
+  std::string target;     ///< "" (none) or "cpu".
   std::string outputPath; ///< "-" or empty: standard output.
+  int64_t workgroups = 32; ///< Workgroups per kernel to aim for.
+  bool vectorize = true;   ///< Off: scalar loops only.
 };
 
 /// Compiles a model file as `bertc compile` does. Diagnostics go to `errs` as

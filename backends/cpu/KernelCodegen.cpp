@@ -1,0 +1,247 @@
+//===- KernelCodegen.cpp - Kernels over memrefs, tiled into workgroups ----===//
+//
+// Tensor-level work of the CPU back end: destination-passing form over
+// memref bindings, tiling of each kernel's root op into an scf.forall of
+// workgroups (with its producers fused in), bufferization, and the
+// replacement of that forall by the workgroup ids.
+//
+//===----------------------------------------------------------------------===//
+#include "backends/cpu/CpuBackend.h"
+#include "backends/cpu/Internal.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
+#include "mlir/Dialect/Bufferization/Transforms/Transforms.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/TilingInterface.h"
+
+using namespace mlir;
+
+namespace bertc::cpu {
+
+namespace {
+
+constexpr int kGridDims = 3;
+/// Below this many loop iterations a kernel runs as one workgroup.
+constexpr int64_t kMinIterationsPerWorkgroup = 4096;
+
+/// Rewrites `func @k(tensors) -> tensors` as
+/// `func @k(input memrefs, output memrefs, %x, %y, %z: index)`.
+func::FuncOp toDestinationPassing(func::FuncOp fn) {
+  OpBuilder b(fn);
+  Location loc = fn.getLoc();
+  auto memrefOf = [](Type t) {
+    auto tensor = cast<RankedTensorType>(t);
+    return MemRefType::get(tensor.getShape(), tensor.getElementType());
+  };
+  SmallVector<Type> args;
+  for (Type t : fn.getArgumentTypes())
+    args.push_back(memrefOf(t));
+  for (Type t : fn.getResultTypes())
+    args.push_back(memrefOf(t));
+  for (int i = 0; i < kGridDims; ++i)
+    args.push_back(b.getIndexType());
+  auto kernel = b.create<func::FuncOp>(loc, fn.getSymName(), b.getFunctionType(args, {}));
+  Block *entry = kernel.addEntryBlock();
+  OpBuilder kb = OpBuilder::atBlockBegin(entry);
+  IRMapping map;
+  for (auto [i, arg] : llvm::enumerate(fn.getArguments()))
+    map.map(arg, kb.create<bufferization::ToTensorOp>(loc, entry->getArgument(i),
+                                                       /*restrict=*/true, /*writable=*/false));
+  for (Operation &op : fn.getBody().front().without_terminator())
+    kb.clone(op, map);
+  auto ret = cast<func::ReturnOp>(fn.getBody().front().getTerminator());
+  for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
+    Value dest = entry->getArgument(fn.getNumArguments() + i);
+    kb.create<bufferization::MaterializeInDestinationOp>(loc, TypeRange{}, map.lookup(v), dest,
+                                                         /*restrict=*/true, /*writable=*/true);
+  }
+  kb.create<func::ReturnOp>(loc);
+  fn.erase();
+  return kernel;
+}
+
+/// The op whose results the kernel writes: it is tiled into workgroups.
+TilingInterface findRoot(func::FuncOp kernel) {
+  TilingInterface root;
+  kernel.walk([&](bufferization::MaterializeInDestinationOp m) {
+    if (auto op = m.getSource().getDefiningOp<TilingInterface>())
+      root = op;
+  });
+  return root;
+}
+
+/// Tile sizes for the root's loops: the outermost parallel loops (at most
+/// three, the grid's rank) are halved, largest first, until there are about
+/// `target` workgroups; other loops stay whole (size 0).
+SmallVector<int64_t> workgroupTileSizes(TilingInterface root, int64_t target) {
+  OpBuilder b(root);
+  SmallVector<Range> domain = root.getIterationDomain(b);
+  SmallVector<utils::IteratorType> iterators = root.getLoopIteratorTypes();
+  SmallVector<int64_t> sizes, tiles(domain.size(), 0);
+  int64_t iterations = 1;
+  for (Range r : domain) {
+    std::optional<int64_t> size = getConstantIntValue(r.size);
+    sizes.push_back(size ? *size : 1);
+    iterations *= sizes.back();
+  }
+  target = std::min(target, std::max<int64_t>(1, iterations / kMinIterationsPerWorkgroup));
+  SmallVector<int> chosen;
+  for (size_t i = 0; i < domain.size() && chosen.size() < kGridDims; ++i)
+    if (iterators[i] == utils::IteratorType::parallel)
+      chosen.push_back(static_cast<int>(i));
+  for (int d : chosen)
+    tiles[d] = sizes[d];
+  auto count = [&] {
+    int64_t n = 1;
+    for (int d : chosen)
+      n *= (sizes[d] + tiles[d] - 1) / tiles[d];
+    return n;
+  };
+  while (count() < target) {
+    int best = -1;
+    for (int d : chosen)
+      if (tiles[d] > 1 && (best < 0 || tiles[d] > tiles[best]))
+        best = d;
+    if (best < 0)
+      break;
+    tiles[best] = (tiles[best] + 1) / 2;
+  }
+  // A loop tiled by its full size is not tiled.
+  for (int d : chosen)
+    if (tiles[d] == sizes[d])
+      tiles[d] = 0;
+  return tiles;
+}
+
+LogicalResult tileIntoWorkgroups(func::FuncOp kernel, int64_t target) {
+  TilingInterface root = findRoot(kernel);
+  if (!root)
+    return kernel.emitError("kernel has no tileable root op");
+  SmallVector<int64_t> tiles = workgroupTileSizes(root, target);
+  if (llvm::all_of(tiles, [](int64_t t) { return t == 0; }))
+    return success();
+  IRRewriter rewriter(kernel.getContext());
+  rewriter.setInsertionPoint(root);
+  scf::SCFTilingOptions tiling;
+  tiling.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t t : tiles)
+    sizes.push_back(rewriter.getIndexAttr(t));
+  tiling.setTileSizes(sizes);
+  scf::SCFTileAndFuseOptions options;
+  options.setTilingOptions(tiling);
+  FailureOr<scf::SCFTileAndFuseResult> result =
+      scf::tileConsumerAndFuseProducersUsingSCF(rewriter, root, options);
+  if (failed(result))
+    return root.emitError("cannot tile this op into workgroups");
+  for (OpResult r : root->getResults())
+    rewriter.replaceAllUsesWith(r, result->replacements.lookup(r));
+  rewriter.eraseOp(root);
+  return success();
+}
+
+/// Replaces the kernel's outermost scf.forall (on buffers now) by one of
+/// its iterations: the one of workgroup (x, y, z). Returns the grid.
+FailureOr<std::array<int64_t, 3>> distribute(func::FuncOp kernel) {
+  std::array<int64_t, 3> grid = {1, 1, 1};
+  scf::ForallOp forall;
+  for (Operation &op : kernel.getBody().front())
+    if (auto f = dyn_cast<scf::ForallOp>(op)) {
+      if (forall)
+        return kernel.emitError("kernel has more than one workgroup loop");
+      forall = f;
+    }
+  if (!forall)
+    return grid;
+  if (forall.getRank() > kGridDims)
+    return forall.emitError("workgroup loop of rank ") << forall.getRank() << " > 3";
+  std::optional<SmallVector<int64_t>> lbs = getConstantIntValues(forall.getMixedLowerBound());
+  std::optional<SmallVector<int64_t>> ubs = getConstantIntValues(forall.getMixedUpperBound());
+  std::optional<SmallVector<int64_t>> steps = getConstantIntValues(forall.getMixedStep());
+  if (!lbs || !ubs || !steps)
+    return forall.emitError("workgroup loop bounds must be static");
+  IRRewriter rewriter(kernel.getContext());
+  rewriter.setInsertionPoint(forall);
+  Location loc = forall.getLoc();
+  unsigned numArgs = kernel.getNumArguments();
+  SmallVector<Value> ivs;
+  for (int64_t i = 0; i < forall.getRank(); ++i) {
+    grid[i] = ((*ubs)[i] - (*lbs)[i] + (*steps)[i] - 1) / (*steps)[i];
+    Value wg = kernel.getArgument(numArgs - kGridDims + i);
+    AffineExpr d0 = rewriter.getAffineDimExpr(0);
+    ivs.push_back(rewriter.create<affine::AffineApplyOp>(
+        loc, AffineMap::get(1, 0, d0 * (*steps)[i] + (*lbs)[i]), ValueRange{wg}));
+  }
+  Block *body = forall.getBody();
+  rewriter.eraseOp(body->getTerminator());
+  rewriter.inlineBlockBefore(body, forall, ivs);
+  rewriter.eraseOp(forall);
+  return grid;
+}
+
+LogicalResult bufferize(ModuleOp module) {
+  IRRewriter rewriter(module.getContext());
+  if (failed(bufferization::eliminateEmptyTensors(rewriter, module)))
+    return module.emitError("empty tensor elimination failed");
+  bufferization::OneShotBufferizationOptions options;
+  options.bufferizeFunctionBoundaries = false;
+  options.unknownTypeConverterFn = [](Value v, Attribute memorySpace,
+                                      const bufferization::BufferizationOptions &) {
+    return bufferization::getMemRefTypeWithStaticIdentityLayout(cast<TensorType>(v.getType()),
+                                                                memorySpace);
+  };
+  // Copies stay linalg ops, lowered to loops like any other.
+  options.memCpyFn = [](OpBuilder &b, Location loc, Value from, Value to) {
+    b.create<linalg::CopyOp>(loc, from, to);
+    return success();
+  };
+  // A kernel's scratch space lives on its stack: kernels allocate nothing.
+  options.allocationFn = [](OpBuilder &b, Location loc, MemRefType type, ValueRange dynamic,
+                            unsigned alignment) -> FailureOr<Value> {
+    return b
+        .create<memref::AllocaOp>(loc, type, dynamic, b.getI64IntegerAttr(alignment))
+        .getResult();
+  };
+  if (failed(bufferization::runOneShotBufferize(module, options)))
+    return module.emitError("bufferization failed");
+  return success();
+}
+
+} // namespace
+
+LogicalResult buildWorkgroupKernels(ModuleOp kernels, rt::Program &program,
+                                    const CpuOptions &options) {
+  SmallVector<func::FuncOp> fns(kernels.getOps<func::FuncOp>());
+  SmallVector<func::FuncOp> rewritten;
+  for (func::FuncOp fn : fns)
+    rewritten.push_back(toDestinationPassing(fn));
+  for (func::FuncOp kernel : rewritten)
+    if (failed(tileIntoWorkgroups(kernel, options.targetWorkgroups)))
+      return failure();
+  if (options.vectorize && failed(vectorizeKernels(kernels)))
+    return failure();
+  if (failed(bufferize(kernels)))
+    return failure();
+  std::vector<std::array<int64_t, 3>> grids;
+  for (func::FuncOp kernel : rewritten) {
+    auto grid = distribute(kernel);
+    if (failed(grid))
+      return failure();
+    grids.push_back(*grid);
+  }
+  for (rt::DispatchDesc &d : program.dispatches)
+    d.grid = grids[d.kernel];
+  return success();
+}
+
+} // namespace bertc::cpu

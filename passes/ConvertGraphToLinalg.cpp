@@ -1,0 +1,638 @@
+//===- ConvertGraphToLinalg.cpp - Graph ops to linalg on tensors ----------===//
+//
+// One pattern per graph op. Elementwise ops become linalg.generic with
+// numpy broadcasting in their indexing maps; reductions (softmax, layer
+// norm, cross-entropy, sum, mean) become a few generics each; matmuls become
+// linalg.matmul / batch_matmul after collapsing shared batch axes, with
+// transposed operands made explicit by linalg.transpose; reshapes become
+// collapse/expand views.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/Passes.h"
+
+#include "dialects/graph/GraphOps.h"
+
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+#include <numeric>
+
+namespace bertc {
+#define GEN_PASS_DEF_CONVERTGRAPHTOLINALG
+#include "passes/Passes.h.inc"
+} // namespace bertc
+
+using namespace mlir;
+namespace gr = bertc::graph;
+
+namespace {
+
+using BodyFn = function_ref<Value(OpBuilder &, Location, ValueRange)>;
+
+RankedTensorType tensorType(Value v) { return cast<RankedTensorType>(v.getType()); }
+
+Value emptyTensor(OpBuilder &b, Location loc, RankedTensorType type) {
+  return b.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType());
+}
+
+Value floatConst(OpBuilder &b, Location loc, Type type, double v) {
+  return b.create<arith::ConstantOp>(loc, type, b.getFloatAttr(type, v));
+}
+
+Value filled(OpBuilder &b, Location loc, RankedTensorType type, double v) {
+  Value init = emptyTensor(b, loc, type);
+  return b.create<linalg::FillOp>(loc, floatConst(b, loc, type.getElementType(), v), init)
+      .getResult(0);
+}
+
+/// A linalg.generic over `resultType` (all loops parallel) reading `inputs`
+/// through `maps`; `body` maps the input scalars to the result scalar.
+Value parallelGeneric(OpBuilder &b, Location loc, RankedTensorType resultType, ValueRange inputs,
+                      ArrayRef<AffineMap> maps, BodyFn body) {
+  SmallVector<AffineMap> allMaps(maps);
+  allMaps.push_back(b.getMultiDimIdentityMap(resultType.getRank()));
+  SmallVector<utils::IteratorType> iterators(resultType.getRank(), utils::IteratorType::parallel);
+  return b
+      .create<linalg::GenericOp>(
+          loc, resultType, inputs, emptyTensor(b, loc, resultType), allMaps, iterators,
+          [&](OpBuilder &nb, Location nloc, ValueRange args) {
+            nb.create<linalg::YieldOp>(nloc, body(nb, nloc, args.drop_back()));
+          })
+      .getResult(0);
+}
+
+/// The map that reads an operand of shape `shape` broadcast (numpy rules) to
+/// a result of rank `rank` and shape `result`.
+AffineMap broadcastMap(MLIRContext *ctx, ArrayRef<int64_t> shape, ArrayRef<int64_t> result) {
+  int64_t rank = result.size(), offset = rank - shape.size();
+  SmallVector<AffineExpr> exprs;
+  for (int64_t i = 0; i < static_cast<int64_t>(shape.size()); ++i)
+    exprs.push_back(shape[i] == 1 && result[offset + i] != 1
+                        ? getAffineConstantExpr(0, ctx)
+                        : getAffineDimExpr(offset + i, ctx));
+  return AffineMap::get(rank, 0, exprs, ctx);
+}
+
+/// Elementwise op with broadcasting. Operands produced by graph.constant are
+/// folded into the body as scalars.
+Value elementwise(OpBuilder &b, Location loc, RankedTensorType resultType, ValueRange operands,
+                  function_ref<Value(OpBuilder &, Location, ArrayRef<Value>)> fn) {
+  SmallVector<Value> inputs;
+  SmallVector<AffineMap> maps;
+  SmallVector<std::optional<double>> scalars;
+  for (Value v : operands) {
+    if (auto c = v.getDefiningOp<gr::ConstantOp>()) {
+      scalars.push_back(c.getValue().convertToDouble());
+      continue;
+    }
+    scalars.push_back(std::nullopt);
+    inputs.push_back(v);
+    maps.push_back(broadcastMap(b.getContext(), tensorType(v).getShape(), resultType.getShape()));
+  }
+  Type element = resultType.getElementType();
+  return parallelGeneric(b, loc, resultType, inputs, maps,
+                         [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                           SmallVector<Value> values;
+                           size_t next = 0;
+                           for (const auto &s : scalars)
+                             values.push_back(s ? floatConst(nb, nloc, element, *s)
+                                                : args[next++]);
+                           return fn(nb, nloc, values);
+                         });
+}
+
+/// Reduces `input` over the sorted `axes` (dropped from the result) with
+/// `combine(element, accumulator)`, starting from `identity`.
+Value reduce(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> axes, double identity,
+             function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
+  RankedTensorType type = tensorType(input);
+  SmallVector<int64_t> kept;
+  SmallVector<AffineExpr> outExprs;
+  SmallVector<utils::IteratorType> iterators;
+  for (int64_t i = 0; i < type.getRank(); ++i) {
+    bool reduced = llvm::is_contained(axes, i);
+    iterators.push_back(reduced ? utils::IteratorType::reduction : utils::IteratorType::parallel);
+    if (!reduced) {
+      kept.push_back(type.getDimSize(i));
+      outExprs.push_back(b.getAffineDimExpr(i));
+    }
+  }
+  auto resultType = RankedTensorType::get(kept, type.getElementType());
+  AffineMap inMap = b.getMultiDimIdentityMap(type.getRank());
+  AffineMap outMap = AffineMap::get(type.getRank(), 0, outExprs, b.getContext());
+  return b
+      .create<linalg::GenericOp>(loc, resultType, input, filled(b, loc, resultType, identity),
+                                 ArrayRef<AffineMap>{inMap, outMap}, iterators,
+                                 [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                                   nb.create<linalg::YieldOp>(
+                                       nloc, combine(nb, nloc, args[0], args[1]));
+                                 })
+      .getResult(0);
+}
+
+/// The map reading a tensor reduced over `axes` from the full iteration space.
+AffineMap droppedAxesMap(MLIRContext *ctx, int64_t rank, ArrayRef<int64_t> axes) {
+  SmallVector<AffineExpr> exprs;
+  for (int64_t i = 0; i < rank; ++i)
+    if (!llvm::is_contained(axes, i))
+      exprs.push_back(getAffineDimExpr(i, ctx));
+  return AffineMap::get(rank, 0, exprs, ctx);
+}
+
+Value maxf(OpBuilder &b, Location loc, Value x, Value acc) {
+  return b.create<arith::MaximumFOp>(loc, x, acc);
+}
+Value addf(OpBuilder &b, Location loc, Value x, Value acc) {
+  return b.create<arith::AddFOp>(loc, x, acc);
+}
+
+/// Collapses `v` to rank 1 then expands to `shape`: a view, never a copy.
+Value reshapeView(OpBuilder &b, Location loc, Value v, RankedTensorType to) {
+  RankedTensorType from = tensorType(v);
+  if (from == to)
+    return v;
+  Value flat = v;
+  if (from.getRank() != 1) {
+    ReassociationIndices all(from.getRank());
+    std::iota(all.begin(), all.end(), 0);
+    flat = b.create<tensor::CollapseShapeOp>(loc, v, ArrayRef<ReassociationIndices>{all});
+  }
+  if (to.getRank() == 1)
+    return flat;
+  ReassociationIndices all(to.getRank());
+  std::iota(all.begin(), all.end(), 0);
+  if (to.getRank() == 0)
+    return b.create<tensor::CollapseShapeOp>(loc, to, flat, ArrayRef<ReassociationIndices>{});
+  return b.create<tensor::ExpandShapeOp>(loc, to, flat, ArrayRef<ReassociationIndices>{all});
+}
+
+Value transposeLast2(OpBuilder &b, Location loc, Value v) {
+  RankedTensorType type = tensorType(v);
+  SmallVector<int64_t> perm(type.getRank());
+  std::iota(perm.begin(), perm.end(), 0);
+  std::swap(perm[perm.size() - 1], perm[perm.size() - 2]);
+  SmallVector<int64_t> shape;
+  for (int64_t p : perm)
+    shape.push_back(type.getDimSize(p));
+  Value init = emptyTensor(b, loc, RankedTensorType::get(shape, type.getElementType()));
+  return b.create<linalg::TransposeOp>(loc, v, init, perm).getResult()[0];
+}
+
+/// An index read from an i32 tensor element, clamped to [0, bound).
+Value clampedIndex(OpBuilder &b, Location loc, Value i32, int64_t bound) {
+  Value idx = b.create<arith::IndexCastOp>(loc, b.getIndexType(), i32);
+  Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+  Value max = b.create<arith::ConstantIndexOp>(loc, bound - 1);
+  return b.create<arith::MinSIOp>(loc, b.create<arith::MaxSIOp>(loc, idx, zero), max);
+}
+
+//===----------------------------------------------------------------------===//
+// Patterns
+//===----------------------------------------------------------------------===//
+
+template <typename OpTy>
+struct GraphPattern : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  using Adaptor = typename OpTy::Adaptor;
+};
+
+template <typename OpTy, typename ArithOp>
+struct BinaryPattern : GraphPattern<OpTy> {
+  using GraphPattern<OpTy>::GraphPattern;
+  LogicalResult matchAndRewrite(OpTy op, typename OpTy::Adaptor, 
+                                ConversionPatternRewriter &rw) const override {
+    Value r = elementwise(rw, op.getLoc(), tensorType(op.getResult()),
+                          {op.getLhs(), op.getRhs()},
+                          [](OpBuilder &b, Location loc, ArrayRef<Value> v) -> Value {
+                            return b.create<ArithOp>(loc, v[0], v[1]);
+                          });
+    rw.replaceOp(op, r);
+    return success();
+  }
+};
+
+struct ScalePattern : GraphPattern<gr::ScaleOp> {
+  using GraphPattern::GraphPattern;
+  LogicalResult matchAndRewrite(gr::ScaleOp op, Adaptor a,
+                                ConversionPatternRewriter &rw) const override {
+    double factor = op.getFactor().convertToDouble();
+    rw.replaceOp(op, elementwise(rw, op.getLoc(), tensorType(op.getResult()), a.getX(),
+                                 [&](OpBuilder &b, Location loc, ArrayRef<Value> v) -> Value {
+                                   return b.create<arith::MulFOp>(
+                                       loc, v[0], floatConst(b, loc, v[0].getType(), factor));
+                                 }));
+    return success();
+  }
+};
+
+struct TanhPattern : GraphPattern<gr::TanhOp> {
+  using GraphPattern::GraphPattern;
+  LogicalResult matchAndRewrite(gr::TanhOp op, Adaptor a,
+                                ConversionPatternRewriter &rw) const override {
+    rw.replaceOp(op, elementwise(rw, op.getLoc(), tensorType(op.getResult()), a.getX(),
+                                 [](OpBuilder &b, Location loc, ArrayRef<Value> v) -> Value {
+                                   return b.create<math::TanhOp>(loc, v[0]);
+                                 }));
+    return success();
+  }
+};
+
+struct GeluPattern : GraphPattern<gr::GeluOp> {
+  using GraphPattern::GraphPattern;
+  LogicalResult matchAndRewrite(gr::GeluOp op, Adaptor a,
+                                ConversionPatternRewriter &rw) const override {
+    bool tanhForm = op.getApproximate() == "tanh";
+    rw.replaceOp(op, elementwise(rw, op.getLoc(), tensorType(op.getResult()), a.getX(),
+                                 [&](OpBuilder &b, Location loc, ArrayRef<Value> v) -> Value {
+                                   Type t = v[0].getType();
+                                   Value x = v[0];
+                                   Value inner;
+                                   if (tanhForm) {
+                                     // tanh(sqrt(2/pi) * (x + 0.044715 x^3))
+                                     Value x3 = b.create<arith::MulFOp>(
+                                         loc, x, b.create<arith::MulFOp>(loc, x, x));
+                                     Value poly = b.create<arith::AddFOp>(
+                                         loc, x,
+                                         b.create<arith::MulFOp>(
+                                             loc, floatConst(b, loc, t, 0.044715), x3));
+                                     inner = b.create<math::TanhOp>(
+                                         loc, b.create<arith::MulFOp>(
+                                                  loc,
+                                                  floatConst(b, loc, t, 0.7978845608028654),
+                                                  poly));
+                                   } else {
+                                     inner = b.create<math::ErfOp>(
+                                         loc, b.create<arith::MulFOp>(
+                                                  loc, x,
+                                                  floatConst(b, loc, t, 0.7071067811865476)));
+                                   }
+                                   Value onePlus = b.create<arith::AddFOp>(
+                                       loc, floatConst(b, loc, t, 1.0), inner);
+                                   return b.create<arith::MulFOp>(
+                                       loc, b.create<arith::MulFOp>(
+                                                loc, floatConst(b, loc, t, 0.5), x),
+                                       onePlus);
+                                 }));
+    return success();
+  }
+};
+
+/// Inference: dropout is the identity.
+struct DropoutPattern : GraphPattern<gr::DropoutOp> {
+  using GraphPattern::GraphPattern;
+  LogicalResult matchAndRewrite(gr::DropoutOp op, Adaptor a,
+                                ConversionPatternRewriter &rw) const override {
+    rw.replaceOp(op, a.getX());
+    return success();
+  }
+};
+
+struct SoftmaxPattern : GraphPattern<gr::SoftmaxOp> {
+  using GraphPattern::GraphPattern;
+  LogicalResult matchAndRewrite(gr::SoftmaxOp op, Adaptor a,
+                                ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    Value x = a.getX();
+    RankedTensorType type = tensorType(x);
+    int64_t axis = op.getAxis();
+    MLIRContext *ctx = rw.getContext();
+    AffineMap id = rw.getMultiDimIdentityMap(type.getRank());
+    AffineMap dropped = droppedAxesMap(ctx, type.getRank(), {axis});
+    // max, exp(x - max), sum, e / sum.
+    Value max = reduce(rw, loc, x, {axis}, -INFINITY, maxf);
+    Value e = parallelGeneric(rw, loc, type, {x, max}, {id, dropped},
+                              [](OpBuilder &b, Location l, ValueRange v) -> Value {
+                                return b.create<math::ExpOp>(
+                                    l, b.create<arith::SubFOp>(l, v[0], v[1]));
+                              });
+    Value sum = reduce(rw, loc, e, {axis}, 0.0, addf);
+    Value y = parallelGeneric(rw, loc, type, {e, sum}, {id, dropped},
+                              [](OpBuilder &b, Location l, ValueRange v) -> Value {
+                                return b.create<arith::DivFOp>(l, v[0], v[1]);
+                              });
+    rw.replaceOp(op, y);
+    return success();
+  }
+};
+
+struct LayerNormPattern : GraphPattern<gr::LayerNormOp> {
+  using GraphPattern::GraphPattern;
+  LogicalResult matchAndRewrite(gr::LayerNormOp op, Adaptor a,
+                                ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    Value x = a.getX();
+    RankedTensorType type = tensorType(x);
+    int64_t rank = type.getRank(), last = rank - 1;
+    double n = static_cast<double>(type.getDimSize(last));
+    double eps = op.getEps().convertToDouble();
+    MLIRContext *ctx = rw.getContext();
+    AffineMap id = rw.getMultiDimIdentityMap(rank);
+    AffineMap rows = droppedAxesMap(ctx, rank, {last});
+    AffineMap cols = AffineMap::get(rank, 0, getAffineDimExpr(last, ctx), ctx);
+    Type t = type.getElementType();
+    // sum(x); sum((x - mean)^2); (x - mean) * rsqrt(var + eps) * weight + bias.
+    Value sum = reduce(rw, loc, x, {last}, 0.0, addf);
+    auto rowsType = tensorType(sum);
+    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+    iters[last] = utils::IteratorType::reduction;
+    Value sq = rw.create<linalg::GenericOp>(
+                     loc, rowsType, ValueRange{x, sum}, filled(rw, loc, rowsType, 0.0),
+                     ArrayRef<AffineMap>{id, rows, rows}, iters,
+                     [&](OpBuilder &b, Location l, ValueRange v) {
+                       Value mean = b.create<arith::DivFOp>(l, v[1], floatConst(b, l, t, n));
+                       Value d = b.create<arith::SubFOp>(l, v[0], mean);
+                       b.create<linalg::YieldOp>(
+                           l, Value(b.create<arith::AddFOp>(
+                                  l, v[2], b.create<arith::MulFOp>(l, d, d))));
+                     })
+                   .getResult(0);
+    Value y = parallelGeneric(
+        rw, loc, type, {x, sum, sq, a.getWeight(), a.getBias()}, {id, rows, rows, cols, cols},
+        [&](OpBuilder &b, Location l, ValueRange v) -> Value {
+          Value nv = floatConst(b, l, t, n);
+          Value mean = b.create<arith::DivFOp>(l, v[1], nv);
+          Value var = b.create<arith::DivFOp>(l, v[2], nv);
+          Value stddev = b.create<math::SqrtOp>(
+              l, b.create<arith::AddFOp>(l, var, floatConst(b, l, t, eps)));
+          Value norm = b.create<arith::DivFOp>(l, b.create<arith::SubFOp>(l, v[0], mean), stddev);
+          return b.create<arith::AddFOp>(l, b.create<arith::MulFOp>(l, norm, v[3]), v[4]);
+        });
+    rw.replaceOp(op, y);
+    return success();
+  }
+};
+
+struct MatmulPattern : GraphPattern<gr::MatmulOp> {
+  using GraphPattern::GraphPattern;
+  LogicalResult matchAndRewrite(gr::MatmulOp op, Adaptor ad,
+                                ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    Value a = ad.getA(), b = ad.getB();
+    if (op.getTransposeA())
+      a = transposeLast2(rw, loc, a);
+    if (op.getTransposeB())
+      b = transposeLast2(rw, loc, b);
+    RankedTensorType at = tensorType(a), bt = tensorType(b), rt = tensorType(op.getResult());
+    Type elem = rt.getElementType();
+    int64_t k = at.getShape().back(), n = bt.getShape().back();
+    int64_t m = at.getDimSize(at.getRank() - 2);
+    if (bt.getRank() == 2) {
+      // A weight shared by every batch: one matmul over all rows.
+      int64_t rows = at.getNumElements() / k;
+      auto flatA = RankedTensorType::get({rows, k}, elem);
+      auto flatR = RankedTensorType::get({rows, n}, elem);
+      Value a2 = reshapeView(rw, loc, a, flatA);
+      Value r = rw.create<linalg::MatmulOp>(loc, ValueRange{a2, b},
+                                            filled(rw, loc, flatR, 0.0))
+                    .getResult(0);
+      rw.replaceOp(op, reshapeView(rw, loc, r, rt));
+      return success();
+    }
+    int64_t batch = at.getNumElements() / (m * k);
+    auto a3 = RankedTensorType::get({batch, m, k}, elem);
+    auto b3 = RankedTensorType::get({batch, k, n}, elem);
+    auto r3 = RankedTensorType::get({batch, m, n}, elem);
+    Value r = rw.create<linalg::BatchMatmulOp>(
+                    loc, ValueRange{reshapeView(rw, loc, a, a3), reshapeView(rw, loc, b, b3)},
+                    filled(rw, loc, r3, 0.0))
+                  .getResult(0);
+    rw.replaceOp(op, reshapeView(rw, loc, r, rt));
+    return success();
+  }
+};
+
+struct EmbeddingPattern : GraphPattern<gr::EmbeddingOp> {
+  using GraphPattern::GraphPattern;
+  LogicalResult matchAndRewrite(gr::EmbeddingOp op, Adaptor a,
+                                ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    RankedTensorType rt = tensorType(op.getResult());
+    Value table = a.getTable();
+    int64_t rank = rt.getRank(), vocab = tensorType(table).getDimSize(0);
+    AffineMap idsMap = droppedAxesMap(rw.getContext(), rank, {rank - 1});
+    Value r = parallelGeneric(rw, loc, rt, a.getIds(), {idsMap},
+                              [&](OpBuilder &b, Location l, ValueRange v) -> Value {
+                                Value row = clampedIndex(b, l, v[0], vocab);
+                                Value col = b.create<linalg::IndexOp>(l, rank - 1);
+                                return b.create<tensor::ExtractOp>(l, table,
+                                                                   ValueRange{row, col});
+                              });
+    rw.replaceOp(op, r);
+    return success();
+  }
+};
+
+struct GatherPattern : GraphPattern<gr::GatherOp> {
+  using GraphPattern::GraphPattern;
+  LogicalResult matchAndRewrite(gr::GatherOp op, Adaptor a,
+                                ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    RankedTensorType rt = tensorType(op.getResult());
+    int64_t axis = op.getAxis(), rank = rt.getRank();
+    int64_t bound = tensorType(a.getX()).getDimSize(axis);
+    SmallVector<AffineExpr> idxExprs;
+    for (int64_t i = 0; i <= axis; ++i)
+      idxExprs.push_back(rw.getAffineDimExpr(i));
+    AffineMap idxMap = AffineMap::get(rank, 0, idxExprs, rw.getContext());
+    Value x = a.getX();
+    Value r = parallelGeneric(rw, loc, rt, a.getIndices(), {idxMap},
+                              [&](OpBuilder &b, Location l, ValueRange v) -> Value {
+                                SmallVector<Value> coords;
+                                for (int64_t i = 0; i < rank; ++i)
+                                  coords.push_back(i == axis
+                                                       ? clampedIndex(b, l, v[0], bound)
+                                                       : b.create<linalg::IndexOp>(l, i));
+                                return b.create<tensor::ExtractOp>(l, x, coords);
+                              });
+    rw.replaceOp(op, r);
+    return success();
+  }
+};
+
+struct ReshapePattern : GraphPattern<gr::ReshapeOp> {
+  using GraphPattern::GraphPattern;
+  LogicalResult matchAndRewrite(gr::ReshapeOp op, Adaptor a,
+                                ConversionPatternRewriter &rw) const override {
+    rw.replaceOp(op, reshapeView(rw, op.getLoc(), a.getX(), tensorType(op.getResult())));
+    return success();
+  }
+};
+
+struct TransposePattern : GraphPattern<gr::TransposeOp> {
+  using GraphPattern::GraphPattern;
+  LogicalResult matchAndRewrite(gr::TransposeOp op, Adaptor a,
+                                ConversionPatternRewriter &rw) const override {
+    Value init = emptyTensor(rw, op.getLoc(), tensorType(op.getResult()));
+    rw.replaceOp(op, rw.create<linalg::TransposeOp>(op.getLoc(), a.getX(), init, op.getPerm())
+                         .getResult()[0]);
+    return success();
+  }
+};
+
+/// Copies a slice (rank-reducing for select) into a fresh tensor.
+Value copySlice(OpBuilder &b, Location loc, Value x, int64_t axis, int64_t start, int64_t size,
+                RankedTensorType resultType) {
+  RankedTensorType type = tensorType(x);
+  SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0));
+  SmallVector<OpFoldResult> sizes, strides(type.getRank(), b.getIndexAttr(1));
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    sizes.push_back(b.getIndexAttr(i == axis ? size : type.getDimSize(i)));
+  offsets[axis] = b.getIndexAttr(start);
+  Value slice =
+      b.create<tensor::ExtractSliceOp>(loc, resultType, x, offsets, sizes, strides);
+  // linalg.copy, not an identity generic: canonicalization would fold that away.
+  return b.create<linalg::CopyOp>(loc, slice, emptyTensor(b, loc, resultType)).getResult(0);
+}
+
+struct SlicePattern : GraphPattern<gr::SliceOp> {
+  using GraphPattern::GraphPattern;
+  LogicalResult matchAndRewrite(gr::SliceOp op, Adaptor a,
+                                ConversionPatternRewriter &rw) const override {
+    int64_t start = op.getStart();
+    rw.replaceOp(op, copySlice(rw, op.getLoc(), a.getX(), op.getAxis(), start,
+                               op.getEnd() - start, tensorType(op.getResult())));
+    return success();
+  }
+};
+
+struct SelectPattern : GraphPattern<gr::SelectOp> {
+  using GraphPattern::GraphPattern;
+  LogicalResult matchAndRewrite(gr::SelectOp op, Adaptor a,
+                                ConversionPatternRewriter &rw) const override {
+    rw.replaceOp(op, copySlice(rw, op.getLoc(), a.getX(), op.getAxis(), op.getIndex(), 1,
+                               tensorType(op.getResult())));
+    return success();
+  }
+};
+
+template <typename OpTy, bool isMean>
+struct ReducePattern : GraphPattern<OpTy> {
+  using GraphPattern<OpTy>::GraphPattern;
+  LogicalResult matchAndRewrite(OpTy op, typename OpTy::Adaptor a,
+                                ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = tensorType(a.getX());
+    SmallVector<int64_t> axes(op.getAxes());
+    if (axes.empty()) {
+      axes.resize(type.getRank());
+      std::iota(axes.begin(), axes.end(), 0);
+    }
+    llvm::sort(axes);
+    Value r = reduce(rw, loc, a.getX(), axes, 0.0, addf);
+    if (isMean) {
+      double count = 1;
+      for (int64_t axis : axes)
+        count *= type.getDimSize(axis);
+      r = elementwise(rw, loc, tensorType(r), r,
+                      [&](OpBuilder &b, Location l, ArrayRef<Value> v) -> Value {
+                        return b.create<arith::DivFOp>(
+                            l, v[0], floatConst(b, l, v[0].getType(), count));
+                      });
+    }
+    rw.replaceOp(op, r);
+    return success();
+  }
+};
+
+/// mean over labelled rows of logsumexp(row) - row[label].
+struct CrossEntropyPattern : GraphPattern<gr::CrossEntropyOp> {
+  using GraphPattern::GraphPattern;
+  LogicalResult matchAndRewrite(gr::CrossEntropyOp op, Adaptor a,
+                                ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    Value logits = a.getLogits();
+    RankedTensorType type = tensorType(logits);
+    int64_t rank = type.getRank(), last = rank - 1, classes = type.getDimSize(last);
+    int64_t ignore = op.getIgnoreIndex();
+    Type t = type.getElementType();
+    MLIRContext *ctx = rw.getContext();
+    AffineMap id = rw.getMultiDimIdentityMap(rank);
+    AffineMap rows = droppedAxesMap(ctx, rank, {last});
+    Value max = reduce(rw, loc, logits, {last}, -INFINITY, maxf);
+    RankedTensorType rowsType = tensorType(max);
+    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+    iters[last] = utils::IteratorType::reduction;
+    Value sumExp =
+        rw.create<linalg::GenericOp>(
+              loc, rowsType, ValueRange{logits, max}, filled(rw, loc, rowsType, 0.0),
+              ArrayRef<AffineMap>{id, rows, rows}, iters,
+              [&](OpBuilder &b, Location l, ValueRange v) {
+                Value e = b.create<math::ExpOp>(l, b.create<arith::SubFOp>(l, v[0], v[1]));
+                b.create<linalg::YieldOp>(l, Value(b.create<arith::AddFOp>(l, e, v[2])));
+              })
+            .getResult(0);
+    // Sum of row losses and count of labelled rows, over all rows.
+    int64_t rowRank = rank - 1;
+    auto scalar = RankedTensorType::get({}, t);
+    SmallVector<utils::IteratorType> allReduce(rowRank, utils::IteratorType::reduction);
+    AffineMap rowId = rw.getMultiDimIdentityMap(rowRank);
+    AffineMap toScalar = AffineMap::get(rowRank, 0, {}, ctx);
+    auto totals = rw.create<linalg::GenericOp>(
+        loc, TypeRange{scalar, scalar}, ValueRange{max, sumExp, a.getLabels()},
+        ValueRange{filled(rw, loc, scalar, 0.0), filled(rw, loc, scalar, 0.0)},
+        ArrayRef<AffineMap>{rowId, rowId, rowId, toScalar, toScalar}, allReduce,
+        [&](OpBuilder &b, Location l, ValueRange v) {
+          Value label = v[2];
+          auto cmp = [&](arith::CmpIPredicate p, int64_t c) {
+            return b.create<arith::CmpIOp>(
+                l, p, label, b.create<arith::ConstantIntOp>(l, c, label.getType()));
+          };
+          Value valid = b.create<arith::AndIOp>(
+              l, cmp(arith::CmpIPredicate::ne, ignore),
+              b.create<arith::AndIOp>(l, cmp(arith::CmpIPredicate::sge, 0),
+                                      cmp(arith::CmpIPredicate::slt, classes)));
+          SmallVector<Value> coords;
+          for (int64_t i = 0; i < rowRank; ++i)
+            coords.push_back(b.create<linalg::IndexOp>(l, i));
+          coords.push_back(clampedIndex(b, l, label, classes));
+          Value picked = b.create<tensor::ExtractOp>(l, logits, coords);
+          Value lse = b.create<arith::AddFOp>(l, b.create<math::LogOp>(l, v[1]), v[0]);
+          Value loss = b.create<arith::SubFOp>(l, lse, picked);
+          Value zero = floatConst(b, l, t, 0.0);
+          Value lossOrZero = b.create<arith::SelectOp>(l, valid, loss, zero);
+          Value one = b.create<arith::SelectOp>(l, valid, floatConst(b, l, t, 1.0), zero);
+          b.create<linalg::YieldOp>(l, ValueRange{b.create<arith::AddFOp>(l, v[3], lossOrZero),
+                                                  b.create<arith::AddFOp>(l, v[4], one)});
+        });
+    Value mean = parallelGeneric(rw, loc, scalar, totals.getResults(),
+                                 {AffineMap::get(0, 0, {}, ctx), AffineMap::get(0, 0, {}, ctx)},
+                                 [&](OpBuilder &b, Location l, ValueRange v) -> Value {
+                                   Value zero = floatConst(b, l, t, 0.0);
+                                   Value any = b.create<arith::CmpFOp>(
+                                       l, arith::CmpFPredicate::OGT, v[1], zero);
+                                   Value q = b.create<arith::DivFOp>(l, v[0], v[1]);
+                                   return b.create<arith::SelectOp>(l, any, q, zero);
+                                 });
+    rw.replaceOp(op, mean);
+    return success();
+  }
+};
+
+struct ConvertGraphToLinalgPass
+    : bertc::impl::ConvertGraphToLinalgBase<ConvertGraphToLinalgPass> {
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    RewritePatternSet patterns(ctx);
+    patterns.add<BinaryPattern<gr::AddOp, arith::AddFOp>, BinaryPattern<gr::SubOp, arith::SubFOp>,
+                 BinaryPattern<gr::MulOp, arith::MulFOp>, BinaryPattern<gr::DivOp, arith::DivFOp>,
+                 ScalePattern, TanhPattern, GeluPattern, DropoutPattern, SoftmaxPattern,
+                 LayerNormPattern, MatmulPattern, EmbeddingPattern, GatherPattern,
+                 ReshapePattern, TransposePattern, SlicePattern, SelectPattern,
+                 ReducePattern<gr::SumOp, false>, ReducePattern<gr::MeanOp, true>,
+                 CrossEntropyPattern>(ctx);
+    ConversionTarget target(*ctx);
+    target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect, math::MathDialect,
+                           tensor::TensorDialect>();
+    target.addLegalOp<gr::ParameterOp, gr::InputOp, gr::OutputOp, gr::ConstantOp>();
+    if (failed(applyPartialConversion(getOperation(), target, std::move(patterns))))
+      return signalPassFailure();
+    // Constants were folded into the ops that used them.
+    getOperation().walk([](gr::ConstantOp c) {
+      if (c->use_empty())
+        c->erase();
+    });
+  }
+};
+
+} // namespace

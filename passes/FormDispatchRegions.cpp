@@ -1,0 +1,112 @@
+//===- FormDispatchRegions.cpp - One graph.dispatch per linalg op ---------===//
+#include "passes/Passes.h"
+
+#include "dialects/graph/GraphOps.h"
+
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Transforms/RegionUtils.h"
+#include "llvm/ADT/SetVector.h"
+
+namespace bertc {
+#define GEN_PASS_DEF_FORMDISPATCHREGIONS
+#include "passes/Passes.h.inc"
+} // namespace bertc
+
+using namespace mlir;
+namespace gr = bertc::graph;
+
+namespace {
+
+/// Ops that are cheap to recompute and are cloned into the region that uses
+/// them instead of being computed on their own.
+bool isClonedIntoRegion(Operation *op) {
+  if (isa<tensor::EmptyOp, arith::ConstantOp, tensor::ExtractSliceOp>(op))
+    return true;
+  // A fill that only initialises outputs (after CSE, possibly of several
+  // ops): each region gets its own copy, so no kernel reads its initial
+  // value from a buffer that every workgroup would have to copy.
+  if (auto fill = dyn_cast<linalg::FillOp>(op)) {
+    return !fill->use_empty() && llvm::all_of(fill->getUses(), [](OpOperand &use) {
+      auto user = dyn_cast<linalg::LinalgOp>(use.getOwner());
+      return user && user.isDpsInit(&use);
+    });
+  }
+  return false;
+}
+
+/// Collects `root` and the ops it needs that are cloned into its region, in
+/// an order where each op comes after the ops it uses.
+void collectRegionOps(Operation *op, llvm::SetVector<Operation *> &ops) {
+  llvm::SetVector<Value> used(op->getOperands().begin(), op->getOperands().end());
+  // Values that nested bodies capture (constants hoisted by CSE, tables).
+  for (Region &region : op->getRegions())
+    getUsedValuesDefinedAbove(region, used);
+  for (Value v : used)
+    if (Operation *def = v.getDefiningOp(); def && isClonedIntoRegion(def) && !ops.contains(def))
+      collectRegionOps(def, ops);
+  ops.insert(op);
+}
+
+struct FormDispatchRegionsPass : bertc::impl::FormDispatchRegionsBase<FormDispatchRegionsPass> {
+  void runOnOperation() override {
+    SmallVector<linalg::LinalgOp> roots;
+    getOperation().walk([&](linalg::LinalgOp op) {
+      if (!isClonedIntoRegion(op) && !op->getParentOfType<gr::DispatchOp>())
+        roots.push_back(op);
+    });
+    for (linalg::LinalgOp root : roots)
+      formRegion(root);
+    // What was cloned into regions is now dead outside; erasing a fill can
+    // leave its constant dead, so sweep until nothing changes.
+    for (bool changed = true; changed;) {
+      SmallVector<Operation *> dead;
+      for (Operation &op : getOperation().getBody().front())
+        if (op.use_empty() &&
+            isa<tensor::EmptyOp, arith::ConstantOp, tensor::ExtractSliceOp, linalg::FillOp>(op))
+          dead.push_back(&op);
+      for (Operation *op : dead)
+        op->erase();
+      changed = !dead.empty();
+    }
+  }
+
+  void formRegion(linalg::LinalgOp root) {
+    llvm::SetVector<Operation *> ops;
+    collectRegionOps(root, ops);
+    // The region's inputs: values from outside that the ops use.
+    // Values used inside nested bodies (a table read by tensor.extract) count.
+    llvm::SetVector<Value> inputs;
+    auto addInput = [&](Value v) {
+      if (!v.getDefiningOp() || !ops.contains(v.getDefiningOp()))
+        inputs.insert(v);
+    };
+    for (Operation *op : ops) {
+      for (Value v : op->getOperands())
+        addInput(v);
+      llvm::SetVector<Value> captured;
+      for (Region &region : op->getRegions())
+        getUsedValuesDefinedAbove(region, captured);
+      for (Value v : captured)
+        addInput(v);
+    }
+
+    OpBuilder b(root);
+    auto dispatch =
+        b.create<gr::DispatchOp>(root.getLoc(), root->getResultTypes(), inputs.getArrayRef());
+    Block &body = dispatch.getBody().front();
+    IRMapping map;
+    for (auto [input, arg] : llvm::zip(inputs, body.getArguments()))
+      map.map(input, arg);
+    OpBuilder inner = OpBuilder::atBlockBegin(&body);
+    for (Operation *op : ops)
+      inner.clone(*op, map);
+    SmallVector<Value> yielded;
+    for (Value r : root->getResults())
+      yielded.push_back(map.lookup(r));
+    inner.create<gr::YieldOp>(root.getLoc(), yielded);
+    root->replaceAllUsesWith(dispatch.getResults());
+    root->erase();
+  }
+};
+
+} // namespace

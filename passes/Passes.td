@@ -1,0 +1,71 @@
+//===- Passes.td - bertc's passes --------------------------*- tablegen -*-===//
+#ifndef BERTC_PASSES
+#define BERTC_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+//===----------------------------------------------------------------------===//
+// Graph to linalg
+//===----------------------------------------------------------------------===//
+
+def ConvertGraphToLinalg : Pass<"bertc-convert-graph-to-linalg", "mlir::func::FuncOp"> {
+  let summary = "Lower graph compute ops to linalg on tensors";
+  let description = [{
+    Each graph op becomes linalg ops on tensors (with tensor reshapes and
+    slices where they are views). Parameters, inputs, outputs and constants
+    stay graph ops: they are the graph's boundary. Dropout is the identity
+    here (inference).
+
+    ```mlir
+    %y = graph.tanh %x : tensor<2x4xf32>
+    ```
+    becomes
+    ```mlir
+    %e = tensor.empty() : tensor<2x4xf32>
+    %y = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%x : tensor<2x4xf32>) outs(%e : tensor<2x4xf32>) {
+      ^bb0(%in: f32, %out: f32):
+        %t = math.tanh %in : f32
+        linalg.yield %t : f32
+    } -> tensor<2x4xf32>
+    ```
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
+    "mlir::math::MathDialect", "mlir::tensor::TensorDialect"
+  ];
+}
+
+//===----------------------------------------------------------------------===//
+// Dispatch regions
+//===----------------------------------------------------------------------===//
+
+def FormDispatchRegions : Pass<"bertc-form-dispatch-regions", "mlir::func::FuncOp"> {
+  let summary = "Wrap each linalg op in a graph.dispatch region";
+  let description = [{
+    Every linalg op that computes (not a `linalg.fill` that only initialises
+    another op's output) becomes the root of a `graph.dispatch`; the
+    `tensor.empty`, `linalg.fill`, constants and `tensor.extract_slice`
+    that feed it are cloned into the region, so that the region reads only
+    real tensors. Reshapes between regions stay outside: they are views.
+
+    ```mlir
+    %e = tensor.empty() : tensor<4x8xf32>
+    %z = linalg.fill ins(%c0 : f32) outs(%e : tensor<4x8xf32>) -> tensor<4x8xf32>
+    %m = linalg.matmul ins(%a, %b : ...) outs(%z : tensor<4x8xf32>) -> tensor<4x8xf32>
+    ```
+    becomes
+    ```mlir
+    %m = graph.dispatch(%a, %b) : (tensor<4x16xf32>, tensor<16x8xf32>) -> tensor<4x8xf32> {
+    ^bb0(%x: tensor<4x16xf32>, %y: tensor<16x8xf32>):
+      %e = tensor.empty() : tensor<4x8xf32>
+      %z = linalg.fill ins(%c0 : f32) outs(%e : tensor<4x8xf32>) -> tensor<4x8xf32>
+      %0 = linalg.matmul ins(%x, %y : ...) outs(%z : tensor<4x8xf32>) -> tensor<4x8xf32>
+      graph.yield %0 : tensor<4x8xf32>
+    }
+    ```
+  }];
+  let dependentDialects = ["bertc::graph::GraphDialect"];
+}
+
+#endif // BERTC_PASSES

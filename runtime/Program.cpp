@@ -1,0 +1,269 @@
+//===- Program.cpp - What the compiler hands the runtime ------------------===//
+#include "runtime/Program.h"
+
+namespace bertc::rt {
+
+int64_t dtypeSize(DType t) {
+  switch (t) {
+  case DType::F32: return 4;
+  case DType::F64: return 8;
+  case DType::I32: return 4;
+  }
+  return 0;
+}
+
+const char *dtypeName(DType t) {
+  switch (t) {
+  case DType::F32: return "F32";
+  case DType::F64: return "F64";
+  case DType::I32: return "I32";
+  }
+  return "?";
+}
+
+bool parseDType(const std::string &name, DType &out) {
+  for (DType t : {DType::F32, DType::F64, DType::I32})
+    if (name == dtypeName(t)) {
+      out = t;
+      return true;
+    }
+  return false;
+}
+
+int64_t TensorDesc::elements() const {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+static Json intArray(const std::vector<int64_t> &v) {
+  Json a = Json::array();
+  for (int64_t x : v)
+    a.push(Json(x));
+  return a;
+}
+
+Json Program::toJson() const {
+  Json j = Json::object();
+  j["model"] = model;
+  j["task"] = task;
+  j["preset"] = preset;
+  j["config"] = config;
+  j["parameter_bytes"] = Json(parameterBytes);
+  j["activation_bytes"] = Json(activationBytes);
+  Json ts = Json::array();
+  for (const TensorDesc &t : tensors) {
+    Json o = Json::object();
+    o["name"] = t.name;
+    o["dtype"] = dtypeName(t.dtype);
+    o["shape"] = intArray(t.shape);
+    o["storage"] = t.storage == Storage::Parameter ? "parameter" : "activation";
+    o["offset"] = Json(t.offset);
+    ts.push(std::move(o));
+  }
+  j["tensors"] = std::move(ts);
+  Json ps = Json::array();
+  for (const ParameterDesc &p : parameters) {
+    Json o = Json::object();
+    o["name"] = p.name;
+    o["tensor"] = Json(p.tensor);
+    o["init"] = p.init;
+    o["std"] = Json(p.std);
+    ps.push(std::move(o));
+  }
+  j["parameters"] = std::move(ps);
+  for (const char *key : {"inputs", "outputs"}) {
+    Json list = Json::array();
+    for (const NamedTensor &n : std::string(key) == "inputs" ? inputs : outputs) {
+      Json o = Json::object();
+      o["name"] = n.name;
+      o["tensor"] = Json(n.tensor);
+      list.push(std::move(o));
+    }
+    j[key] = std::move(list);
+  }
+  Json ks = Json::array();
+  for (const std::string &k : kernels)
+    ks.push(Json(k));
+  j["kernels"] = std::move(ks);
+  Json ds = Json::array();
+  for (const DispatchDesc &d : dispatches) {
+    Json o = Json::object();
+    o["kernel"] = Json(d.kernel);
+    Json b = Json::array();
+    for (int t : d.bindings)
+      b.push(Json(t));
+    o["bindings"] = std::move(b);
+    o["grid"] = intArray({d.grid[0], d.grid[1], d.grid[2]});
+    ds.push(std::move(o));
+  }
+  j["dispatches"] = std::move(ds);
+  return j;
+}
+
+namespace {
+
+/// Reads typed members, remembering the first problem.
+struct Reader {
+  std::string &error;
+
+  bool fail(const std::string &what) {
+    if (error.empty())
+      error = what;
+    return false;
+  }
+  const Json *member(const Json &o, const char *key, Json::Kind kind, const std::string &where) {
+    const Json *v = o.find(key);
+    if (!v || v->kind() != kind) {
+      fail(where + ": missing or mistyped '" + key + "'");
+      return nullptr;
+    }
+    return v;
+  }
+  bool str(const Json &o, const char *key, std::string &out, const std::string &where) {
+    const Json *v = member(o, key, Json::Kind::String, where);
+    if (v)
+      out = v->string();
+    return v;
+  }
+  bool integer(const Json &o, const char *key, int64_t &out, const std::string &where) {
+    const Json *v = member(o, key, Json::Kind::Number, where);
+    if (!v)
+      return false;
+    if (!v->isInteger())
+      return fail(where + ": '" + key + "' must be an integer");
+    out = v->integer();
+    return true;
+  }
+  bool tensorId(const Json &o, const char *key, int &out, size_t count, const std::string &where) {
+    int64_t v;
+    if (!integer(o, key, v, where))
+      return false;
+    if (v < 0 || static_cast<size_t>(v) >= count)
+      return fail(where + ": tensor id " + std::to_string(v) + " out of range");
+    out = static_cast<int>(v);
+    return true;
+  }
+};
+
+} // namespace
+
+bool Program::fromJson(const Json &j, Program &p, std::string &error) {
+  error.clear();
+  Reader r{error};
+  if (!j.isObject())
+    return r.fail("program: not a JSON object");
+  if (!r.str(j, "model", p.model, "program") || !r.str(j, "task", p.task, "program") ||
+      !r.str(j, "preset", p.preset, "program") ||
+      !r.integer(j, "parameter_bytes", p.parameterBytes, "program") ||
+      !r.integer(j, "activation_bytes", p.activationBytes, "program"))
+    return false;
+  if (const Json *c = j.find("config"))
+    p.config = *c;
+  const Json *ts = r.member(j, "tensors", Json::Kind::Array, "program");
+  if (!ts)
+    return false;
+  for (const Json &t : ts->items()) {
+    TensorDesc d;
+    std::string dtype, storage;
+    std::string where = "tensor " + std::to_string(p.tensors.size());
+    if (!r.str(t, "name", d.name, where) || !r.str(t, "dtype", dtype, where) ||
+        !r.str(t, "storage", storage, where) || !r.integer(t, "offset", d.offset, where))
+      return false;
+    if (!parseDType(dtype, d.dtype))
+      return r.fail(where + ": unknown dtype " + dtype);
+    d.storage = storage == "parameter" ? Storage::Parameter : Storage::Activation;
+    const Json *shape = r.member(t, "shape", Json::Kind::Array, where);
+    if (!shape)
+      return false;
+    for (const Json &s : shape->items()) {
+      if (!s.isInteger() || s.integer() <= 0)
+        return r.fail(where + ": bad shape");
+      d.shape.push_back(s.integer());
+    }
+    int64_t limit = d.storage == Storage::Parameter ? p.parameterBytes : p.activationBytes;
+    if (d.offset < 0 || d.offset + d.bytes() > limit)
+      return r.fail(where + ": range outside its storage");
+    p.tensors.push_back(std::move(d));
+  }
+  size_t count = p.tensors.size();
+  const Json *ps = r.member(j, "parameters", Json::Kind::Array, "program");
+  if (!ps)
+    return false;
+  for (const Json &o : ps->items()) {
+    ParameterDesc d;
+    const Json *stdv = o.find("std");
+    if (!r.str(o, "name", d.name, "parameter") || !r.str(o, "init", d.init, "parameter") ||
+        !r.tensorId(o, "tensor", d.tensor, count, "parameter " + d.name) || !stdv ||
+        !stdv->isNumber())
+      return r.fail("parameter: malformed entry");
+    d.std = stdv->number();
+    p.parameters.push_back(std::move(d));
+  }
+  for (const char *key : {"inputs", "outputs"}) {
+    const Json *list = r.member(j, key, Json::Kind::Array, "program");
+    if (!list)
+      return false;
+    for (const Json &o : list->items()) {
+      NamedTensor n;
+      if (!r.str(o, "name", n.name, key) || !r.tensorId(o, "tensor", n.tensor, count, key))
+        return false;
+      (std::string(key) == "inputs" ? p.inputs : p.outputs).push_back(std::move(n));
+    }
+  }
+  const Json *ks = r.member(j, "kernels", Json::Kind::Array, "program");
+  if (!ks)
+    return false;
+  for (const Json &k : ks->items())
+    p.kernels.push_back(k.string());
+  const Json *ds = r.member(j, "dispatches", Json::Kind::Array, "program");
+  if (!ds)
+    return false;
+  for (const Json &o : ds->items()) {
+    DispatchDesc d;
+    int64_t kernel;
+    if (!r.integer(o, "kernel", kernel, "dispatch"))
+      return false;
+    if (kernel < 0 || static_cast<size_t>(kernel) >= p.kernels.size())
+      return r.fail("dispatch: kernel index out of range");
+    d.kernel = static_cast<int>(kernel);
+    const Json *b = r.member(o, "bindings", Json::Kind::Array, "dispatch");
+    const Json *g = r.member(o, "grid", Json::Kind::Array, "dispatch");
+    if (!b || !g || g->items().size() != 3)
+      return r.fail("dispatch: malformed bindings or grid");
+    for (const Json &t : b->items()) {
+      if (!t.isInteger() || t.integer() < 0 || static_cast<size_t>(t.integer()) >= count)
+        return r.fail("dispatch: binding out of range");
+      d.bindings.push_back(static_cast<int>(t.integer()));
+    }
+    for (int i = 0; i < 3; ++i) {
+      if (!g->items()[i].isInteger() || g->items()[i].integer() < 1)
+        return r.fail("dispatch: bad grid");
+      d.grid[i] = g->items()[i].integer();
+    }
+    p.dispatches.push_back(std::move(d));
+  }
+  return true;
+}
+
+const TensorDesc *Program::input(const std::string &name) const {
+  for (const NamedTensor &n : inputs)
+    if (n.name == name)
+      return &tensors[n.tensor];
+  return nullptr;
+}
+
+const TensorDesc *Program::output(const std::string &name) const {
+  for (const NamedTensor &n : outputs)
+    if (n.name == name)
+      return &tensors[n.tensor];
+  return nullptr;
+}
+
+int64_t Program::configInt(const std::string &name, int64_t fallback) const {
+  const Json *v = config.find(name);
+  return v && v->isInteger() ? v->integer() : fallback;
+}
+
+} // namespace bertc::rt

@@ -1,0 +1,84 @@
+//===- Program.h - What the compiler hands the runtime ----------*- C++ -*-===//
+//
+// A compiled program: its tensors (each a range of the parameter store or of
+// the activation arena, views sharing their source's range), the kernels it
+// calls and the ordered dispatches of one step with their buffer bindings and
+// workgroup grids. The compiler writes it as JSON into the binary; both
+// executors read it.
+//
+//===----------------------------------------------------------------------===//
+#ifndef BERTC_RUNTIME_PROGRAM_H
+#define BERTC_RUNTIME_PROGRAM_H
+
+#include "runtime/Json.h"
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bertc::rt {
+
+enum class DType { F32, F64, I32 };
+
+/// Bytes per element.
+int64_t dtypeSize(DType t);
+/// The safetensors spelling: "F32", "F64", "I32".
+const char *dtypeName(DType t);
+bool parseDType(const std::string &name, DType &out);
+
+enum class Storage { Parameter, Activation };
+
+struct TensorDesc {
+  std::string name;           ///< Parameter/input name, or "%N" for intermediates.
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  Storage storage = Storage::Activation;
+  int64_t offset = 0;         ///< Bytes into the parameter store or the arena.
+  int64_t elements() const;
+  int64_t bytes() const { return elements() * dtypeSize(dtype); }
+};
+
+struct ParameterDesc {
+  std::string name; ///< Checkpoint name.
+  int tensor = -1;
+  std::string init; ///< "normal", "zeros" or "ones".
+  double std = 0;
+};
+
+struct NamedTensor {
+  std::string name;
+  int tensor = -1;
+};
+
+struct DispatchDesc {
+  int kernel = -1;
+  std::vector<int> bindings; ///< Tensor ids: the kernel's inputs, then its outputs.
+  std::array<int64_t, 3> grid = {1, 1, 1};
+};
+
+struct Program {
+  std::string model, task, preset;
+  Json config; ///< The model's constants after presets and overrides.
+  std::vector<TensorDesc> tensors;
+  std::vector<ParameterDesc> parameters;
+  std::vector<NamedTensor> inputs;
+  std::vector<NamedTensor> outputs;
+  std::vector<std::string> kernels; ///< Kernel names, in kernel-table order.
+  std::vector<DispatchDesc> dispatches;
+  int64_t parameterBytes = 0;
+  int64_t activationBytes = 0; ///< The planned peak of the activation arena.
+
+  Json toJson() const;
+  /// Reads a program; on failure says what is wrong in `error`.
+  static bool fromJson(const Json &json, Program &out, std::string &error);
+
+  const TensorDesc *input(const std::string &name) const;
+  const TensorDesc *output(const std::string &name) const;
+  /// An integer constant of the model (e.g. "vocab_size"), or `fallback`.
+  int64_t configInt(const std::string &name, int64_t fallback) const;
+};
+
+} // namespace bertc::rt
+
+#endif // BERTC_RUNTIME_PROGRAM_H

@@ -1,0 +1,56 @@
+//===- Session.h - A compiled program's memory and execution ----*- C++ -*-===//
+//
+// A Session owns the parameter store and the activation arena that the
+// program's buffer plan describes, both allocated once, and runs the
+// program's dispatches on the CPU: each dispatch's workgroups in parallel
+// with oneTBB inside a task_arena of the requested number of threads.
+//
+//===----------------------------------------------------------------------===//
+#ifndef BERTC_RUNTIME_SESSION_H
+#define BERTC_RUNTIME_SESSION_H
+
+#include "runtime/Program.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace bertc::rt {
+
+/// The kernel ABI: run workgroup (x, y, z) over the bindings' base pointers.
+using KernelFn = void (*)(void **bindings, int64_t x, int64_t y, int64_t z);
+
+class Session {
+public:
+  /// `kernels[i]` runs `program.kernels[i]`. `threads` <= 0: all cores.
+  Session(Program program, const KernelFn *kernels, int threads);
+  ~Session();
+
+  const Program &program() const { return program_; }
+  /// The bytes of tensor `id` (a parameter or an activation).
+  void *data(int id);
+  const void *data(int id) const;
+
+  /// Fills every parameter from its initializer (normal, zeros, ones); the
+  /// values depend only on `seed` and the parameter's name.
+  void initParameters(uint64_t seed);
+  /// Loads every parameter from a safetensors file (names, dtypes and shapes
+  /// must match; extra tensors are ignored and counted in `extra`).
+  bool loadParameters(const std::string &path, std::string &error, int *extra = nullptr);
+  bool saveParameters(const std::string &path, std::string &error) const;
+  /// Writes every output of the program.
+  bool saveOutputs(const std::string &path, std::string &error) const;
+
+  /// Runs every dispatch once, in order.
+  void run();
+
+private:
+  struct Impl;
+  Program program_;
+  const KernelFn *kernels_;
+  std::unique_ptr<Impl> impl_;
+};
+
+} // namespace bertc::rt
+
+#endif // BERTC_RUNTIME_SESSION_H
