@@ -178,8 +178,9 @@ FailureOr<ProgramPlan> buildProgram(func::FuncOp fn) {
         return failure();
       p.tensors[*id].offset = p.tensors[*src].offset;
       if (auto b = bufferOf.find(*src); b != bufferOf.end()) {
-        bufferOf[*id] = b->second;
-        buffers[b->second].tensors.push_back(*id);
+        int buffer = b->second; // before the insertion below rehashes
+        bufferOf[*id] = buffer;
+        buffers[buffer].tensors.push_back(*id);
       }
     } else if (auto dispatch = dyn_cast<gr::DispatchOp>(op)) {
       rt::DispatchDesc d;

@@ -33,6 +33,7 @@ options:
   --output FILE    where to write
   --seed S         initialisation seed (default 0)
   --threads N      worker threads (default: all cores)
+  --profile 1      print the time spent in each kernel
 )";
 
 /// `--name value` options after the command.
@@ -146,7 +147,7 @@ int runCommandLine(int argc, char **argv, const char *programJson, const KernelF
   }
   if (command == "infer") {
     long long seed, threads;
-    if (!opts.parse(argc, argv, {"weights", "input", "output", "seed", "threads"}) ||
+    if (!opts.parse(argc, argv, {"weights", "input", "output", "seed", "threads", "profile"}) ||
         !opts.integer("seed", 0, seed) || !opts.integer("threads", 0, threads))
       return fail(self, opts.error);
     if (!opts.has("input") || !opts.has("output"))
@@ -167,6 +168,8 @@ int runCommandLine(int argc, char **argv, const char *programJson, const KernelF
     int64_t sequences = 0;
     if (!loadBatch(opts.get("input"), session, error, &sequences))
       return fail(self, error);
+    bool profile = opts.get("profile") == "1" || opts.get("profile") == "true";
+    session.setProfiling(profile);
     auto start = std::chrono::steady_clock::now();
     session.run();
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
@@ -175,6 +178,11 @@ int runCommandLine(int argc, char **argv, const char *programJson, const KernelF
       return fail(self, error);
     std::fprintf(stderr, "%s: %lld sequences in %.2f ms\n", self,
                  static_cast<long long>(sequences), ms);
+    if (profile)
+      for (size_t k = 0; k < session.kernelTimes().size(); ++k)
+        std::fprintf(stderr, "  %-12s %8.3f ms %4lld calls\n", session.program().kernels[k].c_str(),
+                     session.kernelTimes()[k].seconds * 1e3,
+                     static_cast<long long>(session.kernelTimes()[k].calls));
     return 0;
   }
   return fail(self, "unknown command '" + command + "' (try --help)");

@@ -7,6 +7,7 @@
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -49,6 +50,8 @@ struct Session::Impl {
   tbb::task_arena threads;
   /// Per-dispatch binding pointers, computed once.
   std::vector<std::vector<void *>> bindings;
+  bool profiling = false;
+  std::vector<KernelTime> times;
 };
 
 Session::Session(Program program, const KernelFn *kernels, int threads)
@@ -148,22 +151,36 @@ bool Session::saveOutputs(const std::string &path, std::string &error) const {
                           error);
 }
 
+void Session::setProfiling(bool on) {
+  impl_->profiling = on;
+  impl_->times.assign(program_.kernels.size(), KernelTime());
+}
+
+const std::vector<Session::KernelTime> &Session::kernelTimes() const { return impl_->times; }
+
 void Session::run() {
   impl_->threads.execute([&] {
     for (size_t i = 0; i < program_.dispatches.size(); ++i) {
       const DispatchDesc &d = program_.dispatches[i];
+      auto start = std::chrono::steady_clock::now();
       KernelFn fn = kernels_[d.kernel];
       void **ptrs = impl_->bindings[i].data();
       int64_t gx = d.grid[0], gy = d.grid[1], total = d.grid[0] * d.grid[1] * d.grid[2];
       if (total == 1) {
         fn(ptrs, 0, 0, 0);
-        continue;
+      } else {
+        tbb::parallel_for(tbb::blocked_range<int64_t>(0, total, 1),
+                          [&](const tbb::blocked_range<int64_t> &r) {
+                            for (int64_t w = r.begin(); w < r.end(); ++w)
+                              fn(ptrs, w % gx, (w / gx) % gy, w / (gx * gy));
+                          });
       }
-      tbb::parallel_for(tbb::blocked_range<int64_t>(0, total, 1),
-                        [&](const tbb::blocked_range<int64_t> &r) {
-                          for (int64_t w = r.begin(); w < r.end(); ++w)
-                            fn(ptrs, w % gx, (w / gx) % gy, w / (gx * gy));
-                        });
+      if (impl_->profiling) {
+        KernelTime &t = impl_->times[d.kernel];
+        t.seconds +=
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        ++t.calls;
+      }
     }
   });
 }

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace bertc::rt {
 
@@ -43,6 +44,14 @@ public:
 
   /// Runs every dispatch once, in order.
   void run();
+
+  /// Per-kernel wall time accumulated by run() when profiling is on.
+  struct KernelTime {
+    double seconds = 0;
+    int64_t calls = 0;
+  };
+  void setProfiling(bool on);
+  const std::vector<KernelTime> &kernelTimes() const;
 
 private:
   struct Impl;

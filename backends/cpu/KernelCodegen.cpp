@@ -22,6 +22,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/TilingInterface.h"
 
 using namespace mlir;
@@ -107,14 +108,27 @@ SmallVector<int64_t> workgroupTileSizes(TilingInterface root, int64_t target) {
       n *= (sizes[d] + tiles[d] - 1) / tiles[d];
     return n;
   };
+  // Tiles stay multiples of the vector pieces inside them, so that only the
+  // last workgroup along a loop has a partial piece.
+  bool matmul = isa<linalg::MatmulOp, linalg::BatchMatmulOp>(root.getOperation());
+  size_t n = domain.size();
+  auto granularity = [&](size_t d) -> int64_t {
+    if (matmul)
+      return d == n - 3 ? 4 : d == n - 2 ? 16 : 1;
+    return d == n - 1 ? 16 : 1;
+  };
+  auto halved = [&](int d) {
+    int64_t g = granularity(d), half = (tiles[d] + 1) / 2;
+    return (half + g - 1) / g * g;
+  };
   while (count() < target) {
     int best = -1;
     for (int d : chosen)
-      if (tiles[d] > 1 && (best < 0 || tiles[d] > tiles[best]))
+      if (halved(d) < tiles[d] && (best < 0 || tiles[d] > tiles[best]))
         best = d;
     if (best < 0)
       break;
-    tiles[best] = (tiles[best] + 1) / 2;
+    tiles[best] = halved(best);
   }
   // A loop tiled by its full size is not tiled.
   for (int d : chosen)
@@ -189,7 +203,23 @@ FailureOr<std::array<int64_t, 3>> distribute(func::FuncOp kernel) {
   return grid;
 }
 
+/// Erases ops whose results nobody uses, such as the untiled producers left
+/// behind by tiling, so that bufferization does not give them buffers.
+void eraseDeadOps(ModuleOp module) {
+  for (bool changed = true; changed;) {
+    SmallVector<Operation *> dead;
+    module.walk([&](Operation *op) {
+      if (isOpTriviallyDead(op))
+        dead.push_back(op);
+    });
+    for (Operation *op : dead)
+      op->erase();
+    changed = !dead.empty();
+  }
+}
+
 LogicalResult bufferize(ModuleOp module) {
+  eraseDeadOps(module);
   IRRewriter rewriter(module.getContext());
   if (failed(bufferization::eliminateEmptyTensors(rewriter, module)))
     return module.emitError("empty tensor elimination failed");

@@ -14,6 +14,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/Linalg/Transforms/Hoisting.h"
 #include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Linalg/Transforms/SubsetInsertionOpInterfaceImpl.h"
 #include "mlir/Dialect/Linalg/Transforms/TilingInterfaceImpl.h"
@@ -72,7 +73,7 @@ struct LowerVectorsPass : PassWrapper<LowerVectorsPass, OperationPass<ModuleOp>>
     RewritePatternSet patterns(ctx);
     vector::VectorTransformsOptions options;
     options.setVectorTransformsOptions(vector::VectorContractLowering::OuterProduct);
-    options.setVectorTransposeLowering(vector::VectorTransposeLowering::EltWise);
+    options.setVectorTransposeLowering(vector::VectorTransposeLowering::Shuffle1D);
     vector::populateVectorContractLoweringPatterns(patterns, options);
     vector::populateVectorTransposeLoweringPatterns(patterns, options);
     vector::populateVectorMultiReductionLoweringPatterns(
@@ -85,6 +86,13 @@ struct LowerVectorsPass : PassWrapper<LowerVectorsPass, OperationPass<ModuleOp>>
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
+};
+
+/// Matmul accumulators stay in registers across the K loop: their loads and
+/// stores move out of it.
+struct HoistAccumulatorsPass : PassWrapper<HoistAccumulatorsPass, OperationPass<func::FuncOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(HoistAccumulatorsPass)
+  void runOnOperation() override { linalg::hoistRedundantVectorTransfers(getOperation()); }
 };
 
 /// f32 transcendental functions as polynomials (vectorisable, accurate to a
@@ -103,6 +111,8 @@ LogicalResult runLoweringPipeline(ModuleOp module) {
   PassManager pm(module.getContext());
   // Identical subviews merge, so the self-copies bufferization left vanish.
   pm.addPass(createCSEPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addNestedPass<func::FuncOp>(std::make_unique<HoistAccumulatorsPass>());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(std::make_unique<LowerVectorsPass>());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());

@@ -1,8 +1,14 @@
 //===- Vectorize.cpp - Vector code for each workgroup's tile --------------===//
 //
-// Each linalg op inside a workgroup whose shapes are static is rewritten with
-// vector ops by linalg's vectoriser; ops with partial (dynamic) tiles stay
-// scalar loops. Register tiling of matmuls builds on this.
+// Inside a workgroup, each linalg op is tiled with scf.for into pieces of a
+// fixed, small shape, each loop is peeled so that its full pieces have static
+// shapes, and those pieces are rewritten with vector ops:
+//  - matmuls into register blocks of kMr x kNr accumulators updated by one
+//    rank-1 product per step of K (the K loop innermost, so that after
+//    bufferization the accumulators are hoisted into registers);
+//  - transposes into kTranspose x kTranspose blocks;
+//  - other ops into rows of kVector elements along their last loop.
+// The partial pieces at the ends stay scalar loops.
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/Internal.h"
@@ -10,8 +16,14 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
 
@@ -19,32 +31,114 @@ namespace bertc::cpu {
 
 namespace {
 
-/// Largest vector (elements) a single vectorised op may produce; beyond it
-/// the vector code would spill and lose to loops.
-constexpr int64_t kMaxVectorElements = 4096;
+/// Register block of a matmul: kMr rows of kNr columns. With 256-bit
+/// vectors, 4 x 16 is 8 accumulator registers fed by 4 broadcasts and two
+/// loads per step of K.
+constexpr int64_t kMr = 4;
+constexpr int64_t kNr = 16;
+/// Elements per vector piece of other ops.
+constexpr int64_t kVector = 16;
+/// Transposes move kTranspose x kTranspose blocks.
+constexpr int64_t kTranspose = 8;
+/// Larger static ops are not unrolled into vector code.
+constexpr int64_t kMaxPieceElements = 1024;
 
-bool worthVectorizing(linalg::LinalgOp op) {
+/// Tile sizes for the vector pieces of `op`'s loops (1 = not tiled beyond
+/// one element), or nothing when `op` is not worth vectorising.
+std::optional<SmallVector<int64_t>> pieceSizes(linalg::LinalgOp op) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  if (ranges.empty())
+    return std::nullopt;
+  SmallVector<int64_t> sizes(ranges.size(), 1);
+  size_t n = ranges.size();
+  if (isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op)) {
+    // (batch,) M, N, K: a register block, K one step at a time.
+    sizes[n - 3] = kMr;
+    sizes[n - 2] = kNr;
+    return sizes;
+  }
+  if (auto transpose = dyn_cast<linalg::TransposeOp>(op.getOperation())) {
+    // Output loop whose input axis is the input's innermost one.
+    ArrayRef<int64_t> perm = transpose.getPermutation();
+    size_t fromInner = 0;
+    while (fromInner < n && perm[fromInner] != static_cast<int64_t>(n - 1))
+      ++fromInner;
+    sizes[n - 1] = fromInner == n - 1 ? kVector : kTranspose;
+    if (fromInner != n - 1)
+      sizes[fromInner] = kTranspose;
+    return sizes;
+  }
+  sizes.back() = kVector;
+  return sizes;
+}
+
+/// True for a static op small enough to become straight-line vector code.
+bool isVectorPiece(linalg::LinalgOp op) {
   if (!op.hasPureTensorSemantics() || op.hasDynamicShape())
     return false;
-  std::optional<SmallVector<int64_t>> ranges = op.getStaticLoopRanges();
-  if (!ranges)
-    return false;
   int64_t elements = 1;
-  for (int64_t r : *ranges)
+  for (int64_t r : op.getStaticLoopRanges())
     elements *= r;
-  return elements <= kMaxVectorElements;
+  return elements <= kMaxPieceElements;
+}
+
+/// Tiles `op` into pieces with scf.for and peels each loop, so that all but
+/// the last iteration of every loop see a full, static piece.
+LogicalResult tileIntoPieces(RewriterBase &rewriter, linalg::LinalgOp op) {
+  std::optional<SmallVector<int64_t>> sizes = pieceSizes(op);
+  if (!sizes)
+    return success();
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  SmallVector<OpFoldResult> tiles;
+  bool tiled_any = false;
+  for (auto [size, range] : llvm::zip(*sizes, ranges)) {
+    bool whole = !ShapedType::isDynamic(range) && size >= range;
+    tiles.push_back(rewriter.getIndexAttr(whole ? 0 : size));
+    tiled_any = tiled_any || !whole;
+  }
+  if (!tiled_any)
+    return success();
+  rewriter.setInsertionPoint(op);
+  scf::SCFTilingOptions options;
+  options.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
+  options.setTileSizes(tiles);
+  FailureOr<scf::SCFTilingResult> tiled =
+      scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()), options);
+  if (failed(tiled))
+    return op.emitError("cannot tile into vector pieces");
+  rewriter.replaceOp(op, tiled->replacements);
+  for (LoopLikeOpInterface loop : tiled->loops) {
+    scf::ForOp partial;
+    (void)scf::peelForLoopAndSimplifyBounds(rewriter, cast<scf::ForOp>(loop.getOperation()),
+                                            partial);
+  }
+  return success();
 }
 
 } // namespace
 
 LogicalResult vectorizeKernels(ModuleOp kernels) {
+  MLIRContext *ctx = kernels.getContext();
   SmallVector<linalg::LinalgOp> candidates;
   kernels.walk([&](linalg::LinalgOp op) {
-    if (worthVectorizing(op))
+    if (op.hasPureTensorSemantics())
       candidates.push_back(op);
   });
-  IRRewriter rewriter(kernels.getContext());
-  for (linalg::LinalgOp op : candidates) {
+  IRRewriter rewriter(ctx);
+  for (linalg::LinalgOp op : candidates)
+    if (failed(tileIntoPieces(rewriter, op)))
+      return failure();
+  // Full pieces get static shapes.
+  PassManager pm(ctx);
+  pm.addPass(createCanonicalizerPass());
+  if (failed(pm.run(kernels)))
+    return failure();
+  SmallVector<linalg::LinalgOp> pieces;
+  kernels.walk([&](linalg::LinalgOp op) {
+    if (isVectorPiece(op))
+      pieces.push_back(op);
+  });
+  for (linalg::LinalgOp op : pieces) {
     if (failed(linalg::vectorizeOpPrecondition(op)))
       continue;
     rewriter.setInsertionPoint(op);

@@ -1,0 +1,77 @@
+// RUN: bertc-opt %s --bertc-form-dispatch-regions --split-input-file | FileCheck %s
+
+// Each computing linalg op becomes a region; its fill and empty tensor are
+// cloned in, reshapes stay outside as views.
+// CHECK-LABEL: func.func @matmul_then_tanh
+func.func @matmul_then_tanh(%a: tensor<4x8xf32>, %b: tensor<8x2xf32>) -> tensor<8xf32> {
+  %cst = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4x2xf32>
+  %z = linalg.fill ins(%cst : f32) outs(%e : tensor<4x2xf32>) -> tensor<4x2xf32>
+  // CHECK: %[[M:.*]] = graph.dispatch(%{{.*}}, %{{.*}}) : (tensor<4x8xf32>, tensor<8x2xf32>) -> tensor<4x2xf32> {
+  // CHECK-NEXT: ^bb0(%[[X:.*]]: tensor<4x8xf32>, %[[Y:.*]]: tensor<8x2xf32>):
+  // CHECK: tensor.empty() : tensor<4x2xf32>
+  // CHECK: linalg.fill
+  // CHECK: linalg.matmul ins(%[[X]], %[[Y]]
+  // CHECK: graph.yield %{{.*}} : tensor<4x2xf32>
+  %m = linalg.matmul ins(%a, %b : tensor<4x8xf32>, tensor<8x2xf32>) outs(%z : tensor<4x2xf32>) -> tensor<4x2xf32>
+  // CHECK: %[[V:.*]] = tensor.collapse_shape %[[M]]
+  %v = tensor.collapse_shape %m [[0, 1]] : tensor<4x2xf32> into tensor<8xf32>
+  %e2 = tensor.empty() : tensor<8xf32>
+  // CHECK: graph.dispatch(%[[V]]) : (tensor<8xf32>) -> tensor<8xf32>
+  // CHECK: math.tanh
+  %t = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]}
+      ins(%v : tensor<8xf32>) outs(%e2 : tensor<8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = math.tanh %in : f32
+    linalg.yield %0 : f32
+  } -> tensor<8xf32>
+  // CHECK-NOT: linalg.fill
+  // CHECK-NOT: tensor.empty
+  return %t : tensor<8xf32>
+}
+
+// -----
+
+// A fill shared (after CSE) by two reductions is cloned into both regions,
+// so neither kernel reads its initial value from a buffer.
+// CHECK-LABEL: func.func @shared_fill
+func.func @shared_fill(%a: tensor<4x8xf32>, %b: tensor<4x8xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  %cst = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4xf32>
+  %z = linalg.fill ins(%cst : f32) outs(%e : tensor<4xf32>) -> tensor<4xf32>
+  // CHECK: graph.dispatch(%{{.*}}) : (tensor<4x8xf32>) -> tensor<4xf32>
+  // CHECK: linalg.fill
+  // CHECK: graph.dispatch(%{{.*}}) : (tensor<4x8xf32>) -> tensor<4xf32>
+  // CHECK: linalg.fill
+  %0 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]}
+      ins(%a : tensor<4x8xf32>) outs(%z : tensor<4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %s = arith.addf %in, %out : f32
+    linalg.yield %s : f32
+  } -> tensor<4xf32>
+  %1 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]}
+      ins(%b : tensor<4x8xf32>) outs(%z : tensor<4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %s = arith.addf %in, %out : f32
+    linalg.yield %s : f32
+  } -> tensor<4xf32>
+  return %0, %1 : tensor<4xf32>, tensor<4xf32>
+}
+
+// -----
+
+// Values a body captures (a table read by tensor.extract) become inputs.
+// CHECK-LABEL: func.func @captured_table
+func.func @captured_table(%t: tensor<10x4xf32>, %ids: tensor<3xi32>) -> tensor<3x4xf32> {
+  %e = tensor.empty() : tensor<3x4xf32>
+  // CHECK: graph.dispatch(%{{.*}}, %{{.*}}) : (tensor<3xi32>, tensor<10x4xf32>) -> tensor<3x4xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%ids : tensor<3xi32>) outs(%e : tensor<3x4xf32>) {
+  ^bb0(%in: i32, %out: f32):
+    %i = arith.index_cast %in : i32 to index
+    %j = linalg.index 1 : index
+    %v = tensor.extract %t[%i, %j] : tensor<10x4xf32>
+    linalg.yield %v : f32
+  } -> tensor<3x4xf32>
+  return %r : tensor<3x4xf32>
+}
