@@ -9,6 +9,7 @@ packages=(
   libtbb-dev
   libvulkan-dev glslc spirv-tools vulkan-validationlayers mesa-vulkan-drivers
   libgtest-dev libgmock-dev libbenchmark-dev
+  python3-torch python3-numpy libopenblas0-openmp
 )
 # Extra groups, asked for by name: `install-deps.sh fuzz` adds clang's fuzzer runtime.
 for group in "$@"; do

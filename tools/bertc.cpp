@@ -45,7 +45,9 @@ static cl::opt<bertc::Emit> emit(
                clEnumValN(bertc::Emit::LLVM, "llvm", "the kernels' optimised LLVM IR"),
                clEnumValN(bertc::Emit::Object, "obj", "the kernels' object file (-o)"),
                clEnumValN(bertc::Emit::Executable, "exe",
-                          "an executable: kernels linked with the runtime (-o)")),
+                          "an executable: kernels linked with the runtime (-o)"),
+               clEnumValN(bertc::Emit::Shared, "so",
+                          "a shared library of the kernels and program (-o)")),
     cl::sub(compileCmd), cl::cat(category));
 static cl::opt<std::string> target("target", cl::desc("Generate code for this target (cpu)"),
                                    cl::value_desc("cpu"), cl::sub(compileCmd), cl::cat(category));

@@ -12,3 +12,4 @@ config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "Inputs"]
 config.environment["PATH"] = os.pathsep.join(
     [config.bertc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", os.environ["PATH"])])
 config.substitutions.append(("%models", os.path.join(config.bertc_src_root, "models")))
+config.substitutions.append(("%python", "/usr/bin/python3"))

@@ -78,13 +78,19 @@ mlir::LogicalResult lowerToDispatches(mlir::ModuleOp module, Emit emit, llvm::ra
   return form.run(module);
 }
 
-/// Links the kernels' object file with the runtime into an executable.
-bool linkExecutable(const std::string &object, const std::string &output, std::ostream &errs) {
+/// Links the kernels' object file with the runtime into an executable, or
+/// alone into a shared library.
+bool link(const std::string &object, const std::string &output, bool shared, std::ostream &errs) {
   std::vector<std::string> args = {BERTC_CXX, object, "-o", output};
-  for (const char *lib : {BERTC_RUNTIME_MAIN_LIB, BERTC_RUNTIME_LIB, BERTC_RUNTIME_FORMAT_LIB})
-    args.push_back(lib);
-  for (const char *flag : {"-ltbb", "-lm", "-lpthread"})
-    args.push_back(flag);
+  if (shared) {
+    args.push_back("-shared");
+  } else {
+    for (const char *lib : {BERTC_RUNTIME_MAIN_LIB, BERTC_RUNTIME_LIB, BERTC_RUNTIME_FORMAT_LIB})
+      args.push_back(lib);
+    args.push_back("-ltbb");
+    args.push_back("-lpthread");
+  }
+  args.push_back("-lm");
   std::vector<llvm::StringRef> refs(args.begin(), args.end());
   std::string message;
   int status = llvm::sys::ExecuteAndWait(args[0], refs, std::nullopt, {}, 0, 0, &message);
@@ -118,10 +124,10 @@ int compile(const CompileOptions &options, std::ostream &errs) {
          << "\n";
     return 1;
   }
-  bool binary = options.emit == Emit::Object || options.emit == Emit::Executable;
+  bool binary = options.emit == Emit::Object || options.emit == Emit::Executable ||
+                options.emit == Emit::Shared;
   if (binary && (options.outputPath.empty() || options.outputPath == "-")) {
-    errs << "bertc: error: writing " << (options.emit == Emit::Object ? "an object file" : "an executable")
-         << " needs -o FILE\n";
+    errs << "bertc: error: writing a binary file needs -o FILE\n";
     return 1;
   }
 
@@ -195,7 +201,9 @@ int compile(const CompileOptions &options, std::ostream &errs) {
             llvm::FileRemover remover(object);
             if (mlir::failed(cpu::emitObjectFile(*plan->kernels, object.str().str())))
               return 1;
-            return linkExecutable(object.str().str(), options.outputPath, errs) ? 0 : 1;
+            return link(object.str().str(), options.outputPath, options.emit == Emit::Shared, errs)
+                       ? 0
+                       : 1;
           }
         }
       }

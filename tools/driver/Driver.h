@@ -20,6 +20,7 @@ enum class Emit {
   LLVM,       ///< The kernels' optimised LLVM IR (needs a target).
   Object,     ///< The kernels' object file (needs a target).
   Executable, ///< Kernels linked with the runtime (needs a target).
+  Shared,     ///< Kernels as a shared library for runtime::loadProgram (needs a target).
 };
 
 struct CompileOptions {

@@ -1,0 +1,422 @@
+//===- OpKernelTest.cpp - Every op's generated kernel vs a C++ reference --===//
+//
+// Each case is a one-op model compiled by bertc (in process) into a shared
+// library, run by the runtime on random inputs and parameters, and compared
+// with a plain C++ implementation of the op in double precision. Shapes are
+// drawn from a seeded generator and include sizes that no tile or vector
+// width divides, large enough to be split into several workgroups.
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/Loader.h"
+#include "tools/driver/Driver.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <random>
+#include <sstream>
+
+namespace {
+
+using bertc::rt::DType;
+using bertc::rt::LoadedProgram;
+using bertc::rt::Session;
+
+/// A dense row-major tensor of doubles (the reference's working type).
+struct Ref {
+  std::vector<int64_t> shape;
+  std::vector<double> v;
+
+  Ref() = default;
+  explicit Ref(std::vector<int64_t> s) : shape(std::move(s)), v(count(shape), 0.0) {}
+  static int64_t count(const std::vector<int64_t> &s) {
+    int64_t n = 1;
+    for (int64_t d : s)
+      n *= d;
+    return n;
+  }
+  std::vector<int64_t> strides() const {
+    std::vector<int64_t> st(shape.size(), 1);
+    for (int i = static_cast<int>(shape.size()) - 2; i >= 0; --i)
+      st[i] = st[i + 1] * shape[i + 1];
+    return st;
+  }
+  /// Multi-index of flat position `i`.
+  std::vector<int64_t> index(int64_t i) const {
+    std::vector<int64_t> idx(shape.size());
+    for (int d = static_cast<int>(shape.size()) - 1; d >= 0; --d) {
+      idx[d] = i % shape[d];
+      i /= shape[d];
+    }
+    return idx;
+  }
+  double &at(const std::vector<int64_t> &idx) {
+    int64_t flat = 0;
+    auto st = strides();
+    for (size_t d = 0; d < idx.size(); ++d)
+      flat += idx[d] * st[d];
+    return v[flat];
+  }
+  double at(const std::vector<int64_t> &idx) const { return const_cast<Ref *>(this)->at(idx); }
+};
+
+/// Numpy broadcasting read of `t` at result index `idx`.
+double broadcastAt(const Ref &t, const std::vector<int64_t> &idx) {
+  std::vector<int64_t> own(t.shape.size());
+  size_t offset = idx.size() - t.shape.size();
+  for (size_t d = 0; d < t.shape.size(); ++d)
+    own[d] = t.shape[d] == 1 ? 0 : idx[offset + d];
+  return t.at(own);
+}
+
+using Env = std::map<std::string, Ref>;
+
+struct Case {
+  std::string name;
+  std::string model; ///< Model text; the task is `t`, the output `y`.
+  std::function<Ref(const Env &)> reference;
+  double tolerance = 1e-4;
+};
+
+/// Compiles `model` to a shared library, fills inputs and parameters with
+/// random values, runs it and checks output `y` against the reference.
+void runCase(const Case &c) {
+  std::string dir = testing::TempDir();
+  std::string modelPath = dir + "/bertc-op-" + c.name + ".bertc";
+  std::string libPath = dir + "/bertc-op-" + c.name + ".so";
+  {
+    std::ofstream out(modelPath);
+    out << c.model;
+  }
+  bertc::CompileOptions options;
+  options.modelPath = modelPath;
+  options.graph.task = "t";
+  options.target = "cpu";
+  options.emit = bertc::Emit::Shared;
+  options.outputPath = libPath;
+  options.workgroups = 8;
+  std::ostringstream errs;
+  ASSERT_EQ(bertc::compile(options, errs), 0) << errs.str();
+  std::string error;
+  std::unique_ptr<LoadedProgram> lib = LoadedProgram::open(libPath, error);
+  ASSERT_TRUE(lib) << error;
+  std::unique_ptr<Session> session = lib->newSession(2);
+  const bertc::rt::Program &p = session->program();
+
+  std::mt19937_64 rng(42);
+  std::uniform_real_distribution<double> uniform(-2.0, 2.0);
+  Env env;
+  auto fill = [&](const std::string &name, int id) {
+    const bertc::rt::TensorDesc &t = p.tensors[id];
+    Ref r(t.shape);
+    for (int64_t i = 0; i < r.v.size(); ++i) {
+      if (t.dtype == DType::I32) {
+        // Ids index axes of at least 7 rows; some labels are ignored (-100).
+        int32_t v = static_cast<int32_t>(rng() % 7);
+        if (name == "labels" && rng() % 5 == 0)
+          v = -100;
+        static_cast<int32_t *>(session->data(id))[i] = v;
+        r.v[i] = v;
+      } else {
+        float v = static_cast<float>(uniform(rng));
+        static_cast<float *>(session->data(id))[i] = v;
+        r.v[i] = v;
+      }
+    }
+    env[name] = std::move(r);
+  };
+  for (const auto &in : p.inputs)
+    fill(in.name, in.tensor);
+  for (const auto &param : p.parameters)
+    fill(param.name, param.tensor);
+  session->run();
+
+  const bertc::rt::TensorDesc *out = p.output("y");
+  ASSERT_NE(out, nullptr);
+  int outId = -1;
+  for (const auto &o : p.outputs)
+    if (o.name == "y")
+      outId = o.tensor;
+  Ref expected = c.reference(env);
+  ASSERT_EQ(expected.shape, out->shape);
+  const float *got = static_cast<const float *>(session->data(outId));
+  double worst = 0;
+  for (int64_t i = 0; i < expected.v.size(); ++i) {
+    double diff = std::fabs(got[i] - expected.v[i]) / std::max(1.0, std::fabs(expected.v[i]));
+    worst = std::max(worst, diff);
+  }
+  std::printf("%-16s %zu elements, max rel diff %.3e\n", c.name.c_str(), expected.v.size(), worst);
+  EXPECT_LE(worst, c.tolerance) << c.name;
+}
+
+std::string dims(const std::vector<int64_t> &s) {
+  std::string r;
+  for (size_t i = 0; i < s.size(); ++i)
+    r += (i ? ", " : "") + std::to_string(s[i]);
+  return r;
+}
+
+Ref elementwise(const Ref &a, const Ref &b, const std::function<double(double, double)> &f) {
+  std::vector<int64_t> shape = a.shape.size() >= b.shape.size() ? a.shape : b.shape;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    auto dimOf = [&](const Ref &t) {
+      int64_t off = shape.size() - t.shape.size();
+      return static_cast<int64_t>(i) < off ? 1 : t.shape[i - off];
+    };
+    shape[i] = std::max(dimOf(a), dimOf(b));
+  }
+  Ref r(shape);
+  for (int64_t i = 0; i < r.v.size(); ++i) {
+    auto idx = r.index(i);
+    r.v[i] = f(broadcastAt(a, idx), broadcastAt(b, idx));
+  }
+  return r;
+}
+
+Ref unary(const Ref &a, const std::function<double(double)> &f) {
+  Ref r = a;
+  for (double &x : r.v)
+    x = f(x);
+  return r;
+}
+
+/// a[..., M, K] x b[K, N] or batched; transposes swap the last two axes.
+Ref matmul(Ref a, Ref b, bool ta, bool tb) {
+  auto transpose = [](const Ref &t) {
+    std::vector<int64_t> s = t.shape;
+    std::swap(s[s.size() - 1], s[s.size() - 2]);
+    Ref r(s);
+    for (int64_t i = 0; i < r.v.size(); ++i) {
+      auto idx = r.index(i);
+      std::swap(idx[idx.size() - 1], idx[idx.size() - 2]);
+      r.v[i] = t.at(idx);
+    }
+    return r;
+  };
+  if (ta)
+    a = transpose(a);
+  if (tb)
+    b = transpose(b);
+  int64_t m = a.shape[a.shape.size() - 2], k = a.shape.back(), n = b.shape.back();
+  std::vector<int64_t> shape(a.shape.begin(), a.shape.end() - 2);
+  shape.push_back(m);
+  shape.push_back(n);
+  Ref r(shape);
+  int64_t batches = Ref::count(shape) / (m * n);
+  for (int64_t bi = 0; bi < batches; ++bi)
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double s = 0;
+        for (int64_t kk = 0; kk < k; ++kk) {
+          double x = a.v[(bi * m + i) * k + kk];
+          double y = b.shape.size() == 2 ? b.v[kk * n + j] : b.v[(bi * k + kk) * n + j];
+          s += x * y;
+        }
+        r.v[(bi * m + i) * n + j] = s;
+      }
+  return r;
+}
+
+/// Reduction of `a` over `axis` kept as a size-1 axis.
+Ref reduceAxis(const Ref &a, int64_t axis, double init,
+               const std::function<double(double, double)> &f) {
+  std::vector<int64_t> s = a.shape;
+  s[axis] = 1;
+  Ref r(s);
+  std::fill(r.v.begin(), r.v.end(), init);
+  for (int64_t i = 0; i < a.v.size(); ++i) {
+    auto idx = a.index(i);
+    idx[axis] = 0;
+    r.at(idx) = f(r.at(idx), a.v[i]);
+  }
+  return r;
+}
+
+Ref softmax(const Ref &a, int64_t axis) {
+  Ref m = reduceAxis(a, axis, -INFINITY, [](double x, double y) { return std::max(x, y); });
+  Ref e = elementwise(a, m, [](double x, double y) { return std::exp(x - y); });
+  Ref s = reduceAxis(e, axis, 0, [](double x, double y) { return x + y; });
+  return elementwise(e, s, [](double x, double y) { return x / y; });
+}
+
+std::vector<Case> cases() {
+  std::mt19937 rng(7);
+  auto pick = [&](int lo, int hi) { return static_cast<int64_t>(lo + rng() % (hi - lo + 1)); };
+  int64_t B = pick(2, 5), S = pick(30, 70), H = pick(40, 140) | 1, N = pick(20, 90) | 1;
+  std::vector<int64_t> x3 = {B, S, H};
+  std::string X = "  input x : f32[" + dims(x3) + "]\n";
+  std::vector<Case> all;
+  auto add = [&](std::string name, std::string body, std::function<Ref(const Env &)> ref,
+                 double tol = 1e-4) {
+    all.push_back({std::move(name), "task t {\n" + body + "}\n", std::move(ref), tol});
+  };
+  auto binary = [&](const char *name, const char *op, std::function<double(double, double)> f) {
+    add(name, X + "  input b : f32[" + std::to_string(H) + "]\n  output y = x " + op + " b\n",
+        [f](const Env &e) { return elementwise(e.at("x"), e.at("b"), f); });
+  };
+  binary("add", "+", [](double a, double b) { return a + b; });
+  binary("sub", "-", [](double a, double b) { return a - b; });
+  binary("mul", "*", [](double a, double b) { return a * b; });
+  add("div", X + "  input b : f32[" + std::to_string(S) + ", 1]\n  output y = x / (b * b + 1.0)\n",
+      [](const Env &e) {
+        Ref d = unary(e.at("b"), [](double v) { return v * v + 1.0; });
+        return elementwise(e.at("x"), d, [](double a, double b) { return a / b; });
+      });
+  add("scale", X + "  output y = scale(x, 0.375)\n",
+      [](const Env &e) { return unary(e.at("x"), [](double v) { return v * 0.375; }); });
+  add("gelu", X + "  output y = gelu(x)\n", [](const Env &e) {
+    return unary(e.at("x"), [](double v) { return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0))); });
+  });
+  add("gelu_tanh", X + "  output y = gelu(x, approximate = \"tanh\")\n", [](const Env &e) {
+    return unary(e.at("x"), [](double v) {
+      return 0.5 * v * (1 + std::tanh(std::sqrt(2 / M_PI) * (v + 0.044715 * v * v * v)));
+    });
+  });
+  add("tanh", X + "  output y = tanh(x)\n",
+      [](const Env &e) { return unary(e.at("x"), [](double v) { return std::tanh(v); }); });
+  add("dropout", X + "  output y = dropout(x, 0.1)\n", [](const Env &e) { return e.at("x"); });
+  add("softmax_last", X + "  output y = softmax(x)\n",
+      [](const Env &e) { return softmax(e.at("x"), 2); });
+  add("softmax_mid", X + "  output y = softmax(x, axis = 1)\n",
+      [](const Env &e) { return softmax(e.at("x"), 1); });
+  add("layer_norm",
+      X + "  output y = layer_norm(x, param f32[" + std::to_string(H) + "] normal(1.0) \"g\", param f32[" +
+          std::to_string(H) + "] normal(1.0) \"b\", eps = 1e-5)\n",
+      [H](const Env &e) {
+        const Ref &x = e.at("x");
+        Ref mean = reduceAxis(x, 2, 0, [](double a, double b) { return a + b; });
+        for (double &m : mean.v)
+          m /= H;
+        Ref c = elementwise(x, mean, [](double a, double b) { return a - b; });
+        Ref var = reduceAxis(c, 2, 0, [](double a, double b) { return a + b * b; });
+        for (double &v : var.v)
+          v = std::sqrt(v / H + 1e-5);
+        Ref n = elementwise(c, var, [](double a, double b) { return a / b; });
+        n = elementwise(n, e.at("g"), [](double a, double b) { return a * b; });
+        return elementwise(n, e.at("b"), [](double a, double b) { return a + b; });
+      });
+  add("matmul_weight_t",
+      X + "  output y = matmul(x, param f32[" + std::to_string(N) + ", " + std::to_string(H) +
+          "] normal(0.5) \"w\", transpose_b = true)\n",
+      [](const Env &e) { return matmul(e.at("x"), e.at("w"), false, true); });
+  add("matmul_weight",
+      X + "  output y = matmul(x, param f32[" + std::to_string(H) + ", " + std::to_string(N) +
+          "] normal(0.5) \"w\")\n",
+      [](const Env &e) { return matmul(e.at("x"), e.at("w"), false, false); });
+  add("matmul_batched",
+      X + "  input z : f32[" + dims(x3) + "]\n  output y = matmul(x, z, transpose_b = true)\n",
+      [](const Env &e) { return matmul(e.at("x"), e.at("z"), false, true); });
+  add("matmul_batched_ta",
+      X + "  input z : f32[" + dims({B, S, N}) + "]\n  output y = matmul(x, z, transpose_a = true)\n",
+      [](const Env &e) { return matmul(e.at("x"), e.at("z"), true, false); });
+  add("embedding",
+      "  input ids : i32[" + dims({B, S}) + "]\n  output y = embedding(param f32[7, " +
+          std::to_string(H) + "] normal(1.0) \"table\", ids)\n",
+      [H](const Env &e) {
+        const Ref &ids = e.at("ids"), &table = e.at("table");
+        Ref r({ids.shape[0], ids.shape[1], H});
+        for (int64_t i = 0; i < r.v.size(); ++i) {
+          auto idx = r.index(i);
+          r.v[i] = table.at({static_cast<int64_t>(ids.at({idx[0], idx[1]})), idx[2]});
+        }
+        return r;
+      });
+  add("gather",
+      X + "  input pos : i32[" + dims({B, 5}) + "]\n  output y = gather(x, pos, axis = 1)\n",
+      [H](const Env &e) {
+        const Ref &x = e.at("x"), &pos = e.at("pos");
+        Ref r({x.shape[0], 5, H});
+        for (int64_t i = 0; i < r.v.size(); ++i) {
+          auto idx = r.index(i);
+          r.v[i] = x.at({idx[0], static_cast<int64_t>(pos.at({idx[0], idx[1]})), idx[2]});
+        }
+        return r;
+      });
+  add("transpose", X + "  output y = transpose(x, [2, 0, 1])\n", [](const Env &e) {
+    const Ref &x = e.at("x");
+    Ref r({x.shape[2], x.shape[0], x.shape[1]});
+    for (int64_t i = 0; i < r.v.size(); ++i) {
+      auto idx = r.index(i);
+      r.v[i] = x.at({idx[1], idx[2], idx[0]});
+    }
+    return r;
+  });
+  add("heads", X + "  output y = transpose(x, [1, 0, 2])\n", [](const Env &e) {
+    const Ref &x = e.at("x");
+    Ref r({x.shape[1], x.shape[0], x.shape[2]});
+    for (int64_t i = 0; i < r.v.size(); ++i) {
+      auto idx = r.index(i);
+      r.v[i] = x.at({idx[1], idx[0], idx[2]});
+    }
+    return r;
+  });
+  add("reshape", X + "  output y = tanh(reshape(x, [" + std::to_string(B * S) + ", -1]))\n",
+      [](const Env &e) {
+        Ref r = unary(e.at("x"), [](double v) { return std::tanh(v); });
+        r.shape = {r.shape[0] * r.shape[1], r.shape[2]};
+        return r;
+      });
+  add("slice", X + "  output y = slice(x, 1, 3, " + std::to_string(S - 2) + ")\n",
+      [S](const Env &e) {
+        const Ref &x = e.at("x");
+        Ref r({x.shape[0], S - 5, x.shape[2]});
+        for (int64_t i = 0; i < r.v.size(); ++i) {
+          auto idx = r.index(i);
+          r.v[i] = x.at({idx[0], idx[1] + 3, idx[2]});
+        }
+        return r;
+      });
+  add("select", X + "  output y = select(x, 1, 0)\n", [](const Env &e) {
+    const Ref &x = e.at("x");
+    Ref r({x.shape[0], x.shape[2]});
+    for (int64_t i = 0; i < r.v.size(); ++i) {
+      auto idx = r.index(i);
+      r.v[i] = x.at({idx[0], 0, idx[1]});
+    }
+    return r;
+  });
+  add("sum", X + "  output y = sum(x, axes = [0, 2])\n", [](const Env &e) {
+    const Ref &x = e.at("x");
+    Ref r({x.shape[1]});
+    for (int64_t i = 0; i < x.v.size(); ++i)
+      r.v[x.index(i)[1]] += x.v[i];
+    return r;
+  });
+  add("mean", X + "  output y = mean(x)\n", [](const Env &e) {
+    Ref r(std::vector<int64_t>{});
+    for (double v : e.at("x").v)
+      r.v[0] += v;
+    r.v[0] /= e.at("x").v.size();
+    return r;
+  });
+  add("cross_entropy", X + "  input labels : i32[" + dims({B, S}) + "]\n  output y = cross_entropy(x, labels)\n",
+      [](const Env &e) {
+        const Ref &x = e.at("x"), &labels = e.at("labels");
+        Ref sm = softmax(x, 2);
+        double total = 0, count = 0;
+        for (int64_t i = 0; i < labels.v.size(); ++i) {
+          if (labels.v[i] == -100)
+            continue;
+          auto idx = labels.index(i);
+          total -= std::log(sm.at({idx[0], idx[1], static_cast<int64_t>(labels.v[i])}));
+          ++count;
+        }
+        Ref r(std::vector<int64_t>{});
+        r.v[0] = count ? total / count : 0;
+        return r;
+      });
+  return all;
+}
+
+class OpKernel : public ::testing::TestWithParam<Case> {};
+
+TEST_P(OpKernel, MatchesReference) { runCase(GetParam()); }
+
+INSTANTIATE_TEST_SUITE_P(All, OpKernel, ::testing::ValuesIn(cases()),
+                         [](const testing::TestParamInfo<Case> &info) { return info.param.name; });
+
+} // namespace
