@@ -1,6 +1,8 @@
 //===- bertc.cpp - The bertc command ---------------------------------------===//
 #include "tools/driver/Driver.h"
 
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
@@ -63,6 +65,9 @@ static cl::opt<bool> vectorize("vectorize", cl::desc("Vectorise kernels (default
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  // Developer options such as --mlir-print-ir-after-all (hidden from --help).
+  mlir::registerPassManagerCLOptions();
+  mlir::registerMLIRContextCLOptions();
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(
       argc, argv,

@@ -114,7 +114,7 @@ SmallVector<int64_t> workgroupTileSizes(TilingInterface root, int64_t target) {
   size_t n = domain.size();
   auto granularity = [&](size_t d) -> int64_t {
     if (matmul)
-      return d == n - 3 ? 4 : d == n - 2 ? 16 : 1;
+      return d == n - 3 ? 6 : d == n - 2 ? 16 : 1;
     return d == n - 1 ? 16 : 1;
   };
   auto halved = [&](int d) {

@@ -109,6 +109,7 @@ struct ApproximateMathPass : PassWrapper<ApproximateMathPass, OperationPass<Modu
 
 LogicalResult runLoweringPipeline(ModuleOp module) {
   PassManager pm(module.getContext());
+  (void)applyPassManagerCLOptions(pm);
   // Identical subviews merge, so the self-copies bufferization left vanish.
   pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());

@@ -23,6 +23,7 @@
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
@@ -32,10 +33,13 @@ namespace bertc::cpu {
 namespace {
 
 /// Register block of a matmul: kMr rows of kNr columns. With 256-bit
-/// vectors, 4 x 16 is 8 accumulator registers fed by 4 broadcasts and two
-/// loads per step of K.
-constexpr int64_t kMr = 4;
+/// vectors, 6 x 16 is 12 accumulator registers fed by 6 broadcasts and two
+/// loads per step of K (16 registers in all).
+constexpr int64_t kMr = 6;
 constexpr int64_t kNr = 16;
+/// K is consumed in chunks of kKc so that a chunk of B stays in L2 while
+/// every register block of the workgroup's rows uses it.
+constexpr int64_t kKc = 256;
 /// Elements per vector piece of other ops.
 constexpr int64_t kVector = 16;
 /// Transposes move kTranspose x kTranspose blocks.
@@ -117,19 +121,43 @@ LogicalResult tileIntoPieces(RewriterBase &rewriter, linalg::LinalgOp op) {
 
 } // namespace
 
+/// Splits a matmul's K loop into chunks of kKc (an scf.for accumulating
+/// into the same output), returning the matmul of one chunk.
+linalg::LinalgOp tileReduction(RewriterBase &rewriter, linalg::LinalgOp op) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  if (!isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op) || ranges.back() <= kKc ||
+      ShapedType::isDynamic(ranges.back()))
+    return op;
+  SmallVector<OpFoldResult> tiles(ranges.size(), rewriter.getIndexAttr(0));
+  tiles.back() = rewriter.getIndexAttr(kKc);
+  rewriter.setInsertionPoint(op);
+  scf::SCFTilingOptions options;
+  options.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
+  options.setTileSizes(tiles);
+  FailureOr<scf::SCFTilingResult> tiled =
+      scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()), options);
+  if (failed(tiled))
+    return op;
+  rewriter.replaceOp(op, tiled->replacements);
+  return cast<linalg::LinalgOp>(tiled->tiledOps.back());
+}
+
 LogicalResult vectorizeKernels(ModuleOp kernels) {
   MLIRContext *ctx = kernels.getContext();
+  IRRewriter rewriter(ctx);
   SmallVector<linalg::LinalgOp> candidates;
   kernels.walk([&](linalg::LinalgOp op) {
     if (op.hasPureTensorSemantics())
       candidates.push_back(op);
   });
-  IRRewriter rewriter(ctx);
+  for (linalg::LinalgOp &op : candidates)
+    op = tileReduction(rewriter, op);
   for (linalg::LinalgOp op : candidates)
     if (failed(tileIntoPieces(rewriter, op)))
       return failure();
   // Full pieces get static shapes.
   PassManager pm(ctx);
+  (void)applyPassManagerCLOptions(pm);
   pm.addPass(createCanonicalizerPass());
   if (failed(pm.run(kernels)))
     return failure();
@@ -144,6 +172,20 @@ LogicalResult vectorizeKernels(ModuleOp kernels) {
     rewriter.setInsertionPoint(op);
     if (failed(linalg::vectorize(rewriter, op)))
       return op.emitError("vectorisation failed");
+  }
+  // Static transfers get their in-bounds flags, trivial loops fold.
+  if (failed(pm.run(kernels)))
+    return failure();
+  // Matmul accumulators: the read and write of each register block move out
+  // of the K loop and the block is carried in vector registers. Innermost
+  // loops first, so that blocks also leave loops that do not touch them.
+  SmallVector<scf::ForOp> loops;
+  kernels.walk([&](scf::ForOp loop) { loops.push_back(loop); });
+  for (scf::ForOp loop : loops) {
+    // Slices first, then the vector transfers on the slices they leave.
+    LoopLikeOpInterface l = cast<LoopLikeOpInterface>(loop.getOperation());
+    for (int round = 0; round < 3; ++round)
+      l = hoistLoopInvariantSubsets(rewriter, l);
   }
   return success();
 }

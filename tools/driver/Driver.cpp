@@ -64,6 +64,7 @@ void report(frontend::Diagnostics &diags, mlir::Diagnostic &d) {
 /// Lowers the graph to dispatch regions; `stopAfter` prints an intermediate.
 mlir::LogicalResult lowerToDispatches(mlir::ModuleOp module, Emit emit, llvm::raw_ostream &os) {
   mlir::PassManager pm(module.getContext());
+  (void)mlir::applyPassManagerCLOptions(pm);
   pm.addNestedPass<mlir::func::FuncOp>(createConvertGraphToLinalg());
   pm.addPass(mlir::createCanonicalizerPass());
   pm.addPass(mlir::createCSEPass());
@@ -74,6 +75,7 @@ mlir::LogicalResult lowerToDispatches(mlir::ModuleOp module, Emit emit, llvm::ra
     return mlir::success();
   }
   mlir::PassManager form(module.getContext());
+  (void)mlir::applyPassManagerCLOptions(form);
   form.addNestedPass<mlir::func::FuncOp>(createFormDispatchRegions());
   return form.run(module);
 }
