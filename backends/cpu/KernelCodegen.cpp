@@ -32,6 +32,9 @@ namespace bertc::cpu {
 namespace {
 
 constexpr int kGridDims = 3;
+/// Largest matmul workgroup tile (multiples of the 6 x 16 register block).
+constexpr int64_t kMaxMatmulRows = 192;
+constexpr int64_t kMaxMatmulCols = 256;
 /// Below this many loop iterations a kernel runs as one workgroup.
 constexpr int64_t kMinIterationsPerWorkgroup = 4096;
 
@@ -100,8 +103,22 @@ SmallVector<int64_t> workgroupTileSizes(TilingInterface root, int64_t target) {
   for (size_t i = 0; i < domain.size() && chosen.size() < kGridDims; ++i)
     if (iterators[i] == utils::IteratorType::parallel)
       chosen.push_back(static_cast<int>(i));
-  for (int d : chosen)
+  // A matmul workgroup's tile is at most kMaxMatmulRows x kMaxMatmulCols so
+  // that its chunk of B (K-chunk x columns) stays in L2 while its rows use it.
+  bool matmulRoot = isa<linalg::MatmulOp, linalg::BatchMatmulOp>(root.getOperation());
+  // Capped loops are split evenly, so no workgroup gets a sliver.
+  auto evenSplit = [](int64_t size, int64_t cap, int64_t granularity) {
+    int64_t parts = (size + cap - 1) / cap;
+    int64_t tile = (size + parts - 1) / parts;
+    return (tile + granularity - 1) / granularity * granularity;
+  };
+  for (int d : chosen) {
     tiles[d] = sizes[d];
+    if (matmulRoot && d == static_cast<int>(domain.size()) - 3)
+      tiles[d] = evenSplit(sizes[d], kMaxMatmulRows, 6);
+    if (matmulRoot && d == static_cast<int>(domain.size()) - 2)
+      tiles[d] = evenSplit(sizes[d], kMaxMatmulCols, 16);
+  }
   auto count = [&] {
     int64_t n = 1;
     for (int d : chosen)
@@ -110,7 +127,7 @@ SmallVector<int64_t> workgroupTileSizes(TilingInterface root, int64_t target) {
   };
   // Tiles stay multiples of the vector pieces inside them, so that only the
   // last workgroup along a loop has a partial piece.
-  bool matmul = isa<linalg::MatmulOp, linalg::BatchMatmulOp>(root.getOperation());
+  bool matmul = matmulRoot;
   size_t n = domain.size();
   auto granularity = [&](size_t d) -> int64_t {
     if (matmul)
@@ -236,8 +253,15 @@ LogicalResult bufferize(ModuleOp module) {
     return success();
   };
   // A kernel's scratch space lives on its stack: kernels allocate nothing.
+  // Static scratch buffers are placed once at the kernel's entry, not in the
+  // loops that use them, so the stack does not grow with the trip count.
   options.allocationFn = [](OpBuilder &b, Location loc, MemRefType type, ValueRange dynamic,
                             unsigned alignment) -> FailureOr<Value> {
+    OpBuilder::InsertionGuard guard(b);
+    if (dynamic.empty()) {
+      auto fn = b.getInsertionBlock()->getParent()->getParentOfType<func::FuncOp>();
+      b.setInsertionPointToStart(&fn.getBody().front());
+    }
     return b
         .create<memref::AllocaOp>(loc, type, dynamic, b.getI64IntegerAttr(alignment))
         .getResult();

@@ -95,6 +95,23 @@ struct HoistAccumulatorsPass : PassWrapper<HoistAccumulatorsPass, OperationPass<
   void runOnOperation() override { linalg::hoistRedundantVectorTransfers(getOperation()); }
 };
 
+/// Moves fixed-size stack buffers (scratch space of vector transfers) from
+/// loops to the kernel's entry: an alloca in a loop would grow the stack at
+/// every iteration.
+struct HoistStaticAllocasPass : PassWrapper<HoistStaticAllocasPass, OperationPass<func::FuncOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(HoistStaticAllocasPass)
+  void runOnOperation() override {
+    Block &entry = getOperation().getBody().front();
+    SmallVector<memref::AllocaOp> allocas;
+    getOperation().walk([&](memref::AllocaOp op) {
+      if (op->getBlock() != &entry && op.getType().hasStaticShape())
+        allocas.push_back(op);
+    });
+    for (memref::AllocaOp op : allocas)
+      op->moveBefore(&entry.front());
+  }
+};
+
 /// f32 transcendental functions as polynomials (vectorisable, accurate to a
 /// few ulp); the rest become libm calls.
 struct ApproximateMathPass : PassWrapper<ApproximateMathPass, OperationPass<ModuleOp>> {
@@ -118,6 +135,7 @@ LogicalResult runLoweringPipeline(ModuleOp module) {
   pm.addPass(std::make_unique<LowerVectorsPass>());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createConvertVectorToSCFPass());
+  pm.addNestedPass<func::FuncOp>(std::make_unique<HoistStaticAllocasPass>());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertSCFToCFPass());
   pm.addPass(std::make_unique<ApproximateMathPass>());

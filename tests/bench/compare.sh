@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# bertc's generated CPU code beside PyTorch on this machine, in one run:
+# matmul GFLOP/s at BERT's shapes and the BERT-mini forward in sequences/s,
+# 2 threads each, two interleaved rounds, medians reported with the ratio.
+# Usage: tests/bench/compare.sh [BUILD_DIR]   (default: build)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+build="${1:-build}"
+cmake --build "$build" --target bertc-bench-cpu >/dev/null
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+# PyTorch on OpenBLAS (OpenMP flavour), not Debian's reference BLAS.
+export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp OMP_NUM_THREADS=2 BENCH_THREADS=2
+for round in 1 2; do
+  "$build/bin/bertc-bench-cpu" --benchmark_format=json --benchmark_out="$work/bertc-$round.json" \
+    --benchmark_out_format=json >/dev/null 2>"$work/bertc-$round.log"
+  /usr/bin/python3 tests/bench/torch_bench.py > "$work/torch-$round.json"
+done
+/usr/bin/python3 - "$work" <<'PY'
+import json, statistics, sys, glob
+work = sys.argv[1]
+bertc = {}
+for path in sorted(glob.glob(f"{work}/bertc-*.json")):
+    for b in json.load(open(path))["benchmarks"]:
+        key = b["name"]
+        value = b.get("GFLOP/s", b.get("sequences/s"))
+        bertc.setdefault(key, []).append(value)
+torch_runs = [json.load(open(p)) for p in sorted(glob.glob(f"{work}/torch-*.json"))]
+print(f"{'benchmark':44s} {'bertc':>10s} {'pytorch':>10s} {'ratio':>7s}")
+for name, values in bertc.items():
+    if name.startswith("BM_Matmul"):
+        parts = dict(p.split(":") for p in name.split("/")[1:] if ":" in p)
+        shape = f"{parts['M']} {parts['K']} {parts['N']}"
+        ref = statistics.median(r["matmul"][shape] for r in torch_runs)
+        unit = "GFLOP/s"
+    else:
+        ref = statistics.median(r["mini"] for r in torch_runs)
+        unit = "seq/s"
+    ours = statistics.median(values)
+    print(f"{name + ' (' + unit + ')':44s} {ours:10.1f} {ref:10.1f} {ours / ref:7.2f}")
+PY
