@@ -20,7 +20,8 @@ namespace bertc::cpu {
 
 namespace {
 
-/// The host's triple, CPU and features, position-independent code.
+/// The host's triple, CPU and features, position-independent code, fused
+/// multiply-adds.
 std::unique_ptr<llvm::TargetMachine> hostTargetMachine() {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
@@ -30,6 +31,8 @@ std::unique_ptr<llvm::TargetMachine> hostTargetMachine() {
     return nullptr;
   }
   builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  // a * b + c becomes one fused multiply-add (and rounds once).
+  builder->getOptions().AllowFPOpFusion = llvm::FPOpFusion::Fast;
   builder->setRelocationModel(llvm::Reloc::PIC_);
   auto tm = builder->createTargetMachine();
   if (!tm) {
