@@ -102,10 +102,13 @@ Value elementwise(OpBuilder &b, Location loc, RankedTensorType resultType, Value
                          });
 }
 
-/// Reduces `input` over the sorted `axes` (dropped from the result) with
-/// `combine(element, accumulator)`, starting from `identity`.
-Value reduce(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> axes, double identity,
-             function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
+/// Reduces `input` over the sorted `axes` (dropped from the result), starting
+/// from `identity`. `rows` are tensors already reduced over `axes` (such as a
+/// row maximum) read beside each element; `combine(element, rowValues,
+/// accumulator)` gives the new accumulator.
+Value reduce(OpBuilder &b, Location loc, Value input, ValueRange rows, ArrayRef<int64_t> axes,
+             double identity,
+             function_ref<Value(OpBuilder &, Location, Value, ValueRange, Value)> combine) {
   RankedTensorType type = tensorType(input);
   SmallVector<int64_t> kept;
   SmallVector<AffineExpr> outExprs;
@@ -119,16 +122,30 @@ Value reduce(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> axes, do
     }
   }
   auto resultType = RankedTensorType::get(kept, type.getElementType());
-  AffineMap inMap = b.getMultiDimIdentityMap(type.getRank());
   AffineMap outMap = AffineMap::get(type.getRank(), 0, outExprs, b.getContext());
+  SmallVector<Value> inputs = {input};
+  inputs.append(rows.begin(), rows.end());
+  SmallVector<AffineMap> maps(inputs.size(), outMap);
+  maps.front() = b.getMultiDimIdentityMap(type.getRank());
+  maps.push_back(outMap);
+  size_t numRows = rows.size();
   return b
-      .create<linalg::GenericOp>(loc, resultType, input, filled(b, loc, resultType, identity),
-                                 ArrayRef<AffineMap>{inMap, outMap}, iterators,
+      .create<linalg::GenericOp>(loc, resultType, inputs, filled(b, loc, resultType, identity),
+                                 maps, iterators,
                                  [&](OpBuilder &nb, Location nloc, ValueRange args) {
                                    nb.create<linalg::YieldOp>(
-                                       nloc, combine(nb, nloc, args[0], args[1]));
+                                       nloc, combine(nb, nloc, args[0],
+                                                     args.slice(1, numRows), args.back()));
                                  })
       .getResult(0);
+}
+
+Value reduce(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> axes, double identity,
+             function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
+  return reduce(b, loc, input, {}, axes, identity,
+                [&](OpBuilder &nb, Location l, Value x, ValueRange, Value acc) {
+                  return combine(nb, l, x, acc);
+                });
 }
 
 /// The map reading a tensor reduced over `axes` from the full iteration space.
@@ -333,20 +350,12 @@ struct LayerNormPattern : GraphPattern<gr::LayerNormOp> {
     Type t = type.getElementType();
     // sum(x); sum((x - mean)^2); (x - mean) * rsqrt(var + eps) * weight + bias.
     Value sum = reduce(rw, loc, x, {last}, 0.0, addf);
-    auto rowsType = tensorType(sum);
-    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
-    iters[last] = utils::IteratorType::reduction;
-    Value sq = rw.create<linalg::GenericOp>(
-                     loc, rowsType, ValueRange{x, sum}, filled(rw, loc, rowsType, 0.0),
-                     ArrayRef<AffineMap>{id, rows, rows}, iters,
-                     [&](OpBuilder &b, Location l, ValueRange v) {
-                       Value mean = b.create<arith::DivFOp>(l, v[1], floatConst(b, l, t, n));
-                       Value d = b.create<arith::SubFOp>(l, v[0], mean);
-                       b.create<linalg::YieldOp>(
-                           l, Value(b.create<arith::AddFOp>(
-                                  l, v[2], b.create<arith::MulFOp>(l, d, d))));
-                     })
-                   .getResult(0);
+    Value sq = reduce(rw, loc, x, sum, {last}, 0.0,
+                      [&](OpBuilder &b, Location l, Value v, ValueRange rowSum, Value acc) -> Value {
+                        Value mean = b.create<arith::DivFOp>(l, rowSum[0], floatConst(b, l, t, n));
+                        Value d = b.create<arith::SubFOp>(l, v, mean);
+                        return b.create<arith::AddFOp>(l, acc, b.create<arith::MulFOp>(l, d, d));
+                      });
     Value y = parallelGeneric(
         rw, loc, type, {x, sum, sq, a.getWeight(), a.getBias()}, {id, rows, rows, cols, cols},
         [&](OpBuilder &b, Location l, ValueRange v) -> Value {
@@ -547,21 +556,12 @@ struct CrossEntropyPattern : GraphPattern<gr::CrossEntropyOp> {
     int64_t ignore = op.getIgnoreIndex();
     Type t = type.getElementType();
     MLIRContext *ctx = rw.getContext();
-    AffineMap id = rw.getMultiDimIdentityMap(rank);
-    AffineMap rows = droppedAxesMap(ctx, rank, {last});
     Value max = reduce(rw, loc, logits, {last}, -INFINITY, maxf);
-    RankedTensorType rowsType = tensorType(max);
-    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
-    iters[last] = utils::IteratorType::reduction;
-    Value sumExp =
-        rw.create<linalg::GenericOp>(
-              loc, rowsType, ValueRange{logits, max}, filled(rw, loc, rowsType, 0.0),
-              ArrayRef<AffineMap>{id, rows, rows}, iters,
-              [&](OpBuilder &b, Location l, ValueRange v) {
-                Value e = b.create<math::ExpOp>(l, b.create<arith::SubFOp>(l, v[0], v[1]));
-                b.create<linalg::YieldOp>(l, Value(b.create<arith::AddFOp>(l, e, v[2])));
-              })
-            .getResult(0);
+    Value sumExp = reduce(rw, loc, logits, max, {last}, 0.0,
+                          [](OpBuilder &b, Location l, Value v, ValueRange rowMax, Value acc) -> Value {
+                            Value e = b.create<math::ExpOp>(l, b.create<arith::SubFOp>(l, v, rowMax[0]));
+                            return b.create<arith::AddFOp>(l, e, acc);
+                          });
     // Sum of row losses and count of labelled rows, over all rows.
     int64_t rowRank = rank - 1;
     auto scalar = RankedTensorType::get({}, t);

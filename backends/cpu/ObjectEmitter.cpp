@@ -67,34 +67,47 @@ std::unique_ptr<llvm::Module> translateAndOptimize(ModuleOp module, llvm::LLVMCo
 
 } // namespace
 
-LogicalResult printLLVMIR(ModuleOp module, llvm::raw_ostream &os) {
-  std::unique_ptr<llvm::TargetMachine> tm = hostTargetMachine();
-  if (!tm)
+/// Translated, optimised LLVM IR for the host, with the machine it is for.
+namespace {
+struct HostModule {
+  std::unique_ptr<llvm::TargetMachine> tm;
+  std::unique_ptr<llvm::Module> module;
+};
+
+FailureOr<HostModule> toHostModule(ModuleOp module, llvm::LLVMContext &ctx) {
+  HostModule host;
+  host.tm = hostTargetMachine();
+  if (!host.tm)
     return module.emitError("cannot create a target machine for this host");
-  llvm::LLVMContext ctx;
-  std::unique_ptr<llvm::Module> llvmModule = translateAndOptimize(module, ctx, *tm);
-  if (!llvmModule)
+  host.module = translateAndOptimize(module, ctx, *host.tm);
+  if (!host.module)
     return module.emitError("translation to LLVM IR failed");
-  llvmModule->print(os, nullptr);
+  return host;
+}
+} // namespace
+
+LogicalResult printLLVMIR(ModuleOp module, llvm::raw_ostream &os) {
+  llvm::LLVMContext ctx;
+  FailureOr<HostModule> host = toHostModule(module, ctx);
+  if (failed(host))
+    return failure();
+  host->module->print(os, nullptr);
   return success();
 }
 
 LogicalResult emitObjectFile(ModuleOp module, const std::string &path) {
-  std::unique_ptr<llvm::TargetMachine> tm = hostTargetMachine();
-  if (!tm)
-    return module.emitError("cannot create a target machine for this host");
   llvm::LLVMContext ctx;
-  std::unique_ptr<llvm::Module> llvmModule = translateAndOptimize(module, ctx, *tm);
-  if (!llvmModule)
-    return module.emitError("translation to LLVM IR failed");
+  FailureOr<HostModule> host = toHostModule(module, ctx);
+  if (failed(host))
+    return failure();
   std::error_code ec;
   llvm::ToolOutputFile out(path, ec, llvm::sys::fs::OF_None);
   if (ec)
     return module.emitError("cannot write '") << path << "': " << ec.message();
   llvm::legacy::PassManager pm;
-  if (tm->addPassesToEmitFile(pm, out.os(), nullptr, llvm::CodeGenFileType::ObjectFile))
+  if (host->tm->addPassesToEmitFile(pm, out.os(), nullptr, llvm::CodeGenFileType::ObjectFile))
     return module.emitError("this target cannot emit object files");
-  pm.run(*llvmModule);
+  pm.run(*host->module);
   out.keep();
   return success();
 }

@@ -76,6 +76,20 @@ std::optional<SmallVector<int64_t>> pieceSizes(linalg::LinalgOp op) {
   return sizes;
 }
 
+/// Tiles `op` with scf.for loops (size 0: not tiled) and replaces it.
+FailureOr<scf::SCFTilingResult> tileWithLoops(RewriterBase &rewriter, linalg::LinalgOp op,
+                                              ArrayRef<OpFoldResult> tiles) {
+  rewriter.setInsertionPoint(op);
+  scf::SCFTilingOptions options;
+  options.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
+  options.setTileSizes(tiles);
+  FailureOr<scf::SCFTilingResult> tiled =
+      scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()), options);
+  if (succeeded(tiled))
+    rewriter.replaceOp(op, tiled->replacements);
+  return tiled;
+}
+
 /// True for a static op small enough to become straight-line vector code.
 bool isVectorPiece(linalg::LinalgOp op) {
   if (!op.hasPureTensorSemantics() || op.hasDynamicShape())
@@ -102,15 +116,9 @@ LogicalResult tileIntoPieces(RewriterBase &rewriter, linalg::LinalgOp op) {
   }
   if (!tiled_any)
     return success();
-  rewriter.setInsertionPoint(op);
-  scf::SCFTilingOptions options;
-  options.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
-  options.setTileSizes(tiles);
-  FailureOr<scf::SCFTilingResult> tiled =
-      scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()), options);
+  FailureOr<scf::SCFTilingResult> tiled = tileWithLoops(rewriter, op, tiles);
   if (failed(tiled))
     return op.emitError("cannot tile into vector pieces");
-  rewriter.replaceOp(op, tiled->replacements);
   for (LoopLikeOpInterface loop : tiled->loops) {
     scf::ForOp partial;
     (void)scf::peelForLoopAndSimplifyBounds(rewriter, cast<scf::ForOp>(loop.getOperation()),
@@ -118,8 +126,6 @@ LogicalResult tileIntoPieces(RewriterBase &rewriter, linalg::LinalgOp op) {
   }
   return success();
 }
-
-} // namespace
 
 /// Splits a matmul's K loop into chunks of kKc (an scf.for accumulating
 /// into the same output), returning the matmul of one chunk.
@@ -130,17 +136,13 @@ linalg::LinalgOp tileReduction(RewriterBase &rewriter, linalg::LinalgOp op) {
     return op;
   SmallVector<OpFoldResult> tiles(ranges.size(), rewriter.getIndexAttr(0));
   tiles.back() = rewriter.getIndexAttr(kKc);
-  rewriter.setInsertionPoint(op);
-  scf::SCFTilingOptions options;
-  options.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
-  options.setTileSizes(tiles);
-  FailureOr<scf::SCFTilingResult> tiled =
-      scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()), options);
+  FailureOr<scf::SCFTilingResult> tiled = tileWithLoops(rewriter, op, tiles);
   if (failed(tiled))
     return op;
-  rewriter.replaceOp(op, tiled->replacements);
   return cast<linalg::LinalgOp>(tiled->tiledOps.back());
 }
+
+} // namespace
 
 LogicalResult vectorizeKernels(ModuleOp kernels) {
   MLIRContext *ctx = kernels.getContext();
