@@ -341,47 +341,52 @@ ExprPtr Parser::parseExpr() {
   return parseOr();
 }
 
-ExprPtr Parser::parseOr() {
-  ExprPtr lhs = parseAnd();
-  while (lhs && at(Tok::KwOr)) {
+ExprPtr Parser::parseLeftAssociative(ExprPtr (Parser::*operand)(),
+                                     std::initializer_list<std::pair<Tok, BinaryOp>> ops) {
+  ExprPtr lhs = (this->*operand)();
+  while (lhs) {
+    const std::pair<Tok, BinaryOp> *match = nullptr;
+    for (const auto &op : ops)
+      if (at(op.first))
+        match = &op;
+    if (!match)
+      break;
     SourceLoc loc = tok_.loc;
     advance();
-    ExprPtr rhs = parseAnd();
+    ExprPtr rhs = (this->*operand)();
     if (!rhs)
       return nullptr;
-    lhs = std::make_unique<BinaryExpr>(loc, BinaryOp::Or, std::move(lhs), std::move(rhs));
+    lhs = std::make_unique<BinaryExpr>(loc, match->second, std::move(lhs), std::move(rhs));
   }
   return lhs;
+}
+
+ExprPtr Parser::parsePrefix(Tok prefix, UnaryOp op, ExprPtr (Parser::*operand)()) {
+  if (!at(prefix))
+    return (this->*operand)();
+  SourceLoc loc = tok_.loc;
+  advance();
+  DepthGuard guard(depth_);
+  if (depth_ > kMaxDepth) {
+    fail(loc, "expression nested too deeply");
+    return nullptr;
+  }
+  ExprPtr e = parsePrefix(prefix, op, operand);
+  if (!e)
+    return nullptr;
+  return std::make_unique<UnaryExpr>(loc, op, std::move(e));
+}
+
+ExprPtr Parser::parseOr() {
+  return parseLeftAssociative(&Parser::parseAnd, {{Tok::KwOr, BinaryOp::Or}});
 }
 
 ExprPtr Parser::parseAnd() {
-  ExprPtr lhs = parseNot();
-  while (lhs && at(Tok::KwAnd)) {
-    SourceLoc loc = tok_.loc;
-    advance();
-    ExprPtr rhs = parseNot();
-    if (!rhs)
-      return nullptr;
-    lhs = std::make_unique<BinaryExpr>(loc, BinaryOp::And, std::move(lhs), std::move(rhs));
-  }
-  return lhs;
+  return parseLeftAssociative(&Parser::parseNot, {{Tok::KwAnd, BinaryOp::And}});
 }
 
 ExprPtr Parser::parseNot() {
-  if (at(Tok::KwNot)) {
-    SourceLoc loc = tok_.loc;
-    advance();
-    DepthGuard guard(depth_);
-    if (depth_ > kMaxDepth) {
-      fail(loc, "expression nested too deeply");
-      return nullptr;
-    }
-    ExprPtr e = parseNot();
-    if (!e)
-      return nullptr;
-    return std::make_unique<UnaryExpr>(loc, UnaryOp::Not, std::move(e));
-  }
-  return parseComparison();
+  return parsePrefix(Tok::KwNot, UnaryOp::Not, &Parser::parseComparison);
 }
 
 ExprPtr Parser::parseComparison() {
@@ -420,48 +425,18 @@ ExprPtr Parser::parseComparison() {
 }
 
 ExprPtr Parser::parseAdditive() {
-  ExprPtr lhs = parseMultiplicative();
-  while (lhs && (at(Tok::Plus) || at(Tok::Minus))) {
-    BinaryOp op = at(Tok::Plus) ? BinaryOp::Add : BinaryOp::Sub;
-    SourceLoc loc = tok_.loc;
-    advance();
-    ExprPtr rhs = parseMultiplicative();
-    if (!rhs)
-      return nullptr;
-    lhs = std::make_unique<BinaryExpr>(loc, op, std::move(lhs), std::move(rhs));
-  }
-  return lhs;
+  return parseLeftAssociative(&Parser::parseMultiplicative,
+                              {{Tok::Plus, BinaryOp::Add}, {Tok::Minus, BinaryOp::Sub}});
 }
 
 ExprPtr Parser::parseMultiplicative() {
-  ExprPtr lhs = parseUnary();
-  while (lhs && (at(Tok::Star) || at(Tok::Slash) || at(Tok::Percent))) {
-    BinaryOp op = at(Tok::Star) ? BinaryOp::Mul : at(Tok::Slash) ? BinaryOp::Div : BinaryOp::Mod;
-    SourceLoc loc = tok_.loc;
-    advance();
-    ExprPtr rhs = parseUnary();
-    if (!rhs)
-      return nullptr;
-    lhs = std::make_unique<BinaryExpr>(loc, op, std::move(lhs), std::move(rhs));
-  }
-  return lhs;
+  return parseLeftAssociative(
+      &Parser::parseUnary,
+      {{Tok::Star, BinaryOp::Mul}, {Tok::Slash, BinaryOp::Div}, {Tok::Percent, BinaryOp::Mod}});
 }
 
 ExprPtr Parser::parseUnary() {
-  if (at(Tok::Minus)) {
-    SourceLoc loc = tok_.loc;
-    advance();
-    DepthGuard guard(depth_);
-    if (depth_ > kMaxDepth) {
-      fail(loc, "expression nested too deeply");
-      return nullptr;
-    }
-    ExprPtr e = parseUnary();
-    if (!e)
-      return nullptr;
-    return std::make_unique<UnaryExpr>(loc, UnaryOp::Neg, std::move(e));
-  }
-  return parsePrimary();
+  return parsePrefix(Tok::Minus, UnaryOp::Neg, &Parser::parsePrimary);
 }
 
 ExprPtr Parser::parsePrimary() {

@@ -5,7 +5,9 @@
 #include "frontend/AST.h"
 #include "frontend/Lexer.h"
 
+#include <initializer_list>
 #include <memory>
+#include <utility>
 
 namespace bertc::frontend {
 
@@ -58,6 +60,11 @@ private:
   bool parseType(TypeExpr &out);
 
   ExprPtr parseExpr();
+  /// `operand (op operand)*` for the operators of one precedence level.
+  ExprPtr parseLeftAssociative(ExprPtr (Parser::*operand)(),
+                               std::initializer_list<std::pair<Tok, BinaryOp>> ops);
+  /// Any number of `prefix` before an operand.
+  ExprPtr parsePrefix(Tok prefix, UnaryOp op, ExprPtr (Parser::*operand)());
   ExprPtr parseOr();
   ExprPtr parseAnd();
   ExprPtr parseNot();

@@ -114,10 +114,10 @@ FailureOr<ProgramPlan> buildProgram(func::FuncOp fn) {
         p.config[a.getName().str()] = rt::Json(f.getValueAsDouble());
     }
 
-  llvm::DenseMap<Value, int> tensorOf;   // SSA value -> tensor id
-  llvm::DenseMap<int, int> bufferOf;     // activation tensor id -> interval index
+  llvm::DenseMap<Value, int> tensorOf; // SSA value -> tensor id
+  llvm::DenseMap<int, int> bufferOf;   // activation tensor id -> interval index
   std::vector<Interval> buffers;
-  llvm::StringMap<int> kernelOf;         // printed kernel -> kernel index
+  llvm::StringMap<int> kernelOf; // printed kernel -> kernel index
   int step = 0;
 
   auto newTensor = [&](Value v, std::string name, rt::Storage storage) -> FailureOr<int> {

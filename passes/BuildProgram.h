@@ -20,7 +20,7 @@
 namespace bertc {
 
 struct ProgramPlan {
-  rt::Program program;                   ///< Grids are 1x1x1 until a back end sets them.
+  rt::Program program;                       ///< Grids are 1x1x1 until a back end sets them.
   mlir::OwningOpRef<mlir::ModuleOp> kernels; ///< kernel_N, in kernel-table order.
 };
 

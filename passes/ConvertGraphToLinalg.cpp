@@ -68,9 +68,8 @@ AffineMap broadcastMap(MLIRContext *ctx, ArrayRef<int64_t> shape, ArrayRef<int64
   int64_t rank = result.size(), offset = rank - shape.size();
   SmallVector<AffineExpr> exprs;
   for (int64_t i = 0; i < static_cast<int64_t>(shape.size()); ++i)
-    exprs.push_back(shape[i] == 1 && result[offset + i] != 1
-                        ? getAffineConstantExpr(0, ctx)
-                        : getAffineDimExpr(offset + i, ctx));
+    exprs.push_back(shape[i] == 1 && result[offset + i] != 1 ? getAffineConstantExpr(0, ctx)
+                                                             : getAffineDimExpr(offset + i, ctx));
   return AffineMap::get(rank, 0, exprs, ctx);
 }
 
@@ -96,8 +95,7 @@ Value elementwise(OpBuilder &b, Location loc, RankedTensorType resultType, Value
                            SmallVector<Value> values;
                            size_t next = 0;
                            for (const auto &s : scalars)
-                             values.push_back(s ? floatConst(nb, nloc, element, *s)
-                                                : args[next++]);
+                             values.push_back(s ? floatConst(nb, nloc, element, *s) : args[next++]);
                            return fn(nb, nloc, values);
                          });
 }
@@ -130,13 +128,12 @@ Value reduce(OpBuilder &b, Location loc, Value input, ValueRange rows, ArrayRef<
   maps.push_back(outMap);
   size_t numRows = rows.size();
   return b
-      .create<linalg::GenericOp>(loc, resultType, inputs, filled(b, loc, resultType, identity),
-                                 maps, iterators,
-                                 [&](OpBuilder &nb, Location nloc, ValueRange args) {
-                                   nb.create<linalg::YieldOp>(
-                                       nloc, combine(nb, nloc, args[0],
-                                                     args.slice(1, numRows), args.back()));
-                                 })
+      .create<linalg::GenericOp>(
+          loc, resultType, inputs, filled(b, loc, resultType, identity), maps, iterators,
+          [&](OpBuilder &nb, Location nloc, ValueRange args) {
+            nb.create<linalg::YieldOp>(
+                nloc, combine(nb, nloc, args[0], args.slice(1, numRows), args.back()));
+          })
       .getResult(0);
 }
 
@@ -208,19 +205,16 @@ Value clampedIndex(OpBuilder &b, Location loc, Value i32, int64_t bound) {
 // Patterns
 //===----------------------------------------------------------------------===//
 
-template <typename OpTy>
-struct GraphPattern : OpConversionPattern<OpTy> {
+template <typename OpTy> struct GraphPattern : OpConversionPattern<OpTy> {
   using OpConversionPattern<OpTy>::OpConversionPattern;
   using Adaptor = typename OpTy::Adaptor;
 };
 
-template <typename OpTy, typename ArithOp>
-struct BinaryPattern : GraphPattern<OpTy> {
+template <typename OpTy, typename ArithOp> struct BinaryPattern : GraphPattern<OpTy> {
   using GraphPattern<OpTy>::GraphPattern;
-  LogicalResult matchAndRewrite(OpTy op, typename OpTy::Adaptor, 
+  LogicalResult matchAndRewrite(OpTy op, typename OpTy::Adaptor,
                                 ConversionPatternRewriter &rw) const override {
-    Value r = elementwise(rw, op.getLoc(), tensorType(op.getResult()),
-                          {op.getLhs(), op.getRhs()},
+    Value r = elementwise(rw, op.getLoc(), tensorType(op.getResult()), {op.getLhs(), op.getRhs()},
                           [](OpBuilder &b, Location loc, ArrayRef<Value> v) -> Value {
                             return b.create<ArithOp>(loc, v[0], v[1]);
                           });
@@ -260,37 +254,30 @@ struct GeluPattern : GraphPattern<gr::GeluOp> {
   LogicalResult matchAndRewrite(gr::GeluOp op, Adaptor a,
                                 ConversionPatternRewriter &rw) const override {
     bool tanhForm = op.getApproximate() == "tanh";
-    rw.replaceOp(op, elementwise(rw, op.getLoc(), tensorType(op.getResult()), a.getX(),
-                                 [&](OpBuilder &b, Location loc, ArrayRef<Value> v) -> Value {
-                                   Type t = v[0].getType();
-                                   Value x = v[0];
-                                   Value inner;
-                                   if (tanhForm) {
-                                     // tanh(sqrt(2/pi) * (x + 0.044715 x^3))
-                                     Value x3 = b.create<arith::MulFOp>(
-                                         loc, x, b.create<arith::MulFOp>(loc, x, x));
-                                     Value poly = b.create<arith::AddFOp>(
-                                         loc, x,
-                                         b.create<arith::MulFOp>(
-                                             loc, floatConst(b, loc, t, 0.044715), x3));
-                                     inner = b.create<math::TanhOp>(
-                                         loc, b.create<arith::MulFOp>(
-                                                  loc,
-                                                  floatConst(b, loc, t, 0.7978845608028654),
-                                                  poly));
-                                   } else {
-                                     inner = b.create<math::ErfOp>(
-                                         loc, b.create<arith::MulFOp>(
-                                                  loc, x,
-                                                  floatConst(b, loc, t, 0.7071067811865476)));
-                                   }
-                                   Value onePlus = b.create<arith::AddFOp>(
-                                       loc, floatConst(b, loc, t, 1.0), inner);
-                                   return b.create<arith::MulFOp>(
-                                       loc, b.create<arith::MulFOp>(
-                                                loc, floatConst(b, loc, t, 0.5), x),
-                                       onePlus);
-                                 }));
+    rw.replaceOp(
+        op, elementwise(
+                rw, op.getLoc(), tensorType(op.getResult()), a.getX(),
+                [&](OpBuilder &b, Location loc, ArrayRef<Value> v) -> Value {
+                  Type t = v[0].getType();
+                  Value x = v[0];
+                  Value inner;
+                  if (tanhForm) {
+                    // tanh(sqrt(2/pi) * (x + 0.044715 x^3))
+                    Value x3 = b.create<arith::MulFOp>(loc, x, b.create<arith::MulFOp>(loc, x, x));
+                    Value poly = b.create<arith::AddFOp>(
+                        loc, x, b.create<arith::MulFOp>(loc, floatConst(b, loc, t, 0.044715), x3));
+                    inner = b.create<math::TanhOp>(
+                        loc, b.create<arith::MulFOp>(loc, floatConst(b, loc, t, 0.7978845608028654),
+                                                     poly));
+                  } else {
+                    inner = b.create<math::ErfOp>(
+                        loc,
+                        b.create<arith::MulFOp>(loc, x, floatConst(b, loc, t, 0.7071067811865476)));
+                  }
+                  Value onePlus = b.create<arith::AddFOp>(loc, floatConst(b, loc, t, 1.0), inner);
+                  return b.create<arith::MulFOp>(
+                      loc, b.create<arith::MulFOp>(loc, floatConst(b, loc, t, 0.5), x), onePlus);
+                }));
     return success();
   }
 };
@@ -318,11 +305,11 @@ struct SoftmaxPattern : GraphPattern<gr::SoftmaxOp> {
     AffineMap dropped = droppedAxesMap(ctx, type.getRank(), {axis});
     // max, exp(x - max), sum, e / sum.
     Value max = reduce(rw, loc, x, {axis}, -INFINITY, maxf);
-    Value e = parallelGeneric(rw, loc, type, {x, max}, {id, dropped},
-                              [](OpBuilder &b, Location l, ValueRange v) -> Value {
-                                return b.create<math::ExpOp>(
-                                    l, b.create<arith::SubFOp>(l, v[0], v[1]));
-                              });
+    Value e =
+        parallelGeneric(rw, loc, type, {x, max}, {id, dropped},
+                        [](OpBuilder &b, Location l, ValueRange v) -> Value {
+                          return b.create<math::ExpOp>(l, b.create<arith::SubFOp>(l, v[0], v[1]));
+                        });
     Value sum = reduce(rw, loc, e, {axis}, 0.0, addf);
     Value y = parallelGeneric(rw, loc, type, {e, sum}, {id, dropped},
                               [](OpBuilder &b, Location l, ValueRange v) -> Value {
@@ -350,20 +337,21 @@ struct LayerNormPattern : GraphPattern<gr::LayerNormOp> {
     Type t = type.getElementType();
     // sum(x); sum((x - mean)^2); (x - mean) * rsqrt(var + eps) * weight + bias.
     Value sum = reduce(rw, loc, x, {last}, 0.0, addf);
-    Value sq = reduce(rw, loc, x, sum, {last}, 0.0,
-                      [&](OpBuilder &b, Location l, Value v, ValueRange rowSum, Value acc) -> Value {
-                        Value mean = b.create<arith::DivFOp>(l, rowSum[0], floatConst(b, l, t, n));
-                        Value d = b.create<arith::SubFOp>(l, v, mean);
-                        return b.create<arith::AddFOp>(l, acc, b.create<arith::MulFOp>(l, d, d));
-                      });
+    Value sq =
+        reduce(rw, loc, x, sum, {last}, 0.0,
+               [&](OpBuilder &b, Location l, Value v, ValueRange rowSum, Value acc) -> Value {
+                 Value mean = b.create<arith::DivFOp>(l, rowSum[0], floatConst(b, l, t, n));
+                 Value d = b.create<arith::SubFOp>(l, v, mean);
+                 return b.create<arith::AddFOp>(l, acc, b.create<arith::MulFOp>(l, d, d));
+               });
     Value y = parallelGeneric(
         rw, loc, type, {x, sum, sq, a.getWeight(), a.getBias()}, {id, rows, rows, cols, cols},
         [&](OpBuilder &b, Location l, ValueRange v) -> Value {
           Value nv = floatConst(b, l, t, n);
           Value mean = b.create<arith::DivFOp>(l, v[1], nv);
           Value var = b.create<arith::DivFOp>(l, v[2], nv);
-          Value stddev = b.create<math::SqrtOp>(
-              l, b.create<arith::AddFOp>(l, var, floatConst(b, l, t, eps)));
+          Value stddev =
+              b.create<math::SqrtOp>(l, b.create<arith::AddFOp>(l, var, floatConst(b, l, t, eps)));
           Value norm = b.create<arith::DivFOp>(l, b.create<arith::SubFOp>(l, v[0], mean), stddev);
           return b.create<arith::AddFOp>(l, b.create<arith::MulFOp>(l, norm, v[3]), v[4]);
         });
@@ -392,8 +380,7 @@ struct MatmulPattern : GraphPattern<gr::MatmulOp> {
       auto flatA = RankedTensorType::get({rows, k}, elem);
       auto flatR = RankedTensorType::get({rows, n}, elem);
       Value a2 = reshapeView(rw, loc, a, flatA);
-      Value r = rw.create<linalg::MatmulOp>(loc, ValueRange{a2, b},
-                                            filled(rw, loc, flatR, 0.0))
+      Value r = rw.create<linalg::MatmulOp>(loc, ValueRange{a2, b}, filled(rw, loc, flatR, 0.0))
                     .getResult(0);
       rw.replaceOp(op, reshapeView(rw, loc, r, rt));
       return success();
@@ -424,8 +411,7 @@ struct EmbeddingPattern : GraphPattern<gr::EmbeddingOp> {
                               [&](OpBuilder &b, Location l, ValueRange v) -> Value {
                                 Value row = clampedIndex(b, l, v[0], vocab);
                                 Value col = b.create<linalg::IndexOp>(l, rank - 1);
-                                return b.create<tensor::ExtractOp>(l, table,
-                                                                   ValueRange{row, col});
+                                return b.create<tensor::ExtractOp>(l, table, ValueRange{row, col});
                               });
     rw.replaceOp(op, r);
     return success();
@@ -449,9 +435,8 @@ struct GatherPattern : GraphPattern<gr::GatherOp> {
                               [&](OpBuilder &b, Location l, ValueRange v) -> Value {
                                 SmallVector<Value> coords;
                                 for (int64_t i = 0; i < rank; ++i)
-                                  coords.push_back(i == axis
-                                                       ? clampedIndex(b, l, v[0], bound)
-                                                       : b.create<linalg::IndexOp>(l, i));
+                                  coords.push_back(i == axis ? clampedIndex(b, l, v[0], bound)
+                                                             : b.create<linalg::IndexOp>(l, i));
                                 return b.create<tensor::ExtractOp>(l, x, coords);
                               });
     rw.replaceOp(op, r);
@@ -473,8 +458,9 @@ struct TransposePattern : GraphPattern<gr::TransposeOp> {
   LogicalResult matchAndRewrite(gr::TransposeOp op, Adaptor a,
                                 ConversionPatternRewriter &rw) const override {
     Value init = emptyTensor(rw, op.getLoc(), tensorType(op.getResult()));
-    rw.replaceOp(op, rw.create<linalg::TransposeOp>(op.getLoc(), a.getX(), init, op.getPerm())
-                         .getResult()[0]);
+    rw.replaceOp(
+        op,
+        rw.create<linalg::TransposeOp>(op.getLoc(), a.getX(), init, op.getPerm()).getResult()[0]);
     return success();
   }
 };
@@ -488,8 +474,7 @@ Value copySlice(OpBuilder &b, Location loc, Value x, int64_t axis, int64_t start
   for (int64_t i = 0; i < type.getRank(); ++i)
     sizes.push_back(b.getIndexAttr(i == axis ? size : type.getDimSize(i)));
   offsets[axis] = b.getIndexAttr(start);
-  Value slice =
-      b.create<tensor::ExtractSliceOp>(loc, resultType, x, offsets, sizes, strides);
+  Value slice = b.create<tensor::ExtractSliceOp>(loc, resultType, x, offsets, sizes, strides);
   // linalg.copy, not an identity generic: canonicalization would fold that away.
   return b.create<linalg::CopyOp>(loc, slice, emptyTensor(b, loc, resultType)).getResult(0);
 }
@@ -499,8 +484,8 @@ struct SlicePattern : GraphPattern<gr::SliceOp> {
   LogicalResult matchAndRewrite(gr::SliceOp op, Adaptor a,
                                 ConversionPatternRewriter &rw) const override {
     int64_t start = op.getStart();
-    rw.replaceOp(op, copySlice(rw, op.getLoc(), a.getX(), op.getAxis(), start,
-                               op.getEnd() - start, tensorType(op.getResult())));
+    rw.replaceOp(op, copySlice(rw, op.getLoc(), a.getX(), op.getAxis(), start, op.getEnd() - start,
+                               tensorType(op.getResult())));
     return success();
   }
 };
@@ -515,8 +500,7 @@ struct SelectPattern : GraphPattern<gr::SelectOp> {
   }
 };
 
-template <typename OpTy, bool isMean>
-struct ReducePattern : GraphPattern<OpTy> {
+template <typename OpTy, bool isMean> struct ReducePattern : GraphPattern<OpTy> {
   using GraphPattern<OpTy>::GraphPattern;
   LogicalResult matchAndRewrite(OpTy op, typename OpTy::Adaptor a,
                                 ConversionPatternRewriter &rw) const override {
@@ -533,11 +517,10 @@ struct ReducePattern : GraphPattern<OpTy> {
       double count = 1;
       for (int64_t axis : axes)
         count *= type.getDimSize(axis);
-      r = elementwise(rw, loc, tensorType(r), r,
-                      [&](OpBuilder &b, Location l, ArrayRef<Value> v) -> Value {
-                        return b.create<arith::DivFOp>(
-                            l, v[0], floatConst(b, l, v[0].getType(), count));
-                      });
+      r = elementwise(
+          rw, loc, tensorType(r), r, [&](OpBuilder &b, Location l, ArrayRef<Value> v) -> Value {
+            return b.create<arith::DivFOp>(l, v[0], floatConst(b, l, v[0].getType(), count));
+          });
     }
     rw.replaceOp(op, r);
     return success();
@@ -557,11 +540,12 @@ struct CrossEntropyPattern : GraphPattern<gr::CrossEntropyOp> {
     Type t = type.getElementType();
     MLIRContext *ctx = rw.getContext();
     Value max = reduce(rw, loc, logits, {last}, -INFINITY, maxf);
-    Value sumExp = reduce(rw, loc, logits, max, {last}, 0.0,
-                          [](OpBuilder &b, Location l, Value v, ValueRange rowMax, Value acc) -> Value {
-                            Value e = b.create<math::ExpOp>(l, b.create<arith::SubFOp>(l, v, rowMax[0]));
-                            return b.create<arith::AddFOp>(l, e, acc);
-                          });
+    Value sumExp =
+        reduce(rw, loc, logits, max, {last}, 0.0,
+               [](OpBuilder &b, Location l, Value v, ValueRange rowMax, Value acc) -> Value {
+                 Value e = b.create<math::ExpOp>(l, b.create<arith::SubFOp>(l, v, rowMax[0]));
+                 return b.create<arith::AddFOp>(l, e, acc);
+               });
     // Sum of row losses and count of labelled rows, over all rows.
     int64_t rowRank = rank - 1;
     auto scalar = RankedTensorType::get({}, t);
@@ -575,8 +559,8 @@ struct CrossEntropyPattern : GraphPattern<gr::CrossEntropyOp> {
         [&](OpBuilder &b, Location l, ValueRange v) {
           Value label = v[2];
           auto cmp = [&](arith::CmpIPredicate p, int64_t c) {
-            return b.create<arith::CmpIOp>(
-                l, p, label, b.create<arith::ConstantIntOp>(l, c, label.getType()));
+            return b.create<arith::CmpIOp>(l, p, label,
+                                           b.create<arith::ConstantIntOp>(l, c, label.getType()));
           };
           Value valid = b.create<arith::AndIOp>(
               l, cmp(arith::CmpIPredicate::ne, ignore),
@@ -599,8 +583,8 @@ struct CrossEntropyPattern : GraphPattern<gr::CrossEntropyOp> {
                                  {AffineMap::get(0, 0, {}, ctx), AffineMap::get(0, 0, {}, ctx)},
                                  [&](OpBuilder &b, Location l, ValueRange v) -> Value {
                                    Value zero = floatConst(b, l, t, 0.0);
-                                   Value any = b.create<arith::CmpFOp>(
-                                       l, arith::CmpFPredicate::OGT, v[1], zero);
+                                   Value any = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT,
+                                                                       v[1], zero);
                                    Value q = b.create<arith::DivFOp>(l, v[0], v[1]);
                                    return b.create<arith::SelectOp>(l, any, q, zero);
                                  });
@@ -609,18 +593,16 @@ struct CrossEntropyPattern : GraphPattern<gr::CrossEntropyOp> {
   }
 };
 
-struct ConvertGraphToLinalgPass
-    : bertc::impl::ConvertGraphToLinalgBase<ConvertGraphToLinalgPass> {
+struct ConvertGraphToLinalgPass : bertc::impl::ConvertGraphToLinalgBase<ConvertGraphToLinalgPass> {
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
     RewritePatternSet patterns(ctx);
     patterns.add<BinaryPattern<gr::AddOp, arith::AddFOp>, BinaryPattern<gr::SubOp, arith::SubFOp>,
                  BinaryPattern<gr::MulOp, arith::MulFOp>, BinaryPattern<gr::DivOp, arith::DivFOp>,
                  ScalePattern, TanhPattern, GeluPattern, DropoutPattern, SoftmaxPattern,
-                 LayerNormPattern, MatmulPattern, EmbeddingPattern, GatherPattern,
-                 ReshapePattern, TransposePattern, SlicePattern, SelectPattern,
-                 ReducePattern<gr::SumOp, false>, ReducePattern<gr::MeanOp, true>,
-                 CrossEntropyPattern>(ctx);
+                 LayerNormPattern, MatmulPattern, EmbeddingPattern, GatherPattern, ReshapePattern,
+                 TransposePattern, SlicePattern, SelectPattern, ReducePattern<gr::SumOp, false>,
+                 ReducePattern<gr::MeanOp, true>, CrossEntropyPattern>(ctx);
     ConversionTarget target(*ctx);
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect, math::MathDialect,
                            tensor::TensorDialect>();

@@ -35,8 +35,7 @@ void store(Session &s, const TensorDesc &t, int id, int64_t index, double v) {
 
 } // namespace
 
-bool loadBatch(const std::string &path, Session &session, std::string &error,
-               int64_t *sequences) {
+bool loadBatch(const std::string &path, Session &session, std::string &error, int64_t *sequences) {
   const Program &p = session.program();
   std::ifstream in(path);
   if (!in) {
@@ -96,8 +95,8 @@ bool loadBatch(const std::string &path, Session &session, std::string &error,
         bool isFloat = t->dtype != DType::I32;
         if (!v.isNumber() || (!isFloat && !v.isInteger())) {
           error = where + "\"" + key + "\"" +
-                  (pos >= 0 ? "[" + std::to_string(pos) + "]" : std::string()) +
-                  " must be " + (isFloat ? "a number" : "an integer");
+                  (pos >= 0 ? "[" + std::to_string(pos) + "]" : std::string()) + " must be " +
+                  (isFloat ? "a number" : "an integer");
           return false;
         }
         if (v.number() < lo || v.number() >= hi) {

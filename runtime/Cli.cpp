@@ -160,8 +160,8 @@ int runCommandLine(int argc, char **argv, const char *programJson, const KernelF
       if (!session.loadParameters(opts.get("weights"), error, &extra))
         return fail(self, error);
       if (extra > 0)
-        std::fprintf(stderr, "%s: note: %d tensors in %s are not parameters of this model\n",
-                     self, extra, opts.get("weights").c_str());
+        std::fprintf(stderr, "%s: note: %d tensors in %s are not parameters of this model\n", self,
+                     extra, opts.get("weights").c_str());
     } else {
       session.initParameters(static_cast<uint64_t>(seed));
     }
@@ -172,12 +172,12 @@ int runCommandLine(int argc, char **argv, const char *programJson, const KernelF
     session.setProfiling(profile);
     auto start = std::chrono::steady_clock::now();
     session.run();
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-                    .count();
+    double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     if (!session.saveOutputs(opts.get("output"), error))
       return fail(self, error);
-    std::fprintf(stderr, "%s: %lld sequences in %.2f ms\n", self,
-                 static_cast<long long>(sequences), ms);
+    std::fprintf(stderr, "%s: %lld sequences in %.2f ms\n", self, static_cast<long long>(sequences),
+                 ms);
     if (profile)
       for (size_t k = 0; k < session.kernelTimes().size(); ++k)
         std::fprintf(stderr, "  %-12s %8.3f ms %4lld calls\n", session.program().kernels[k].c_str(),

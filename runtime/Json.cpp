@@ -35,11 +35,21 @@ static void dumpString(const std::string &s, std::string &out) {
   out += '"';
   for (unsigned char c : s) {
     switch (c) {
-    case '"': out += "\\\""; break;
-    case '\\': out += "\\\\"; break;
-    case '\n': out += "\\n"; break;
-    case '\t': out += "\\t"; break;
-    case '\r': out += "\\r"; break;
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
+    case '\r':
+      out += "\\r";
+      break;
     default:
       if (c < 0x20) {
         char buf[8];
@@ -55,8 +65,12 @@ static void dumpString(const std::string &s, std::string &out) {
 
 void Json::dumpTo(std::string &out) const {
   switch (kind_) {
-  case Kind::Null: out += "null"; return;
-  case Kind::Bool: out += bool_ ? "true" : "false"; return;
+  case Kind::Null:
+    out += "null";
+    return;
+  case Kind::Bool:
+    out += bool_ ? "true" : "false";
+    return;
   case Kind::Number: {
     char buf[32];
     if (isInteger())
@@ -66,7 +80,9 @@ void Json::dumpTo(std::string &out) const {
     out += buf;
     return;
   }
-  case Kind::String: dumpString(string_, out); return;
+  case Kind::String:
+    dumpString(string_, out);
+    return;
   case Kind::Array:
     out += '[';
     for (size_t i = 0; i < items_.size(); ++i) {
@@ -122,8 +138,8 @@ private:
     return false;
   }
   void skip() {
-    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' ||
-                                s_[pos_] == '\r'))
+    while (pos_ < s_.size() &&
+           (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r'))
       ++pos_;
   }
   bool literal(std::string_view word) {
@@ -251,14 +267,30 @@ private:
         return fail("unterminated string");
       char e = s_[pos_++];
       switch (e) {
-      case '"': out += '"'; break;
-      case '\\': out += '\\'; break;
-      case '/': out += '/'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
+      case '"':
+        out += '"';
+        break;
+      case '\\':
+        out += '\\';
+        break;
+      case '/':
+        out += '/';
+        break;
+      case 'b':
+        out += '\b';
+        break;
+      case 'f':
+        out += '\f';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 't':
+        out += '\t';
+        break;
       case 'u': {
         uint32_t cp;
         if (!hex4(cp))

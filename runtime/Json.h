@@ -27,8 +27,16 @@ public:
   Json(int i) : kind_(Kind::Number), number_(i) {}
   Json(std::string s) : kind_(Kind::String), string_(std::move(s)) {}
   Json(const char *s) : kind_(Kind::String), string_(s) {}
-  static Json array() { Json j; j.kind_ = Kind::Array; return j; }
-  static Json object() { Json j; j.kind_ = Kind::Object; return j; }
+  static Json array() {
+    Json j;
+    j.kind_ = Kind::Array;
+    return j;
+  }
+  static Json object() {
+    Json j;
+    j.kind_ = Kind::Object;
+    return j;
+  }
 
   Kind kind() const { return kind_; }
   bool isNull() const { return kind_ == Kind::Null; }

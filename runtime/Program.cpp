@@ -5,18 +5,24 @@ namespace bertc::rt {
 
 int64_t dtypeSize(DType t) {
   switch (t) {
-  case DType::F32: return 4;
-  case DType::F64: return 8;
-  case DType::I32: return 4;
+  case DType::F32:
+    return 4;
+  case DType::F64:
+    return 8;
+  case DType::I32:
+    return 4;
   }
   return 0;
 }
 
 const char *dtypeName(DType t) {
   switch (t) {
-  case DType::F32: return "F32";
-  case DType::F64: return "F64";
-  case DType::I32: return "I32";
+  case DType::F32:
+    return "F32";
+  case DType::F64:
+    return "F64";
+  case DType::I32:
+    return "I32";
   }
   return "?";
 }

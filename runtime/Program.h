@@ -30,11 +30,11 @@ bool parseDType(const std::string &name, DType &out);
 enum class Storage { Parameter, Activation };
 
 struct TensorDesc {
-  std::string name;           ///< Parameter/input name, or "%N" for intermediates.
+  std::string name; ///< Parameter/input name, or "%N" for intermediates.
   DType dtype = DType::F32;
   std::vector<int64_t> shape;
   Storage storage = Storage::Activation;
-  int64_t offset = 0;         ///< Bytes into the parameter store or the arena.
+  int64_t offset = 0; ///< Bytes into the parameter store or the arena.
   int64_t elements() const;
   int64_t bytes() const { return elements() * dtypeSize(dtype); }
 };

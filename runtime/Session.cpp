@@ -147,8 +147,7 @@ bool Session::saveOutputs(const std::string &path, std::string &error) const {
     const TensorDesc &t = program_.tensors[o.tensor];
     views.push_back({o.name, t.dtype, t.shape, data(o.tensor)});
   }
-  return writeSafetensors(path, views, {{"model", program_.model}, {"task", program_.task}},
-                          error);
+  return writeSafetensors(path, views, {{"model", program_.model}, {"task", program_.task}}, error);
 }
 
 void Session::setProfiling(bool on) {

@@ -69,10 +69,9 @@ int main(int argc, char **argv) {
   mlir::registerPassManagerCLOptions();
   mlir::registerMLIRContextCLOptions();
   cl::HideUnrelatedOptions(category);
-  cl::ParseCommandLineOptions(
-      argc, argv,
-      "bertc: a graph compiler for transformer models\n\n"
-      "  bertc compile MODEL --task T [--preset P] [--emit=...]\n"
+  cl::ParseCommandLineOptions(argc, argv,
+                              "bertc: a graph compiler for transformer models\n\n"
+                              "  bertc compile MODEL --task T [--preset P] [--emit=...]\n"
                               "  bertc compile MODEL --task T --target cpu -o PROGRAM\n");
   if (!compileCmd) {
     llvm::errs() << "bertc: error: no command given; try `bertc --help`\n";

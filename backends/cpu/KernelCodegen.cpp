@@ -60,7 +60,7 @@ func::FuncOp toDestinationPassing(func::FuncOp fn) {
   IRMapping map;
   for (auto [i, arg] : llvm::enumerate(fn.getArguments()))
     map.map(arg, kb.create<bufferization::ToTensorOp>(loc, entry->getArgument(i),
-                                                       /*restrict=*/true, /*writable=*/false));
+                                                      /*restrict=*/true, /*writable=*/false));
   for (Operation &op : fn.getBody().front().without_terminator())
     kb.clone(op, map);
   auto ret = cast<func::ReturnOp>(fn.getBody().front().getTerminator());
@@ -262,8 +262,7 @@ LogicalResult bufferize(ModuleOp module) {
       auto fn = b.getInsertionBlock()->getParent()->getParentOfType<func::FuncOp>();
       b.setInsertionPointToStart(&fn.getBody().front());
     }
-    return b
-        .create<memref::AllocaOp>(loc, type, dynamic, b.getI64IntegerAttr(alignment))
+    return b.create<memref::AllocaOp>(loc, type, dynamic, b.getI64IntegerAttr(alignment))
         .getResult();
   };
   if (failed(bufferization::runOneShotBufferize(module, options)))

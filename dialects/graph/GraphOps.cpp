@@ -455,12 +455,12 @@ void DispatchOp::print(OpAsmPrinter &p) {
 LogicalResult DispatchOp::verify() {
   Block &block = getBody().front();
   if (block.getNumArguments() != getInputs().size())
-    return emitOpError("body has ") << block.getNumArguments() << " arguments for "
-                                    << getInputs().size() << " inputs";
+    return emitOpError("body has ")
+           << block.getNumArguments() << " arguments for " << getInputs().size() << " inputs";
   for (auto [arg, input] : llvm::zip(block.getArguments(), getInputs()))
     if (arg.getType() != input.getType())
-      return emitOpError("body argument type ") << arg.getType() << " differs from input type "
-                                                << input.getType();
+      return emitOpError("body argument type ")
+             << arg.getType() << " differs from input type " << input.getType();
   auto yield = cast<YieldOp>(block.getTerminator());
   if (yield.getValues().getTypes() != getResultTypes())
     return emitOpError("yields ") << yield.getValues().getTypes() << " but returns "

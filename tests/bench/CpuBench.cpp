@@ -43,7 +43,8 @@ std::unique_ptr<bertc::rt::LoadedProgram> build(const std::string &name, const s
   if (bertc::compile(options, errs) == 0)
     lib = bertc::rt::LoadedProgram::open(options.outputPath, error);
   if (!lib) {
-    std::fprintf(stderr, "cannot build %s: %s%s\n", name.c_str(), errs.str().c_str(), error.c_str());
+    std::fprintf(stderr, "cannot build %s: %s%s\n", name.c_str(), errs.str().c_str(),
+                 error.c_str());
     std::abort();
   }
   return lib;
@@ -65,8 +66,8 @@ void BM_Matmul(benchmark::State &state) {
   session->run(); // warm-up
   for (auto _ : state)
     session->run();
-  state.counters["GFLOP/s"] = benchmark::Counter(
-      2.0 * m * n * k * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(2.0 * m * n * k * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 BENCHMARK(BM_Matmul)
@@ -95,7 +96,8 @@ void BM_BertMiniForward(benchmark::State &state) {
     const auto &t = p.tensors[in.tensor];
     for (int64_t i = 0; i < t.elements(); ++i) {
       if (in.name == "input_ids")
-        static_cast<int32_t *>(session->data(in.tensor))[i] = static_cast<int32_t>(1000 + i % 20000);
+        static_cast<int32_t *>(session->data(in.tensor))[i] =
+            static_cast<int32_t>(1000 + i % 20000);
       else if (in.name == "attention_mask")
         static_cast<float *>(session->data(in.tensor))[i] = 1.0f;
     }

@@ -284,8 +284,9 @@ std::vector<Case> cases() {
   add("softmax_mid", X + "  output y = softmax(x, axis = 1)\n",
       [](const Env &e) { return softmax(e.at("x"), 1); });
   add("layer_norm",
-      X + "  output y = layer_norm(x, param f32[" + std::to_string(H) + "] normal(1.0) \"g\", param f32[" +
-          std::to_string(H) + "] normal(1.0) \"b\", eps = 1e-5)\n",
+      X + "  output y = layer_norm(x, param f32[" + std::to_string(H) +
+          "] normal(1.0) \"g\", param f32[" + std::to_string(H) +
+          "] normal(1.0) \"b\", eps = 1e-5)\n",
       [H](const Env &e) {
         const Ref &x = e.at("x");
         Ref mean = reduceAxis(x, 2, 0, [](double a, double b) { return a + b; });
@@ -311,7 +312,8 @@ std::vector<Case> cases() {
       X + "  input z : f32[" + dims(x3) + "]\n  output y = matmul(x, z, transpose_b = true)\n",
       [](const Env &e) { return matmul(e.at("x"), e.at("z"), false, true); });
   add("matmul_batched_ta",
-      X + "  input z : f32[" + dims({B, S, N}) + "]\n  output y = matmul(x, z, transpose_a = true)\n",
+      X + "  input z : f32[" + dims({B, S, N}) +
+          "]\n  output y = matmul(x, z, transpose_a = true)\n",
       [](const Env &e) { return matmul(e.at("x"), e.at("z"), true, false); });
   add("embedding",
       "  input ids : i32[" + dims({B, S}) + "]\n  output y = embedding(param f32[7, " +
@@ -393,7 +395,8 @@ std::vector<Case> cases() {
     r.v[0] /= e.at("x").v.size();
     return r;
   });
-  add("cross_entropy", X + "  input labels : i32[" + dims({B, S}) + "]\n  output y = cross_entropy(x, labels)\n",
+  add("cross_entropy",
+      X + "  input labels : i32[" + dims({B, S}) + "]\n  output y = cross_entropy(x, labels)\n",
       [](const Env &e) {
         const Ref &x = e.at("x"), &labels = e.at("labels");
         Ref sm = softmax(x, 2);

@@ -117,8 +117,8 @@ int compile(const CompileOptions &options, std::ostream &errs) {
   std::unique_ptr<frontend::Module> ast = frontend::parseModelFile(file, diags);
   if (!ast || !frontend::checkModule(*ast, diags))
     return 1;
-  bool needsTarget = options.emit == Emit::Kernels || options.emit == Emit::LLVM || options.emit == Emit::Object ||
-                     options.emit == Emit::Executable;
+  bool needsTarget = options.emit == Emit::Kernels || options.emit == Emit::LLVM ||
+                     options.emit == Emit::Object || options.emit == Emit::Executable;
   if (needsTarget && options.target != "cpu") {
     errs << "bertc: error: "
          << (options.target.empty() ? std::string("this output needs --target cpu")
@@ -144,8 +144,9 @@ int compile(const CompileOptions &options, std::ostream &errs) {
       std::string known;
       for (const frontend::TaskDecl &t : ast->tasks)
         known += (known.empty() ? "" : ", ") + t.name.name;
-      diags.error({}, "--task is required" + (known.empty() ? std::string(" (the model defines no tasks)")
-                                                            : " (the model defines: " + known + ")"));
+      diags.error({}, "--task is required" + (known.empty()
+                                                  ? std::string(" (the model defines no tasks)")
+                                                  : " (the model defines: " + known + ")"));
       return 1;
     }
     mlir::DialectRegistry registry;

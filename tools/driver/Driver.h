@@ -27,8 +27,8 @@ struct CompileOptions {
   std::string modelPath;
   frontend::GraphOptions graph;
   Emit emit = Emit::Summary;
-  std::string target;     ///< "" (none) or "cpu".
-  std::string outputPath; ///< "-" or empty: standard output.
+  std::string target;      ///< "" (none) or "cpu".
+  std::string outputPath;  ///< "-" or empty: standard output.
   int64_t workgroups = 32; ///< Workgroups per kernel to aim for.
   bool vectorize = true;   ///< Off: scalar loops only.
 };
