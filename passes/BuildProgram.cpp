@@ -196,6 +196,7 @@ FailureOr<ProgramPlan> buildProgram(func::FuncOp fn) {
           return failure();
         d.bindings.push_back(*id);
       }
+      d.results = static_cast<int>(dispatch.getNumResults());
       // One kernel per distinct body.
       std::string name = "kernel_" + std::to_string(p.kernels.size());
       func::FuncOp kernel = outline(dispatch, kb, "kernel");

@@ -193,8 +193,11 @@ private:
         ++pos_;
       return pos_ > b;
     };
+    size_t first = pos_;
     if (!digits())
       return fail("malformed number");
+    if (pos_ - first > 1 && s_[first] == '0')
+      return fail("malformed number (leading zero)");
     if (pos_ < s_.size() && s_[pos_] == '.') {
       ++pos_;
       if (!digits())

@@ -101,6 +101,7 @@ Json Program::toJson() const {
     for (int t : d.bindings)
       b.push(Json(t));
     o["bindings"] = std::move(b);
+    o["results"] = Json(d.results);
     o["grid"] = intArray({d.grid[0], d.grid[1], d.grid[2]});
     ds.push(std::move(o));
   }
@@ -243,6 +244,12 @@ bool Program::fromJson(const Json &j, Program &p, std::string &error) {
         return r.fail("dispatch: binding out of range");
       d.bindings.push_back(static_cast<int>(t.integer()));
     }
+    int64_t results;
+    if (!r.integer(o, "results", results, "dispatch"))
+      return false;
+    if (results < 0 || static_cast<size_t>(results) > d.bindings.size())
+      return r.fail("dispatch: more results than bindings");
+    d.results = static_cast<int>(results);
     for (int i = 0; i < 3; ++i) {
       if (!g->items()[i].isInteger() || g->items()[i].integer() < 1)
         return r.fail("dispatch: bad grid");

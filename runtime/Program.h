@@ -54,6 +54,7 @@ struct NamedTensor {
 struct DispatchDesc {
   int kernel = -1;
   std::vector<int> bindings; ///< Tensor ids: the kernel's inputs, then its outputs.
+  int results = 0;           ///< How many of the bindings, at the end, it writes.
   std::array<int64_t, 3> grid = {1, 1, 1};
 };
 

@@ -1,0 +1,116 @@
+//===- RuntimeTest.cpp - JSON, safetensors and the program format ---------===//
+#include "runtime/Json.h"
+#include "runtime/Program.h"
+#include "runtime/Safetensors.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <unistd.h>
+
+using namespace bertc::rt;
+
+TEST(Json, ParsesAndDumps) {
+  Json j;
+  std::string error;
+  ASSERT_TRUE(
+      Json::parse(R"( {"a": [1, -2.5e3, true, null], "b": "x\"\u00e9\n", "c": {}} )", j, error))
+      << error;
+  ASSERT_TRUE(j.isObject());
+  const Json *a = j.find("a");
+  ASSERT_TRUE(a && a->isArray());
+  EXPECT_EQ(a->items().size(), 4u);
+  EXPECT_TRUE(a->items()[0].isInteger());
+  EXPECT_DOUBLE_EQ(a->items()[1].number(), -2500.0);
+  EXPECT_TRUE(a->items()[2].boolean());
+  EXPECT_TRUE(a->items()[3].isNull());
+  EXPECT_EQ(j.find("b")->string(), "x\"\xc3\xa9\n");
+  Json back;
+  ASSERT_TRUE(Json::parse(j.dump(), back, error)) << error;
+  EXPECT_EQ(back.dump(), j.dump());
+}
+
+TEST(Json, RejectsWithOffsets) {
+  struct Bad {
+    const char *text, *message;
+  };
+  for (Bad b :
+       {Bad{"[1, 2", "expected ',' or ']' at byte 5"},
+        Bad{"{\"a\": 1, \"a\": 2}", "duplicate member 'a'"},
+        Bad{"1x", "unexpected text after the JSON value at byte 1"},
+        Bad{"01", "malformed number (leading zero)"}, Bad{"\"\\ud800\"", "unpaired surrogate"},
+        Bad{"[-]", "malformed number"}, Bad{"\"a\nb\"", "control character in string"}}) {
+    Json j;
+    std::string error;
+    EXPECT_FALSE(Json::parse(b.text, j, error)) << b.text;
+    EXPECT_NE(error.find(b.message), std::string::npos) << b.text << ": " << error;
+  }
+  std::string deep(1000, '[');
+  Json j;
+  std::string error;
+  EXPECT_FALSE(Json::parse(deep, j, error));
+  EXPECT_NE(error.find("nested too deeply"), std::string::npos);
+}
+
+TEST(Safetensors, RoundTripAndAtomicReplace) {
+  std::string path = testing::TempDir() + "/bertc-roundtrip.safetensors";
+  std::vector<float> a = {1.5f, -2.0f, 3.25f, 0.0f, 7.0f, 8.0f};
+  std::vector<int32_t> b = {4, 5};
+  std::string error;
+  ASSERT_TRUE(writeSafetensors(
+      path, {{"a.weight", DType::F32, {2, 3}, a.data()}, {"b", DType::I32, {2}, b.data()}},
+      {{"format", "pt"}}, error))
+      << error;
+  SafetensorsFile file;
+  ASSERT_TRUE(readSafetensors(path, file, error)) << error;
+  EXPECT_EQ(file.metadata["format"], "pt");
+  ASSERT_EQ(file.tensors.size(), 2u);
+  const StoredTensor &t = file.tensors["a.weight"];
+  EXPECT_EQ(t.shape, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(std::memcmp(t.data.data(), a.data(), 24), 0);
+  // Overwriting replaces the file whole and leaves no temporary behind.
+  ASSERT_TRUE(writeSafetensors(path, {{"b", DType::I32, {2}, b.data()}}, {}, error)) << error;
+  ASSERT_TRUE(readSafetensors(path, file, error)) << error;
+  EXPECT_EQ(file.tensors.size(), 1u);
+  std::ifstream tmp(path + ".tmp." + std::to_string(getpid()));
+  EXPECT_FALSE(tmp.good());
+}
+
+TEST(Safetensors, WriteFailureNamesThePath) {
+  std::string error;
+  float x = 0;
+  EXPECT_FALSE(
+      writeSafetensors("/nonexistent-dir/w.safetensors", {{"x", DType::F32, {1}, &x}}, {}, error));
+  EXPECT_NE(error.find("/nonexistent-dir/w.safetensors: cannot create"), std::string::npos)
+      << error;
+}
+
+TEST(Program, JsonRoundTripAndValidation) {
+  Program p;
+  p.model = "m";
+  p.task = "t";
+  p.parameterBytes = 64;
+  p.activationBytes = 128;
+  p.tensors = {{"w", DType::F32, {4, 4}, Storage::Parameter, 0},
+               {"x", DType::F32, {4, 4}, Storage::Activation, 0},
+               {"%2", DType::F32, {4, 4}, Storage::Activation, 64}};
+  p.parameters = {{"w", 0, "normal", 0.02}};
+  p.inputs = {{"x", 1}};
+  p.outputs = {{"y", 2}};
+  p.kernels = {"kernel_0"};
+  p.dispatches = {{0, {1, 0, 2}, 1, {2, 1, 1}}};
+  Program back;
+  std::string error;
+  ASSERT_TRUE(Program::fromJson(p.toJson(), back, error)) << error;
+  EXPECT_EQ(back.toJson().dump(), p.toJson().dump());
+
+  // A tensor past its storage is refused.
+  Json bad = p.toJson();
+  std::string text = bad.dump();
+  text.replace(text.find("\"activation_bytes\":128"), 22, "\"activation_bytes\":100");
+  ASSERT_TRUE(Json::parse(text, bad, error));
+  EXPECT_FALSE(Program::fromJson(bad, back, error));
+  EXPECT_NE(error.find("range outside its storage"), std::string::npos) << error;
+}
