@@ -166,6 +166,9 @@ Value reshapeView(OpBuilder &b, Location loc, Value v, RankedTensorType to) {
   RankedTensorType from = tensorType(v);
   if (from == to)
     return v;
+  // A scalar becomes a tensor of ones dims with no reassociation at all.
+  if (from.getRank() == 0)
+    return b.create<tensor::ExpandShapeOp>(loc, to, v, ArrayRef<ReassociationIndices>{});
   Value flat = v;
   if (from.getRank() != 1) {
     ReassociationIndices all(from.getRank());
@@ -593,6 +596,53 @@ struct CrossEntropyPattern : GraphPattern<gr::CrossEntropyOp> {
   }
 };
 
+struct BroadcastPattern : GraphPattern<gr::BroadcastOp> {
+  using GraphPattern::GraphPattern;
+  LogicalResult matchAndRewrite(gr::BroadcastOp op, Adaptor a,
+                                ConversionPatternRewriter &rw) const override {
+    rw.replaceOp(op, elementwise(rw, op.getLoc(), tensorType(op.getResult()), a.getX(),
+                                 [](OpBuilder &, Location, ArrayRef<Value> v) { return v[0]; }));
+    return success();
+  }
+};
+
+/// grad * gelu'(x); for the erf form gelu'(x) = Phi(x) + x phi(x).
+struct GeluGradPattern : GraphPattern<gr::GeluGradOp> {
+  using GraphPattern::GraphPattern;
+  LogicalResult matchAndRewrite(gr::GeluGradOp op, Adaptor a,
+                                ConversionPatternRewriter &rw) const override {
+    bool tanhForm = op.getApproximate() == "tanh";
+    Value r = elementwise(
+        rw, op.getLoc(), tensorType(op.getResult()), {a.getX(), a.getGrad()},
+        [&](OpBuilder &b, Location l, ArrayRef<Value> v) -> Value {
+          Type t = v[0].getType();
+          Value x = v[0];
+          auto c = [&](double d) { return floatConst(b, l, t, d); };
+          auto mul = [&](Value p, Value q) { return b.create<arith::MulFOp>(l, p, q).getResult(); };
+          auto add = [&](Value p, Value q) { return b.create<arith::AddFOp>(l, p, q).getResult(); };
+          Value d;
+          if (tanhForm) {
+            // 0.5 (1 + th) + 0.5 x (1 - th^2) k (1 + 3 * 0.044715 x^2)
+            Value x2 = mul(x, x);
+            Value k = c(0.7978845608028654);
+            Value th = b.create<math::TanhOp>(l, mul(k, add(x, mul(c(0.044715), mul(x2, x)))));
+            Value sech2 = b.create<arith::SubFOp>(l, c(1.0), mul(th, th));
+            Value inner = mul(k, add(c(1.0), mul(c(3 * 0.044715), x2)));
+            d = add(mul(c(0.5), add(c(1.0), th)), mul(mul(c(0.5), x), mul(sech2, inner)));
+          } else {
+            Value cdf =
+                mul(c(0.5), add(c(1.0), b.create<math::ErfOp>(l, mul(x, c(0.7071067811865476)))));
+            Value pdf =
+                mul(c(0.3989422804014327), b.create<math::ExpOp>(l, mul(c(-0.5), mul(x, x))));
+            d = add(cdf, mul(x, pdf));
+          }
+          return mul(v[1], d);
+        });
+    rw.replaceOp(op, r);
+    return success();
+  }
+};
+
 struct ConvertGraphToLinalgPass : bertc::impl::ConvertGraphToLinalgBase<ConvertGraphToLinalgPass> {
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
@@ -602,17 +652,24 @@ struct ConvertGraphToLinalgPass : bertc::impl::ConvertGraphToLinalgBase<ConvertG
                  ScalePattern, TanhPattern, GeluPattern, DropoutPattern, SoftmaxPattern,
                  LayerNormPattern, MatmulPattern, EmbeddingPattern, GatherPattern, ReshapePattern,
                  TransposePattern, SlicePattern, SelectPattern, ReducePattern<gr::SumOp, false>,
-                 ReducePattern<gr::MeanOp, true>, CrossEntropyPattern>(ctx);
+                 ReducePattern<gr::MeanOp, true>, CrossEntropyPattern, BroadcastPattern,
+                 GeluGradPattern>(ctx);
     ConversionTarget target(*ctx);
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect, math::MathDialect,
                            tensor::TensorDialect>();
+    target.addIllegalDialect<gr::GraphDialect>();
     target.addLegalOp<gr::ParameterOp, gr::InputOp, gr::OutputOp, gr::ConstantOp>();
     if (failed(applyPartialConversion(getOperation(), target, std::move(patterns))))
       return signalPassFailure();
-    // Constants were folded into the ops that used them.
+    // Constants were folded into the elementwise ops that used them; those
+    // still used (by a reshape, say) become filled tensors.
     getOperation().walk([](gr::ConstantOp c) {
-      if (c->use_empty())
-        c->erase();
+      if (!c->use_empty()) {
+        OpBuilder b(c);
+        auto type = cast<RankedTensorType>(c.getType());
+        c.replaceAllUsesWith(filled(b, c.getLoc(), type, c.getValue().convertToDouble()));
+      }
+      c->erase();
     });
   }
 };

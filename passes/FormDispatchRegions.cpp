@@ -22,6 +22,9 @@ namespace {
 bool isClonedIntoRegion(Operation *op) {
   if (isa<tensor::EmptyOp, arith::ConstantOp, tensor::ExtractSliceOp>(op))
     return true;
+  // A reshaped empty tensor (canonicalization moves reshapes of fills there).
+  if (isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(op))
+    return op->getOperand(0).getDefiningOp<tensor::EmptyOp>() != nullptr;
   // A fill that only initialises outputs (after CSE, possibly of several
   // ops): each region gets its own copy, so no kernel reads its initial
   // value from a buffer that every workgroup would have to copy.
@@ -62,7 +65,8 @@ struct FormDispatchRegionsPass : bertc::impl::FormDispatchRegionsBase<FormDispat
       SmallVector<Operation *> dead;
       for (Operation &op : getOperation().getBody().front())
         if (op.use_empty() &&
-            isa<tensor::EmptyOp, arith::ConstantOp, tensor::ExtractSliceOp, linalg::FillOp>(op))
+            isa<tensor::EmptyOp, arith::ConstantOp, tensor::ExtractSliceOp, linalg::FillOp,
+                tensor::ExpandShapeOp, tensor::CollapseShapeOp>(op))
           dead.push_back(&op);
       for (Operation *op : dead)
         op->erase();

@@ -5,6 +5,36 @@
 include "mlir/Pass/PassBase.td"
 
 //===----------------------------------------------------------------------===//
+// Differentiation
+//===----------------------------------------------------------------------===//
+
+def Differentiate : Pass<"bertc-differentiate", "mlir::func::FuncOp"> {
+  let summary = "Append the reverse-mode gradient of the objective";
+  let description = [{
+    For a function whose `bertc.loss` names one of its `graph.output`s, walks
+    the graph backwards from that output, asking each op for its
+    vector-Jacobian product through `DifferentiableOp`, accumulates the
+    gradients of values used more than once (tied weights included), and
+    names the gradient of each parameter with `graph.output "grad:NAME"`.
+    Functions without `bertc.loss` are left alone; an op on the path to the
+    loss that cannot be differentiated is an error at its location.
+
+    ```mlir
+    %w = graph.parameter "w" normal std = 1.0 : tensor<4xf32>
+    %s = graph.sum %w axes [] : tensor<4xf32> -> tensor<f32>
+    graph.output "loss" %s : tensor<f32>
+    ```
+    gains
+    ```mlir
+    %one = graph.constant 1.000000e+00 : tensor<f32>
+    %g = graph.broadcast %one to [4] : tensor<1xf32> -> tensor<4xf32>   // after a reshape
+    graph.output "grad:w" %g : tensor<4xf32>
+    ```
+  }];
+  let dependentDialects = ["bertc::graph::GraphDialect"];
+}
+
+//===----------------------------------------------------------------------===//
 // Graph to linalg
 //===----------------------------------------------------------------------===//
 

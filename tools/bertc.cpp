@@ -38,6 +38,8 @@ static cl::opt<bertc::Emit> emit(
     cl::init(bertc::Emit::Summary),
     cl::values(clEnumValN(bertc::Emit::AST, "ast", "the syntax tree of the model file"),
                clEnumValN(bertc::Emit::Graph, "graph", "the task's graph in the graph dialect"),
+               clEnumValN(bertc::Emit::Train, "train",
+                          "the graph with the gradients of its objective appended"),
                clEnumValN(bertc::Emit::Linalg, "linalg", "the graph lowered to linalg on tensors"),
                clEnumValN(bertc::Emit::Dispatch, "dispatch", "the dispatch regions (kernels)"),
                clEnumValN(bertc::Emit::Summary, "summary",
@@ -60,6 +62,10 @@ static cl::opt<int64_t> workgroups("workgroups",
 static cl::opt<std::string> output("o", cl::desc("Write the output to a file (default: stdout)"),
                                    cl::value_desc("file"), cl::sub(compileCmd), cl::cat(category));
 
+static cl::opt<bool> gradients("gradients",
+                               cl::desc("Also compute the gradient of the task's objective with "
+                                        "respect to every parameter (outputs grad:NAME)"),
+                               cl::init(false), cl::sub(compileCmd), cl::cat(category));
 static cl::opt<bool> vectorize("vectorize", cl::desc("Vectorise kernels (default true)"),
                                cl::init(true), cl::sub(compileCmd), cl::cat(category));
 
@@ -113,6 +119,7 @@ int main(int argc, char **argv) {
   }
   options.workgroups = workgroups;
   options.vectorize = vectorize;
+  options.gradients = gradients;
   options.outputPath = output;
   return bertc::compile(options, std::cerr);
 }

@@ -17,6 +17,7 @@ using namespace mlir;
 using namespace bertc::graph;
 
 #include "dialects/graph/GraphEnums.cpp.inc"
+#include "dialects/graph/GraphInterfaces.cpp.inc"
 
 #define GET_OP_CLASSES
 #include "dialects/graph/GraphOps.cpp.inc"
@@ -465,5 +466,41 @@ LogicalResult DispatchOp::verify() {
   if (yield.getValues().getTypes() != getResultTypes())
     return emitOpError("yields ") << yield.getValues().getTypes() << " but returns "
                                   << getResultTypes();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Gradient ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult BroadcastOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                            Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  auto t = staticTensor(loc, adaptor.getX(), "broadcast", "operand");
+  if (failed(t))
+    return failure();
+  ArrayRef<int64_t> to = adaptor.getShape();
+  ArrayRef<int64_t> from = t->getShape();
+  if (from.size() > to.size())
+    return emitOptionalError(loc, "broadcast: cannot broadcast ", formatType(*t), " to fewer axes");
+  for (size_t i = 0; i < from.size(); ++i) {
+    int64_t target = to[to.size() - from.size() + i];
+    if (target <= 0 || (from[i] != 1 && from[i] != target))
+      return emitOptionalError(loc, "broadcast: cannot broadcast ", formatType(*t), " to ",
+                               formatType(RankedTensorType::get(to, t->getElementType())));
+  }
+  types.push_back(RankedTensorType::get(to, t->getElementType()));
+  return success();
+}
+
+LogicalResult GeluGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                           Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  auto x = staticTensor(loc, adaptor.getX(), "gelu_grad", "x");
+  auto g = staticTensor(loc, adaptor.getGrad(), "gelu_grad", "grad");
+  if (failed(x) || failed(g))
+    return failure();
+  if (*x != *g)
+    return emitOptionalError(loc, "gelu_grad: x is ", formatType(*x), " but grad is ",
+                             formatType(*g));
+  types.push_back(*x);
   return success();
 }

@@ -12,6 +12,7 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "dialects/graph/GraphEnums.h.inc"
+#include "dialects/graph/GraphInterfaces.h.inc"
 
 #define GET_OP_CLASSES
 #include "dialects/graph/GraphOps.h.inc"

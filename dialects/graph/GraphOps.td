@@ -3,6 +3,7 @@
 #define BERTC_GRAPH_OPS
 
 include "dialects/graph/GraphBase.td"
+include "dialects/graph/GraphInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/ControlFlowInterfaces.td"
@@ -72,7 +73,8 @@ def Graph_ConstantOp : Graph_Op<"constant", [Pure]> {
 // Linear algebra
 //===----------------------------------------------------------------------===//
 
-def Graph_MatmulOp : Graph_Op<"matmul", [Pure, InferTypeOpAdaptor]> {
+def Graph_MatmulOp : Graph_Op<"matmul", [Pure, InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<Graph_DifferentiableOpInterface>]> {
   let summary = "matrix product, batched over leading axes";
   let description = [{
     `a[..., M, K] x b[..., K, N] -> [..., M, N]` after the optional
@@ -97,7 +99,8 @@ def Graph_MatmulOp : Graph_Op<"matmul", [Pure, InferTypeOpAdaptor]> {
 //===----------------------------------------------------------------------===//
 
 class Graph_BinaryOp<string mnemonic, string formula>
-    : Graph_Op<mnemonic, [Pure, InferTypeOpAdaptor]> {
+    : Graph_Op<mnemonic, [Pure, InferTypeOpAdaptor,
+                          DeclareOpInterfaceMethods<Graph_DifferentiableOpInterface>]> {
   let summary = "elementwise " # formula # " with numpy broadcasting";
   let description = [{
     Shapes broadcast as in numpy: aligned from the last axis, each pair of
@@ -119,7 +122,7 @@ class Graph_UnaryOp<string mnemonic, list<Trait> traits = []>
   let results = (outs Graph_FloatTensor:$result);
 }
 
-def Graph_ScaleOp : Graph_UnaryOp<"scale"> {
+def Graph_ScaleOp : Graph_UnaryOp<"scale", [DeclareOpInterfaceMethods<Graph_DifferentiableOpInterface>]> {
   let summary = "multiplies by a compile-time constant";
   let description = [{
     ```mlir
@@ -130,7 +133,7 @@ def Graph_ScaleOp : Graph_UnaryOp<"scale"> {
   let assemblyFormat = "$x `by` $factor attr-dict `:` type($x)";
 }
 
-def Graph_GeluOp : Graph_UnaryOp<"gelu"> {
+def Graph_GeluOp : Graph_UnaryOp<"gelu", [DeclareOpInterfaceMethods<Graph_DifferentiableOpInterface>]> {
   let summary = "Gaussian error linear unit";
   let description = [{
     `approximate = "none"` is the exact form `0.5 x (1 + erf(x / sqrt 2))`;
@@ -142,7 +145,7 @@ def Graph_GeluOp : Graph_UnaryOp<"gelu"> {
   let hasVerifier = 1;
 }
 
-def Graph_TanhOp : Graph_UnaryOp<"tanh"> {
+def Graph_TanhOp : Graph_UnaryOp<"tanh", [DeclareOpInterfaceMethods<Graph_DifferentiableOpInterface>]> {
   let summary = "hyperbolic tangent";
   let arguments = (ins Graph_FloatTensor:$x);
   let assemblyFormat = "$x attr-dict `:` type($x)";
@@ -163,7 +166,7 @@ def Graph_DropoutOp : Graph_UnaryOp<"dropout"> {
 // Normalisations
 //===----------------------------------------------------------------------===//
 
-def Graph_SoftmaxOp : Graph_UnaryOp<"softmax"> {
+def Graph_SoftmaxOp : Graph_UnaryOp<"softmax", [DeclareOpInterfaceMethods<Graph_DifferentiableOpInterface>]> {
   let summary = "softmax over one axis";
   let arguments = (ins Graph_FloatTensor:$x, I64Attr:$axis);
   let assemblyFormat = "$x `axis` $axis attr-dict `:` type($x)";
@@ -197,7 +200,7 @@ def Graph_EmbeddingOp : Graph_Op<"embedding", [Pure, InferTypeOpAdaptor]> {
   let assemblyFormat = "$table `[` $ids `]` attr-dict `:` type($table) `,` type($ids) `->` type($result)";
 }
 
-def Graph_ReshapeOp : Graph_UnaryOp<"reshape"> {
+def Graph_ReshapeOp : Graph_UnaryOp<"reshape", [DeclareOpInterfaceMethods<Graph_DifferentiableOpInterface>]> {
   let summary = "same elements in a new shape";
   let description = [{
     One entry of `shape` may be -1: it takes the size that keeps the element
@@ -207,7 +210,7 @@ def Graph_ReshapeOp : Graph_UnaryOp<"reshape"> {
   let assemblyFormat = "$x `to` $shape attr-dict `:` type($x) `->` type($result)";
 }
 
-def Graph_TransposeOp : Graph_UnaryOp<"transpose"> {
+def Graph_TransposeOp : Graph_UnaryOp<"transpose", [DeclareOpInterfaceMethods<Graph_DifferentiableOpInterface>]> {
   let summary = "permutes the axes";
   let description = [{
     Result axis `i` is input axis `perm[i]`.
@@ -247,7 +250,8 @@ def Graph_GatherOp : Graph_Op<"gather", [Pure, InferTypeOpAdaptor]> {
 // Reductions and losses
 //===----------------------------------------------------------------------===//
 
-class Graph_ReduceOp<string mnemonic, string what> : Graph_UnaryOp<mnemonic> {
+class Graph_ReduceOp<string mnemonic, string what>
+    : Graph_UnaryOp<mnemonic, [DeclareOpInterfaceMethods<Graph_DifferentiableOpInterface>]> {
   let summary = what # " over axes, which are dropped";
   let description = [{
     An empty `axes` reduces every axis to a rank-0 result.
@@ -271,6 +275,37 @@ def Graph_CrossEntropyOp : Graph_Op<"cross_entropy", [Pure, InferTypeOpAdaptor]>
                        DefaultValuedAttr<I64Attr, "-100">:$ignore_index);
   let results = (outs Graph_FloatTensor:$result);
   let assemblyFormat = "$logits `,` $labels attr-dict `:` type($logits) `,` type($labels) `->` type($result)";
+}
+
+//===----------------------------------------------------------------------===//
+// Gradient ops (built by differentiation)
+//===----------------------------------------------------------------------===//
+
+def Graph_BroadcastOp : Graph_UnaryOp<"broadcast"> {
+  let summary = "broadcasts to a shape (numpy rules)";
+  let description = [{
+    The gradient of a reduction: `x` repeated along the axes where `shape`
+    is larger, after aligning from the last axis.
+
+    ```mlir
+    %b = graph.broadcast %g to [8, 128, 256] : tensor<8x128x1xf32> -> tensor<8x128x256xf32>
+    ```
+  }];
+  let arguments = (ins Graph_FloatTensor:$x, DenseI64ArrayAttr:$shape);
+  let assemblyFormat = "$x `to` $shape attr-dict `:` type($x) `->` type($result)";
+}
+
+def Graph_GeluGradOp : Graph_Op<"gelu_grad", [Pure, InferTypeOpAdaptor,
+    AllTypesMatch<["x", "grad"]>]> {
+  let summary = "gradient of gelu: grad * gelu'(x)";
+  let description = [{
+    With `approximate` as for `graph.gelu`: for "none",
+    `gelu'(x) = Phi(x) + x phi(x)` with the normal CDF and density.
+  }];
+  let arguments = (ins Graph_FloatTensor:$x, Graph_FloatTensor:$grad,
+                       DefaultValuedStrAttr<StrAttr, "none">:$approximate);
+  let results = (outs Graph_FloatTensor:$result);
+  let assemblyFormat = "$x `,` $grad attr-dict `:` type($x)";
 }
 
 //===----------------------------------------------------------------------===//

@@ -162,7 +162,14 @@ int compile(const CompileOptions &options, std::ostream &errs) {
         frontend::buildGraph(context, file, *ast, options.graph);
     if (!module)
       return 1;
-    if (options.emit == Emit::Graph) {
+    if (options.emit == Emit::Train || options.gradients) {
+      mlir::PassManager pm(&context);
+      (void)mlir::applyPassManagerCLOptions(pm);
+      pm.addNestedPass<mlir::func::FuncOp>(createDifferentiate());
+      if (mlir::failed(pm.run(*module)))
+        return 1;
+    }
+    if (options.emit == Emit::Graph || options.emit == Emit::Train) {
       module->print(os);
     } else {
       GraphSummary graphSummary = summarizeGraph(*module);

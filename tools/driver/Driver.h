@@ -13,6 +13,7 @@ namespace bertc {
 enum class Emit {
   AST,        ///< The syntax tree.
   Graph,      ///< The graph dialect.
+  Train,      ///< The graph with the gradient of its objective appended.
   Linalg,     ///< After lowering to linalg on tensors.
   Dispatch,   ///< After dispatch-region formation.
   Summary,    ///< Counts: parameters, tensors, ops, kernels, planned memory.
@@ -31,6 +32,7 @@ struct CompileOptions {
   std::string outputPath;  ///< "-" or empty: standard output.
   int64_t workgroups = 32; ///< Workgroups per kernel to aim for.
   bool vectorize = true;   ///< Off: scalar loops only.
+  bool gradients = false;  ///< Append the objective's gradients as outputs.
 };
 
 /// Compiles a model file as `bertc compile` does. Diagnostics go to `errs` as

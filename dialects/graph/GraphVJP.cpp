@@ -1,0 +1,210 @@
+//===- GraphVJP.cpp - Vector-Jacobian products of graph ops ---------------===//
+//
+// Each differentiable op builds the gradients of its operands from the
+// gradients of its results, out of graph ops. Broadcasting ops sum their
+// gradients back to each operand's shape.
+//
+//===----------------------------------------------------------------------===//
+#include "dialects/graph/GraphOps.h"
+
+#include "mlir/IR/Builders.h"
+
+#include <numeric>
+
+using namespace mlir;
+using namespace bertc::graph;
+
+namespace {
+
+RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
+
+/// Creates `OpTy` with its inferred result type (defaults filled in).
+template <typename OpTy>
+Value make(OpBuilder &b, Location loc, ValueRange operands, ArrayRef<NamedAttribute> attrs = {}) {
+  MLIRContext *ctx = b.getContext();
+  NamedAttrList list(attrs);
+  OpTy::populateDefaultAttrs(OperationName(OpTy::getOperationName(), ctx), list);
+  SmallVector<Type, 1> types;
+  if (failed(OpTy::inferReturnTypes(ctx, loc, operands, list.getDictionary(ctx),
+                                    OpaqueProperties(nullptr), RegionRange(), types)))
+    return nullptr;
+  return b.create<OpTy>(loc, types, operands, list.getAttrs())->getResult(0);
+}
+
+Value scalar(OpBuilder &b, Location loc, Type element, double v) {
+  return b.create<ConstantOp>(loc, RankedTensorType::get({}, element), b.getF64FloatAttr(v));
+}
+
+Value scaled(OpBuilder &b, Location loc, Value x, double factor) {
+  return make<ScaleOp>(b, loc, x, {b.getNamedAttr("factor", b.getF64FloatAttr(factor))});
+}
+
+Value reshaped(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> shape) {
+  if (typeOf(x).getShape() == shape)
+    return x;
+  return make<ReshapeOp>(b, loc, x, {b.getNamedAttr("shape", b.getDenseI64ArrayAttr(shape))});
+}
+
+/// Sums `grad` (shaped like a broadcast result) back to `target`'s shape.
+Value unbroadcast(OpBuilder &b, Location loc, Value grad, Type target) {
+  RankedTensorType g = typeOf(grad), t = cast<RankedTensorType>(target);
+  if (g == t)
+    return grad;
+  int64_t lead = g.getRank() - t.getRank();
+  SmallVector<int64_t> axes;
+  for (int64_t i = 0; i < g.getRank(); ++i)
+    if (i < lead || (t.getDimSize(i - lead) == 1 && g.getDimSize(i) != 1))
+      axes.push_back(i);
+  Value summed = axes.empty() ? grad
+                              : make<SumOp>(b, loc, grad,
+                                            {b.getNamedAttr("axes", b.getDenseI64ArrayAttr(axes))});
+  return reshaped(b, loc, summed, t.getShape());
+}
+
+/// `grad` of a reduction over `axes` (all when empty), spread back over `x`.
+Value spread(OpBuilder &b, Location loc, Value grad, Value x, ArrayRef<int64_t> axes) {
+  RankedTensorType xt = typeOf(x);
+  SmallVector<int64_t> kept(xt.getShape());
+  for (int64_t i = 0; i < xt.getRank(); ++i)
+    if (axes.empty() || llvm::is_contained(axes, i))
+      kept[i] = 1;
+  Value g = reshaped(b, loc, grad, kept);
+  return make<BroadcastOp>(b, loc, g,
+                           {b.getNamedAttr("shape", b.getDenseI64ArrayAttr(xt.getShape()))});
+}
+
+NamedAttribute flag(OpBuilder &b, StringRef name, bool v) {
+  return b.getNamedAttr(name, b.getBoolAttr(v));
+}
+
+} // namespace
+
+LogicalResult AddOp::buildVJP(OpBuilder &b, ValueRange grads, SmallVectorImpl<Value> &out) {
+  Value g = grads[0];
+  out.assign({unbroadcast(b, getLoc(), g, getLhs().getType()),
+              unbroadcast(b, getLoc(), g, getRhs().getType())});
+  return success();
+}
+
+LogicalResult SubOp::buildVJP(OpBuilder &b, ValueRange grads, SmallVectorImpl<Value> &out) {
+  Value g = grads[0];
+  out.assign({unbroadcast(b, getLoc(), g, getLhs().getType()),
+              unbroadcast(b, getLoc(), scaled(b, getLoc(), g, -1.0), getRhs().getType())});
+  return success();
+}
+
+LogicalResult MulOp::buildVJP(OpBuilder &b, ValueRange grads, SmallVectorImpl<Value> &out) {
+  Location loc = getLoc();
+  Value g = grads[0];
+  out.assign({unbroadcast(b, loc, make<MulOp>(b, loc, {g, getRhs()}), getLhs().getType()),
+              unbroadcast(b, loc, make<MulOp>(b, loc, {g, getLhs()}), getRhs().getType())});
+  return success();
+}
+
+LogicalResult DivOp::buildVJP(OpBuilder &b, ValueRange grads, SmallVectorImpl<Value> &out) {
+  Location loc = getLoc();
+  Value g = grads[0];
+  // d(l/r)/dl = 1/r, d(l/r)/dr = -l/r^2.
+  Value dl = make<DivOp>(b, loc, {g, getRhs()});
+  Value r2 = make<MulOp>(b, loc, {getRhs(), getRhs()});
+  Value dr = scaled(b, loc, make<DivOp>(b, loc, {make<MulOp>(b, loc, {g, getLhs()}), r2}), -1.0);
+  out.assign(
+      {unbroadcast(b, loc, dl, getLhs().getType()), unbroadcast(b, loc, dr, getRhs().getType())});
+  return success();
+}
+
+LogicalResult ScaleOp::buildVJP(OpBuilder &b, ValueRange grads, SmallVectorImpl<Value> &out) {
+  out.assign({scaled(b, getLoc(), grads[0], getFactor().convertToDouble())});
+  return success();
+}
+
+LogicalResult TanhOp::buildVJP(OpBuilder &b, ValueRange grads, SmallVectorImpl<Value> &out) {
+  Location loc = getLoc();
+  // tanh' = 1 - tanh^2, from the result.
+  Value y = getResult();
+  Value one = scalar(b, loc, typeOf(y).getElementType(), 1.0);
+  Value d = make<SubOp>(b, loc, {one, make<MulOp>(b, loc, {y, y})});
+  out.assign({make<MulOp>(b, loc, {grads[0], d})});
+  return success();
+}
+
+LogicalResult GeluOp::buildVJP(OpBuilder &b, ValueRange grads, SmallVectorImpl<Value> &out) {
+  out.assign({make<GeluGradOp>(b, getLoc(), {getX(), grads[0]},
+                               {b.getNamedAttr("approximate", getApproximateAttr())})});
+  return success();
+}
+
+LogicalResult SoftmaxOp::buildVJP(OpBuilder &b, ValueRange grads, SmallVectorImpl<Value> &out) {
+  Location loc = getLoc();
+  // dx = y * (g - sum(g * y, axis)).
+  Value y = getResult(), g = grads[0];
+  int64_t axis = getAxis();
+  Value gy = make<MulOp>(b, loc, {g, y});
+  Value s = make<SumOp>(b, loc, gy, {b.getNamedAttr("axes", b.getDenseI64ArrayAttr({axis}))});
+  SmallVector<int64_t> kept(typeOf(y).getShape());
+  kept[axis] = 1;
+  Value centered = make<SubOp>(b, loc, {g, reshaped(b, loc, s, kept)});
+  out.assign({make<MulOp>(b, loc, {y, centered})});
+  return success();
+}
+
+LogicalResult ReshapeOp::buildVJP(OpBuilder &b, ValueRange grads, SmallVectorImpl<Value> &out) {
+  out.assign({reshaped(b, getLoc(), grads[0], typeOf(getX()).getShape())});
+  return success();
+}
+
+LogicalResult TransposeOp::buildVJP(OpBuilder &b, ValueRange grads, SmallVectorImpl<Value> &out) {
+  ArrayRef<int64_t> perm = getPerm();
+  SmallVector<int64_t> inverse(perm.size());
+  for (auto [i, p] : llvm::enumerate(perm))
+    inverse[p] = static_cast<int64_t>(i);
+  out.assign({make<TransposeOp>(b, getLoc(), grads[0],
+                                {b.getNamedAttr("perm", b.getDenseI64ArrayAttr(inverse))})});
+  return success();
+}
+
+LogicalResult SumOp::buildVJP(OpBuilder &b, ValueRange grads, SmallVectorImpl<Value> &out) {
+  out.assign({spread(b, getLoc(), grads[0], getX(), getAxes())});
+  return success();
+}
+
+LogicalResult MeanOp::buildVJP(OpBuilder &b, ValueRange grads, SmallVectorImpl<Value> &out) {
+  RankedTensorType xt = typeOf(getX());
+  double count = 1;
+  for (int64_t i = 0; i < xt.getRank(); ++i)
+    if (getAxes().empty() || llvm::is_contained(getAxes(), i))
+      count *= xt.getDimSize(i);
+  out.assign({scaled(b, getLoc(), spread(b, getLoc(), grads[0], getX(), getAxes()), 1.0 / count)});
+  return success();
+}
+
+/// C = op(A) op(B) with op a transpose of the last two axes when flagged:
+///   dA = g op(B)^T (transposed back when A is), dB = op(A)^T g (likewise).
+/// A weight shared by every batch (B of rank 2) gets the sum over batches,
+/// as one matmul of the flattened rows.
+LogicalResult MatmulOp::buildVJP(OpBuilder &b, ValueRange grads, SmallVectorImpl<Value> &out) {
+  Location loc = getLoc();
+  Value g = grads[0], a = getA(), bm = getB();
+  bool ta = getTransposeA(), tb = getTransposeB();
+  Value da = ta ? make<MatmulOp>(b, loc, {bm, g},
+                                 {flag(b, "transpose_a", tb), flag(b, "transpose_b", true)})
+                : make<MatmulOp>(b, loc, {g, bm},
+                                 {flag(b, "transpose_a", false), flag(b, "transpose_b", !tb)});
+  Value ga = g, aa = a;
+  RankedTensorType at = typeOf(a), gt = typeOf(g);
+  if (typeOf(bm).getRank() == 2 && at.getRank() > 2) {
+    if (ta)
+      return emitOpError("gradient of a shared-weight matmul with transpose_a is not supported");
+    int64_t rows = at.getNumElements() / at.getShape().back();
+    aa = reshaped(b, loc, a, {rows, at.getShape().back()});
+    ga = reshaped(b, loc, g, {rows, gt.getShape().back()});
+  }
+  Value db = tb ? make<MatmulOp>(b, loc, {ga, aa},
+                                 {flag(b, "transpose_a", true), flag(b, "transpose_b", ta)})
+                : make<MatmulOp>(b, loc, {aa, ga},
+                                 {flag(b, "transpose_a", !ta), flag(b, "transpose_b", false)});
+  if (!da || !db)
+    return emitOpError("cannot build the gradient");
+  out.assign({da, db});
+  return success();
+}

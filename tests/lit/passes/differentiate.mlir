@@ -1,0 +1,98 @@
+// RUN: bertc-opt %s --bertc-differentiate --split-input-file --verify-diagnostics | FileCheck %s
+
+// Elementwise ops with broadcasting: the bias gradient is summed over the
+// broadcast axis; the seed is 1 and the mean spreads it as 1/count.
+// CHECK-LABEL: func.func @bias
+func.func @bias() attributes {bertc.loss = "loss"} {
+  %x = graph.input "x" : tensor<4x3xf32>
+  %b = graph.parameter "b" zeros : tensor<3xf32>
+  %y = graph.add %x, %b : tensor<4x3xf32>, tensor<3xf32> -> tensor<4x3xf32>
+  %t = graph.tanh %y : tensor<4x3xf32>
+  %m = graph.mean %t axes [] : tensor<4x3xf32> -> tensor<f32>
+  graph.output "loss" %m : tensor<f32>
+  // CHECK: %[[SEED:.*]] = graph.constant 1.000000e+00 : tensor<f32>
+  // CHECK: %[[R:.*]] = graph.reshape %[[SEED]] to [1, 1]
+  // CHECK: %[[B:.*]] = graph.broadcast %[[R]] to [4, 3]
+  // CHECK: %[[G:.*]] = graph.scale %[[B]] by 0.083333333333333329
+  // tanh' = 1 - y^2
+  // CHECK: graph.mul %[[T:.*]], %[[T]]
+  // CHECK: graph.sub
+  // CHECK: %[[GY:.*]] = graph.mul %[[G]]
+  // CHECK: %[[GB:.*]] = graph.sum %[[GY]] axes [0] : tensor<4x3xf32> -> tensor<3xf32>
+  // The input gets no gradient: nothing computed for it survives.
+  // CHECK-NOT: graph.matmul
+  // CHECK: graph.output "grad:b" %[[GB]] : tensor<3xf32>
+  return
+}
+
+// -----
+
+// Matmul with a transposed, shared weight over a batch: dW = g^T x over all
+// rows; a value used twice accumulates both gradients.
+// CHECK-LABEL: func.func @dense
+func.func @dense() attributes {bertc.loss = "loss"} {
+  %x = graph.input "x" : tensor<2x3x4xf32>
+  %w = graph.parameter "w" normal std = 1.0 : tensor<5x4xf32>
+  %h = graph.matmul %x, %w {transpose_b = true} : tensor<2x3x4xf32>, tensor<5x4xf32> -> tensor<2x3x5xf32>
+  %hh = graph.mul %h, %h : tensor<2x3x5xf32>, tensor<2x3x5xf32> -> tensor<2x3x5xf32>
+  %s = graph.sum %hh axes [] : tensor<2x3x5xf32> -> tensor<f32>
+  graph.output "loss" %s : tensor<f32>
+  // d(h*h) = g*h + g*h, accumulated.
+  // CHECK: graph.output "loss"
+  // CHECK: %[[A:.*]] = graph.mul %{{.*}}, %{{.*}} : tensor<2x3x5xf32>
+  // CHECK: %[[B:.*]] = graph.mul %{{.*}}, %{{.*}} : tensor<2x3x5xf32>
+  // CHECK: %[[ACC:.*]] = graph.add %[[A]], %[[B]]
+  // CHECK: %[[X2:.*]] = graph.reshape %{{.*}} to [6, 4] : tensor<2x3x4xf32> -> tensor<6x4xf32>
+  // CHECK: %[[G2:.*]] = graph.reshape %[[ACC]] to [6, 5] : tensor<2x3x5xf32> -> tensor<6x5xf32>
+  // CHECK: %[[DW:.*]] = graph.matmul %[[G2]], %[[X2]] {transpose_a = true} : tensor<6x5xf32>, tensor<6x4xf32> -> tensor<5x4xf32>
+  // CHECK: graph.output "grad:w" %[[DW]] : tensor<5x4xf32>
+  return
+}
+
+// -----
+
+// Softmax, gelu, reshape and transpose.
+// CHECK-LABEL: func.func @shapes
+func.func @shapes() attributes {bertc.loss = "loss"} {
+  %p = graph.parameter "p" normal std = 1.0 : tensor<2x6xf32>
+  %r = graph.reshape %p to [3, 4] : tensor<2x6xf32> -> tensor<3x4xf32>
+  %t = graph.transpose %r perm [1, 0] : tensor<3x4xf32> -> tensor<4x3xf32>
+  %g = graph.gelu %t : tensor<4x3xf32>
+  %s = graph.softmax %g axis 1 : tensor<4x3xf32>
+  %d = graph.div %s, %g : tensor<4x3xf32>, tensor<4x3xf32> -> tensor<4x3xf32>
+  %l = graph.sum %d axes [] : tensor<4x3xf32> -> tensor<f32>
+  graph.output "loss" %l : tensor<f32>
+  // softmax: y * (g - sum(g * y))
+  // CHECK: graph.sum %{{.*}} axes [1] : tensor<4x3xf32> -> tensor<4xf32>
+  // CHECK: graph.reshape %{{.*}} to [4, 1]
+  // CHECK: graph.gelu_grad %{{.*}}, %{{.*}} : tensor<4x3xf32>
+  // CHECK: graph.transpose %{{.*}} perm [1, 0] : tensor<4x3xf32> -> tensor<3x4xf32>
+  // CHECK: %[[GP:.*]] = graph.reshape %{{.*}} to [2, 6] : tensor<3x4xf32> -> tensor<2x6xf32>
+  // CHECK: graph.output "grad:p" %[[GP]]
+  return
+}
+
+// -----
+
+// An op with no vector-Jacobian product on the path to the loss is an error.
+func.func @not_differentiable() attributes {bertc.loss = "loss"} {
+  %w = graph.parameter "w" normal std = 1.0 : tensor<4x8xf32>
+  %g = graph.parameter "g" ones : tensor<8xf32>
+  %b = graph.parameter "b" zeros : tensor<8xf32>
+  // expected-error @+1 {{'graph.layer_norm' is not differentiable yet}}
+  %n = graph.layer_norm %w, %g, %b eps 1.0e-12 : tensor<4x8xf32>, tensor<8xf32>, tensor<8xf32>
+  %l = graph.sum %n axes [] : tensor<4x8xf32> -> tensor<f32>
+  graph.output "loss" %l : tensor<f32>
+  return
+}
+
+// -----
+
+// No objective: nothing to do.
+// CHECK-LABEL: func.func @inference
+// CHECK-NOT: grad:
+func.func @inference() {
+  %w = graph.parameter "w" normal std = 1.0 : tensor<4xf32>
+  graph.output "w" %w : tensor<4xf32>
+  return
+}
