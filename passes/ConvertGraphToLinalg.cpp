@@ -643,6 +643,140 @@ struct GeluGradPattern : GraphPattern<gr::GeluGradOp> {
   }
 };
 
+/// dx = (gw - mean(gw) - x_hat mean(gw x_hat)) / sigma, gw = grad * weight.
+struct LayerNormGradPattern : GraphPattern<gr::LayerNormGradOp> {
+  using GraphPattern::GraphPattern;
+  LogicalResult matchAndRewrite(gr::LayerNormGradOp op, Adaptor a,
+                                ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    Value x = a.getX(), g = a.getGrad(), w = a.getWeight();
+    RankedTensorType type = tensorType(x);
+    int64_t rank = type.getRank(), last = rank - 1;
+    double n = static_cast<double>(type.getDimSize(last));
+    double eps = op.getEps().convertToDouble();
+    Type t = type.getElementType();
+    MLIRContext *ctx = rw.getContext();
+    AffineMap id = rw.getMultiDimIdentityMap(rank);
+    AffineMap rows = droppedAxesMap(ctx, rank, {last});
+    AffineMap cols = AffineMap::get(rank, 0, getAffineDimExpr(last, ctx), ctx);
+    // Row statistics as in the forward pass.
+    Value sum = reduce(rw, loc, x, {last}, 0.0, addf);
+    Value sq = reduce(rw, loc, x, sum, {last}, 0.0,
+                      [&](OpBuilder &b, Location l, Value v, ValueRange s, Value acc) -> Value {
+                        Value d = b.create<arith::SubFOp>(
+                            l, v, b.create<arith::DivFOp>(l, s[0], floatConst(b, l, t, n)));
+                        return b.create<arith::AddFOp>(l, acc, b.create<arith::MulFOp>(l, d, d));
+                      });
+    // x_hat and 1/sigma of an element from its row's sums.
+    auto normalise = [&](OpBuilder &b, Location l, Value v, Value s, Value q) {
+      Value nv = floatConst(b, l, t, n);
+      Value inv = b.create<arith::DivFOp>(
+          l, floatConst(b, l, t, 1.0),
+          b.create<math::SqrtOp>(l, b.create<arith::AddFOp>(l, b.create<arith::DivFOp>(l, q, nv),
+                                                            floatConst(b, l, t, eps))));
+      Value xhat = b.create<arith::MulFOp>(
+          l, b.create<arith::SubFOp>(l, v, b.create<arith::DivFOp>(l, s, nv)), inv);
+      return std::make_pair(xhat, inv);
+    };
+    RankedTensorType rowsType = tensorType(sum);
+    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+    iters[last] = utils::IteratorType::reduction;
+    auto sums = rw.create<linalg::GenericOp>(
+        loc, TypeRange{rowsType, rowsType}, ValueRange{x, g, w, sum, sq},
+        ValueRange{filled(rw, loc, rowsType, 0.0), filled(rw, loc, rowsType, 0.0)},
+        ArrayRef<AffineMap>{id, id, cols, rows, rows, rows, rows}, iters,
+        [&](OpBuilder &b, Location l, ValueRange v) {
+          auto [xhat, inv] = normalise(b, l, v[0], v[3], v[4]);
+          (void)inv;
+          Value gw = b.create<arith::MulFOp>(l, v[1], v[2]);
+          b.create<linalg::YieldOp>(
+              l,
+              ValueRange{b.create<arith::AddFOp>(l, v[5], gw),
+                         b.create<arith::AddFOp>(l, v[6], b.create<arith::MulFOp>(l, gw, xhat))});
+        });
+    Value dx = parallelGeneric(
+        rw, loc, type, {x, g, w, sum, sq, sums.getResult(0), sums.getResult(1)},
+        {id, id, cols, rows, rows, rows, rows},
+        [&](OpBuilder &b, Location l, ValueRange v) -> Value {
+          auto [xhat, inv] = normalise(b, l, v[0], v[3], v[4]);
+          Value nv = floatConst(b, l, t, n);
+          Value gw = b.create<arith::MulFOp>(l, v[1], v[2]);
+          Value centred = b.create<arith::SubFOp>(l, gw, b.create<arith::DivFOp>(l, v[5], nv));
+          Value proj = b.create<arith::MulFOp>(l, xhat, b.create<arith::DivFOp>(l, v[6], nv));
+          return b.create<arith::MulFOp>(l, b.create<arith::SubFOp>(l, centred, proj), inv);
+        });
+    rw.replaceOp(op, dx);
+    return success();
+  }
+};
+
+/// grad / count * (softmax(logits) - onehot(label)) on labelled rows.
+struct CrossEntropyGradPattern : GraphPattern<gr::CrossEntropyGradOp> {
+  using GraphPattern::GraphPattern;
+  LogicalResult matchAndRewrite(gr::CrossEntropyGradOp op, Adaptor a,
+                                ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    Value logits = a.getLogits(), labels = a.getLabels();
+    RankedTensorType type = tensorType(logits);
+    int64_t rank = type.getRank(), last = rank - 1, classes = type.getDimSize(last);
+    int64_t ignore = op.getIgnoreIndex();
+    Type t = type.getElementType();
+    MLIRContext *ctx = rw.getContext();
+    auto valid = [&](OpBuilder &b, Location l, Value label) {
+      auto cmp = [&](arith::CmpIPredicate p, int64_t c) {
+        return b.create<arith::CmpIOp>(l, p, label,
+                                       b.create<arith::ConstantIntOp>(l, c, label.getType()));
+      };
+      return b.create<arith::AndIOp>(
+          l, cmp(arith::CmpIPredicate::ne, ignore),
+          b.create<arith::AndIOp>(l, cmp(arith::CmpIPredicate::sge, 0),
+                                  cmp(arith::CmpIPredicate::slt, classes)));
+    };
+    Value max = reduce(rw, loc, logits, {last}, -INFINITY, maxf);
+    Value sumExp = reduce(rw, loc, logits, max, {last}, 0.0,
+                          [](OpBuilder &b, Location l, Value v, ValueRange m, Value acc) -> Value {
+                            Value e = b.create<math::ExpOp>(l, b.create<arith::SubFOp>(l, v, m[0]));
+                            return b.create<arith::AddFOp>(l, e, acc);
+                          });
+    // The number of labelled rows.
+    int64_t rowRank = rank - 1;
+    auto scalarType = RankedTensorType::get({}, t);
+    SmallVector<utils::IteratorType> allReduce(rowRank, utils::IteratorType::reduction);
+    Value count =
+        rw.create<linalg::GenericOp>(
+              loc, scalarType, labels, filled(rw, loc, scalarType, 0.0),
+              ArrayRef<AffineMap>{rw.getMultiDimIdentityMap(rowRank),
+                                  AffineMap::get(rowRank, 0, {}, ctx)},
+              allReduce,
+              [&](OpBuilder &b, Location l, ValueRange v) {
+                Value one = b.create<arith::SelectOp>(
+                    l, valid(b, l, v[0]), floatConst(b, l, t, 1.0), floatConst(b, l, t, 0.0));
+                b.create<linalg::YieldOp>(l, Value(b.create<arith::AddFOp>(l, v[1], one)));
+              })
+            .getResult(0);
+    AffineMap id = rw.getMultiDimIdentityMap(rank);
+    AffineMap rows = droppedAxesMap(ctx, rank, {last});
+    AffineMap toScalar = AffineMap::get(rank, 0, {}, ctx);
+    Value r = parallelGeneric(
+        rw, loc, type, {logits, max, sumExp, labels, count, a.getGrad()},
+        {id, rows, rows, rows, toScalar, toScalar},
+        [&](OpBuilder &b, Location l, ValueRange v) -> Value {
+          Value p = b.create<arith::DivFOp>(
+              l, b.create<math::ExpOp>(l, b.create<arith::SubFOp>(l, v[0], v[1])), v[2]);
+          Value column =
+              b.create<arith::IndexCastOp>(l, v[3].getType(), b.create<linalg::IndexOp>(l, last));
+          Value hit = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, column, v[3]);
+          Value onehot =
+              b.create<arith::SelectOp>(l, hit, floatConst(b, l, t, 1.0), floatConst(b, l, t, 0.0));
+          Value scale = b.create<arith::DivFOp>(l, v[5], v[4]);
+          Value d = b.create<arith::MulFOp>(l, scale, b.create<arith::SubFOp>(l, p, onehot));
+          return b.create<arith::SelectOp>(l, valid(b, l, v[3]), d, floatConst(b, l, t, 0.0));
+        });
+    rw.replaceOp(op, r);
+    return success();
+  }
+};
+
 struct ConvertGraphToLinalgPass : bertc::impl::ConvertGraphToLinalgBase<ConvertGraphToLinalgPass> {
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
@@ -653,7 +787,7 @@ struct ConvertGraphToLinalgPass : bertc::impl::ConvertGraphToLinalgBase<ConvertG
                  LayerNormPattern, MatmulPattern, EmbeddingPattern, GatherPattern, ReshapePattern,
                  TransposePattern, SlicePattern, SelectPattern, ReducePattern<gr::SumOp, false>,
                  ReducePattern<gr::MeanOp, true>, CrossEntropyPattern, BroadcastPattern,
-                 GeluGradPattern>(ctx);
+                 GeluGradPattern, LayerNormGradPattern, CrossEntropyGradPattern>(ctx);
     ConversionTarget target(*ctx);
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect, math::MathDialect,
                            tensor::TensorDialect>();

@@ -504,3 +504,32 @@ LogicalResult GeluGradOp::inferReturnTypes(MLIRContext *, std::optional<Location
   types.push_back(*x);
   return success();
 }
+
+LogicalResult LayerNormGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                                Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  auto x = staticTensor(loc, adaptor.getX(), "layer_norm_grad", "x");
+  auto w = staticTensor(loc, adaptor.getWeight(), "layer_norm_grad", "weight");
+  auto g = staticTensor(loc, adaptor.getGrad(), "layer_norm_grad", "grad");
+  if (failed(x) || failed(w) || failed(g))
+    return failure();
+  if (*x != *g || x->getRank() < 1 || w->getRank() != 1 || w->getDimSize(0) != x->getShape().back())
+    return emitOptionalError(loc, "layer_norm_grad: x ", formatType(*x), ", weight ",
+                             formatType(*w), " and grad ", formatType(*g), " do not match");
+  types.push_back(*x);
+  return success();
+}
+
+LogicalResult CrossEntropyGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                                   Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  auto logits = staticTensor(loc, adaptor.getLogits(), "cross_entropy_grad", "logits");
+  auto labels = staticTensor(loc, adaptor.getLabels(), "cross_entropy_grad", "labels");
+  auto g = staticTensor(loc, adaptor.getGrad(), "cross_entropy_grad", "grad");
+  if (failed(logits) || failed(labels) || failed(g))
+    return failure();
+  if (logits->getRank() < 1 || labels->getShape() != logits->getShape().drop_back() ||
+      g->getRank() != 0)
+    return emitOptionalError(loc, "cross_entropy_grad: logits ", formatType(*logits), ", labels ",
+                             formatType(*labels), " and grad ", formatType(*g), " do not match");
+  types.push_back(*logits);
+  return success();
+}

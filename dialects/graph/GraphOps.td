@@ -151,7 +151,7 @@ def Graph_TanhOp : Graph_UnaryOp<"tanh", [DeclareOpInterfaceMethods<Graph_Differ
   let assemblyFormat = "$x attr-dict `:` type($x)";
 }
 
-def Graph_DropoutOp : Graph_UnaryOp<"dropout"> {
+def Graph_DropoutOp : Graph_UnaryOp<"dropout", [DeclareOpInterfaceMethods<Graph_DifferentiableOpInterface>]> {
   let summary = "inverted dropout, identity outside training";
   let description = [{
     While training, zeroes each element with probability `rate` and scales
@@ -172,7 +172,8 @@ def Graph_SoftmaxOp : Graph_UnaryOp<"softmax", [DeclareOpInterfaceMethods<Graph_
   let assemblyFormat = "$x `axis` $axis attr-dict `:` type($x)";
 }
 
-def Graph_LayerNormOp : Graph_Op<"layer_norm", [Pure, InferTypeOpAdaptor]> {
+def Graph_LayerNormOp : Graph_Op<"layer_norm", [Pure, InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<Graph_DifferentiableOpInterface>]> {
   let summary = "layer normalisation over the last axis";
   let description = [{
     `(x - mean) / sqrt(var + eps) * weight + bias` over the last axis of `x`;
@@ -263,7 +264,8 @@ class Graph_ReduceOp<string mnemonic, string what>
 def Graph_SumOp : Graph_ReduceOp<"sum", "sum">;
 def Graph_MeanOp : Graph_ReduceOp<"mean", "mean">;
 
-def Graph_CrossEntropyOp : Graph_Op<"cross_entropy", [Pure, InferTypeOpAdaptor]> {
+def Graph_CrossEntropyOp : Graph_Op<"cross_entropy", [Pure, InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<Graph_DifferentiableOpInterface>]> {
   let summary = "mean softmax cross-entropy over labelled rows";
   let description = [{
     `logits[..., C]` and `labels[...]` (class ids) give the rank-0 mean of
@@ -306,6 +308,37 @@ def Graph_GeluGradOp : Graph_Op<"gelu_grad", [Pure, InferTypeOpAdaptor,
                        DefaultValuedStrAttr<StrAttr, "none">:$approximate);
   let results = (outs Graph_FloatTensor:$result);
   let assemblyFormat = "$x `,` $grad attr-dict `:` type($x)";
+}
+
+def Graph_LayerNormGradOp : Graph_Op<"layer_norm_grad", [Pure, InferTypeOpAdaptor]> {
+  let summary = "gradient of layer_norm with respect to its input";
+  let description = [{
+    With `x_hat = (x - mean) / sqrt(var + eps)` over the last axis of `x`
+    (size H) and `gw = grad * weight`:
+    `dx = (gw - mean(gw) - x_hat * mean(gw * x_hat)) / sqrt(var + eps)`.
+  }];
+  let arguments = (ins Graph_FloatTensor:$x, Graph_FloatTensor:$weight,
+                       Graph_FloatTensor:$grad, F64Attr:$eps);
+  let results = (outs Graph_FloatTensor:$result);
+  let assemblyFormat = [{
+    $x `,` $weight `,` $grad `eps` $eps attr-dict `:` type($x) `,` type($weight) `,` type($grad)
+  }];
+}
+
+def Graph_CrossEntropyGradOp : Graph_Op<"cross_entropy_grad", [Pure, InferTypeOpAdaptor]> {
+  let summary = "gradient of cross_entropy with respect to the logits";
+  let description = [{
+    `grad / count * (softmax(logits) - onehot(label))` on labelled rows and 0
+    on ignored ones, where `count` is the number of labelled rows and `grad`
+    the (rank-0) gradient of the loss.
+  }];
+  let arguments = (ins Graph_FloatTensor:$logits, Graph_IndexTensor:$labels,
+                       Graph_FloatTensor:$grad,
+                       DefaultValuedAttr<I64Attr, "-100">:$ignore_index);
+  let results = (outs Graph_FloatTensor:$result);
+  let assemblyFormat = [{
+    $logits `,` $labels `,` $grad attr-dict `:` type($logits) `,` type($labels) `,` type($grad)
+  }];
 }
 
 //===----------------------------------------------------------------------===//

@@ -208,3 +208,42 @@ LogicalResult MatmulOp::buildVJP(OpBuilder &b, ValueRange grads, SmallVectorImpl
   out.assign({da, db});
   return success();
 }
+
+/// Inference lowers dropout to the identity; its gradient is the identity too.
+/// Training-time dropout will give both the same mask.
+LogicalResult DropoutOp::buildVJP(OpBuilder &, ValueRange grads, SmallVectorImpl<Value> &out) {
+  out.assign({grads[0]});
+  return success();
+}
+
+/// dx from graph.layer_norm_grad; dweight = sum over rows of g * x_hat,
+/// dbias = sum over rows of g, with x_hat the normalisation without affine.
+LogicalResult LayerNormOp::buildVJP(OpBuilder &b, ValueRange grads, SmallVectorImpl<Value> &out) {
+  Location loc = getLoc();
+  Value g = grads[0];
+  RankedTensorType xt = typeOf(getX());
+  Type element = xt.getElementType();
+  int64_t h = xt.getShape().back();
+  auto filledRow = [&](double v) {
+    return make<BroadcastOp>(b, loc, scalar(b, loc, element, v),
+                             {b.getNamedAttr("shape", b.getDenseI64ArrayAttr({h}))});
+  };
+  NamedAttribute eps = b.getNamedAttr("eps", getEpsAttr());
+  Value xhat = make<LayerNormOp>(b, loc, {getX(), filledRow(1.0), filledRow(0.0)}, {eps});
+  SmallVector<int64_t> rows(xt.getRank() - 1);
+  std::iota(rows.begin(), rows.end(), 0);
+  auto sumRows = [&](Value v) {
+    return make<SumOp>(b, loc, v, {b.getNamedAttr("axes", b.getDenseI64ArrayAttr(rows))});
+  };
+  Value dx = make<LayerNormGradOp>(b, loc, {getX(), getWeight(), g}, {eps});
+  out.assign({dx, sumRows(make<MulOp>(b, loc, {g, xhat})), sumRows(g)});
+  return success();
+}
+
+LogicalResult CrossEntropyOp::buildVJP(OpBuilder &b, ValueRange grads,
+                                       SmallVectorImpl<Value> &out) {
+  Value dlogits = make<CrossEntropyGradOp>(b, getLoc(), {getLogits(), getLabels(), grads[0]},
+                                           {b.getNamedAttr("ignore_index", getIgnoreIndexAttr())});
+  out.assign({dlogits, Value()});
+  return success();
+}

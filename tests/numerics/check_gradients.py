@@ -23,10 +23,11 @@ def main():
     rng = np.random.default_rng(1)
     x = rng.standard_normal((4, 6))
     y = rng.random((4, 5))
+    label = [3, -100, 0, 4]  # one ignored row
     batch = os.path.join(work, "batch.jsonl")
     with open(batch, "w") as f:
         for r in range(4):
-            f.write(json.dumps({"x": x[r].tolist(), "y": y[r].tolist()}) + "\n")
+            f.write(json.dumps({"x": x[r].tolist(), "y": y[r].tolist(), "label": label[r]}) + "\n")
     weights = os.path.join(work, "w.safetensors")
     out = os.path.join(work, "out.safetensors")
     subprocess.run([program, "init", "--seed", "2", "--output", weights], check=True)
@@ -34,14 +35,17 @@ def main():
                    check=True)
     w = read_safetensors(weights)
     got = read_safetensors(out)
-    params = {n: w[n].clone().requires_grad_() for n in ("w", "b", "v")}
+    params = {n: w[n].clone().requires_grad_() for n in ("w", "b", "v", "gamma", "beta")}
     X, Y = torch.tensor(x), torch.tensor(y)
-    h = torch.tanh(X @ params["w"].T + params["b"])
+    t = torch.tanh(X @ params["w"].T + params["b"])
+    h = torch.nn.functional.layer_norm(t, (5,), params["gamma"], params["beta"], eps=1e-5)
+    # Dropout is the identity outside training (rate applies at training time).
     p = torch.softmax(torch.nn.functional.gelu(h) * 2.0, -1)
     q = params["v"].reshape(3, 10).T
     q3 = q.reshape(2, 5, 3)
     r = (q3 @ q3.transpose(1, 2)).sum() / 100.0
-    loss = ((p - Y) ** 2).mean() + r * r - 1.0 / (r * r + 2.0)
+    ce = torch.nn.functional.cross_entropy(h, torch.tensor(label), ignore_index=-100)
+    loss = ((p - Y) ** 2).mean() + r * r - 1.0 / (r * r + 2.0) + ce
     loss.backward()
     worst = abs(got["loss"].item() - loss.item()) / max(1.0, abs(loss.item()))
     print(f"loss        max rel diff {worst:.3e}")

@@ -77,12 +77,35 @@ func.func @shapes() attributes {bertc.loss = "loss"} {
 // An op with no vector-Jacobian product on the path to the loss is an error.
 func.func @not_differentiable() attributes {bertc.loss = "loss"} {
   %w = graph.parameter "w" normal std = 1.0 : tensor<4x8xf32>
+  // expected-error @+1 {{'graph.slice' is not differentiable yet}}
+  %s = graph.slice %w axis 1 [0 : 4] : tensor<4x8xf32> -> tensor<4x4xf32>
+  %l = graph.sum %s axes [] : tensor<4x4xf32> -> tensor<f32>
+  graph.output "loss" %l : tensor<f32>
+  return
+}
+
+// -----
+
+// Layer norm: dx from graph.layer_norm_grad, dweight and dbias summed over
+// rows; cross-entropy gives no gradient to its integer labels.
+// CHECK-LABEL: func.func @norm_and_loss
+func.func @norm_and_loss() attributes {bertc.loss = "loss"} {
+  %x = graph.parameter "x" normal std = 1.0 : tensor<3x8xf32>
   %g = graph.parameter "g" ones : tensor<8xf32>
   %b = graph.parameter "b" zeros : tensor<8xf32>
-  // expected-error @+1 {{'graph.layer_norm' is not differentiable yet}}
-  %n = graph.layer_norm %w, %g, %b eps 1.0e-12 : tensor<4x8xf32>, tensor<8xf32>, tensor<8xf32>
-  %l = graph.sum %n axes [] : tensor<4x8xf32> -> tensor<f32>
+  %y = graph.input "y" : tensor<3xi32>
+  %n = graph.layer_norm %x, %g, %b eps 1.0e-12 : tensor<3x8xf32>, tensor<8xf32>, tensor<8xf32>
+  %l = graph.cross_entropy %n, %y : tensor<3x8xf32>, tensor<3xi32> -> tensor<f32>
   graph.output "loss" %l : tensor<f32>
+  // CHECK: %[[DN:.*]] = graph.cross_entropy_grad %{{.*}}, %{{.*}}, %{{.*}} : tensor<3x8xf32>, tensor<3xi32>, tensor<f32>
+  // CHECK: %[[XHAT:.*]] = graph.layer_norm %{{.*}}, %{{.*}}, %{{.*}} eps
+  // CHECK: %[[DX:.*]] = graph.layer_norm_grad %{{.*}}, %{{.*}}, %[[DN]] eps
+  // CHECK: %[[GX:.*]] = graph.mul %[[DN]], %[[XHAT]]
+  // CHECK: %[[DG:.*]] = graph.sum %[[GX]] axes [0] : tensor<3x8xf32> -> tensor<8xf32>
+  // CHECK: %[[DB:.*]] = graph.sum %[[DN]] axes [0] : tensor<3x8xf32> -> tensor<8xf32>
+  // CHECK: graph.output "grad:x" %[[DX]]
+  // CHECK: graph.output "grad:g" %[[DG]]
+  // CHECK: graph.output "grad:b" %[[DB]]
   return
 }
 
