@@ -643,6 +643,81 @@ struct GeluGradPattern : GraphPattern<gr::GeluGradOp> {
   }
 };
 
+/// Zeros with the slice's gradient read (tensor.extract) where it belongs.
+struct SliceGradPattern : GraphPattern<gr::SliceGradOp> {
+  using GraphPattern::GraphPattern;
+  LogicalResult matchAndRewrite(gr::SliceGradOp op, Adaptor a,
+                                ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    Value g = a.getX();
+    RankedTensorType rt = tensorType(op.getResult());
+    int64_t axis = op.getAxis(), start = op.getStart(), len = tensorType(g).getDimSize(axis);
+    Value r =
+        parallelGeneric(rw, loc, rt, {}, {}, [&](OpBuilder &b, Location l, ValueRange) -> Value {
+          SmallVector<Value> coords;
+          for (int64_t i = 0; i < rt.getRank(); ++i)
+            coords.push_back(b.create<linalg::IndexOp>(l, i));
+          Value i = coords[axis];
+          Value lo = b.create<arith::ConstantIndexOp>(l, start);
+          Value hi = b.create<arith::ConstantIndexOp>(l, start + len);
+          Value inside = b.create<arith::AndIOp>(
+              l, b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge, i, lo),
+              b.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, i, hi));
+          Value shifted = b.create<arith::SubIOp>(l, i, lo);
+          coords[axis] = b.create<arith::MinSIOp>(
+              l, b.create<arith::MaxSIOp>(l, shifted, b.create<arith::ConstantIndexOp>(l, 0)),
+              b.create<arith::ConstantIndexOp>(l, len - 1));
+          Value v = b.create<tensor::ExtractOp>(l, g, coords);
+          return b.create<arith::SelectOp>(l, inside, v,
+                                           floatConst(b, l, rt.getElementType(), 0.0));
+        });
+    rw.replaceOp(op, r);
+    return success();
+  }
+};
+
+/// dx[b, s, r] = sum over p of grad[b, p, r] where indices[b, p] == s: a
+/// reduction over the (few) gathered positions, parallel over everything else.
+struct GatherGradPattern : GraphPattern<gr::GatherGradOp> {
+  using GraphPattern::GraphPattern;
+  LogicalResult matchAndRewrite(gr::GatherGradOp op, Adaptor a,
+                                ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    RankedTensorType rt = tensorType(op.getResult());
+    int64_t axis = op.getAxis(), rank = rt.getRank();
+    MLIRContext *ctx = rw.getContext();
+    // Loops: the result's axes, then p.
+    int64_t p = rank;
+    SmallVector<AffineExpr> idxExprs, gExprs, outExprs;
+    for (int64_t i = 0; i < axis; ++i)
+      idxExprs.push_back(getAffineDimExpr(i, ctx));
+    idxExprs.push_back(getAffineDimExpr(p, ctx));
+    for (int64_t i = 0; i < rank; ++i) {
+      gExprs.push_back(getAffineDimExpr(i == axis ? p : i, ctx));
+      outExprs.push_back(getAffineDimExpr(i, ctx));
+    }
+    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+    iters.push_back(utils::IteratorType::reduction);
+    Type t = rt.getElementType();
+    Value r = rw.create<linalg::GenericOp>(
+                    loc, rt, ValueRange{a.getIndices(), a.getGrad()}, filled(rw, loc, rt, 0.0),
+                    ArrayRef<AffineMap>{AffineMap::get(rank + 1, 0, idxExprs, ctx),
+                                        AffineMap::get(rank + 1, 0, gExprs, ctx),
+                                        AffineMap::get(rank + 1, 0, outExprs, ctx)},
+                    iters,
+                    [&](OpBuilder &b, Location l, ValueRange v) {
+                      Value s = b.create<arith::IndexCastOp>(l, v[0].getType(),
+                                                             b.create<linalg::IndexOp>(l, axis));
+                      Value hit = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, v[0], s);
+                      Value add = b.create<arith::SelectOp>(l, hit, v[1], floatConst(b, l, t, 0.0));
+                      b.create<linalg::YieldOp>(l, Value(b.create<arith::AddFOp>(l, v[2], add)));
+                    })
+                  .getResult(0);
+    rw.replaceOp(op, r);
+    return success();
+  }
+};
+
 /// dx = (gw - mean(gw) - x_hat mean(gw x_hat)) / sigma, gw = grad * weight.
 struct LayerNormGradPattern : GraphPattern<gr::LayerNormGradOp> {
   using GraphPattern::GraphPattern;
@@ -787,7 +862,8 @@ struct ConvertGraphToLinalgPass : bertc::impl::ConvertGraphToLinalgBase<ConvertG
                  LayerNormPattern, MatmulPattern, EmbeddingPattern, GatherPattern, ReshapePattern,
                  TransposePattern, SlicePattern, SelectPattern, ReducePattern<gr::SumOp, false>,
                  ReducePattern<gr::MeanOp, true>, CrossEntropyPattern, BroadcastPattern,
-                 GeluGradPattern, LayerNormGradPattern, CrossEntropyGradPattern>(ctx);
+                 GeluGradPattern, LayerNormGradPattern, CrossEntropyGradPattern, SliceGradPattern,
+                 GatherGradPattern>(ctx);
     ConversionTarget target(*ctx);
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect, math::MathDialect,
                            tensor::TensorDialect>();

@@ -533,3 +533,35 @@ LogicalResult CrossEntropyGradOp::inferReturnTypes(MLIRContext *, std::optional<
   types.push_back(*logits);
   return success();
 }
+
+LogicalResult SliceGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                            Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  auto t = staticTensor(loc, adaptor.getX(), "slice_grad", "operand");
+  int64_t axis = adaptor.getAxis();
+  if (failed(t) || failed(checkAxis(loc, "slice_grad", axis, *t)))
+    return failure();
+  int64_t start = adaptor.getStart(), size = adaptor.getSize();
+  if (start < 0 || start + t->getDimSize(axis) > size)
+    return emitOptionalError(loc, "slice_grad: ", formatType(*t), " at ", start,
+                             " does not fit in ", size, " on axis ", axis);
+  SmallVector<int64_t> out(t->getShape());
+  out[axis] = size;
+  types.push_back(RankedTensorType::get(out, t->getElementType()));
+  return success();
+}
+
+LogicalResult GatherGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                             Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  auto idx = staticTensor(loc, adaptor.getIndices(), "gather_grad", "indices");
+  auto g = staticTensor(loc, adaptor.getGrad(), "gather_grad", "grad");
+  int64_t axis = adaptor.getAxis();
+  if (failed(idx) || failed(g) || failed(checkAxis(loc, "gather_grad", axis, *g)))
+    return failure();
+  if (idx->getRank() != axis + 1 || idx->getShape() != g->getShape().take_front(axis + 1))
+    return emitOptionalError(loc, "gather_grad: indices ", formatType(*idx), " do not match grad ",
+                             formatType(*g));
+  SmallVector<int64_t> out(g->getShape());
+  out[axis] = adaptor.getSize();
+  types.push_back(RankedTensorType::get(out, g->getElementType()));
+  return success();
+}

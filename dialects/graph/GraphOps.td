@@ -220,13 +220,13 @@ def Graph_TransposeOp : Graph_UnaryOp<"transpose", [DeclareOpInterfaceMethods<Gr
   let assemblyFormat = "$x `perm` $perm attr-dict `:` type($x) `->` type($result)";
 }
 
-def Graph_SliceOp : Graph_UnaryOp<"slice"> {
+def Graph_SliceOp : Graph_UnaryOp<"slice", [DeclareOpInterfaceMethods<Graph_DifferentiableOpInterface>]> {
   let summary = "a contiguous range of one axis";
   let arguments = (ins Graph_FloatTensor:$x, I64Attr:$axis, I64Attr:$start, I64Attr:$end);
   let assemblyFormat = "$x `axis` $axis `[` $start `:` $end `]` attr-dict `:` type($x) `->` type($result)";
 }
 
-def Graph_SelectOp : Graph_UnaryOp<"select"> {
+def Graph_SelectOp : Graph_UnaryOp<"select", [DeclareOpInterfaceMethods<Graph_DifferentiableOpInterface>]> {
   let summary = "one index of an axis, dropping the axis";
   let description = [{
     The [CLS] row of a sequence: `select %h axis 1 [0]` on `[B, S, H]` gives `[B, H]`.
@@ -235,7 +235,8 @@ def Graph_SelectOp : Graph_UnaryOp<"select"> {
   let assemblyFormat = "$x `axis` $axis `[` $index `]` attr-dict `:` type($x) `->` type($result)";
 }
 
-def Graph_GatherOp : Graph_Op<"gather", [Pure, InferTypeOpAdaptor]> {
+def Graph_GatherOp : Graph_Op<"gather", [Pure, InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<Graph_DifferentiableOpInterface>]> {
   let summary = "rows along an axis, picked per batch";
   let description = [{
     `x[b_0..b_{axis-1}, S, r...]` and `indices[b_0..b_{axis-1}, P]` give
@@ -308,6 +309,31 @@ def Graph_GeluGradOp : Graph_Op<"gelu_grad", [Pure, InferTypeOpAdaptor,
                        DefaultValuedStrAttr<StrAttr, "none">:$approximate);
   let results = (outs Graph_FloatTensor:$result);
   let assemblyFormat = "$x `,` $grad attr-dict `:` type($x)";
+}
+
+def Graph_SliceGradOp : Graph_UnaryOp<"slice_grad"> {
+  let summary = "gradient of slice: the slice placed into zeros";
+  let description = [{
+    The result has size `size` on `axis`; positions `start` to
+    `start + x.shape[axis]` hold `x`, the rest are 0.
+  }];
+  let arguments = (ins Graph_FloatTensor:$x, I64Attr:$axis, I64Attr:$start, I64Attr:$size);
+  let assemblyFormat = "$x `axis` $axis `at` $start `of` $size attr-dict `:` type($x) `->` type($result)";
+}
+
+def Graph_GatherGradOp : Graph_Op<"gather_grad", [Pure, InferTypeOpAdaptor]> {
+  let summary = "gradient of gather: rows added back at their indices";
+  let description = [{
+    For `gather(x, indices, axis)` with `x` of size `size` on `axis`: the
+    result has `x`'s shape and adds `grad[b, p, r]` at `[b, indices[b, p], r]`
+    (repeated indices add up).
+  }];
+  let arguments = (ins Graph_IndexTensor:$indices, Graph_FloatTensor:$grad, I64Attr:$axis,
+                       I64Attr:$size);
+  let results = (outs Graph_FloatTensor:$result);
+  let assemblyFormat = [{
+    $indices `,` $grad `axis` $axis `of` $size attr-dict `:` type($indices) `,` type($grad) `->` type($result)
+  }];
 }
 
 def Graph_LayerNormGradOp : Graph_Op<"layer_norm_grad", [Pure, InferTypeOpAdaptor]> {

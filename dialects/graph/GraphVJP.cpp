@@ -247,3 +247,34 @@ LogicalResult CrossEntropyOp::buildVJP(OpBuilder &b, ValueRange grads,
   out.assign({dlogits, Value()});
   return success();
 }
+
+LogicalResult SliceOp::buildVJP(OpBuilder &b, ValueRange grads, SmallVectorImpl<Value> &out) {
+  out.assign({make<SliceGradOp>(
+      b, getLoc(), grads[0],
+      {b.getNamedAttr("axis", getAxisAttr()), b.getNamedAttr("start", getStartAttr()),
+       b.getNamedAttr("size", b.getI64IntegerAttr(typeOf(getX()).getDimSize(getAxis())))})});
+  return success();
+}
+
+/// select = slice of one index without the axis: put the axis back, then
+/// as slice.
+LogicalResult SelectOp::buildVJP(OpBuilder &b, ValueRange grads, SmallVectorImpl<Value> &out) {
+  int64_t axis = getAxis();
+  SmallVector<int64_t> kept(typeOf(getX()).getShape());
+  kept[axis] = 1;
+  Value g = reshaped(b, getLoc(), grads[0], kept);
+  out.assign({make<SliceGradOp>(
+      b, getLoc(), g,
+      {b.getNamedAttr("axis", getAxisAttr()), b.getNamedAttr("start", getIndexAttr()),
+       b.getNamedAttr("size", b.getI64IntegerAttr(typeOf(getX()).getDimSize(axis)))})});
+  return success();
+}
+
+LogicalResult GatherOp::buildVJP(OpBuilder &b, ValueRange grads, SmallVectorImpl<Value> &out) {
+  Value dx = make<GatherGradOp>(
+      b, getLoc(), {getIndices(), grads[0]},
+      {b.getNamedAttr("axis", getAxisAttr()),
+       b.getNamedAttr("size", b.getI64IntegerAttr(typeOf(getX()).getDimSize(getAxis())))});
+  out.assign({dx, Value()});
+  return success();
+}

@@ -24,10 +24,12 @@ def main():
     x = rng.standard_normal((4, 6))
     y = rng.random((4, 5))
     label = [3, -100, 0, 4]  # one ignored row
+    pos = [[1, 4, 1], [6, 0, 2], [3, 3, 3], [0, 5, 6]]  # repeated indices add up
     batch = os.path.join(work, "batch.jsonl")
     with open(batch, "w") as f:
         for r in range(4):
-            f.write(json.dumps({"x": x[r].tolist(), "y": y[r].tolist(), "label": label[r]}) + "\n")
+            row = {"x": x[r].tolist(), "y": y[r].tolist(), "label": label[r], "pos": pos[r]}
+            f.write(json.dumps(row) + "\n")
     weights = os.path.join(work, "w.safetensors")
     out = os.path.join(work, "out.safetensors")
     subprocess.run([program, "init", "--seed", "2", "--output", weights], check=True)
@@ -35,7 +37,7 @@ def main():
                    check=True)
     w = read_safetensors(weights)
     got = read_safetensors(out)
-    params = {n: w[n].clone().requires_grad_() for n in ("w", "b", "v", "gamma", "beta")}
+    params = {n: w[n].clone().requires_grad_() for n in ("w", "b", "v", "gamma", "beta", "e")}
     X, Y = torch.tensor(x), torch.tensor(y)
     t = torch.tanh(X @ params["w"].T + params["b"])
     h = torch.nn.functional.layer_norm(t, (5,), params["gamma"], params["beta"], eps=1e-5)
@@ -45,7 +47,11 @@ def main():
     q3 = q.reshape(2, 5, 3)
     r = (q3 @ q3.transpose(1, 2)).sum() / 100.0
     ce = torch.nn.functional.cross_entropy(h, torch.tensor(label), ignore_index=-100)
-    loss = ((p - Y) ** 2).mean() + r * r - 1.0 / (r * r + 2.0) + ce
+    e = params["e"]
+    idx = torch.tensor(pos)
+    picked = torch.gather(e, 1, idx[:, :, None].expand(-1, -1, 5))
+    rows = (picked * picked).sum() + torch.tanh(e[:, 2:6]).sum() + (e[:, 3] * 3.0).sum()
+    loss = ((p - Y) ** 2).mean() + r * r - 1.0 / (r * r + 2.0) + ce + rows / 10.0
     loss.backward()
     worst = abs(got["loss"].item() - loss.item()) / max(1.0, abs(loss.item()))
     print(f"loss        max rel diff {worst:.3e}")

@@ -76,11 +76,37 @@ func.func @shapes() attributes {bertc.loss = "loss"} {
 
 // An op with no vector-Jacobian product on the path to the loss is an error.
 func.func @not_differentiable() attributes {bertc.loss = "loss"} {
-  %w = graph.parameter "w" normal std = 1.0 : tensor<4x8xf32>
-  // expected-error @+1 {{'graph.slice' is not differentiable yet}}
-  %s = graph.slice %w axis 1 [0 : 4] : tensor<4x8xf32> -> tensor<4x4xf32>
-  %l = graph.sum %s axes [] : tensor<4x4xf32> -> tensor<f32>
+  %w = graph.parameter "w" normal std = 1.0 : tensor<10x8xf32>
+  %ids = graph.input "ids" : tensor<4xi32>
+  // expected-error @+1 {{'graph.embedding' is not differentiable yet}}
+  %e = graph.embedding %w[%ids] : tensor<10x8xf32>, tensor<4xi32> -> tensor<4x8xf32>
+  %l = graph.sum %e axes [] : tensor<4x8xf32> -> tensor<f32>
   graph.output "loss" %l : tensor<f32>
+  return
+}
+
+// -----
+
+// Slice and select put their gradients back into zeros; gather adds its
+// rows back at their indices.
+// CHECK-LABEL: func.func @indexing
+func.func @indexing() attributes {bertc.loss = "loss"} {
+  %x = graph.parameter "x" normal std = 1.0 : tensor<2x7x4xf32>
+  %pos = graph.input "pos" : tensor<2x3xi32>
+  %s = graph.slice %x axis 1 [2 : 5] : tensor<2x7x4xf32> -> tensor<2x3x4xf32>
+  %c = graph.select %x axis 1 [0] : tensor<2x7x4xf32> -> tensor<2x4xf32>
+  %g = graph.gather %x[%pos] axis 1 : tensor<2x7x4xf32>, tensor<2x3xi32> -> tensor<2x3x4xf32>
+  %a = graph.sum %s axes [] : tensor<2x3x4xf32> -> tensor<f32>
+  %b = graph.sum %c axes [] : tensor<2x4xf32> -> tensor<f32>
+  %d = graph.sum %g axes [] : tensor<2x3x4xf32> -> tensor<f32>
+  %ab = graph.add %a, %b : tensor<f32>, tensor<f32> -> tensor<f32>
+  %l = graph.add %ab, %d : tensor<f32>, tensor<f32> -> tensor<f32>
+  graph.output "loss" %l : tensor<f32>
+  // CHECK: graph.gather_grad %{{.*}}, %{{.*}} axis 1 of 7 : tensor<2x3xi32>, tensor<2x3x4xf32> -> tensor<2x7x4xf32>
+  // CHECK: graph.reshape %{{.*}} to [2, 1, 4]
+  // CHECK: graph.slice_grad %{{.*}} axis 1 at 0 of 7 : tensor<2x1x4xf32> -> tensor<2x7x4xf32>
+  // CHECK: graph.slice_grad %{{.*}} axis 1 at 2 of 7 : tensor<2x3x4xf32> -> tensor<2x7x4xf32>
+  // CHECK: graph.output "grad:x"
   return
 }
 
