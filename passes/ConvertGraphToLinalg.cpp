@@ -12,6 +12,7 @@
 
 #include "dialects/graph/GraphOps.h"
 
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -718,6 +719,47 @@ struct GatherGradPattern : GraphPattern<gr::GatherGradOp> {
   }
 };
 
+/// Adds each gradient row into the row of its id, one position after another
+/// (an scf.for over positions: ids may repeat, so rows are not independent).
+struct EmbeddingGradPattern : GraphPattern<gr::EmbeddingGradOp> {
+  using GraphPattern::GraphPattern;
+  LogicalResult matchAndRewrite(gr::EmbeddingGradOp op, Adaptor a,
+                                ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    RankedTensorType rt = tensorType(op.getResult());
+    RankedTensorType gt = tensorType(a.getGrad());
+    int64_t rows = rt.getDimSize(0), h = rt.getDimSize(1);
+    int64_t positions = gt.getNumElements() / h;
+    Type element = rt.getElementType();
+    Value ids =
+        reshapeView(rw, loc, a.getIds(),
+                    RankedTensorType::get({positions}, tensorType(a.getIds()).getElementType()));
+    Value g = reshapeView(rw, loc, a.getGrad(), RankedTensorType::get({positions, h}, element));
+    Value zero = rw.create<arith::ConstantIndexOp>(loc, 0);
+    Value one = rw.create<arith::ConstantIndexOp>(loc, 1);
+    Value end = rw.create<arith::ConstantIndexOp>(loc, positions);
+    auto loop = rw.create<scf::ForOp>(
+        loc, zero, end, one, ValueRange{filled(rw, loc, rt, 0.0)},
+        [&](OpBuilder &b, Location l, Value p, ValueRange acc) {
+          Value row = clampedIndex(b, l, b.create<tensor::ExtractOp>(l, ids, p), rows);
+          auto rowType = RankedTensorType::get({1, h}, element);
+          SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1), b.getIndexAttr(h)};
+          SmallVector<OpFoldResult> strides = {b.getIndexAttr(1), b.getIndexAttr(1)};
+          Value current = b.create<tensor::ExtractSliceOp>(
+              l, rowType, acc[0], ArrayRef<OpFoldResult>{row, b.getIndexAttr(0)}, sizes, strides);
+          Value update = b.create<tensor::ExtractSliceOp>(
+              l, rowType, g, ArrayRef<OpFoldResult>{p, b.getIndexAttr(0)}, sizes, strides);
+          Value sum = b.create<linalg::AddOp>(l, ValueRange{current, update}, ValueRange{current})
+                          .getResult(0);
+          Value next = b.create<tensor::InsertSliceOp>(
+              l, sum, acc[0], ArrayRef<OpFoldResult>{row, b.getIndexAttr(0)}, sizes, strides);
+          b.create<scf::YieldOp>(l, next);
+        });
+    rw.replaceOp(op, loop.getResult(0));
+    return success();
+  }
+};
+
 /// dx = (gw - mean(gw) - x_hat mean(gw x_hat)) / sigma, gw = grad * weight.
 struct LayerNormGradPattern : GraphPattern<gr::LayerNormGradOp> {
   using GraphPattern::GraphPattern;
@@ -863,10 +905,10 @@ struct ConvertGraphToLinalgPass : bertc::impl::ConvertGraphToLinalgBase<ConvertG
                  TransposePattern, SlicePattern, SelectPattern, ReducePattern<gr::SumOp, false>,
                  ReducePattern<gr::MeanOp, true>, CrossEntropyPattern, BroadcastPattern,
                  GeluGradPattern, LayerNormGradPattern, CrossEntropyGradPattern, SliceGradPattern,
-                 GatherGradPattern>(ctx);
+                 GatherGradPattern, EmbeddingGradPattern>(ctx);
     ConversionTarget target(*ctx);
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect, math::MathDialect,
-                           tensor::TensorDialect>();
+                           scf::SCFDialect, tensor::TensorDialect>();
     target.addIllegalDialect<gr::GraphDialect>();
     target.addLegalOp<gr::ParameterOp, gr::InputOp, gr::OutputOp, gr::ConstantOp>();
     if (failed(applyPartialConversion(getOperation(), target, std::move(patterns))))

@@ -30,8 +30,12 @@ bool isClonedIntoRegion(Operation *op) {
   // value from a buffer that every workgroup would have to copy.
   if (auto fill = dyn_cast<linalg::FillOp>(op)) {
     return !fill->use_empty() && llvm::all_of(fill->getUses(), [](OpOperand &use) {
-      auto user = dyn_cast<linalg::LinalgOp>(use.getOwner());
-      return user && user.isDpsInit(&use);
+      if (auto user = dyn_cast<linalg::LinalgOp>(use.getOwner()))
+        return user.isDpsInit(&use);
+      // The initial value of a loop's accumulator (a scatter).
+      if (auto loop = dyn_cast<scf::ForOp>(use.getOwner()))
+        return use.getOperandNumber() >= loop.getNumControlOperands();
+      return false;
     });
   }
   return false;
@@ -52,12 +56,15 @@ void collectRegionOps(Operation *op, llvm::SetVector<Operation *> &ops) {
 
 struct FormDispatchRegionsPass : bertc::impl::FormDispatchRegionsBase<FormDispatchRegionsPass> {
   void runOnOperation() override {
-    SmallVector<linalg::LinalgOp> roots;
-    getOperation().walk([&](linalg::LinalgOp op) {
-      if (!isClonedIntoRegion(op) && !op->getParentOfType<gr::DispatchOp>())
-        roots.push_back(op);
-    });
-    for (linalg::LinalgOp root : roots)
+    // Roots: the function's own linalg ops, and loops over tensors (a
+    // scatter), whose bodies go into the region with them.
+    SmallVector<Operation *> roots;
+    for (Operation &op : getOperation().getBody().front()) {
+      bool loop = isa<scf::ForOp>(op) && op.getNumResults() > 0;
+      if (loop || (isa<linalg::LinalgOp>(op) && !isClonedIntoRegion(&op)))
+        roots.push_back(&op);
+    }
+    for (Operation *root : roots)
       formRegion(root);
     // What was cloned into regions is now dead outside; erasing a fill can
     // leave its constant dead, so sweep until nothing changes.
@@ -74,7 +81,7 @@ struct FormDispatchRegionsPass : bertc::impl::FormDispatchRegionsBase<FormDispat
     }
   }
 
-  void formRegion(linalg::LinalgOp root) {
+  void formRegion(Operation *root) {
     llvm::SetVector<Operation *> ops;
     collectRegionOps(root, ops);
     // The region's inputs: values from outside that the ops use.
@@ -96,7 +103,7 @@ struct FormDispatchRegionsPass : bertc::impl::FormDispatchRegionsBase<FormDispat
 
     OpBuilder b(root);
     auto dispatch =
-        b.create<gr::DispatchOp>(root.getLoc(), root->getResultTypes(), inputs.getArrayRef());
+        b.create<gr::DispatchOp>(root->getLoc(), root->getResultTypes(), inputs.getArrayRef());
     Block &body = dispatch.getBody().front();
     IRMapping map;
     for (auto [input, arg] : llvm::zip(inputs, body.getArguments()))
@@ -107,7 +114,7 @@ struct FormDispatchRegionsPass : bertc::impl::FormDispatchRegionsBase<FormDispat
     SmallVector<Value> yielded;
     for (Value r : root->getResults())
       yielded.push_back(map.lookup(r));
-    inner.create<gr::YieldOp>(root.getLoc(), yielded);
+    inner.create<gr::YieldOp>(root->getLoc(), yielded);
     root->replaceAllUsesWith(dispatch.getResults());
     root->erase();
   }

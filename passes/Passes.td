@@ -62,7 +62,7 @@ def ConvertGraphToLinalg : Pass<"bertc-convert-graph-to-linalg", "mlir::func::Fu
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
-    "mlir::math::MathDialect", "mlir::tensor::TensorDialect"
+    "mlir::math::MathDialect", "mlir::scf::SCFDialect", "mlir::tensor::TensorDialect"
   ];
 }
 

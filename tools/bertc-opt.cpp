@@ -8,9 +8,9 @@
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
-  registry
-      .insert<bertc::graph::GraphDialect, mlir::func::FuncDialect, mlir::arith::ArithDialect,
-              mlir::linalg::LinalgDialect, mlir::math::MathDialect, mlir::tensor::TensorDialect>();
+  registry.insert<bertc::graph::GraphDialect, mlir::func::FuncDialect, mlir::arith::ArithDialect,
+                  mlir::linalg::LinalgDialect, mlir::math::MathDialect, mlir::scf::SCFDialect,
+                  mlir::tensor::TensorDialect>();
   bertc::registerBertcPasses();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "bertc optimizer driver\n", registry));

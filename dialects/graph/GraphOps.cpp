@@ -565,3 +565,18 @@ LogicalResult GatherGradOp::inferReturnTypes(MLIRContext *, std::optional<Locati
   types.push_back(RankedTensorType::get(out, g->getElementType()));
   return success();
 }
+
+LogicalResult EmbeddingGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                                Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  auto ids = staticTensor(loc, adaptor.getIds(), "embedding_grad", "ids");
+  auto g = staticTensor(loc, adaptor.getGrad(), "embedding_grad", "grad");
+  if (failed(ids) || failed(g))
+    return failure();
+  if (g->getRank() != ids->getRank() + 1 || g->getShape().drop_back() != ids->getShape() ||
+      adaptor.getRows() <= 0)
+    return emitOptionalError(loc, "embedding_grad: grad ", formatType(*g), " does not match ids ",
+                             formatType(*ids));
+  types.push_back(
+      RankedTensorType::get({adaptor.getRows(), g->getShape().back()}, g->getElementType()));
+  return success();
+}

@@ -191,7 +191,8 @@ def Graph_LayerNormOp : Graph_Op<"layer_norm", [Pure, InferTypeOpAdaptor,
 // Indexing and layout
 //===----------------------------------------------------------------------===//
 
-def Graph_EmbeddingOp : Graph_Op<"embedding", [Pure, InferTypeOpAdaptor]> {
+def Graph_EmbeddingOp : Graph_Op<"embedding", [Pure, InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<Graph_DifferentiableOpInterface>]> {
   let summary = "rows of a table picked by ids";
   let description = [{
     `table[V, H]`, `ids[...]` -> `[..., H]`.
@@ -333,6 +334,19 @@ def Graph_GatherGradOp : Graph_Op<"gather_grad", [Pure, InferTypeOpAdaptor]> {
   let results = (outs Graph_FloatTensor:$result);
   let assemblyFormat = [{
     $indices `,` $grad `axis` $axis `of` $size attr-dict `:` type($indices) `,` type($grad) `->` type($result)
+  }];
+}
+
+def Graph_EmbeddingGradOp : Graph_Op<"embedding_grad", [Pure, InferTypeOpAdaptor]> {
+  let summary = "gradient of embedding: rows added into a zero table";
+  let description = [{
+    `ids[...]` and `grad[..., H]` give `[rows, H]` where row `v` is the sum
+    of the gradient rows whose id is `v`.
+  }];
+  let arguments = (ins Graph_IndexTensor:$ids, Graph_FloatTensor:$grad, I64Attr:$rows);
+  let results = (outs Graph_FloatTensor:$result);
+  let assemblyFormat = [{
+    $ids `,` $grad `rows` $rows attr-dict `:` type($ids) `,` type($grad) `->` type($result)
   }];
 }
 

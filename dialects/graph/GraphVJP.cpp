@@ -278,3 +278,11 @@ LogicalResult GatherOp::buildVJP(OpBuilder &b, ValueRange grads, SmallVectorImpl
   out.assign({dx, Value()});
   return success();
 }
+
+LogicalResult EmbeddingOp::buildVJP(OpBuilder &b, ValueRange grads, SmallVectorImpl<Value> &out) {
+  Value dtable = make<EmbeddingGradOp>(
+      b, getLoc(), {getIds(), grads[0]},
+      {b.getNamedAttr("rows", b.getI64IntegerAttr(typeOf(getTable()).getDimSize(0)))});
+  out.assign({dtable, Value()});
+  return success();
+}

@@ -125,13 +125,18 @@ def main():
     ap.add_argument("--batch", type=int, required=True)
     ap.add_argument("--seq", type=int, required=True)
     ap.add_argument("--tolerance", type=float, default=1e-4)
+    ap.add_argument("--gradients", action="store_true",
+                    help="also compare every grad:NAME output with autograd (max rel diff)")
     args = ap.parse_args()
 
     w = read_safetensors(args.weights)
     got = read_safetensors(args.outputs)
     max_predictions = (args.seq * 15 + 99) // 100
     ids, types, mask, positions, labels, nsp = pad_batch(args.input, args.batch, args.seq, max_predictions)
-    with torch.no_grad():
+    if args.gradients:
+        for t in w.values():
+            t.requires_grad_()
+    with torch.set_grad_enabled(args.gradients):
         x, pooled = bert(w, ids, types, mask, args.heads)
         expected = {"sequence_output": x, "pooled_output": pooled}
         if "mlm_logits" in got:
@@ -144,6 +149,12 @@ def main():
             nsp_logits = linear(w, "cls.seq_relationship", pooled)
             expected["nsp_loss"] = torch.nn.functional.cross_entropy(nsp_logits, nsp, ignore_index=-100)
             expected["loss"] = expected["mlm_loss"] + expected["nsp_loss"]
+    if args.gradients:
+        expected["loss"].backward()
+        for name in sorted(w):
+            if w[name].grad is not None:
+                expected["grad:" + name] = w[name].grad
+        expected = {k: v.detach() for k, v in expected.items()}
     worst = 0.0
     unchecked = sorted(set(got) - set(expected))
     if unchecked:
@@ -154,6 +165,12 @@ def main():
             continue
         diff = (got[name].double() - ref).abs().max().item()
         scale = ref.abs().max().item()
+        if name.startswith("grad:"):
+            # Gradients: relative to the tensor's largest entry.
+            rel = diff / max(scale, 1e-12)
+            print(f"{name:60s} max |ref| {scale:10.4g}  max rel diff {rel:.3e}")
+            worst = max(worst, rel)
+            continue
         print(f"{name:16s} shape {list(ref.shape)!s:18s} max |ref| {scale:10.4g}  max abs diff {diff:.3e}")
         worst = max(worst, diff)
     ok = worst <= args.tolerance

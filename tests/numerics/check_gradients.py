@@ -37,7 +37,7 @@ def main():
                    check=True)
     w = read_safetensors(weights)
     got = read_safetensors(out)
-    params = {n: w[n].clone().requires_grad_() for n in ("w", "b", "v", "gamma", "beta", "e")}
+    params = {n: w[n].clone().requires_grad_() for n in ("w", "b", "v", "gamma", "beta", "e", "table")}
     X, Y = torch.tensor(x), torch.tensor(y)
     t = torch.tanh(X @ params["w"].T + params["b"])
     h = torch.nn.functional.layer_norm(t, (5,), params["gamma"], params["beta"], eps=1e-5)
@@ -50,7 +50,8 @@ def main():
     e = params["e"]
     idx = torch.tensor(pos)
     picked = torch.gather(e, 1, idx[:, :, None].expand(-1, -1, 5))
-    rows = (picked * picked).sum() + torch.tanh(e[:, 2:6]).sum() + (e[:, 3] * 3.0).sum()
+    rows = (picked * picked).sum() + torch.tanh(e[:, 2:6]).sum() + (e[:, 3] * 3.0).sum() \
+        + torch.tanh(params["table"][idx]).sum()
     loss = ((p - Y) ** 2).mean() + r * r - 1.0 / (r * r + 2.0) + ce + rows / 10.0
     loss.backward()
     worst = abs(got["loss"].item() - loss.item()) / max(1.0, abs(loss.item()))
