@@ -822,7 +822,7 @@ FailureOr<Val> Generator::input(const InputStmt &s) {
 FailureOr<RankedTensorType> Generator::type(const TypeExpr &t) {
   Type element;
   if (t.dtype == "f32")
-    element = builder_.getF32Type();
+    element = options_.f64 ? builder_.getF64Type() : builder_.getF32Type();
   else if (t.dtype == "f64")
     element = builder_.getF64Type();
   else if (t.dtype == "i32")

@@ -29,6 +29,7 @@ struct GraphOptions {
   std::optional<int64_t> batch;                          ///< Binds `dim batch`.
   std::optional<int64_t> seq;                            ///< Binds `dim seq`.
   int64_t maxOps = 2000000;                              ///< Larger graphs are refused.
+  bool f64 = false; ///< Build every f32 tensor of the model as f64 (gradient checks).
 };
 
 /// Builds the graph of `options.task`. On error, reports through the

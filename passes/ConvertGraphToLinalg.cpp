@@ -798,22 +798,25 @@ struct LayerNormGradPattern : GraphPattern<gr::LayerNormGradOp> {
     RankedTensorType rowsType = tensorType(sum);
     SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
     iters[last] = utils::IteratorType::reduction;
-    auto sums = rw.create<linalg::GenericOp>(
-        loc, TypeRange{rowsType, rowsType}, ValueRange{x, g, w, sum, sq},
-        ValueRange{filled(rw, loc, rowsType, 0.0), filled(rw, loc, rowsType, 0.0)},
-        ArrayRef<AffineMap>{id, id, cols, rows, rows, rows, rows}, iters,
-        [&](OpBuilder &b, Location l, ValueRange v) {
-          auto [xhat, inv] = normalise(b, l, v[0], v[3], v[4]);
-          (void)inv;
-          Value gw = b.create<arith::MulFOp>(l, v[1], v[2]);
-          b.create<linalg::YieldOp>(
-              l,
-              ValueRange{b.create<arith::AddFOp>(l, v[5], gw),
-                         b.create<arith::AddFOp>(l, v[6], b.create<arith::MulFOp>(l, gw, xhat))});
-        });
+    // sum(gw) and sum(gw x_hat) per row, as two reductions: one op with two
+    // outputs whose (equal, CSE-merged) initial values share a tensor would
+    // make bufferization alias the accumulators.
+    auto rowSum = [&](bool timesXhat) {
+      return rw
+          .create<linalg::GenericOp>(
+              loc, rowsType, ValueRange{x, g, w, sum, sq}, filled(rw, loc, rowsType, 0.0),
+              ArrayRef<AffineMap>{id, id, cols, rows, rows, rows}, iters,
+              [&](OpBuilder &b, Location l, ValueRange v) {
+                Value gw = b.create<arith::MulFOp>(l, v[1], v[2]);
+                if (timesXhat)
+                  gw = b.create<arith::MulFOp>(l, gw, normalise(b, l, v[0], v[3], v[4]).first);
+                b.create<linalg::YieldOp>(l, Value(b.create<arith::AddFOp>(l, v[5], gw)));
+              })
+          .getResult(0);
+    };
+    Value s1 = rowSum(false), s2 = rowSum(true);
     Value dx = parallelGeneric(
-        rw, loc, type, {x, g, w, sum, sq, sums.getResult(0), sums.getResult(1)},
-        {id, id, cols, rows, rows, rows, rows},
+        rw, loc, type, {x, g, w, sum, sq, s1, s2}, {id, id, cols, rows, rows, rows, rows},
         [&](OpBuilder &b, Location l, ValueRange v) -> Value {
           auto [xhat, inv] = normalise(b, l, v[0], v[3], v[4]);
           Value nv = floatConst(b, l, t, n);

@@ -66,6 +66,10 @@ static cl::opt<bool> gradients("gradients",
                                cl::desc("Also compute the gradient of the task's objective with "
                                         "respect to every parameter (outputs grad:NAME)"),
                                cl::init(false), cl::sub(compileCmd), cl::cat(category));
+static cl::opt<bool> f64("f64",
+                         cl::desc("Compute in float64: every f32 tensor of the model becomes f64 "
+                                  "(for numerical checks)"),
+                         cl::init(false), cl::sub(compileCmd), cl::cat(category));
 static cl::opt<bool> vectorize("vectorize", cl::desc("Vectorise kernels (default true)"),
                                cl::init(true), cl::sub(compileCmd), cl::cat(category));
 
@@ -120,6 +124,7 @@ int main(int argc, char **argv) {
   options.workgroups = workgroups;
   options.vectorize = vectorize;
   options.gradients = gradients;
+  options.graph.f64 = f64;
   options.outputPath = output;
   return bertc::compile(options, std::cerr);
 }
