@@ -6,6 +6,7 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/SmallPtrSet.h"
 
 namespace bertc {
 #define GEN_PASS_DEF_FORMDISPATCHREGIONS
@@ -117,6 +118,23 @@ struct FormDispatchRegionsPass : bertc::impl::FormDispatchRegionsBase<FormDispat
     inner.create<gr::YieldOp>(root->getLoc(), yielded);
     root->replaceAllUsesWith(dispatch.getResults());
     root->erase();
+    giveEachInitItsOwnFill(body);
+  }
+
+  /// CSE merges equal fills, so one op may get the same fill as two of its
+  /// outputs' initial values; bufferization would then give both outputs one
+  /// buffer. Each such init gets a fill of its own.
+  static void giveEachInitItsOwnFill(Block &body) {
+    body.walk([](linalg::LinalgOp op) {
+      llvm::SmallPtrSet<Value, 4> seen;
+      for (OpOperand &init : op.getDpsInitsMutable()) {
+        auto fill = init.get().getDefiningOp<linalg::FillOp>();
+        if (!fill || seen.insert(init.get()).second)
+          continue;
+        OpBuilder b(op);
+        init.set(b.clone(*fill)->getResult(0));
+      }
+    });
   }
 };
 
