@@ -131,8 +131,14 @@ struct FormDispatchRegionsPass : bertc::impl::FormDispatchRegionsBase<FormDispat
         auto fill = init.get().getDefiningOp<linalg::FillOp>();
         if (!fill || seen.insert(init.get()).second)
           continue;
+        // A fresh empty tensor too: empty-tensor elimination would otherwise
+        // still map both fills onto one output buffer.
         OpBuilder b(op);
-        init.set(b.clone(*fill)->getResult(0));
+        IRMapping map;
+        if (auto empty = fill.getOutputs()[0].getDefiningOp<tensor::EmptyOp>())
+          map.map(empty.getResult(), b.clone(*empty)->getResult(0));
+        Operation *copy = b.clone(*fill, map);
+        init.set(copy->getResult(0));
       }
     });
   }

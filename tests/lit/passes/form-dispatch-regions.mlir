@@ -106,16 +106,19 @@ func.func @scatter_loop(%g: tensor<4x8xf32>) -> tensor<10x8xf32> {
 
 // -----
 
-// Two outputs initialised by one (CSE-merged) fill get a fill each, so that
-// bufferization never gives the two accumulators one buffer.
+// Two outputs initialised by one (CSE-merged) fill get a fill and an empty
+// tensor each, so that bufferization never gives the two accumulators one
+// buffer.
 // CHECK-LABEL: func.func @two_outputs_one_fill
 func.func @two_outputs_one_fill(%a: tensor<4x8xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
   %cst = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<4xf32>
   %z = linalg.fill ins(%cst : f32) outs(%e : tensor<4xf32>) -> tensor<4xf32>
   // CHECK: graph.dispatch
-  // CHECK: %[[F1:.*]] = linalg.fill
-  // CHECK: %[[F2:.*]] = linalg.fill
+  // CHECK: %[[E1:.*]] = tensor.empty
+  // CHECK: %[[F1:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[E1]] : tensor<4xf32>)
+  // CHECK: %[[E2:.*]] = tensor.empty
+  // CHECK: %[[F2:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[E2]] : tensor<4xf32>)
   // CHECK: linalg.generic {{.*}} outs(%[[F1]], %[[F2]] : tensor<4xf32>, tensor<4xf32>)
   %r:2 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]}
       ins(%a : tensor<4x8xf32>) outs(%z, %z : tensor<4xf32>, tensor<4xf32>) {
