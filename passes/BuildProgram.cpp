@@ -3,6 +3,7 @@
 
 #include "dialects/graph/GraphOps.h"
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
@@ -38,6 +39,7 @@ struct Interval {
   int64_t bytes;
   int first, last;
   std::vector<int> tensors; ///< The buffer's tensor and its views.
+  bool inPlace = false;     ///< Written into a parameter or state instead.
 };
 
 /// Gives each buffer the lowest offset at which it overlaps no buffer live at
@@ -52,6 +54,8 @@ int64_t planArena(std::vector<Interval> &buffers, std::vector<rt::TensorDesc> &t
   int64_t peak = 0;
   for (size_t i : order) {
     const Interval &buf = buffers[i];
+    if (buf.inPlace)
+      continue;
     std::vector<std::pair<int64_t, int64_t>> busy; // [begin, end) of live overlaps
     for (auto [j, off] : placed)
       if (buffers[j].first <= buf.last && buf.first <= buffers[j].last)
@@ -89,6 +93,28 @@ func::FuncOp outline(gr::DispatchOp dispatch, OpBuilder &b, StringRef name) {
   return fn;
 }
 
+/// Whether result `result` of `dispatch` may be written into the storage of
+/// its input `input`: the only reader of that input in the body is the
+/// all-parallel linalg.generic yielding the result, through the result's own
+/// permutation map, so each element is read before it is written and by the
+/// workgroup that writes it.
+bool writesInPlaceSafely(gr::DispatchOp dispatch, unsigned input, unsigned result) {
+  Block &body = dispatch.getBody().front();
+  Value yielded = cast<gr::YieldOp>(body.getTerminator()).getValues()[result];
+  auto generic = yielded.getDefiningOp<linalg::GenericOp>();
+  if (!generic || generic.getNumReductionLoops() != 0)
+    return false;
+  OpOperand *out = generic.getDpsInitOperand(cast<OpResult>(yielded).getResultNumber());
+  AffineMap outMap = generic.getMatchingIndexingMap(out);
+  if (!outMap.isPermutation())
+    return false;
+  for (OpOperand &use : body.getArgument(input).getUses())
+    if (use.getOwner() != generic.getOperation() || !generic.isDpsInput(&use) ||
+        generic.getMatchingIndexingMap(&use) != outMap)
+      return false;
+  return true;
+}
+
 } // namespace
 
 FailureOr<ProgramPlan> buildProgram(func::FuncOp fn) {
@@ -118,6 +144,9 @@ FailureOr<ProgramPlan> buildProgram(func::FuncOp fn) {
   llvm::DenseMap<int, int> bufferOf;   // activation tensor id -> interval index
   std::vector<Interval> buffers;
   llvm::StringMap<int> kernelOf; // printed kernel -> kernel index
+  llvm::DenseMap<int, int> lastRead; // persistent tensor id -> last dispatch reading it
+  llvm::DenseMap<int, int> viewOf; // view of a persistent tensor -> that tensor
+  std::vector<std::pair<int, int>> assigned; // target tensor id, dispatch writing it
   int step = 0;
 
   auto newTensor = [&](Value v, std::string name, rt::Storage storage) -> FailureOr<int> {
@@ -149,6 +178,10 @@ FailureOr<ProgramPlan> buildProgram(func::FuncOp fn) {
       return emitError(v.getLoc()) << "value is not a tensor of the program";
     if (auto b = bufferOf.find(it->second); b != bufferOf.end())
       buffers[b->second].last = std::max(buffers[b->second].last, step);
+    else if (auto root = viewOf.find(it->second); root != viewOf.end())
+      lastRead[root->second] = step;
+    else
+      lastRead[it->second] = step;
     return it->second;
   };
   auto intermediateName = [&] { return "%" + std::to_string(p.tensors.size()); };
@@ -163,6 +196,36 @@ FailureOr<ProgramPlan> buildProgram(func::FuncOp fn) {
       p.parameters.push_back({param.getName().str(), *id,
                               gr::stringifyInitKind(param.getInit()).str(),
                               param.getStd().convertToDouble()});
+    } else if (auto state = dyn_cast<gr::StateOp>(op)) {
+      auto id = newTensor(state, state.getName().str(), rt::Storage::Parameter);
+      if (failed(id))
+        return failure();
+      p.tensors[*id].offset = p.parameterBytes;
+      p.parameterBytes += alignUp(p.tensors[*id].bytes());
+      p.state.push_back({state.getName().str(), *id});
+    } else if (auto assign = dyn_cast<gr::AssignOp>(op)) {
+      // The value's dispatch writes straight into the target's storage.
+      int target = tensorOf.lookup(assign.getTarget());
+      auto dispatch = assign.getValue().getDefiningOp<gr::DispatchOp>();
+      auto value = tensorOf.find(assign.getValue());
+      auto buffer = value == tensorOf.end() ? bufferOf.end() : bufferOf.find(value->second);
+      if (!dispatch || buffer == bufferOf.end() || buffers[buffer->second].inPlace ||
+          buffers[buffer->second].tensors.size() != 1)
+        return assign.emitError("cannot write this value in place: it must be a dispatch "
+                                "result assigned once, without views");
+      Interval &buf = buffers[buffer->second];
+      if (lastRead.lookup(target) > buf.first)
+        return assign.emitError("the target is read after its new value is computed");
+      unsigned result = cast<OpResult>(assign.getValue()).getResultNumber();
+      for (auto [i, in] : llvm::enumerate(dispatch.getInputs()))
+        if (in == assign.getTarget() && !writesInPlaceSafely(dispatch, i, result))
+          return assign.emitError("the dispatch computing the new value does not read the "
+                                  "target elementwise, so it cannot overwrite it");
+      buf.inPlace = true;
+      rt::TensorDesc &t = p.tensors[value->second];
+      t.storage = rt::Storage::Parameter;
+      t.offset = p.tensors[target].offset;
+      assigned.push_back({target, buf.first});
     } else if (auto input = dyn_cast<gr::InputOp>(op)) {
       auto id = newActivation(input, input.getName().str(), -1);
       if (failed(id))
@@ -181,6 +244,10 @@ FailureOr<ProgramPlan> buildProgram(func::FuncOp fn) {
         int buffer = b->second; // before the insertion below rehashes
         bufferOf[*id] = buffer;
         buffers[buffer].tensors.push_back(*id);
+      } else {
+        auto root = viewOf.find(*src);
+        int persistent = root == viewOf.end() ? *src : root->second; // before rehashing
+        viewOf[*id] = persistent;
       }
     } else if (auto dispatch = dyn_cast<gr::DispatchOp>(op)) {
       rt::DispatchDesc d;
@@ -225,6 +292,10 @@ FailureOr<ProgramPlan> buildProgram(func::FuncOp fn) {
       return op.emitError("cannot schedule this op: it is not in a dispatch region");
     }
   }
+  for (auto [target, writer] : assigned)
+    if (lastRead.lookup(target) > writer)
+      return fn.emitError("parameter or state '")
+             << p.tensors[target].name << "' is read after the dispatch that overwrites it";
   // Outputs stay readable after the last dispatch.
   for (const rt::NamedTensor &o : p.outputs)
     if (auto b = bufferOf.find(o.tensor); b != bufferOf.end())

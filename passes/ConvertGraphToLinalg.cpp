@@ -17,6 +17,7 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/DialectConversion.h"
 
+#include <array>
 #include <numeric>
 
 namespace bertc {
@@ -286,12 +287,166 @@ struct GeluPattern : GraphPattern<gr::GeluOp> {
   }
 };
 
-/// Inference: dropout is the identity.
+/// A scalar (rank-0) operand read at every point of a rank-`rank` loop nest.
+AffineMap scalarMap(MLIRContext *ctx, int64_t rank) { return AffineMap::get(rank, 0, {}, ctx); }
+
+Value i32Const(OpBuilder &b, Location loc, uint32_t v) {
+  return b.create<arith::ConstantOp>(loc, b.getI32IntegerAttr(static_cast<int32_t>(v)));
+}
+
+/// Philox4x32-10 (Salmon et al., SC'11): the first output word for
+/// `counter` under `key`, on i32 values.
+Value philox4x32(OpBuilder &b, Location loc, std::array<Value, 4> c, std::array<Value, 2> k) {
+  Type i64 = b.getI64Type(), i32 = b.getI32Type();
+  Value shift = b.create<arith::ConstantOp>(loc, b.getI64IntegerAttr(32));
+  auto mulhilo = [&](uint32_t m, Value x) -> std::pair<Value, Value> {
+    Value wide = b.create<arith::MulIOp>(
+        loc, b.create<arith::ExtUIOp>(loc, i64, x),
+        b.create<arith::ConstantOp>(loc, b.getI64IntegerAttr(static_cast<int64_t>(m))));
+    return {b.create<arith::TruncIOp>(loc, i32, b.create<arith::ShRUIOp>(loc, wide, shift)),
+            b.create<arith::TruncIOp>(loc, i32, wide)};
+  };
+  for (int round = 0; round < 10; ++round) {
+    if (round > 0) {
+      k[0] = b.create<arith::AddIOp>(loc, k[0], i32Const(b, loc, 0x9E3779B9u));
+      k[1] = b.create<arith::AddIOp>(loc, k[1], i32Const(b, loc, 0xBB67AE85u));
+    }
+    auto [hi0, lo0] = mulhilo(0xD2511F53u, c[0]);
+    auto [hi1, lo1] = mulhilo(0xCD9E8D57u, c[2]);
+    c = {b.create<arith::XOrIOp>(loc, b.create<arith::XOrIOp>(loc, hi1, c[1]), k[0]), lo1,
+         b.create<arith::XOrIOp>(loc, b.create<arith::XOrIOp>(loc, hi0, c[3]), k[1]), lo0};
+  }
+  return c[0];
+}
+
+/// Inference (no key): the identity. Training: the mask of graph.dropout's
+/// description from a Philox draw per element.
 struct DropoutPattern : GraphPattern<gr::DropoutOp> {
   using GraphPattern::GraphPattern;
   LogicalResult matchAndRewrite(gr::DropoutOp op, Adaptor a,
                                 ConversionPatternRewriter &rw) const override {
-    rw.replaceOp(op, a.getX());
+    if (a.getKey().empty()) {
+      rw.replaceOp(op, a.getX());
+      return success();
+    }
+    Location loc = op.getLoc();
+    RankedTensorType type = tensorType(op.getResult());
+    int64_t rank = type.getRank();
+    double rate = op.getRate().convertToDouble();
+    auto site = static_cast<uint32_t>(op.getSite());
+    AffineMap id = rw.getMultiDimIdentityMap(rank), scalar = scalarMap(rw.getContext(), rank);
+    Value r = parallelGeneric(
+        rw, loc, type, {a.getX(), a.getKey()[0], a.getKey()[1], a.getKey()[2]},
+        {id, scalar, scalar, scalar}, [&](OpBuilder &b, Location l, ValueRange v) -> Value {
+          Type t = v[0].getType(), i64 = b.getI64Type(), i32 = b.getI32Type();
+          // The row-major position of the element.
+          Value flat = b.create<arith::ConstantIndexOp>(l, 0);
+          for (int64_t d = 0; d < rank; ++d)
+            flat = b.create<arith::AddIOp>(
+                l,
+                b.create<arith::MulIOp>(l, flat,
+                                        b.create<arith::ConstantIndexOp>(l, type.getDimSize(d))),
+                b.create<linalg::IndexOp>(l, d));
+          Value pos = b.create<arith::IndexCastUIOp>(l, i64, flat);
+          Value lo = b.create<arith::TruncIOp>(l, i32, pos);
+          Value hi = b.create<arith::TruncIOp>(
+              l, i32,
+              b.create<arith::ShRUIOp>(l, pos,
+                                       b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(32))));
+          Value word = philox4x32(b, l, {lo, hi, v[2], i32Const(b, l, 0)},
+                                  {v[1], i32Const(b, l, site)});
+          Value bits = b.create<arith::ShRUIOp>(l, word, i32Const(b, l, 8));
+          Value u = b.create<arith::MulFOp>(l, b.create<arith::UIToFPOp>(l, t, bits),
+                                            floatConst(b, l, t, 1.0 / (1 << 24)));
+          Value scale = v[3];
+          if (scale.getType() != t)
+            scale = b.create<arith::ExtFOp>(l, t, scale);
+          Value p = b.create<arith::MulFOp>(l, floatConst(b, l, t, rate), scale);
+          Value keep = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGE, u, p);
+          Value kept = b.create<arith::DivFOp>(
+              l, v[0], b.create<arith::SubFOp>(l, floatConst(b, l, t, 1.0), p));
+          return b.create<arith::SelectOp>(l, keep, kept, floatConst(b, l, t, 0.0));
+        });
+    rw.replaceOp(op, r);
+    return success();
+  }
+};
+
+/// Two generics: a rank-0 one for the step's factors (clipping coefficient
+/// and the inverse bias corrections; identical across parameters, so CSE
+/// keeps one), and an elementwise one with three results.
+struct AdamWPattern : GraphPattern<gr::AdamWOp> {
+  using GraphPattern::GraphPattern;
+  LogicalResult matchAndRewrite(gr::AdamWOp op, Adaptor a,
+                                ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = tensorType(op.getParam());
+    Type t = type.getElementType();
+    auto scalarType = RankedTensorType::get({}, t);
+    double beta1 = op.getBeta1().convertToDouble(), beta2 = op.getBeta2().convertToDouble();
+    double eps = op.getEps().convertToDouble(), wd = op.getWeightDecay().convertToDouble();
+    double maxNorm = op.getMaxNorm().convertToDouble();
+    bool biasCorrection = op.getBiasCorrection();
+    MLIRContext *ctx = rw.getContext();
+
+    // [coef, 1 / c1, 1 / c2] from (sumsq, step).
+    SmallVector<Type> factorTypes(3, scalarType);
+    SmallVector<Value> factorInits;
+    for (int i = 0; i < 3; ++i)
+      factorInits.push_back(emptyTensor(rw, loc, scalarType));
+    AffineMap none = scalarMap(ctx, 0);
+    auto factors = rw.create<linalg::GenericOp>(
+        loc, factorTypes, ValueRange{a.getSumsq(), a.getStep()}, factorInits,
+        SmallVector<AffineMap>(5, none), ArrayRef<utils::IteratorType>{},
+        [&](OpBuilder &b, Location l, ValueRange v) {
+          Value one = floatConst(b, l, t, 1.0);
+          Value coef = one;
+          if (maxNorm > 0) {
+            Value norm = b.create<arith::AddFOp>(l, b.create<math::SqrtOp>(l, v[0]),
+                                                 floatConst(b, l, t, 1e-6));
+            coef = b.create<arith::MinimumFOp>(
+                l, one, b.create<arith::DivFOp>(l, floatConst(b, l, t, maxNorm), norm));
+          }
+          Value rc1 = one, rc2 = one;
+          if (biasCorrection) {
+            Value step = b.create<arith::SIToFPOp>(l, t, v[1]);
+            auto inverseCorrection = [&](double beta) -> Value {
+              Value power = b.create<math::PowFOp>(l, floatConst(b, l, t, beta), step);
+              return b.create<arith::DivFOp>(l, one, b.create<arith::SubFOp>(l, one, power));
+            };
+            rc1 = inverseCorrection(beta1);
+            rc2 = inverseCorrection(beta2);
+          }
+          b.create<linalg::YieldOp>(l, ValueRange{coef, rc1, rc2});
+        });
+
+    int64_t rank = type.getRank();
+    AffineMap id = rw.getMultiDimIdentityMap(rank), scalar = scalarMap(ctx, rank);
+    SmallVector<Value> inputs = {a.getParam(), a.getGrad(), a.getM(), a.getV(),
+                                 factors.getResult(0), factors.getResult(1), factors.getResult(2),
+                                 a.getLr()};
+    SmallVector<AffineMap> maps = {id, id, id, id, scalar, scalar, scalar, scalar, id, id, id};
+    SmallVector<Value> inits;
+    for (int i = 0; i < 3; ++i)
+      inits.push_back(emptyTensor(rw, loc, type));
+    auto update = rw.create<linalg::GenericOp>(
+        loc, TypeRange{type, type, type}, inputs, inits, maps,
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange v) {
+          auto c = [&](double x) { return floatConst(b, l, t, x); };
+          auto mul = [&](Value x, Value y) { return b.create<arith::MulFOp>(l, x, y); };
+          auto add = [&](Value x, Value y) { return b.create<arith::AddFOp>(l, x, y); };
+          Value p = v[0], g = mul(v[1], v[4]);
+          Value m = add(mul(c(beta1), v[2]), mul(c(1 - beta1), g));
+          Value s = add(mul(c(beta2), v[3]), mul(c(1 - beta2), mul(g, g)));
+          Value denom = add(b.create<math::SqrtOp>(l, mul(s, v[6])), c(eps));
+          Value u = b.create<arith::DivFOp>(l, mul(m, v[5]), denom);
+          if (wd != 0)
+            u = add(u, mul(c(wd), p));
+          Value next = b.create<arith::SubFOp>(l, p, mul(v[7], u));
+          b.create<linalg::YieldOp>(l, ValueRange{next, m, s});
+        });
+    rw.replaceOp(op, update.getResults());
     return success();
   }
 };
@@ -908,12 +1063,13 @@ struct ConvertGraphToLinalgPass : bertc::impl::ConvertGraphToLinalgBase<ConvertG
                  TransposePattern, SlicePattern, SelectPattern, ReducePattern<gr::SumOp, false>,
                  ReducePattern<gr::MeanOp, true>, CrossEntropyPattern, BroadcastPattern,
                  GeluGradPattern, LayerNormGradPattern, CrossEntropyGradPattern, SliceGradPattern,
-                 GatherGradPattern, EmbeddingGradPattern>(ctx);
+                 GatherGradPattern, EmbeddingGradPattern, AdamWPattern>(ctx);
     ConversionTarget target(*ctx);
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect, math::MathDialect,
                            scf::SCFDialect, tensor::TensorDialect>();
     target.addIllegalDialect<gr::GraphDialect>();
-    target.addLegalOp<gr::ParameterOp, gr::InputOp, gr::OutputOp, gr::ConstantOp>();
+    target.addLegalOp<gr::ParameterOp, gr::InputOp, gr::OutputOp, gr::ConstantOp, gr::StateOp,
+                      gr::AssignOp>();
     if (failed(applyPartialConversion(getOperation(), target, std::move(patterns))))
       return signalPassFailure();
     // Constants were folded into the elementwise ops that used them; those

@@ -121,24 +121,26 @@ struct FormDispatchRegionsPass : bertc::impl::FormDispatchRegionsBase<FormDispat
     giveEachInitItsOwnFill(body);
   }
 
-  /// CSE merges equal fills, so one op may get the same fill as two of its
-  /// outputs' initial values; bufferization would then give both outputs one
-  /// buffer. Each such init gets a fill of its own.
+  /// CSE merges equal fills and empty tensors, so one op may get the same
+  /// value as two of its outputs' initial values; bufferization would then
+  /// give both outputs one buffer. Each such init gets a fill (or empty
+  /// tensor) of its own.
   static void giveEachInitItsOwnFill(Block &body) {
     body.walk([](linalg::LinalgOp op) {
       llvm::SmallPtrSet<Value, 4> seen;
       for (OpOperand &init : op.getDpsInitsMutable()) {
-        auto fill = init.get().getDefiningOp<linalg::FillOp>();
-        if (!fill || seen.insert(init.get()).second)
+        Operation *def = init.get().getDefiningOp();
+        if (!isa_and_nonnull<linalg::FillOp, tensor::EmptyOp>(def) ||
+            seen.insert(init.get()).second)
           continue;
-        // A fresh empty tensor too: empty-tensor elimination would otherwise
-        // still map both fills onto one output buffer.
+        // A fill gets a fresh empty tensor too: empty-tensor elimination
+        // would otherwise still map both fills onto one output buffer.
         OpBuilder b(op);
         IRMapping map;
-        if (auto empty = fill.getOutputs()[0].getDefiningOp<tensor::EmptyOp>())
-          map.map(empty.getResult(), b.clone(*empty)->getResult(0));
-        Operation *copy = b.clone(*fill, map);
-        init.set(copy->getResult(0));
+        if (auto fill = dyn_cast<linalg::FillOp>(def))
+          if (auto empty = fill.getOutputs()[0].getDefiningOp<tensor::EmptyOp>())
+            map.map(empty.getResult(), b.clone(*empty)->getResult(0));
+        init.set(b.clone(*def, map)->getResult(0));
       }
     });
   }

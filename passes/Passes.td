@@ -34,6 +34,61 @@ def Differentiate : Pass<"bertc-differentiate", "mlir::func::FuncOp"> {
   let dependentDialects = ["bertc::graph::GraphDialect"];
 }
 
+def KeyDropout : Pass<"bertc-key-dropout", "mlir::func::FuncOp"> {
+  let summary = "Give every dropout of a training graph its random key";
+  let description = [{
+    In a function with `bertc.loss`, adds the runtime inputs `seed`, `step`
+    (`tensor<i32>`) and `dropout` (a rank-0 float: the factor the model's
+    rates are multiplied by, 0 to turn dropout off) and makes them the key of
+    every `graph.dropout`, numbering the dropouts' sites 1, 2, ... in order.
+    Run before differentiation, so that gradients reuse the forward's keys.
+
+    ```mlir
+    %y = graph.dropout %x rate 1.000000e-01 : tensor<4xf32>
+    ```
+    becomes
+    ```mlir
+    %seed = graph.input "seed" : tensor<i32>
+    %step = graph.input "step" : tensor<i32>
+    %scale = graph.input "dropout" : tensor<f32>
+    %y = graph.dropout %x rate 1.000000e-01 site 1 key(%seed, %step, %scale) : tensor<4xf32>, tensor<i32>, tensor<i32>, tensor<f32>
+    ```
+  }];
+  let dependentDialects = ["bertc::graph::GraphDialect"];
+}
+
+def AppendOptimizer : Pass<"bertc-append-optimizer", "mlir::func::FuncOp"> {
+  let summary = "Append global-norm clipping and AdamW to a differentiated graph";
+  let description = [{
+    For each parameter with a gradient output `grad:NAME`, adds its AdamW
+    moments as `graph.state "optimizer.adam_m.NAME"` and
+    `"optimizer.adam_v.NAME"`, one `graph.adamw` and `graph.assign`s of the
+    new parameter and moments. The gradients are clipped by their global
+    norm (the sum of their squares is computed once and given to every
+    update). The learning rate and the step number are the runtime inputs
+    `learning_rate` and `step`, so the schedule lives in the runtime. Weight
+    decay is not applied to biases and LayerNorm weights (names ending in
+    `.bias` or containing `LayerNorm`).
+
+    ```mlir
+    %p2, %m2, %v2 = graph.adamw %w, %gw, %m, %v norm %ss lr %lr step %t {...}
+    graph.assign %w, %p2 : tensor<4xf32>
+    graph.assign %m, %m2 : tensor<4xf32>
+    graph.assign %v, %v2 : tensor<4xf32>
+    ```
+  }];
+  let options = [
+    Option<"biasCorrection", "bias-correction", "bool", "true",
+           "Bias-corrected moments (PyTorch/HuggingFace AdamW); false: the original BERT optimizer">,
+    Option<"beta1", "beta1", "double", "0.9", "First-moment decay">,
+    Option<"beta2", "beta2", "double", "0.999", "Second-moment decay">,
+    Option<"epsilon", "eps", "double", "1e-6", "Added to the root of the second moment">,
+    Option<"weightDecay", "weight-decay", "double", "0.01", "Decoupled weight decay">,
+    Option<"maxNorm", "max-norm", "double", "1.0", "Clip the gradients' global norm to this (0: off)">
+  ];
+  let dependentDialects = ["bertc::graph::GraphDialect"];
+}
+
 //===----------------------------------------------------------------------===//
 // Graph to linalg
 //===----------------------------------------------------------------------===//

@@ -3,6 +3,7 @@
 
 #include "runtime/Json.h"
 
+#include <algorithm>
 #include <fstream>
 
 namespace bertc::rt {
@@ -33,44 +34,121 @@ void store(Session &s, const TensorDesc &t, int id, int64_t index, double v) {
     static_cast<double *>(s.data(id))[index] = v;
 }
 
+bool isStepInput(const TensorDesc &t) { return t.shape.empty(); }
+
+int64_t batchSize(const Program &p) {
+  for (const NamedTensor &n : p.inputs)
+    if (!isStepInput(p.tensors[n.tensor]))
+      return p.tensors[n.tensor].shape[0];
+  return 0;
+}
+
+int inputId(const Program &p, const std::string &name) {
+  for (const NamedTensor &n : p.inputs)
+    if (n.name == name)
+      return n.tensor;
+  return -1;
+}
+
 } // namespace
 
-bool loadBatch(const std::string &path, Session &session, std::string &error, int64_t *sequences) {
-  const Program &p = session.program();
+bool readBatchFile(const std::string &path, BatchFile &file, std::string &error) {
   std::ifstream in(path);
   if (!in) {
     error = path + ": cannot open";
     return false;
   }
-  int64_t batch = -1;
-  for (const NamedTensor &n : p.inputs) {
-    const TensorDesc &t = p.tensors[n.tensor];
-    if (batch < 0)
-      batch = t.shape[0];
-  }
-  // Every row starts as padding.
-  for (const NamedTensor &n : p.inputs) {
-    const TensorDesc &t = p.tensors[n.tensor];
-    for (int64_t i = 0; i < t.elements(); ++i)
-      store(session, t, n.tensor, i, padValue(n.name));
-  }
+  file.path = path;
+  file.rows.clear();
   std::string line;
-  int64_t row = 0, lineNo = 0;
+  int64_t lineNo = 0;
   while (std::getline(in, line)) {
     ++lineNo;
     if (line.find_first_not_of(" \t\r") == std::string::npos)
       continue;
-    std::string where = path + ":" + std::to_string(lineNo) + ": ";
-    if (row >= batch) {
-      error = where + "more than " + std::to_string(batch) +
-              " sequences; the program was compiled for --batch " + std::to_string(batch);
-      return false;
-    }
     Json json;
     std::string jsonError;
     if (!Json::parse(line, json, jsonError) || !json.isObject()) {
-      error = where + (jsonError.empty() ? "not a JSON object" : jsonError);
+      error = path + ":" + std::to_string(lineNo) + ": " +
+              (jsonError.empty() ? "not a JSON object" : jsonError);
       return false;
+    }
+    file.rows.push_back({lineNo, std::move(json)});
+  }
+  if (file.rows.empty()) {
+    error = path + ": no sequences";
+    return false;
+  }
+  return true;
+}
+
+int64_t batchCount(const BatchFile &file, const Program &program) {
+  int64_t batch = std::max<int64_t>(1, batchSize(program));
+  return (static_cast<int64_t>(file.rows.size()) + batch - 1) / batch;
+}
+
+namespace {
+
+/// Per-token MLM labels (-100 where not predicted) as the masked positions
+/// and labels that the pretraining program reads.
+bool maskedFromLabels(const Program &p, const Json &labels, const std::string &where, Json &json,
+                      std::string &error) {
+  const TensorDesc *positions = p.input("masked_lm_positions");
+  if (!labels.isArray()) {
+    error = where + "\"labels\" must be a list";
+    return false;
+  }
+  int64_t width = positions->shape.back();
+  Json pos = Json::array(), lab = Json::array();
+  for (size_t i = 0; i < labels.items().size(); ++i) {
+    const Json &v = labels.items()[i];
+    if (!v.isInteger()) {
+      error = where + "\"labels\"[" + std::to_string(i) + "] must be an integer";
+      return false;
+    }
+    if (v.integer() == -100)
+      continue;
+    if (static_cast<int64_t>(pos.items().size()) == width) {
+      error = where + "more than " + std::to_string(width) +
+              " labelled tokens; the program predicts at most " + std::to_string(width) +
+              " per sequence (15% of --seq)";
+      return false;
+    }
+    pos.push(Json(static_cast<int64_t>(i)));
+    lab.push(v);
+  }
+  if (json.find("masked_lm_positions") || json.find("masked_lm_labels")) {
+    error = where + "give either \"labels\" or \"masked_lm_positions\"/\"masked_lm_labels\"";
+    return false;
+  }
+  json["masked_lm_positions"] = std::move(pos);
+  json["masked_lm_labels"] = std::move(lab);
+  return true;
+}
+
+} // namespace
+
+bool fillBatch(const BatchFile &file, int64_t index, Session &session, std::string &error,
+               int64_t *sequences) {
+  const Program &p = session.program();
+  int64_t batch = batchSize(p);
+  // Every row starts as padding.
+  for (const NamedTensor &n : p.inputs) {
+    const TensorDesc &t = p.tensors[n.tensor];
+    if (isStepInput(t))
+      continue;
+    for (int64_t i = 0; i < t.elements(); ++i)
+      store(session, t, n.tensor, i, padValue(n.name));
+  }
+  size_t first = static_cast<size_t>(index * batch);
+  int64_t row = 0;
+  for (size_t r = first; r < file.rows.size() && row < batch; ++r, ++row) {
+    std::string where = file.path + ":" + std::to_string(file.rows[r].first) + ": ";
+    Json json = file.rows[r].second;
+    if (const Json *labels = json.find("labels"); labels && p.input("masked_lm_positions")) {
+      if (!maskedFromLabels(p, *labels, where, json, error))
+        return false;
+      json.erase("labels");
     }
     const Json *ids = json.find("input_ids");
     if (p.input("input_ids") && (!ids || !ids->isArray())) {
@@ -79,17 +157,15 @@ bool loadBatch(const std::string &path, Session &session, std::string &error, in
     }
     for (const auto &[key, value] : json.members()) {
       const TensorDesc *t = p.input(key);
-      if (!t) {
-        error = where + "unknown field \"" + key + "\" (the program's inputs are:";
+      if (!t || isStepInput(*t)) {
+        error = where + "unknown field \"" + key + "\" (the program's data inputs are:";
         for (const NamedTensor &n : p.inputs)
-          error += " " + n.name;
+          if (!isStepInput(p.tensors[n.tensor]))
+            error += " " + n.name;
         error += ")";
         return false;
       }
-      int id = -1;
-      for (const NamedTensor &n : p.inputs)
-        if (n.name == key)
-          id = n.tensor;
+      int id = inputId(p, key);
       auto [lo, hi] = idRange(p, key);
       auto check = [&](const Json &v, int64_t pos) -> bool {
         bool isFloat = t->dtype != DType::I32;
@@ -134,23 +210,38 @@ bool loadBatch(const std::string &path, Session &session, std::string &error, in
     // Defaults: the mask covers the given tokens.
     if (ids && !json.find("attention_mask")) {
       if (const TensorDesc *mask = p.input("attention_mask")) {
-        int id = -1;
-        for (const NamedTensor &n : p.inputs)
-          if (n.name == "attention_mask")
-            id = n.tensor;
         int64_t width = mask->elements() / batch;
         for (size_t i = 0; i < ids->items().size(); ++i)
-          store(session, *mask, id, row * width + static_cast<int64_t>(i), 1);
+          store(session, *mask, inputId(p, "attention_mask"), row * width + static_cast<int64_t>(i),
+                1);
       }
     }
-    ++row;
-  }
-  if (row == 0) {
-    error = path + ": no sequences";
-    return false;
   }
   if (sequences)
     *sequences = row;
+  return true;
+}
+
+bool loadBatch(const std::string &path, Session &session, std::string &error, int64_t *sequences) {
+  BatchFile file;
+  if (!readBatchFile(path, file, error))
+    return false;
+  int64_t batch = batchSize(session.program());
+  if (static_cast<int64_t>(file.rows.size()) > batch) {
+    error = file.path + ":" + std::to_string(file.rows[batch].first) + ": more than " +
+            std::to_string(batch) + " sequences; the program was compiled for --batch " +
+            std::to_string(batch);
+    return false;
+  }
+  return fillBatch(file, 0, session, error, sequences);
+}
+
+bool setStepInput(Session &session, const std::string &name, double value) {
+  const Program &p = session.program();
+  int id = inputId(p, name);
+  if (id < 0 || !isStepInput(p.tensors[id]))
+    return false;
+  store(session, p.tensors[id], id, 0, value);
   return true;
 }
 

@@ -13,16 +13,44 @@
 #ifndef BERTC_RUNTIME_BATCH_H
 #define BERTC_RUNTIME_BATCH_H
 
+#include "runtime/Json.h"
 #include "runtime/Session.h"
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace bertc::rt {
 
-/// Fills the session's inputs from `path`; errors name the file, the line and
-/// the reason. Returns the number of sequences read.
+/// The lines of a JSONL file, parsed: (line number, object).
+struct BatchFile {
+  std::string path;
+  std::vector<std::pair<int64_t, Json>> rows;
+};
+
+/// Reads and parses every non-blank line; errors name the file and line.
+bool readBatchFile(const std::string &path, BatchFile &file, std::string &error);
+
+/// How many batches of the program's size the file holds (the last may be
+/// partial).
+int64_t batchCount(const BatchFile &file, const Program &program);
+
+/// Fills the session's data inputs with batch `index` of `file` (rows
+/// index*B ... index*B+B-1, padding after the file's end). A `labels` list
+/// (per token, -100 where not predicted, as in HuggingFace) becomes the
+/// masked positions and labels of a pretraining program. Errors name the
+/// file, the line and the reason. `sequences`: rows actually read.
+bool fillBatch(const BatchFile &file, int64_t index, Session &session, std::string &error,
+               int64_t *sequences = nullptr);
+
+/// Fills the session's data inputs from `path`, which must hold at most one
+/// batch.
 bool loadBatch(const std::string &path, Session &session, std::string &error,
                int64_t *sequences = nullptr);
+
+/// Sets a rank-0 input the runtime feeds each step (`learning_rate`,
+/// `step`, `seed`, `dropout`); false if the program has no such input.
+bool setStepInput(Session &session, const std::string &name, double value);
 
 } // namespace bertc::rt
 

@@ -4,6 +4,7 @@
 #include "runtime/Batch.h"
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -25,13 +26,29 @@ commands:
                                 run the program on a JSONL batch and write its
                                 outputs (safetensors); without --weights the
                                 parameters are initialised from --seed
+  train-step --data FILE [--weights FILE | --seed S] [--steps N] [--lr LR]
+             [--dropout D] [--dump-grads FILE] [--save FILE] [--threads N]
+                                run N training steps (default 1), batch i of
+                                the file at step i (cycling), printing one JSON
+                                line per step with the program's scalar outputs
+                                (loss, ...); parameters and optimizer state are
+                                updated in place
 
 options:
   --weights FILE   parameters in safetensors with HuggingFace names
   --input FILE     one JSON object per sequence: input_ids, token_type_ids,
                    attention_mask (padded to the compiled length)
   --output FILE    where to write
-  --seed S         initialisation seed (default 0)
+  --seed S         initialisation and dropout seed (default 0)
+  --data FILE      training batches, JSONL: the inputs above plus, for
+                   pretraining, "labels" (per token, -100 where not
+                   predicted) and "next_sentence_label"; "label" to classify
+  --lr LR          learning rate (default 1e-4)
+  --dropout D      factor on the model's dropout rates: 1 as compiled, 0 off
+                   (train-step default 1, infer default 0)
+  --dump-grads FILE
+                   write the first step's gradients under the parameters' names
+  --save FILE      write the parameters and optimizer state after the last step
   --threads N      worker threads (default: all cores)
   --profile 1      print the time spent in each kernel
 )";
@@ -76,6 +93,19 @@ struct Options {
     auto it = values.find(n);
     return it == values.end() ? "" : it->second;
   }
+  bool real(const std::string &n, double fallback, double &out) {
+    if (!has(n)) {
+      out = fallback;
+      return true;
+    }
+    char *end = nullptr;
+    out = std::strtod(get(n).c_str(), &end);
+    if (get(n).empty() || *end != '\0' || !std::isfinite(out)) {
+      error = "--" + n + " expects a number, got '" + get(n) + "'";
+      return false;
+    }
+    return true;
+  }
   bool integer(const std::string &n, long long fallback, long long &out) {
     if (!has(n)) {
       out = fallback;
@@ -94,6 +124,97 @@ struct Options {
 int fail(const char *argv0, const std::string &message) {
   std::fprintf(stderr, "%s: error: %s\n", argv0, message.c_str());
   return 1;
+}
+
+/// Parameters from --weights, or fresh ones from --seed.
+bool setUpParameters(const char *self, Session &session, const Options &opts, long long seed,
+                     std::string &error) {
+  if (!opts.has("weights")) {
+    session.initParameters(static_cast<uint64_t>(seed));
+    return true;
+  }
+  int extra = 0;
+  if (!session.loadParameters(opts.get("weights"), error, &extra))
+    return false;
+  if (extra > 0)
+    std::fprintf(stderr, "%s: note: %d tensors in %s are not parameters of this model\n", self,
+                 extra, opts.get("weights").c_str());
+  return true;
+}
+
+void printProfile(const Session &session) {
+  for (size_t k = 0; k < session.kernelTimes().size(); ++k)
+    std::fprintf(stderr, "  %-12s %8.3f ms %4lld calls\n", session.program().kernels[k].c_str(),
+                 session.kernelTimes()[k].seconds * 1e3,
+                 static_cast<long long>(session.kernelTimes()[k].calls));
+}
+
+/// The value of a rank-0 output as a double.
+double scalarOutput(const Session &session, int tensor) {
+  const TensorDesc &t = session.program().tensors[tensor];
+  if (t.dtype == DType::F64)
+    return *static_cast<const double *>(session.data(tensor));
+  if (t.dtype == DType::F32)
+    return *static_cast<const float *>(session.data(tensor));
+  return *static_cast<const int32_t *>(session.data(tensor));
+}
+
+int trainStep(const char *self, Program program, const KernelFn *kernels, Options &opts) {
+  long long seed, threads, steps;
+  double lr, dropout;
+  std::string error;
+  if (!opts.integer("seed", 0, seed) || !opts.integer("threads", 0, threads) ||
+      !opts.integer("steps", 1, steps) || !opts.real("lr", 1e-4, lr) ||
+      !opts.real("dropout", 1.0, dropout))
+    return fail(self, opts.error);
+  if (!opts.has("data"))
+    return fail(self, "train-step needs --data FILE");
+  if (threads < 0 || threads > 4096)
+    return fail(self, "--threads must be between 1 and 4096");
+  if (steps < 1)
+    return fail(self, "--steps must be at least 1");
+  if (dropout < 0 || dropout > 1)
+    return fail(self, "--dropout must be between 0 and 1");
+  if (!program.input("learning_rate"))
+    return fail(self, "this program does not train; compile its task with --step=train "
+                      "(the default for tasks that minimize an objective)");
+  Session session(std::move(program), kernels, static_cast<int>(threads));
+  if (!setUpParameters(self, session, opts, seed, error))
+    return fail(self, error);
+  BatchFile data;
+  if (!readBatchFile(opts.get("data"), data, error))
+    return fail(self, error);
+  int64_t batches = batchCount(data, session.program());
+  bool profile = opts.get("profile") == "1" || opts.get("profile") == "true";
+  session.setProfiling(profile);
+  for (long long step = 1; step <= steps; ++step) {
+    if (!fillBatch(data, (step - 1) % batches, session, error))
+      return fail(self, error);
+    setStepInput(session, "learning_rate", lr);
+    setStepInput(session, "step", static_cast<double>(step));
+    setStepInput(session, "seed", static_cast<double>(seed));
+    setStepInput(session, "dropout", dropout);
+    auto start = std::chrono::steady_clock::now();
+    session.run();
+    double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    std::printf("{\"step\": %lld", step);
+    for (const NamedTensor &o : session.program().outputs)
+      if (session.program().tensors[o.tensor].shape.empty()) {
+        double v = scalarOutput(session, o.tensor);
+        std::printf(std::isfinite(v) ? ", \"%s\": %.9g" : ", \"%s\": \"%g\"", o.name.c_str(), v);
+      }
+    std::printf(", \"ms\": %.3f}\n", ms);
+    std::fflush(stdout);
+    if (step == 1 && opts.has("dump-grads") &&
+        !session.saveOutputs(opts.get("dump-grads"), "grad:", error))
+      return fail(self, error);
+  }
+  if (opts.has("save") && !session.saveParameters(opts.get("save"), error, true))
+    return fail(self, error);
+  if (profile)
+    printProfile(session);
+  return 0;
 }
 
 } // namespace
@@ -147,27 +268,28 @@ int runCommandLine(int argc, char **argv, const char *programJson, const KernelF
   }
   if (command == "infer") {
     long long seed, threads;
-    if (!opts.parse(argc, argv, {"weights", "input", "output", "seed", "threads", "profile"}) ||
-        !opts.integer("seed", 0, seed) || !opts.integer("threads", 0, threads))
+    double dropout;
+    if (!opts.parse(argc, argv,
+                    {"weights", "input", "output", "seed", "threads", "profile", "dropout"}) ||
+        !opts.integer("seed", 0, seed) || !opts.integer("threads", 0, threads) ||
+        !opts.real("dropout", 0.0, dropout))
       return fail(self, opts.error);
     if (!opts.has("input") || !opts.has("output"))
       return fail(self, "infer needs --input FILE and --output FILE");
     if (threads < 0 || threads > 4096)
       return fail(self, "--threads must be between 1 and 4096");
     Session session(std::move(program), kernels, static_cast<int>(threads));
-    if (opts.has("weights")) {
-      int extra = 0;
-      if (!session.loadParameters(opts.get("weights"), error, &extra))
-        return fail(self, error);
-      if (extra > 0)
-        std::fprintf(stderr, "%s: note: %d tensors in %s are not parameters of this model\n", self,
-                     extra, opts.get("weights").c_str());
-    } else {
-      session.initParameters(static_cast<uint64_t>(seed));
-    }
+    if (!setUpParameters(self, session, opts, seed, error))
+      return fail(self, error);
     int64_t sequences = 0;
     if (!loadBatch(opts.get("input"), session, error, &sequences))
       return fail(self, error);
+    // A program with training inputs runs one step without updating anything
+    // observable but its outputs (learning rate 0).
+    setStepInput(session, "learning_rate", 0.0);
+    setStepInput(session, "step", 1.0);
+    setStepInput(session, "seed", static_cast<double>(seed));
+    setStepInput(session, "dropout", dropout);
     bool profile = opts.get("profile") == "1" || opts.get("profile") == "true";
     session.setProfiling(profile);
     auto start = std::chrono::steady_clock::now();
@@ -179,11 +301,15 @@ int runCommandLine(int argc, char **argv, const char *programJson, const KernelF
     std::fprintf(stderr, "%s: %lld sequences in %.2f ms\n", self, static_cast<long long>(sequences),
                  ms);
     if (profile)
-      for (size_t k = 0; k < session.kernelTimes().size(); ++k)
-        std::fprintf(stderr, "  %-12s %8.3f ms %4lld calls\n", session.program().kernels[k].c_str(),
-                     session.kernelTimes()[k].seconds * 1e3,
-                     static_cast<long long>(session.kernelTimes()[k].calls));
+      printProfile(session);
     return 0;
+  }
+  if (command == "train-step") {
+    if (!opts.parse(argc, argv,
+                    {"weights", "data", "steps", "lr", "dropout", "dump-grads", "save", "seed",
+                     "threads", "profile"}))
+      return fail(self, opts.error);
+    return trainStep(self, std::move(program), kernels, opts);
   }
   return fail(self, "unknown command '" + command + "' (try --help)");
 }

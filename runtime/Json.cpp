@@ -22,6 +22,14 @@ Json &Json::operator[](const std::string &key) {
   return members_.back().second;
 }
 
+void Json::erase(const std::string &key) {
+  for (auto it = members_.begin(); it != members_.end(); ++it)
+    if (it->first == key) {
+      members_.erase(it);
+      return;
+    }
+}
+
 const Json *Json::find(const std::string &key) const {
   if (kind_ != Kind::Object)
     return nullptr;

@@ -60,6 +60,8 @@ public:
 
   void push(Json v) { items_.push_back(std::move(v)); }
   Json &operator[](const std::string &key);
+  /// Removes the member `key` if there is one.
+  void erase(const std::string &key);
   /// The member `key`, or null when absent (or this is not an object).
   const Json *find(const std::string &key) const;
 

@@ -79,9 +79,9 @@ Json Program::toJson() const {
     ps.push(std::move(o));
   }
   j["parameters"] = std::move(ps);
-  for (const char *key : {"inputs", "outputs"}) {
+  for (const char *key : {"inputs", "outputs", "state"}) {
     Json list = Json::array();
-    for (const NamedTensor &n : std::string(key) == "inputs" ? inputs : outputs) {
+    for (const NamedTensor &n : namedList(key)) {
       Json o = Json::object();
       o["name"] = n.name;
       o["tensor"] = Json(n.tensor);
@@ -208,7 +208,7 @@ bool Program::fromJson(const Json &j, Program &p, std::string &error) {
     d.std = stdv->number();
     p.parameters.push_back(std::move(d));
   }
-  for (const char *key : {"inputs", "outputs"}) {
+  for (const char *key : {"inputs", "outputs", "state"}) {
     const Json *list = r.member(j, key, Json::Kind::Array, "program");
     if (!list)
       return false;
@@ -216,7 +216,7 @@ bool Program::fromJson(const Json &j, Program &p, std::string &error) {
       NamedTensor n;
       if (!r.str(o, "name", n.name, key) || !r.tensorId(o, "tensor", n.tensor, count, key))
         return false;
-      (std::string(key) == "inputs" ? p.inputs : p.outputs).push_back(std::move(n));
+      p.namedList(key).push_back(std::move(n));
     }
   }
   const Json *ks = r.member(j, "kernels", Json::Kind::Array, "program");
@@ -258,6 +258,14 @@ bool Program::fromJson(const Json &j, Program &p, std::string &error) {
     p.dispatches.push_back(std::move(d));
   }
   return true;
+}
+
+std::vector<NamedTensor> &Program::namedList(const std::string &key) {
+  return key == "inputs" ? inputs : key == "outputs" ? outputs : state;
+}
+
+const std::vector<NamedTensor> &Program::namedList(const std::string &key) const {
+  return const_cast<Program *>(this)->namedList(key);
 }
 
 const TensorDesc *Program::input(const std::string &name) const {

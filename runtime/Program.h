@@ -65,14 +65,22 @@ struct Program {
   std::vector<ParameterDesc> parameters;
   std::vector<NamedTensor> inputs;
   std::vector<NamedTensor> outputs;
+  /// Training state kept across steps beside the parameters (the
+  /// optimizer's moments), zero in a fresh run; the step's dispatches update
+  /// parameters and state in place.
+  std::vector<NamedTensor> state;
   std::vector<std::string> kernels; ///< Kernel names, in kernel-table order.
   std::vector<DispatchDesc> dispatches;
-  int64_t parameterBytes = 0;
+  int64_t parameterBytes = 0;  ///< Parameters and state.
   int64_t activationBytes = 0; ///< The planned peak of the activation arena.
 
   Json toJson() const;
   /// Reads a program; on failure says what is wrong in `error`.
   static bool fromJson(const Json &json, Program &out, std::string &error);
+
+  /// "inputs", "outputs" or "state".
+  std::vector<NamedTensor> &namedList(const std::string &key);
+  const std::vector<NamedTensor> &namedList(const std::string &key) const;
 
   const TensorDesc *input(const std::string &name) const;
   const TensorDesc *output(const std::string &name) const;

@@ -94,58 +94,91 @@ void Session::initParameters(uint64_t seed) {
   }
 }
 
+namespace {
+
+std::string spellShape(const std::vector<int64_t> &s) {
+  std::string r = "[";
+  for (size_t i = 0; i < s.size(); ++i)
+    r += (i ? ", " : "") + std::to_string(s[i]);
+  return r + "]";
+}
+
+/// Checks that `file` holds `name` with the type and shape of `t`.
+bool matches(const SafetensorsFile &file, const std::string &path, const std::string &name,
+             const TensorDesc &t, std::string &error) {
+  auto it = file.tensors.find(name);
+  if (it == file.tensors.end()) {
+    error = path + ": tensor '" + name + "' is missing";
+    return false;
+  }
+  if (it->second.dtype != t.dtype) {
+    error = path + ": tensor '" + name + "' is " + dtypeName(it->second.dtype) +
+            ", the model needs " + dtypeName(t.dtype);
+    return false;
+  }
+  if (it->second.shape != t.shape) {
+    error = path + ": tensor '" + name + "' has shape " + spellShape(it->second.shape) +
+            ", the model needs " + spellShape(t.shape);
+    return false;
+  }
+  return true;
+}
+
+} // namespace
+
 bool Session::loadParameters(const std::string &path, std::string &error, int *extra) {
   SafetensorsFile file;
   if (!readSafetensors(path, file, error))
     return false;
   // Check everything before changing anything.
-  for (const ParameterDesc &p : program_.parameters) {
-    const TensorDesc &t = program_.tensors[p.tensor];
-    auto it = file.tensors.find(p.name);
-    if (it == file.tensors.end()) {
-      error = path + ": tensor '" + p.name + "' is missing";
+  for (const ParameterDesc &p : program_.parameters)
+    if (!matches(file, path, p.name, program_.tensors[p.tensor], error))
       return false;
-    }
-    if (it->second.dtype != t.dtype) {
-      error = path + ": tensor '" + p.name + "' is " + dtypeName(it->second.dtype) +
-              ", the model needs " + dtypeName(t.dtype);
-      return false;
-    }
-    if (it->second.shape != t.shape) {
-      auto spell = [](const std::vector<int64_t> &s) {
-        std::string r = "[";
-        for (size_t i = 0; i < s.size(); ++i)
-          r += (i ? ", " : "") + std::to_string(s[i]);
-        return r + "]";
-      };
-      error = path + ": tensor '" + p.name + "' has shape " + spell(it->second.shape) +
-              ", the model needs " + spell(t.shape);
-      return false;
-    }
-  }
+  size_t stateFound = 0;
+  for (const NamedTensor &s : program_.state)
+    stateFound += file.tensors.count(s.name);
+  bool withState = !program_.state.empty() && stateFound == program_.state.size();
+  if (withState)
+    for (const NamedTensor &s : program_.state)
+      if (!matches(file, path, s.name, program_.tensors[s.tensor], error))
+        return false;
   for (const ParameterDesc &p : program_.parameters) {
     const StoredTensor &s = file.tensors.at(p.name);
     std::memcpy(data(p.tensor), s.data.data(), s.data.size());
   }
+  if (withState)
+    for (const NamedTensor &n : program_.state) {
+      const StoredTensor &s = file.tensors.at(n.name);
+      std::memcpy(data(n.tensor), s.data.data(), s.data.size());
+    }
   if (extra)
-    *extra = static_cast<int>(file.tensors.size() - program_.parameters.size());
+    *extra = static_cast<int>(file.tensors.size() - program_.parameters.size() -
+                              (withState ? stateFound : 0));
   return true;
 }
 
-bool Session::saveParameters(const std::string &path, std::string &error) const {
+bool Session::saveParameters(const std::string &path, std::string &error, bool withState) const {
   std::vector<TensorView> views;
   for (const ParameterDesc &p : program_.parameters) {
     const TensorDesc &t = program_.tensors[p.tensor];
     views.push_back({p.name, t.dtype, t.shape, data(p.tensor)});
   }
+  if (withState)
+    for (const NamedTensor &n : program_.state) {
+      const TensorDesc &t = program_.tensors[n.tensor];
+      views.push_back({n.name, t.dtype, t.shape, data(n.tensor)});
+    }
   return writeSafetensors(path, views, {{"format", "pt"}, {"model", program_.model}}, error);
 }
 
-bool Session::saveOutputs(const std::string &path, std::string &error) const {
+bool Session::saveOutputs(const std::string &path, const std::string &prefix,
+                          std::string &error) const {
   std::vector<TensorView> views;
   for (const NamedTensor &o : program_.outputs) {
+    if (o.name.compare(0, prefix.size(), prefix) != 0)
+      continue;
     const TensorDesc &t = program_.tensors[o.tensor];
-    views.push_back({o.name, t.dtype, t.shape, data(o.tensor)});
+    views.push_back({o.name.substr(prefix.size()), t.dtype, t.shape, data(o.tensor)});
   }
   return writeSafetensors(path, views, {{"model", program_.model}, {"task", program_.task}}, error);
 }

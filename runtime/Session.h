@@ -36,11 +36,18 @@ public:
   /// values depend only on `seed` and the parameter's name.
   void initParameters(uint64_t seed);
   /// Loads every parameter from a safetensors file (names, dtypes and shapes
-  /// must match; extra tensors are ignored and counted in `extra`).
+  /// must match), and the training state too when the file has all of it
+  /// (otherwise the state stays zero); other tensors are ignored and counted
+  /// in `extra`. Nothing changes unless everything checks.
   bool loadParameters(const std::string &path, std::string &error, int *extra = nullptr);
-  bool saveParameters(const std::string &path, std::string &error) const;
-  /// Writes every output of the program.
-  bool saveOutputs(const std::string &path, std::string &error) const;
+  /// Writes the parameters (and with `withState` the training state),
+  /// atomically.
+  bool saveParameters(const std::string &path, std::string &error, bool withState = false) const;
+  /// Writes the outputs whose names start with `prefix`, without the prefix.
+  bool saveOutputs(const std::string &path, const std::string &prefix, std::string &error) const;
+  bool saveOutputs(const std::string &path, std::string &error) const {
+    return saveOutputs(path, "", error);
+  }
 
   /// Runs every dispatch once, in order.
   void run();

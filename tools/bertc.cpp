@@ -39,7 +39,8 @@ static cl::opt<bertc::Emit> emit(
     cl::values(clEnumValN(bertc::Emit::AST, "ast", "the syntax tree of the model file"),
                clEnumValN(bertc::Emit::Graph, "graph", "the task's graph in the graph dialect"),
                clEnumValN(bertc::Emit::Train, "train",
-                          "the graph with the gradients of its objective appended"),
+                          "the graph with its gradients (and, with --step=train, the "
+                          "optimizer) appended"),
                clEnumValN(bertc::Emit::Linalg, "linalg", "the graph lowered to linalg on tensors"),
                clEnumValN(bertc::Emit::Dispatch, "dispatch", "the dispatch regions (kernels)"),
                clEnumValN(bertc::Emit::Summary, "summary",
@@ -62,10 +63,23 @@ static cl::opt<int64_t> workgroups("workgroups",
 static cl::opt<std::string> output("o", cl::desc("Write the output to a file (default: stdout)"),
                                    cl::value_desc("file"), cl::sub(compileCmd), cl::cat(category));
 
-static cl::opt<bool> gradients("gradients",
-                               cl::desc("Also compute the gradient of the task's objective with "
-                                        "respect to every parameter (outputs grad:NAME)"),
-                               cl::init(false), cl::sub(compileCmd), cl::cat(category));
+static cl::opt<bertc::StepKind> step(
+    "step", cl::desc("What one run of the program computes (default: train for tasks that "
+                     "minimize an objective, forward otherwise)"),
+    cl::init(bertc::StepKind::Default),
+    cl::values(clEnumValN(bertc::StepKind::Forward, "forward", "the task's outputs"),
+               clEnumValN(bertc::StepKind::Gradients, "gradients",
+                          "the outputs and the gradient of the objective for every parameter "
+                          "(outputs grad:NAME)"),
+               clEnumValN(bertc::StepKind::Train, "train",
+                          "gradients, global-norm clipping (1.0) and AdamW, updating the "
+                          "parameters and the optimizer state in place")),
+    cl::sub(compileCmd), cl::cat(category));
+static cl::opt<bool> biasCorrection(
+    "bias-correction",
+    cl::desc("AdamW with bias-corrected moments, as PyTorch and HuggingFace (default true); "
+             "false: the original BERT optimizer"),
+    cl::init(true), cl::sub(compileCmd), cl::cat(category));
 static cl::opt<bool> f64("f64",
                          cl::desc("Compute in float64: every f32 tensor of the model becomes f64 "
                                   "(for numerical checks)"),
@@ -123,7 +137,8 @@ int main(int argc, char **argv) {
   }
   options.workgroups = workgroups;
   options.vectorize = vectorize;
-  options.gradients = gradients;
+  options.step = step;
+  options.biasCorrection = biasCorrection;
   options.graph.f64 = f64;
   options.outputPath = output;
   return bertc::compile(options, std::cerr);

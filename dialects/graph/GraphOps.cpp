@@ -220,6 +220,27 @@ LogicalResult DropoutOp::verify() {
   double rate = getRate().convertToDouble();
   if (!(rate >= 0 && rate < 1))
     return emitOpError("rate must be in [0, 1), got ") << rate;
+  if (getKey().empty())
+    return success();
+  auto scalar = [](Value v, bool integer) {
+    auto t = cast<RankedTensorType>(v.getType());
+    return t.getRank() == 0 && (integer ? t.getElementType().isInteger(32)
+                                        : isa<FloatType>(t.getElementType()));
+  };
+  if (getKey().size() != 3 || !scalar(getKey()[0], true) || !scalar(getKey()[1], true) ||
+      !scalar(getKey()[2], false))
+    return emitOpError("key must be (seed, step, scale): tensor<i32>, tensor<i32> and a rank-0 "
+                       "float tensor");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Training state
+//===----------------------------------------------------------------------===//
+
+LogicalResult AssignOp::verify() {
+  if (!getTarget().getDefiningOp<ParameterOp>() && !getTarget().getDefiningOp<StateOp>())
+    return emitOpError("target must be a graph.parameter or graph.state");
   return success();
 }
 

@@ -152,13 +152,29 @@ def Graph_TanhOp : Graph_UnaryOp<"tanh", [DeclareOpInterfaceMethods<Graph_Differ
 }
 
 def Graph_DropoutOp : Graph_UnaryOp<"dropout", [DeclareOpInterfaceMethods<Graph_DifferentiableOpInterface>]> {
-  let summary = "inverted dropout, identity outside training";
+  let summary = "inverted dropout, keyed by a counter-based generator";
   let description = [{
-    While training, zeroes each element with probability `rate` and scales
-    the rest by `1 / (1 - rate)`; the identity at inference.
+    Without `key` (inference) the identity. With `key = (seed, step, scale)`
+    (rank-0 `i32`, `i32` and float tensors fed by the runtime) each element
+    is zeroed with probability `p = rate * scale` and the others are scaled
+    by `1 / (1 - p)`. Element `i` (row-major) keeps its value when
+    `u >= p`, `u` being the top 24 bits of the first word of
+    Philox4x32-10 with counter `(i mod 2^32, i div 2^32, step, 0)` and key
+    `(seed, site)`, over 2^24. The mask therefore depends only on the seed,
+    the step, the site and the element: not on threads, tiling or target.
+    `site` tells the dropouts of one graph apart; a gradient uses its
+    forward's site, so the same elements are dropped.
+
+    ```mlir
+    %y = graph.dropout %x rate 1.000000e-01 site 3 key(%seed, %step, %scale) : tensor<8x128x256xf32>, tensor<i32>, tensor<i32>, tensor<f32>
+    ```
   }];
-  let arguments = (ins Graph_FloatTensor:$x, F64Attr:$rate);
-  let assemblyFormat = "$x `rate` $rate attr-dict `:` type($x)";
+  let arguments = (ins Graph_FloatTensor:$x, F64Attr:$rate,
+                       DefaultValuedAttr<I64Attr, "0">:$site,
+                       Variadic<AnyRankedTensor>:$key);
+  let assemblyFormat = [{
+    $x `rate` $rate (`site` $site^)? (`key` `(` $key^ `)`)? attr-dict `:` type($x) (`,` type($key)^)?
+  }];
   let hasVerifier = 1;
 }
 
@@ -378,6 +394,80 @@ def Graph_CrossEntropyGradOp : Graph_Op<"cross_entropy_grad", [Pure, InferTypeOp
   let results = (outs Graph_FloatTensor:$result);
   let assemblyFormat = [{
     $logits `,` $labels `,` $grad attr-dict `:` type($logits) `,` type($labels) `,` type($grad)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Training state and the optimizer (built by bertc-append-optimizer)
+//===----------------------------------------------------------------------===//
+
+def Graph_StateOp : Graph_Op<"state", [Pure]> {
+  let summary = "persistent training state, zero at the start";
+  let description = [{
+    A tensor kept from one step to the next that is not trained (AdamW's
+    moments). It lives beside the parameters and is saved with them.
+
+    ```mlir
+    %m = graph.state "optimizer.exp_avg.bert.pooler.dense.weight" : tensor<128x128xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name);
+  let results = (outs Graph_FloatTensor:$result);
+  let assemblyFormat = "$name attr-dict `:` type($result)";
+}
+
+def Graph_AssignOp : Graph_Op<"assign", [MemoryEffects<[MemWrite]>,
+    AllTypesMatch<["target", "value"]>]> {
+  let summary = "the value a parameter or state holds after the step";
+  let description = [{
+    `target` is a `graph.parameter` or `graph.state`. The buffer plan writes
+    `value` in place into the target's storage, so nothing is copied; no op
+    may read the target after `value` is computed.
+
+    ```mlir
+    graph.assign %w, %w_next : tensor<128x128xf32>
+    ```
+  }];
+  let arguments = (ins Graph_FloatTensor:$target, Graph_FloatTensor:$value);
+  let assemblyFormat = "$target `,` $value attr-dict `:` type($target)";
+  let hasVerifier = 1;
+}
+
+def Graph_AdamWOp : Graph_Op<"adamw", [Pure,
+    AllTypesMatch<["param", "grad", "m", "v", "new_param", "new_m", "new_v"]>,
+    AllTypesMatch<["sumsq", "lr"]>]> {
+  let summary = "one AdamW update of a parameter, after global-norm clipping";
+  let description = [{
+    With `g = grad * min(1, max_norm / (sqrt(sumsq) + 1e-6))` (`sumsq`: the
+    sum of the squares of every gradient of the step; `max_norm` 0 turns
+    clipping off) and `t = step` (1 at the first step):
+    ```
+    m' = beta1 m + (1 - beta1) g
+    v' = beta2 v + (1 - beta2) g^2
+    u  = (m' / c1) / (sqrt(v' / c2) + eps)
+    p' = p - lr (u + weight_decay p)
+    ```
+    where `c1 = 1 - beta1^t`, `c2 = 1 - beta2^t` with `bias_correction`
+    (PyTorch's and HuggingFace's AdamW) and `c1 = c2 = 1` without (the
+    original BERT optimizer).
+
+    ```mlir
+    %p2, %m2, %v2 = graph.adamw %p, %g, %m, %v norm %ss lr %lr step %t
+        {beta1 = 9.0e-01, beta2 = 9.99e-01, eps = 1.0e-06, weight_decay = 1.0e-02,
+         max_norm = 1.0, bias_correction = true}
+        : tensor<128xf32>, tensor<f32>, tensor<i32>
+    ```
+  }];
+  let arguments = (ins Graph_FloatTensor:$param, Graph_FloatTensor:$grad, Graph_FloatTensor:$m,
+                       Graph_FloatTensor:$v, 0DTensorOf<[F32, F64]>:$sumsq,
+                       0DTensorOf<[F32, F64]>:$lr, 0DTensorOf<[I32]>:$step,
+                       F64Attr:$beta1, F64Attr:$beta2, F64Attr:$eps, F64Attr:$weight_decay,
+                       F64Attr:$max_norm, BoolAttr:$bias_correction);
+  let results = (outs Graph_FloatTensor:$new_param, Graph_FloatTensor:$new_m,
+                      Graph_FloatTensor:$new_v);
+  let assemblyFormat = [{
+    $param `,` $grad `,` $m `,` $v `norm` $sumsq `lr` $lr `step` $step attr-dict
+    `:` type($param) `,` type($sumsq) `,` type($step)
   }];
 }
 

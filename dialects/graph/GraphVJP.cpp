@@ -209,10 +209,17 @@ LogicalResult MatmulOp::buildVJP(OpBuilder &b, ValueRange grads, SmallVectorImpl
   return success();
 }
 
-/// Inference lowers dropout to the identity; its gradient is the identity too.
-/// Training-time dropout will give both the same mask.
-LogicalResult DropoutOp::buildVJP(OpBuilder &, ValueRange grads, SmallVectorImpl<Value> &out) {
-  out.assign({grads[0]});
+/// The gradient goes through the same mask: dropout of the gradient at the
+/// forward's site and key drops the same elements and scales the others alike.
+LogicalResult DropoutOp::buildVJP(OpBuilder &b, ValueRange grads, SmallVectorImpl<Value> &out) {
+  if (getKey().empty()) {
+    out.assign({grads[0]});
+    return success();
+  }
+  Value g = b.create<DropoutOp>(getLoc(), grads[0].getType(), grads[0], getRateAttr(),
+                                getSiteAttr(), getKey());
+  out.assign({g});
+  out.append(getKey().size(), Value());
   return success();
 }
 

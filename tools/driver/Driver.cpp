@@ -162,10 +162,29 @@ int compile(const CompileOptions &options, std::ostream &errs) {
         frontend::buildGraph(context, file, *ast, options.graph);
     if (!module)
       return 1;
-    if (options.emit == Emit::Train || options.gradients) {
+    StepKind step = options.step;
+    bool minimizes = false;
+    for (auto fn : module->getOps<mlir::func::FuncOp>())
+      minimizes = minimizes || fn->hasAttr("bertc.loss");
+    if (step == StepKind::Default)
+      step = minimizes ? StepKind::Train : StepKind::Forward;
+    if (step != StepKind::Forward && !minimizes) {
+      diags.error({}, "task '" + options.graph.task +
+                          "' has no objective (`minimize`) to differentiate");
+      return 1;
+    }
+    if (options.emit == Emit::Train && step == StepKind::Forward)
+      step = StepKind::Gradients;
+    if (step != StepKind::Forward && options.emit != Emit::Graph) {
       mlir::PassManager pm(&context);
       (void)mlir::applyPassManagerCLOptions(pm);
+      pm.addNestedPass<mlir::func::FuncOp>(createKeyDropout());
       pm.addNestedPass<mlir::func::FuncOp>(createDifferentiate());
+      if (step == StepKind::Train) {
+        AppendOptimizerOptions adam;
+        adam.biasCorrection = options.biasCorrection;
+        pm.addNestedPass<mlir::func::FuncOp>(createAppendOptimizer(adam));
+      }
       if (mlir::failed(pm.run(*module)))
         return 1;
     }
@@ -186,7 +205,12 @@ int compile(const CompileOptions &options, std::ostream &errs) {
           printGraphSummary(graphSummary, os);
           os << "kernels: " << plan->program.kernels.size() << "\n";
           os << "dispatches: " << plan->program.dispatches.size() << "\n";
-          os << "planned_activation_bytes: " << plan->program.activationBytes << "\n";
+          const rt::Program &program = plan->program;
+          os << "state_tensors: " << program.state.size() << "\n";
+          os << "planned_persistent_bytes: " << program.parameterBytes << "\n";
+          os << "planned_activation_bytes: " << program.activationBytes << "\n";
+          os << "planned_peak_bytes: " << program.parameterBytes + program.activationBytes
+             << "\n";
         } else {
           cpu::CpuOptions cpuOptions;
           cpuOptions.targetWorkgroups = options.workgroups;

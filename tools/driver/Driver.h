@@ -13,7 +13,7 @@ namespace bertc {
 enum class Emit {
   AST,        ///< The syntax tree.
   Graph,      ///< The graph dialect.
-  Train,      ///< The graph with the gradient of its objective appended.
+  Train,      ///< The graph with its gradients (and optimizer) appended.
   Linalg,     ///< After lowering to linalg on tensors.
   Dispatch,   ///< After dispatch-region formation.
   Summary,    ///< Counts: parameters, tensors, ops, kernels, planned memory.
@@ -24,6 +24,14 @@ enum class Emit {
   Shared,     ///< Kernels as a shared library for runtime::loadProgram (needs a target).
 };
 
+/// What one run of the compiled program computes.
+enum class StepKind {
+  Default,   ///< Train for tasks that minimize an objective, forward otherwise.
+  Forward,   ///< The task's outputs.
+  Gradients, ///< The outputs and the objective's gradients `grad:NAME`.
+  Train,     ///< Gradients, then clipping and AdamW on the parameters in place.
+};
+
 struct CompileOptions {
   std::string modelPath;
   frontend::GraphOptions graph;
@@ -32,7 +40,8 @@ struct CompileOptions {
   std::string outputPath;  ///< "-" or empty: standard output.
   int64_t workgroups = 32; ///< Workgroups per kernel to aim for.
   bool vectorize = true;   ///< Off: scalar loops only.
-  bool gradients = false;  ///< Append the objective's gradients as outputs.
+  StepKind step = StepKind::Default;
+  bool biasCorrection = true; ///< AdamW with bias correction (HuggingFace's form).
 };
 
 /// Compiles a model file as `bertc compile` does. Diagnostics go to `errs` as

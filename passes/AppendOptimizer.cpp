@@ -1,0 +1,81 @@
+//===- AppendOptimizer.cpp - Clipping and AdamW after the gradients -------===//
+#include "passes/GraphInputs.h"
+#include "passes/Passes.h"
+
+#include "dialects/graph/GraphOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/StringMap.h"
+
+namespace bertc {
+#define GEN_PASS_DEF_APPENDOPTIMIZER
+#include "passes/Passes.h.inc"
+} // namespace bertc
+
+using namespace mlir;
+namespace gr = bertc::graph;
+
+namespace {
+
+/// BERT's rule: no weight decay on biases and LayerNorm weights.
+bool decays(StringRef name) { return !name.ends_with(".bias") && !name.contains("LayerNorm"); }
+
+struct AppendOptimizerPass : bertc::impl::AppendOptimizerBase<AppendOptimizerPass> {
+  using AppendOptimizerBase::AppendOptimizerBase;
+
+  void runOnOperation() override {
+    func::FuncOp fn = getOperation();
+    if (!fn->hasAttr("bertc.loss"))
+      return;
+    Block &body = fn.getBody().front();
+    llvm::StringMap<Value> gradOf;
+    for (auto out : body.getOps<gr::OutputOp>())
+      if (out.getName().starts_with("grad:"))
+        gradOf[out.getName().drop_front(5)] = out.getValue();
+    SmallVector<std::pair<gr::ParameterOp, Value>> trained;
+    for (auto param : body.getOps<gr::ParameterOp>())
+      if (Value g = gradOf.lookup(param.getName()))
+        trained.push_back({param, g});
+    if (trained.empty()) {
+      fn.emitError("nothing to optimise: no parameter has a gradient (run bertc-differentiate "
+                   "first)");
+      return signalPassFailure();
+    }
+    Type element = cast<RankedTensorType>(trained.front().first.getType()).getElementType();
+    auto scalar = RankedTensorType::get({}, element);
+    FailureOr<Value> lr = bertc::getOrCreateInput(fn, "learning_rate", scalar);
+    FailureOr<Value> step =
+        bertc::getOrCreateInput(fn, "step", RankedTensorType::get({}, IntegerType::get(fn.getContext(), 32)));
+    if (failed(lr) || failed(step))
+      return signalPassFailure();
+
+    OpBuilder b(body.getTerminator());
+    // The global sum of squares, read by every update.
+    Value sumsq;
+    for (auto [param, g] : trained) {
+      auto t = cast<RankedTensorType>(g.getType());
+      SmallVector<int64_t> all;
+      for (int64_t i = 0; i < t.getRank(); ++i)
+        all.push_back(i);
+      Value sq = b.create<gr::MulOp>(param.getLoc(), t, g, g);
+      Value s = b.create<gr::SumOp>(param.getLoc(), scalar, sq, b.getDenseI64ArrayAttr(all));
+      sumsq = sumsq ? b.create<gr::AddOp>(param.getLoc(), scalar, sumsq, s).getResult() : s;
+    }
+    for (auto [param, g] : trained) {
+      Location ploc = param.getLoc();
+      Type t = param.getType();
+      Value m = b.create<gr::StateOp>(ploc, t, ("optimizer.adam_m." + param.getName()).str());
+      Value v = b.create<gr::StateOp>(ploc, t, ("optimizer.adam_v." + param.getName()).str());
+      auto update = b.create<gr::AdamWOp>(
+          ploc, TypeRange{t, t, t}, param, g, m, v, sumsq, *lr, *step, b.getF64FloatAttr(beta1),
+          b.getF64FloatAttr(beta2), b.getF64FloatAttr(epsilon),
+          b.getF64FloatAttr(decays(param.getName()) ? double(weightDecay) : 0.0),
+          b.getF64FloatAttr(maxNorm), b.getBoolAttr(biasCorrection));
+      b.create<gr::AssignOp>(ploc, param, update.getNewParam());
+      b.create<gr::AssignOp>(ploc, m, update.getNewM());
+      b.create<gr::AssignOp>(ploc, v, update.getNewV());
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,17 @@
+//===- GraphInputs.h - Runtime inputs that passes add -----------*- C++ -*-===//
+#ifndef BERTC_PASSES_GRAPHINPUTS_H
+#define BERTC_PASSES_GRAPHINPUTS_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+namespace bertc {
+
+/// The `graph.input` named `name` of `fn`, created at the top of its body
+/// with `type` if there is none yet. Fails (with an error at the existing
+/// input) if an input of that name has another type.
+mlir::FailureOr<mlir::Value> getOrCreateInput(mlir::func::FuncOp fn, llvm::StringRef name,
+                                              mlir::Type type);
+
+} // namespace bertc
+
+#endif // BERTC_PASSES_GRAPHINPUTS_H
