@@ -11,7 +11,7 @@ root="$(cd "$here/../.." && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 batch=2 seq=32
-"$bertc" compile "$root/models/bert.bertc" --preset "$preset" --task "$task" \
+"$bertc" compile "$root/models/bert.bertc" --preset "$preset" --task "$task" --step=forward \
   --batch "$batch" --seq "$seq" --target cpu -o "$work/bert"
 "$work/bert" init --seed 7 --output "$work/weights.safetensors"
 "$work/bert" infer --weights "$work/weights.safetensors" --input "$here/data/$task.jsonl" \

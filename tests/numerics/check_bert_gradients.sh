@@ -12,7 +12,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 batch=2 seq=32
 # Vector code for f64 kernels is not supported yet: scalar loops.
-"$bertc" compile "$root/models/bert.bertc" --preset "$preset" --task pretrain --gradients --f64 \
+"$bertc" compile "$root/models/bert.bertc" --preset "$preset" --task pretrain --step=gradients --f64 \
   --vectorize=false --batch "$batch" --seq "$seq" --target cpu -o "$work/bert"
 "$work/bert" init --seed 7 --output "$work/weights.safetensors"
 "$work/bert" infer --weights "$work/weights.safetensors" --input "$here/data/pretrain.jsonl" \

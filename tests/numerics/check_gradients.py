@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Compares the gradients a bertc program computes (--gradients outputs
+"""Compares the gradients a bertc program computes (--step=gradients outputs
 grad:NAME) for data/gradients.bertc with PyTorch autograd on the same
 weights and inputs, in float64. Prints the max difference per parameter and
 exits 1 if a relative difference exceeds 1e-4.
