@@ -340,8 +340,9 @@ struct DropoutPattern : GraphPattern<gr::DropoutOp> {
         {id, scalar, scalar, scalar}, [&](OpBuilder &b, Location l, ValueRange v) -> Value {
           Type t = v[0].getType(), i64 = b.getI64Type(), i32 = b.getI32Type();
           // The row-major position of the element.
-          Value flat = b.create<arith::ConstantIndexOp>(l, 0);
-          for (int64_t d = 0; d < rank; ++d)
+          Value flat = rank ? b.create<linalg::IndexOp>(l, 0).getResult()
+                            : b.create<arith::ConstantIndexOp>(l, 0).getResult();
+          for (int64_t d = 1; d < rank; ++d)
             flat = b.create<arith::AddIOp>(
                 l,
                 b.create<arith::MulIOp>(l, flat,

@@ -5,6 +5,8 @@
 // its storage, and two activation tensors whose lifetimes overlap (from the
 // dispatch that writes them, or the start for inputs, to their last use, or
 // the end for outputs) never share bytes unless one is a view of the other.
+// In training steps, every parameter and optimizer state is overwritten in
+// place exactly once, and nothing reads it after that.
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/CpuBackend.h"
@@ -27,7 +29,7 @@
 
 namespace {
 
-bertc::rt::Program buildBert(const std::string &preset, const std::string &task) {
+bertc::rt::Program buildBert(const std::string &preset, const std::string &task, bool train) {
   using namespace bertc::frontend;
   SourceFile file;
   std::string error;
@@ -49,6 +51,11 @@ bertc::rt::Program buildBert(const std::string &preset, const std::string &task)
   auto module = buildGraph(ctx, file, *ast, options);
   EXPECT_TRUE(module);
   mlir::PassManager pm(&ctx);
+  if (train) {
+    pm.addNestedPass<mlir::func::FuncOp>(bertc::createKeyDropout());
+    pm.addNestedPass<mlir::func::FuncOp>(bertc::createDifferentiate());
+    pm.addNestedPass<mlir::func::FuncOp>(bertc::createAppendOptimizer());
+  }
   pm.addNestedPass<mlir::func::FuncOp>(bertc::createConvertGraphToLinalg());
   pm.addPass(mlir::createCanonicalizerPass());
   pm.addPass(mlir::createCSEPass());
@@ -59,14 +66,20 @@ bertc::rt::Program buildBert(const std::string &preset, const std::string &task)
   return plan->program;
 }
 
-class BufferPlan : public ::testing::TestWithParam<std::pair<const char *, const char *>> {};
+struct PlanCase {
+  const char *preset, *task;
+  bool train;
+};
+
+class BufferPlan : public ::testing::TestWithParam<PlanCase> {};
 
 /// Replays the program over a map of the arena that records, for every
 /// 4-byte word, which tensor last wrote it. Every read must find its tensor's
 /// bytes intact: written by the tensor itself (or, for a view, by one tensor
 /// starting at the same offset), not clobbered by a later, unrelated write.
 TEST_P(BufferPlan, LiveTensorsNeverShareBytes) {
-  bertc::rt::Program p = buildBert(GetParam().first, GetParam().second);
+  const PlanCase &c = GetParam();
+  bertc::rt::Program p = buildBert(c.preset, c.task, c.train);
   for (const auto &t : p.tensors) {
     int64_t limit =
         t.storage == bertc::rt::Storage::Parameter ? p.parameterBytes : p.activationBytes;
@@ -90,6 +103,29 @@ TEST_P(BufferPlan, LiveTensorsNeverShareBytes) {
         return;
       }
   };
+  // The parameter store: -1 while a word holds its value from before the
+  // step; then the tensor that overwrote it.
+  std::vector<int> updated(p.parameterBytes / 4, -1);
+  int lateReads = 0, rewrites = 0;
+  auto span = [&](int t) {
+    return std::make_pair(p.tensors[t].offset / 4, (p.tensors[t].offset + p.tensors[t].bytes()) / 4);
+  };
+  auto readPersistent = [&](int t, size_t step) {
+    auto [begin, end] = span(t);
+    for (int64_t w = begin; w < end; ++w)
+      if (updated[w] >= 0 && updated[w] != t) {
+        ADD_FAILURE() << p.tensors[t].name << " read at dispatch " << step << " after its update";
+        ++lateReads;
+        return;
+      }
+  };
+  auto writePersistent = [&](int t) {
+    auto [begin, end] = span(t);
+    for (int64_t w = begin; w < end; ++w) {
+      rewrites += updated[w] >= 0;
+      updated[w] = t;
+    }
+  };
   for (const auto &in : p.inputs)
     write(in.tensor);
   for (size_t s = 0; s < p.dispatches.size(); ++s) {
@@ -103,18 +139,40 @@ TEST_P(BufferPlan, LiveTensorsNeverShareBytes) {
       read(t, "before dispatch " + std::to_string(s));
     for (int t : writes)
       write(t);
+    for (size_t i = 0; i < d.bindings.size(); ++i)
+      if (!isActivation(d.bindings[i])) {
+        if (i < firstResult)
+          readPersistent(d.bindings[i], s);
+        else
+          writePersistent(d.bindings[i]);
+      }
   }
+  EXPECT_EQ(lateReads, 0);
+  EXPECT_EQ(rewrites, 0);
+  // A training step overwrites every parameter and state word; inference none.
+  int64_t overwritten = 0;
+  for (int w : updated)
+    overwritten += w >= 0;
+  int64_t persistentWords = 0;
+  for (const auto &param : p.parameters)
+    persistentWords += p.tensors[param.tensor].bytes() / 4;
+  for (const auto &st : p.state)
+    persistentWords += p.tensors[st.tensor].bytes() / 4;
+  EXPECT_EQ(overwritten, c.train ? persistentWords : 0);
+  EXPECT_EQ(p.state.size(), c.train ? 2 * p.parameters.size() : 0);
   for (const auto &out : p.outputs)
     if (isActivation(out.tensor))
       read(out.tensor, "at the end");
   EXPECT_EQ(clobbered, 0);
-  std::printf("%s %s: arena of %lld bytes\n", GetParam().first, GetParam().second,
+  std::printf("%s %s%s: arena of %lld bytes\n", c.preset, c.task, c.train ? " (train)" : "",
               static_cast<long long>(p.activationBytes));
 }
 
 INSTANTIATE_TEST_SUITE_P(Bert, BufferPlan,
-                         ::testing::Values(std::make_pair("tiny", "pretrain"),
-                                           std::make_pair("tiny", "infer"),
-                                           std::make_pair("mini", "classify")));
+                         ::testing::Values(PlanCase{"tiny", "pretrain", false},
+                                           PlanCase{"tiny", "infer", false},
+                                           PlanCase{"mini", "classify", false},
+                                           PlanCase{"tiny", "pretrain", true},
+                                           PlanCase{"mini", "classify", true}));
 
 } // namespace

@@ -205,3 +205,27 @@ func.func @parameter_dtype() {
   %0 = graph.parameter "w" zeros : tensor<2xi32>
   return
 }
+
+// -----
+
+func.func @dropout_key(%x: tensor<2xf32>, %s: tensor<i32>) {
+  // expected-error @+1 {{'graph.dropout' op key must be (seed, step, scale): tensor<i32>, tensor<i32> and a rank-0 float tensor}}
+  %0 = graph.dropout %x rate 0.1 key(%s, %s) : tensor<2xf32>, tensor<i32>, tensor<i32>
+  return
+}
+
+// -----
+
+func.func @assign_target(%x: tensor<2xf32>) {
+  // expected-error @+1 {{'graph.assign' op target must be a graph.parameter or graph.state}}
+  graph.assign %x, %x : tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @adamw_types(%p: tensor<2xf32>, %g: tensor<3xf32>, %s: tensor<f32>, %t: tensor<i32>) {
+  // expected-error @+1 {{'graph.adamw' op failed to verify that all of {param, grad, m, v, new_param, new_m, new_v} have same type}}
+  %a, %b, %c = "graph.adamw"(%p, %g, %p, %p, %s, %s, %t) {beta1 = 0.9 : f64, beta2 = 0.999 : f64, eps = 1.0e-6 : f64, weight_decay = 0.01 : f64, max_norm = 1.0 : f64, bias_correction = true} : (tensor<2xf32>, tensor<3xf32>, tensor<2xf32>, tensor<2xf32>, tensor<f32>, tensor<f32>, tensor<i32>) -> (tensor<2xf32>, tensor<2xf32>, tensor<2xf32>)
+  return
+}

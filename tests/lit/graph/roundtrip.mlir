@@ -77,3 +77,28 @@ func.func @double() {
   graph.output "m" %m : tensor<3x3xf64>
   return
 }
+
+// Training: keyed dropout, optimizer state, AdamW and in-place assignment.
+// CHECK-LABEL: func.func @training
+func.func @training() {
+  %x = graph.input "x" : tensor<4x8xf32>
+  %seed = graph.input "seed" : tensor<i32>
+  %step = graph.input "step" : tensor<i32>
+  %scale = graph.input "dropout" : tensor<f32>
+  %lr = graph.input "learning_rate" : tensor<f32>
+  // CHECK: graph.dropout %{{.*}} rate 1.000000e-01 site 3 key(%{{.*}}, %{{.*}}, %{{.*}}) : tensor<4x8xf32>, tensor<i32>, tensor<i32>, tensor<f32>
+  %d = graph.dropout %x rate 1.000000e-01 site 3 key(%seed, %step, %scale) : tensor<4x8xf32>, tensor<i32>, tensor<i32>, tensor<f32>
+  %w = graph.parameter "w" normal std = 2.000000e-02 : tensor<4x8xf32>
+  // CHECK: %[[M:.*]] = graph.state "optimizer.adam_m.w" : tensor<4x8xf32>
+  %m = graph.state "optimizer.adam_m.w" : tensor<4x8xf32>
+  %v = graph.state "optimizer.adam_v.w" : tensor<4x8xf32>
+  %ss = graph.constant 4.0 : tensor<f32>
+  // CHECK: %[[P:.*]], %[[M2:.*]], %{{.*}} = graph.adamw %{{.*}}, %{{.*}}, %[[M]], %{{.*}} norm %{{.*}} lr %{{.*}} step %{{.*}} {beta1 = 9.000000e-01 : f64, {{.*}}bias_correction = true{{.*}}} : tensor<4x8xf32>, tensor<f32>, tensor<i32>
+  %p2, %m2, %v2 = graph.adamw %w, %d, %m, %v norm %ss lr %lr step %step {beta1 = 0.9 : f64, beta2 = 0.999 : f64, eps = 1.0e-6 : f64, weight_decay = 0.01 : f64, max_norm = 1.0 : f64, bias_correction = true} : tensor<4x8xf32>, tensor<f32>, tensor<i32>
+  // CHECK: graph.assign %{{.*}}, %[[P]] : tensor<4x8xf32>
+  graph.assign %w, %p2 : tensor<4x8xf32>
+  // CHECK: graph.assign %[[M]], %[[M2]] : tensor<4x8xf32>
+  graph.assign %m, %m2 : tensor<4x8xf32>
+  graph.assign %v, %v2 : tensor<4x8xf32>
+  return
+}

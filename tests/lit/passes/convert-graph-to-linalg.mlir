@@ -92,7 +92,8 @@ func.func @embedding(%t: tensor<10x4xf32>, %ids: tensor<2x3xi32>) -> tensor<2x3x
 
 // -----
 
-// Reshapes are views; slices copy; dropout is the identity.
+// Reshapes are views; slices copy; dropout without a key (inference) is the
+// identity.
 // CHECK-LABEL: func.func @layout
 func.func @layout(%x: tensor<2x3x4xf32>) -> (tensor<6x4xf32>, tensor<2x4xf32>, tensor<2x3x4xf32>) {
   // CHECK: tensor.collapse_shape
@@ -121,4 +122,50 @@ func.func @cross_entropy(%l: tensor<6x5xf32>, %y: tensor<6xi32>) -> tensor<f32> 
   // CHECK: arith.divf
   %0 = graph.cross_entropy %l, %y : tensor<6x5xf32>, tensor<6xi32> -> tensor<f32>
   return %0 : tensor<f32>
+}
+
+// -----
+
+// Keyed dropout: a Philox4x32-10 draw per element from its row-major
+// position, the step and the site (counter) and the seed (key); 24 bits give
+// u in [0, 1); elements with u < rate * scale are zeroed.
+// CHECK-LABEL: func.func @dropout
+func.func @dropout(%x: tensor<3x5xf32>, %seed: tensor<i32>, %step: tensor<i32>, %scale: tensor<f32>) -> tensor<3x5xf32> {
+  // CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<3x5xf32>, tensor<i32>, tensor<i32>, tensor<f32>)
+  // CHECK: ^bb0(%[[X:[a-z0-9_]+]]: f32, %[[SEED:[a-z0-9_]+]]: i32, %[[STEP:[a-z0-9_]+]]: i32, %[[SCALE:[a-z0-9_]+]]: f32
+  // CHECK: %[[I0:.*]] = linalg.index 0
+  // CHECK: %[[I1:.*]] = linalg.index 1
+  // CHECK: %[[ROW:.*]] = arith.muli %[[I0]], %c5
+  // CHECK: arith.addi %[[ROW]], %[[I1]]
+  // CHECK: arith.index_castui %{{.*}} : index to i64
+  // Ten rounds of two 32x32->64-bit products (the Philox multipliers).
+  // CHECK-COUNT-10: arith.muli %{{.*}}, %c3528531795_i64{{.*}} : i64
+  // CHECK: arith.shrui %{{.*}}, %c8_i32 : i32
+  // CHECK: arith.uitofp
+  // CHECK: arith.mulf %{{.*}}, %[[SCALE]]
+  // CHECK: arith.cmpf oge
+  // CHECK: arith.select
+  %y = graph.dropout %x rate 1.000000e-01 site 7 key(%seed, %step, %scale) : tensor<3x5xf32>, tensor<i32>, tensor<i32>, tensor<f32>
+  return %y : tensor<3x5xf32>
+}
+
+// -----
+
+// AdamW: a rank-0 generic computes the clipping coefficient and the inverse
+// bias corrections once; one elementwise generic with three results updates
+// the parameter and both moments.
+// CHECK-LABEL: func.func @adamw
+func.func @adamw(%p: tensor<4x8xf32>, %g: tensor<4x8xf32>, %m: tensor<4x8xf32>, %v: tensor<4x8xf32>, %ss: tensor<f32>, %lr: tensor<f32>, %t: tensor<i32>) -> (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>) {
+  // CHECK: %[[F:.*]]:3 = linalg.generic {{.*}} iterator_types = []} ins(%{{.*}}, %{{.*}} : tensor<f32>, tensor<i32>)
+  // CHECK: math.sqrt
+  // CHECK: arith.minimumf
+  // CHECK: math.powf
+  // CHECK: math.powf
+  // CHECK: %[[U:.*]]:3 = linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]} ins(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[F]]#0, %[[F]]#1, %[[F]]#2, %{{.*}} : tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<f32>, tensor<f32>, tensor<f32>, tensor<f32>)
+  // CHECK: math.sqrt
+  // CHECK: arith.divf
+  // CHECK: linalg.yield %{{.*}}, %{{.*}}, %{{.*}} : f32, f32, f32
+  // CHECK: return %[[U]]#0, %[[U]]#1, %[[U]]#2
+  %p2, %m2, %v2 = graph.adamw %p, %g, %m, %v norm %ss lr %lr step %t {beta1 = 0.9 : f64, beta2 = 0.999 : f64, eps = 1.0e-6 : f64, weight_decay = 0.01 : f64, max_norm = 1.0 : f64, bias_correction = true} : tensor<4x8xf32>, tensor<f32>, tensor<i32>
+  return %p2, %m2, %v2 : tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>
 }

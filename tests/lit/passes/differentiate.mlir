@@ -160,3 +160,23 @@ func.func @inference() {
   graph.output "w" %w : tensor<4xf32>
   return
 }
+
+// -----
+
+// A keyed dropout's gradient is the same dropout (site and key) of the
+// incoming gradient: the same elements are dropped and the rest scaled alike.
+// CHECK-LABEL: func.func @dropout
+func.func @dropout() attributes {bertc.loss = "loss"} {
+  %seed = graph.input "seed" : tensor<i32>
+  %step = graph.input "step" : tensor<i32>
+  %scale = graph.input "dropout" : tensor<f32>
+  %w = graph.parameter "w" normal std = 1.0 : tensor<4xf32>
+  // CHECK: graph.dropout %{{.*}} rate 2.500000e-01 site 4 key(%[[SEED:.*]], %[[STEP:.*]], %[[SCALE:.*]]) :
+  %d = graph.dropout %w rate 2.500000e-01 site 4 key(%seed, %step, %scale) : tensor<4xf32>, tensor<i32>, tensor<i32>, tensor<f32>
+  %s = graph.sum %d axes [] : tensor<4xf32> -> tensor<f32>
+  graph.output "loss" %s : tensor<f32>
+  // CHECK: %[[B:.*]] = graph.broadcast
+  // CHECK: %[[G:.*]] = graph.dropout %[[B]] rate 2.500000e-01 site 4 key(%[[SEED]], %[[STEP]], %[[SCALE]])
+  // CHECK: graph.output "grad:w" %[[G]]
+  return
+}

@@ -129,3 +129,22 @@ func.func @two_outputs_one_fill(%a: tensor<4x8xf32>) -> (tensor<4xf32>, tensor<4
   } -> (tensor<4xf32>, tensor<4xf32>)
   return %r#0, %r#1 : tensor<4xf32>, tensor<4xf32>
 }
+
+// -----
+
+// The same for outputs that share one (CSE-merged) empty tensor.
+// CHECK-LABEL: func.func @two_outputs_one_empty
+func.func @two_outputs_one_empty(%a: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  %e = tensor.empty() : tensor<4xf32>
+  // CHECK: graph.dispatch
+  // CHECK: %[[E1:.*]] = tensor.empty
+  // CHECK: %[[E2:.*]] = tensor.empty
+  // CHECK: linalg.generic {{.*}} outs(%[[E1]], %[[E2]] : tensor<4xf32>, tensor<4xf32>)
+  %r:2 = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]}
+      ins(%a : tensor<4xf32>) outs(%e, %e : tensor<4xf32>, tensor<4xf32>) {
+  ^bb0(%in: f32, %o1: f32, %o2: f32):
+    %n = arith.negf %in : f32
+    linalg.yield %in, %n : f32, f32
+  } -> (tensor<4xf32>, tensor<4xf32>)
+  return %r#0, %r#1 : tensor<4xf32>, tensor<4xf32>
+}
