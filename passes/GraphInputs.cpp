@@ -18,7 +18,11 @@ FailureOr<Value> getOrCreateInput(func::FuncOp fn, StringRef name, Type type) {
                                           << " for training";
       return Value(input);
     }
-  OpBuilder b = OpBuilder::atBlockBegin(&body);
+  // After the inputs already at the top, so that they keep creation order.
+  auto it = body.begin();
+  while (it != body.end() && isa<graph::InputOp>(*it))
+    ++it;
+  OpBuilder b(&body, it);
   return Value(b.create<graph::InputOp>(fn.getLoc(), type, name));
 }
 

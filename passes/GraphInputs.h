@@ -6,8 +6,8 @@
 
 namespace bertc {
 
-/// The `graph.input` named `name` of `fn`, created at the top of its body
-/// with `type` if there is none yet. Fails (with an error at the existing
+/// The `graph.input` named `name` of `fn`, created with `type` after the
+/// inputs at the top of its body if there is none yet. Fails (with an error at the existing
 /// input) if an input of that name has another type.
 mlir::FailureOr<mlir::Value> getOrCreateInput(mlir::func::FuncOp fn, llvm::StringRef name,
                                               mlir::Type type);
