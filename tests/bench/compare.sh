@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # bertc's generated CPU code beside PyTorch on this machine, in one run:
-# matmul GFLOP/s at BERT's shapes and the BERT-mini forward in sequences/s,
-# 2 threads each, two interleaved rounds, medians reported with the ratio.
+# matmul GFLOP/s at BERT's shapes, the BERT-mini forward in sequences/s and
+# the BERT-mini training steps (pretrain, classify; batch 32, seq 128) in
+# tokens/s with their memory, 2 threads each, two interleaved rounds,
+# medians reported with the ratio.
 # Usage: tests/bench/compare.sh [BUILD_DIR]   (default: build)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,17 +17,22 @@ for round in 1 2; do
   "$build/bin/bertc-bench-cpu" --benchmark_format=json --benchmark_out="$work/bertc-$round.json" \
     --benchmark_out_format=json >/dev/null 2>"$work/bertc-$round.log"
   /usr/bin/python3 tests/bench/torch_bench.py > "$work/torch-$round.json"
+  /usr/bin/python3 tests/bench/torch_train_bench.py > "$work/torch-train-$round.json"
 done
 /usr/bin/python3 - "$work" <<'PY'
 import json, statistics, sys, glob
 work = sys.argv[1]
 bertc = {}
+memory = {}
 for path in sorted(glob.glob(f"{work}/bertc-*.json")):
     for b in json.load(open(path))["benchmarks"]:
-        key = b["name"]
-        value = b.get("GFLOP/s", b.get("sequences/s"))
+        key = b["name"].split("/iterations")[0]
+        value = b.get("GFLOP/s", b.get("sequences/s", b.get("tokens/s")))
         bertc.setdefault(key, []).append(value)
-torch_runs = [json.load(open(p)) for p in sorted(glob.glob(f"{work}/torch-*.json"))]
+        if "planned_peak_MB" in b:
+            memory[key] = b["planned_peak_MB"]
+torch_runs = [json.load(open(p)) for p in sorted(glob.glob(f"{work}/torch-[0-9]*.json"))]
+train_runs = [json.load(open(p)) for p in sorted(glob.glob(f"{work}/torch-train-*.json"))]
 print(f"{'benchmark':44s} {'bertc':>10s} {'pytorch':>10s} {'ratio':>7s}")
 for name, values in bertc.items():
     if name.startswith("BM_Matmul"):
@@ -33,9 +40,21 @@ for name, values in bertc.items():
         shape = f"{parts['M']} {parts['K']} {parts['N']}"
         ref = statistics.median(r["matmul"][shape] for r in torch_runs)
         unit = "GFLOP/s"
+    elif name.startswith("BM_BertMiniTrainStep"):
+        task = name.split("/")[1]
+        ref = statistics.median(r[task]["tokens/s"] for r in train_runs)
+        unit = "tokens/s"
     else:
         ref = statistics.median(r["mini"] for r in torch_runs)
         unit = "seq/s"
     ours = statistics.median(values)
     print(f"{name + ' (' + unit + ')':44s} {ours:10.1f} {ref:10.1f} {ours / ref:7.2f}")
+print()
+print(f"{'training step memory (MB)':44s} {'bertc':>10s} {'pytorch':>10s} {'ratio':>7s}")
+for name, ours in memory.items():
+    task = name.split("/")[1]
+    ref = max(r[task]["peak_rss_growth_bytes"] for r in train_runs) / (1 << 20)
+    print(f"{name:44s} {ours:10.1f} {ref:10.1f} {ours / ref:7.2f}")
+print("(bertc: planned parameters, optimizer state and activation arena, all of it allocated;")
+print(" pytorch: growth of the process's peak resident set over the steps)")
 PY
