@@ -180,3 +180,33 @@ func.func @dropout() attributes {bertc.loss = "loss"} {
   // CHECK: graph.output "grad:w" %[[G]]
   return
 }
+
+// -----
+
+// Subtraction negates the right-hand gradient; division gives g / r to the
+// left and -(g l) / r^2 to the right, each summed back over its broadcast
+// axes.
+// CHECK-LABEL: func.func @sub_div
+func.func @sub_div() attributes {bertc.loss = "loss"} {
+  %l = graph.parameter "l" normal std = 1.0 : tensor<4x3xf32>
+  %r = graph.parameter "r" normal std = 1.0 : tensor<3xf32>
+  %s = graph.parameter "s" normal std = 1.0 : tensor<4x1xf32>
+  %q = graph.div %l, %r : tensor<4x3xf32>, tensor<3xf32> -> tensor<4x3xf32>
+  %d = graph.sub %q, %s : tensor<4x3xf32>, tensor<4x1xf32> -> tensor<4x3xf32>
+  %loss = graph.sum %d axes [] : tensor<4x3xf32> -> tensor<f32>
+  graph.output "loss" %loss : tensor<f32>
+  // CHECK: %[[G:.*]] = graph.broadcast %{{.*}} to [4, 3]
+  // CHECK: %[[NEG:.*]] = graph.scale %[[G]] by -1.000000e+00
+  // CHECK: %[[GS:.*]] = graph.sum %[[NEG]] axes [1] : tensor<4x3xf32> -> tensor<4xf32>
+  // CHECK: %[[GS2:.*]] = graph.reshape %[[GS]] to [4, 1]
+  // CHECK: %[[GL:.*]] = graph.div %[[G]], %[[R:.*]] : tensor<4x3xf32>, tensor<3xf32>
+  // CHECK: %[[R2:.*]] = graph.mul %[[R]], %[[R]]
+  // CHECK: %[[GXL:.*]] = graph.mul %[[G]], %[[L:.*]] : tensor<4x3xf32>, tensor<4x3xf32>
+  // CHECK: %[[Q:.*]] = graph.div %[[GXL]], %[[R2]]
+  // CHECK: %[[NQ:.*]] = graph.scale %[[Q]] by -1.000000e+00
+  // CHECK: %[[GR:.*]] = graph.sum %[[NQ]] axes [0] : tensor<4x3xf32> -> tensor<3xf32>
+  // CHECK-DAG: graph.output "grad:l" %[[GL]]
+  // CHECK-DAG: graph.output "grad:r" %[[GR]]
+  // CHECK-DAG: graph.output "grad:s" %[[GS2]]
+  return
+}
