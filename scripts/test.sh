@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${1:-build}"
 scripts/install-deps.sh
+scripts/install-data.sh
 cmake -G Ninja -S . -B "$build" -DCMAKE_BUILD_TYPE=Release
 cmake --build "$build"
 ctest --test-dir "$build" --output-on-failure -j2
