@@ -2,12 +2,15 @@
 #include "runtime/Cli.h"
 
 #include "runtime/Batch.h"
+#include "runtime/Tokenizer.h"
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iostream>
 #include <map>
 #include <string>
 #include <vector>
@@ -33,6 +36,9 @@ commands:
                                 line per step with the program's scalar outputs
                                 (loss, ...); parameters and optimizer state are
                                 updated in place
+  tokenize --vocab FILE [--input FILE]
+                                WordPiece tokens of each line of text (default:
+                                standard input), one line of tokens per line
 
 options:
   --weights FILE   parameters in safetensors with HuggingFace names
@@ -157,6 +163,36 @@ double scalarOutput(const Session &session, int tensor) {
   if (t.dtype == DType::F32)
     return *static_cast<const float *>(session.data(tensor));
   return *static_cast<const int32_t *>(session.data(tensor));
+}
+
+int tokenizeLines(const char *self, const Options &opts) {
+  if (!opts.has("vocab"))
+    return fail(self, "tokenize needs --vocab FILE");
+  Vocab vocab;
+  std::string error;
+  if (!Vocab::load(opts.get("vocab"), vocab, error))
+    return fail(self, error);
+  Tokenizer tokenizer(vocab);
+  std::string path = opts.has("input") ? opts.get("input") : "-";
+  std::ifstream file;
+  if (path != "-") {
+    file.open(path, std::ios::binary);
+    if (!file)
+      return fail(self, path + ": cannot open");
+  }
+  std::istream &in = path == "-" ? std::cin : file;
+  std::string line, out;
+  std::vector<std::string> tokens;
+  for (long long n = 1; std::getline(in, line); ++n) {
+    tokens.clear();
+    if (!tokenizer.tokenize(line, tokens, error))
+      return fail(self, (path == "-" ? "<stdin>" : path) + ":" + std::to_string(n) + ": " + error);
+    out.clear();
+    for (const std::string &t : tokens)
+      out += (out.empty() ? "" : " ") + t;
+    std::printf("%s\n", out.c_str());
+  }
+  return 0;
 }
 
 int trainStep(const char *self, Program program, const KernelFn *kernels, Options &opts) {
@@ -303,6 +339,11 @@ int runCommandLine(int argc, char **argv, const char *programJson, const KernelF
     if (profile)
       printProfile(session);
     return 0;
+  }
+  if (command == "tokenize") {
+    if (!opts.parse(argc, argv, {"vocab", "input"}))
+      return fail(self, opts.error);
+    return tokenizeLines(self, opts);
   }
   if (command == "train-step") {
     if (!opts.parse(argc, argv,
