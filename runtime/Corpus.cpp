@@ -1,0 +1,139 @@
+//===- Corpus.cpp - Plain-text corpora, tokenized -------------------------===//
+#include "runtime/Corpus.h"
+
+#include "runtime/Unicode.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+namespace bertc::rt {
+
+namespace fs = std::filesystem;
+
+bool listCorpusFiles(const std::vector<std::string> &paths, std::vector<std::string> &files,
+                     std::string &error) {
+  for (const std::string &path : paths) {
+    std::error_code ec;
+    fs::file_status status = fs::status(path, ec);
+    if (ec || !fs::exists(status)) {
+      error = path + ": no such file or folder";
+      return false;
+    }
+    if (fs::is_regular_file(status)) {
+      files.push_back(path);
+      continue;
+    }
+    if (!fs::is_directory(status)) {
+      error = path + ": not a file or a folder";
+      return false;
+    }
+    std::vector<std::string> found;
+    for (auto it = fs::recursive_directory_iterator(path, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+      if (it->is_regular_file(ec))
+        found.push_back(it->path().string());
+    if (ec) {
+      error = path + ": " + ec.message();
+      return false;
+    }
+    std::sort(found.begin(), found.end());
+    files.insert(files.end(), found.begin(), found.end());
+  }
+  return true;
+}
+
+std::vector<std::string> splitSentences(const std::string &line) {
+  std::vector<std::string> out;
+  size_t start = 0, n = line.size();
+  auto isClosing = [](char c) { return c == '"' || c == '\'' || c == ')' || c == ']'; };
+  for (size_t i = 0; i < n; ++i) {
+    if (line[i] != '.' && line[i] != '!' && line[i] != '?')
+      continue;
+    size_t end = i + 1;
+    while (end < n && isClosing(line[end]))
+      ++end;
+    if (end + 1 >= n || line[end] != ' ')
+      continue;
+    char next = line[end + 1];
+    if (!(next >= 'A' && next <= 'Z') && next != '"' && next != '\'')
+      continue;
+    out.push_back(line.substr(start, end - start));
+    start = end + 1;
+    i = end;
+  }
+  if (start < n)
+    out.push_back(line.substr(start));
+  return out;
+}
+
+bool readCorpus(const std::vector<std::string> &paths, const Tokenizer &tokenizer,
+                std::vector<Document> &documents, CorpusStats &stats, std::string &error) {
+  std::vector<std::string> files;
+  if (!listCorpusFiles(paths, files, error))
+    return false;
+  uint64_t hash = 1469598103934665603ull; // FNV-1a over paths and bytes
+  auto mix = [&](const char *p, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      hash ^= static_cast<unsigned char>(p[i]);
+      hash *= 1099511628211ull;
+    }
+  };
+  std::vector<int32_t> ids;
+  std::u32string decoded;
+  for (const std::string &file : files) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+      error = file + ": cannot open";
+      return false;
+    }
+    ++stats.files;
+    mix(file.data(), file.size());
+    documents.emplace_back();
+    std::string line;
+    for (int64_t lineNo = 1; std::getline(in, line); ++lineNo) {
+      stats.bytes += static_cast<int64_t>(line.size()) + 1;
+      mix(line.data(), line.size());
+      mix("\n", 1);
+      if (!line.empty() && line.back() == '\r')
+        line.pop_back();
+      if (line.find_first_not_of(" \t") == std::string::npos) {
+        if (!documents.back().sentences.empty())
+          documents.emplace_back();
+        continue;
+      }
+      decoded.clear();
+      size_t bad = 0;
+      if (!unicode::decodeUtf8(line, decoded, &bad)) {
+        error = file + ":" + std::to_string(lineNo) + ": invalid UTF-8 at byte " +
+                std::to_string(bad) + " of the line";
+        return false;
+      }
+      for (const std::string &sentence : splitSentences(line)) {
+        ids.clear();
+        if (!tokenizer.encode(sentence, ids, error))
+          return false; // Not reached: the line is valid UTF-8.
+        if (ids.empty())
+          continue;
+        stats.tokens += static_cast<int64_t>(ids.size());
+        ++stats.sentences;
+        documents.back().sentences.push_back(ids);
+      }
+    }
+    if (in.bad()) {
+      error = file + ": read error";
+      return false;
+    }
+    if (documents.back().sentences.empty())
+      documents.pop_back();
+  }
+  stats.documents = static_cast<int64_t>(documents.size());
+  stats.fingerprint = hash;
+  if (documents.empty()) {
+    error = "the corpus has no text (" + std::to_string(files.size()) + " files read)";
+    return false;
+  }
+  return true;
+}
+
+} // namespace bertc::rt
