@@ -345,6 +345,17 @@ const llvm::StringMap<BuiltinFn> &builtinTable() {
       return g.create<gr::SoftmaxOp>(l, {*x},
                                      {attr(g, "axis", g.builder().getI64IntegerAttr(*ax))});
     };
+    t["argmax"] = [](Generator &g, BuiltinArgs &a, SourceLoc l) -> FailureOr<Val> {
+      auto x = g.tensor(a.values[0], a.locs[0], "argmax's x");
+      if (failed(x))
+        return failure();
+      auto ax = g.axis(a.has(1) ? a.values[1] : Val::ofInt(-1), *x, a.has(1) ? a.locs[1] : l,
+                       "argmax's axis");
+      if (failed(ax))
+        return failure();
+      return g.create<gr::ArgmaxOp>(l, {*x},
+                                    {attr(g, "axis", g.builder().getI64IntegerAttr(*ax))});
+    };
     t["layer_norm"] = [](Generator &g, BuiltinArgs &a, SourceLoc l) -> FailureOr<Val> {
       auto x = g.tensor(a.values[0], a.locs[0], "layer_norm's x");
       auto w = g.tensor(a.values[1], a.locs[1], "layer_norm's weight");

@@ -18,6 +18,7 @@
 #include "mlir/Transforms/DialectConversion.h"
 
 #include <array>
+#include <limits>
 #include <numeric>
 
 namespace bertc {
@@ -448,6 +449,41 @@ struct AdamWPattern : GraphPattern<gr::AdamWOp> {
           b.create<linalg::YieldOp>(l, ValueRange{next, m, s});
         });
     rw.replaceOp(op, update.getResults());
+    return success();
+  }
+};
+
+/// One reduction with two results: the running maximum (from -inf) and its
+/// index (from 0), replaced only by a strictly larger element, so the first
+/// maximum wins.
+struct ArgmaxPattern : GraphPattern<gr::ArgmaxOp> {
+  using GraphPattern::GraphPattern;
+  LogicalResult matchAndRewrite(gr::ArgmaxOp op, Adaptor a,
+                                ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = tensorType(a.getX());
+    RankedTensorType indexType = tensorType(op.getResult());
+    int64_t rank = type.getRank(), axis = op.getAxis();
+    auto valueType = RankedTensorType::get(indexType.getShape(), type.getElementType());
+    Value maxInit = filled(rw, loc, valueType, -std::numeric_limits<double>::infinity());
+    Value zero = rw.create<arith::ConstantOp>(loc, rw.getI32IntegerAttr(0));
+    Value indexInit =
+        rw.create<linalg::FillOp>(loc, zero, emptyTensor(rw, loc, indexType)).getResult(0);
+    AffineMap out = droppedAxesMap(rw.getContext(), rank, {axis});
+    SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
+    iterators[axis] = utils::IteratorType::reduction;
+    auto generic = rw.create<linalg::GenericOp>(
+        loc, TypeRange{valueType, indexType}, ValueRange{a.getX()}, ValueRange{maxInit, indexInit},
+        ArrayRef<AffineMap>{rw.getMultiDimIdentityMap(rank), out, out}, iterators,
+        [&](OpBuilder &b, Location l, ValueRange v) {
+          Value index = b.create<arith::IndexCastOp>(l, b.getI32Type(),
+                                                     b.create<linalg::IndexOp>(l, axis));
+          Value larger = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, v[0], v[1]);
+          b.create<linalg::YieldOp>(
+              l, ValueRange{b.create<arith::SelectOp>(l, larger, v[0], v[1]),
+                            b.create<arith::SelectOp>(l, larger, index, v[2])});
+        });
+    rw.replaceOp(op, generic.getResult(1));
     return success();
   }
 };
@@ -1064,7 +1100,7 @@ struct ConvertGraphToLinalgPass : bertc::impl::ConvertGraphToLinalgBase<ConvertG
                  TransposePattern, SlicePattern, SelectPattern, ReducePattern<gr::SumOp, false>,
                  ReducePattern<gr::MeanOp, true>, CrossEntropyPattern, BroadcastPattern,
                  GeluGradPattern, LayerNormGradPattern, CrossEntropyGradPattern, SliceGradPattern,
-                 GatherGradPattern, EmbeddingGradPattern, AdamWPattern>(ctx);
+                 GatherGradPattern, EmbeddingGradPattern, AdamWPattern, ArgmaxPattern>(ctx);
     ConversionTarget target(*ctx);
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect, math::MathDialect,
                            scf::SCFDialect, tensor::TensorDialect>();

@@ -257,6 +257,17 @@ LogicalResult SoftmaxOp::inferReturnTypes(MLIRContext *, std::optional<Location>
   return success();
 }
 
+LogicalResult ArgmaxOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                         Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  auto t = staticTensor(loc, adaptor.getX(), "argmax", "operand");
+  if (failed(t) || failed(checkAxis(loc, "argmax", adaptor.getAxis(), *t)))
+    return failure();
+  SmallVector<int64_t> shape(t->getShape());
+  shape.erase(shape.begin() + adaptor.getAxis());
+  types.push_back(RankedTensorType::get(shape, IntegerType::get(t->getContext(), 32)));
+  return success();
+}
+
 LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                             Adaptor adaptor, SmallVectorImpl<Type> &types) {
   auto x = staticTensor(loc, adaptor.getX(), "layer_norm", "x");

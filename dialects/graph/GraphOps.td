@@ -282,6 +282,21 @@ class Graph_ReduceOp<string mnemonic, string what>
 def Graph_SumOp : Graph_ReduceOp<"sum", "sum">;
 def Graph_MeanOp : Graph_ReduceOp<"mean", "mean">;
 
+def Graph_ArgmaxOp : Graph_Op<"argmax", [Pure, InferTypeOpAdaptor]> {
+  let summary = "index of the largest element along one axis, which is dropped";
+  let description = [{
+    The first index of the maximum, as `i32` (predicted classes for
+    accuracy). Not differentiable; it may be an output of a training graph.
+
+    ```mlir
+    %p = graph.argmax %logits axis 2 : tensor<8x20x30522xf32> -> tensor<8x20xi32>
+    ```
+  }];
+  let arguments = (ins Graph_FloatTensor:$x, I64Attr:$axis);
+  let results = (outs Graph_IndexTensor:$result);
+  let assemblyFormat = "$x `axis` $axis attr-dict `:` type($x) `->` type($result)";
+}
+
 def Graph_CrossEntropyOp : Graph_Op<"cross_entropy", [Pure, InferTypeOpAdaptor,
     DeclareOpInterfaceMethods<Graph_DifferentiableOpInterface>]> {
   let summary = "mean softmax cross-entropy over labelled rows";

@@ -143,10 +143,14 @@ void runCase(const Case &c) {
       outId = o.tensor;
   Ref expected = c.reference(env);
   ASSERT_EQ(expected.shape, out->shape);
-  const float *got = static_cast<const float *>(session->data(outId));
+  bool ids = out->dtype == DType::I32;
+  auto got = [&](int64_t i) -> double {
+    return ids ? static_cast<const int32_t *>(session->data(outId))[i]
+               : static_cast<const float *>(session->data(outId))[i];
+  };
   double worst = 0;
   for (int64_t i = 0; i < expected.v.size(); ++i) {
-    double diff = std::fabs(got[i] - expected.v[i]) / std::max(1.0, std::fabs(expected.v[i]));
+    double diff = std::fabs(got(i) - expected.v[i]) / std::max(1.0, std::fabs(expected.v[i]));
     worst = std::max(worst, diff);
   }
   std::printf("%-16s %zu elements, max rel diff %.3e\n", c.name.c_str(), expected.v.size(), worst);
@@ -378,6 +382,32 @@ std::vector<Case> cases() {
     for (int64_t i = 0; i < r.v.size(); ++i) {
       auto idx = r.index(i);
       r.v[i] = x.at({idx[0], 0, idx[1]});
+    }
+    return r;
+  });
+  add("argmax", X + "  output y = argmax(x, axis = 1)\n", [](const Env &e) {
+    const Ref &x = e.at("x");
+    Ref r({x.shape[0], x.shape[2]});
+    for (int64_t i = 0; i < r.v.size(); ++i) {
+      auto idx = r.index(i);
+      int64_t best = 0;
+      for (int64_t s = 1; s < x.shape[1]; ++s)
+        if (x.at({idx[0], s, idx[1]}) > x.at({idx[0], best, idx[1]}))
+          best = s;
+      r.v[i] = static_cast<double>(best);
+    }
+    return r;
+  });
+  add("argmax_last", X + "  output y = argmax(x)\n", [](const Env &e) {
+    const Ref &x = e.at("x");
+    Ref r({x.shape[0], x.shape[1]});
+    for (int64_t i = 0; i < r.v.size(); ++i) {
+      auto idx = r.index(i);
+      int64_t best = 0;
+      for (int64_t h = 1; h < x.shape[2]; ++h)
+        if (x.at({idx[0], idx[1], h}) > x.at({idx[0], idx[1], best}))
+          best = h;
+      r.v[i] = static_cast<double>(best);
     }
     return r;
   });

@@ -57,6 +57,8 @@ func.func @all_ops() {
   %ga = graph.gather %x[%pos] axis 1 : tensor<2x3x4xf32>, tensor<2x2xi32> -> tensor<2x2x4xf32>
   // CHECK: graph.sum %[[X]] axes [1] : tensor<2x3x4xf32> -> tensor<2x4xf32>
   %sum = graph.sum %x axes [1] : tensor<2x3x4xf32> -> tensor<2x4xf32>
+  // CHECK: graph.argmax %[[X]] axis 2 : tensor<2x3x4xf32> -> tensor<2x3xi32>
+  %am = graph.argmax %x axis 2 : tensor<2x3x4xf32> -> tensor<2x3xi32>
   // CHECK: graph.mean %[[X]] axes [] : tensor<2x3x4xf32> -> tensor<f32>
   %mean = graph.mean %x axes [] : tensor<2x3x4xf32> -> tensor<f32>
   // CHECK: graph.cross_entropy %[[X]], %[[IDS]] : tensor<2x3x4xf32>, tensor<2x3xi32> -> tensor<f32>

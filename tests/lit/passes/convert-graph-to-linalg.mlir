@@ -169,3 +169,21 @@ func.func @adamw(%p: tensor<4x8xf32>, %g: tensor<4x8xf32>, %m: tensor<4x8xf32>, 
   %p2, %m2, %v2 = graph.adamw %p, %g, %m, %v norm %ss lr %lr step %t {beta1 = 0.9 : f64, beta2 = 0.999 : f64, eps = 1.0e-6 : f64, weight_decay = 0.01 : f64, max_norm = 1.0 : f64, bias_correction = true} : tensor<4x8xf32>, tensor<f32>, tensor<i32>
   return %p2, %m2, %v2 : tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>
 }
+
+// -----
+
+// Argmax: one reduction carrying the maximum (from -inf) and its index
+// (from 0); only a strictly larger element moves the index.
+// CHECK-LABEL: func.func @argmax
+func.func @argmax(%x: tensor<4x7xf32>) -> tensor<4xi32> {
+  // CHECK: %[[MAX:.*]] = linalg.fill ins(%cst{{.*}} : f32) outs(%{{.*}} : tensor<4xf32>)
+  // CHECK: %[[IDX:.*]] = linalg.fill ins(%c0_i32 : i32) outs(%{{.*}} : tensor<4xi32>)
+  // CHECK: %[[R:.*]]:2 = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%{{.*}} : tensor<4x7xf32>) outs(%[[MAX]], %[[IDX]] : tensor<4xf32>, tensor<4xi32>)
+  // CHECK: linalg.index 1
+  // CHECK: arith.cmpf ogt
+  // CHECK: arith.select
+  // CHECK: arith.select
+  // CHECK: return %[[R]]#1
+  %0 = graph.argmax %x axis 1 : tensor<4x7xf32> -> tensor<4xi32>
+  return %0 : tensor<4xi32>
+}
