@@ -2,8 +2,10 @@
 #include "runtime/Cli.h"
 
 #include "runtime/Batch.h"
+#include "runtime/Pretrain.h"
 #include "runtime/Tokenizer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -36,6 +38,18 @@ commands:
                                 line per step with the program's scalar outputs
                                 (loss, ...); parameters and optimizer state are
                                 updated in place
+  pretrain --corpus PATH... --vocab FILE --save DIR [--steps N] [--lr LR]
+           [--warmup W] [--seed S] [--save-every K] [--resume] [--threads T]
+           [--dropout D] [--dupe-factor F] [--stop-after N]
+                                pretrain on text files (or folders of them):
+                                instances are built into DIR/data (reused when
+                                the corpus and settings are unchanged), the
+                                learning rate warms up linearly for W steps
+                                (default N/10) and decays linearly to 0;
+                                DIR/checkpoint.safetensors is written every K
+                                steps and at the end, atomically; --resume
+                                continues from it exactly; DIR/metrics.jsonl
+                                and DIR/loss.svg record the run
   tokenize --vocab FILE [--input FILE]
                                 WordPiece tokens of each line of text (default:
                                 standard input), one line of tokens per line
@@ -59,12 +73,15 @@ options:
   --profile 1      print the time spent in each kernel
 )";
 
-/// `--name value` options after the command.
+/// `--name value` options after the command; an option in `lists` takes
+/// every value up to the next option (kept, in order, in `list`).
 struct Options {
   std::map<std::string, std::string> values;
+  std::map<std::string, std::vector<std::string>> list;
   std::string error;
 
-  bool parse(int argc, char **argv, const std::vector<std::string> &known) {
+  bool parse(int argc, char **argv, const std::vector<std::string> &known,
+             const std::vector<std::string> &lists = {}, const std::vector<std::string> &flags = {}) {
     for (int i = 2; i < argc; ++i) {
       std::string a = argv[i];
       if (a.rfind("--", 0) != 0) {
@@ -74,6 +91,20 @@ struct Options {
       std::string name = a.substr(2);
       std::string value;
       size_t eq = name.find('=');
+      if (std::find(flags.begin(), flags.end(), name) != flags.end()) {
+        values[name] = "1";
+        continue;
+      }
+      if (std::find(lists.begin(), lists.end(), name) != lists.end()) {
+        while (i + 1 < argc && std::string(argv[i + 1]).rfind("--", 0) != 0)
+          list[name].push_back(argv[++i]);
+        if (list[name].empty()) {
+          error = "option --" + name + " needs at least one value";
+          return false;
+        }
+        values[name] = list[name].front();
+        continue;
+      }
       if (eq != std::string::npos) {
         value = name.substr(eq + 1);
         name = name.substr(0, eq);
@@ -163,6 +194,38 @@ double scalarOutput(const Session &session, int tensor) {
   if (t.dtype == DType::F32)
     return *static_cast<const float *>(session.data(tensor));
   return *static_cast<const int32_t *>(session.data(tensor));
+}
+
+int pretrainCommand(const char *self, Program program, const KernelFn *kernels, Options &opts) {
+  PretrainConfig c;
+  long long steps, warmup, seed, saveEvery, threads, stopAfter, dupe;
+  if (!opts.integer("steps", 1000, steps) || !opts.integer("warmup", -1, warmup) ||
+      !opts.integer("seed", 0, seed) || !opts.integer("save-every", 0, saveEvery) ||
+      !opts.integer("threads", 0, threads) || !opts.integer("stop-after", 0, stopAfter) ||
+      !opts.integer("dupe-factor", 10, dupe) || !opts.real("lr", 1e-4, c.lr) ||
+      !opts.real("dropout", 1.0, c.dropout))
+    return fail(self, opts.error);
+  if (!opts.has("corpus") || !opts.has("vocab") || !opts.has("save"))
+    return fail(self, "pretrain needs --corpus PATH..., --vocab FILE and --save DIR");
+  if (steps < 1 || saveEvery < 0 || stopAfter < 0 || seed < 0 || dupe < 1 || dupe > 1000 ||
+      threads < 0 || threads > 4096 || !(c.lr > 0) || c.dropout < 0 || c.dropout > 1)
+    return fail(self, "--steps, --dupe-factor and --lr must be positive; --save-every, "
+                      "--stop-after, --seed and --threads not negative; --dropout in [0, 1]");
+  c.corpus = opts.list["corpus"];
+  c.vocab = opts.get("vocab");
+  c.saveDir = opts.get("save");
+  c.steps = steps;
+  c.warmup = warmup >= 0 ? warmup : steps / 10; // Default: a tenth of the steps.
+  c.seed = static_cast<uint64_t>(seed);
+  c.saveEvery = saveEvery;
+  c.resume = opts.has("resume");
+  c.threads = static_cast<int>(threads);
+  c.stopAfter = stopAfter;
+  c.dupeFactor = static_cast<int>(dupe);
+  std::string error;
+  if (!pretrain(std::move(program), kernels, c, error))
+    return fail(self, error);
+  return 0;
 }
 
 int tokenizeLines(const char *self, const Options &opts) {
@@ -339,6 +402,14 @@ int runCommandLine(int argc, char **argv, const char *programJson, const KernelF
     if (profile)
       printProfile(session);
     return 0;
+  }
+  if (command == "pretrain") {
+    if (!opts.parse(argc, argv,
+                    {"corpus", "vocab", "steps", "lr", "warmup", "seed", "save", "save-every",
+                     "threads", "dropout", "stop-after", "dupe-factor", "resume"},
+                    {"corpus"}, {"resume"}))
+      return fail(self, opts.error);
+    return pretrainCommand(self, std::move(program), kernels, opts);
   }
   if (command == "tokenize") {
     if (!opts.parse(argc, argv, {"vocab", "input"}))

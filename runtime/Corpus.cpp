@@ -67,18 +67,30 @@ std::vector<std::string> splitSentences(const std::string &line) {
   return out;
 }
 
+uint64_t corpusFingerprint(const std::vector<std::string> &files) {
+  uint64_t hash = 1469598103934665603ull; // FNV-1a
+  auto mix = [&](const std::string &s) {
+    for (unsigned char c : s) {
+      hash ^= c;
+      hash *= 1099511628211ull;
+    }
+    hash ^= 0xFF;
+    hash *= 1099511628211ull;
+  };
+  for (const std::string &f : files) {
+    std::error_code ec;
+    auto size = fs::file_size(f, ec);
+    mix(f);
+    mix(ec ? std::string("?") : std::to_string(size));
+  }
+  return hash;
+}
+
 bool readCorpus(const std::vector<std::string> &paths, const Tokenizer &tokenizer,
                 std::vector<Document> &documents, CorpusStats &stats, std::string &error) {
   std::vector<std::string> files;
   if (!listCorpusFiles(paths, files, error))
     return false;
-  uint64_t hash = 1469598103934665603ull; // FNV-1a over paths and bytes
-  auto mix = [&](const char *p, size_t n) {
-    for (size_t i = 0; i < n; ++i) {
-      hash ^= static_cast<unsigned char>(p[i]);
-      hash *= 1099511628211ull;
-    }
-  };
   std::vector<int32_t> ids;
   std::u32string decoded;
   for (const std::string &file : files) {
@@ -88,13 +100,10 @@ bool readCorpus(const std::vector<std::string> &paths, const Tokenizer &tokenize
       return false;
     }
     ++stats.files;
-    mix(file.data(), file.size());
     documents.emplace_back();
     std::string line;
     for (int64_t lineNo = 1; std::getline(in, line); ++lineNo) {
       stats.bytes += static_cast<int64_t>(line.size()) + 1;
-      mix(line.data(), line.size());
-      mix("\n", 1);
       if (!line.empty() && line.back() == '\r')
         line.pop_back();
       if (line.find_first_not_of(" \t") == std::string::npos) {
@@ -128,7 +137,7 @@ bool readCorpus(const std::vector<std::string> &paths, const Tokenizer &tokenize
       documents.pop_back();
   }
   stats.documents = static_cast<int64_t>(documents.size());
-  stats.fingerprint = hash;
+  stats.fingerprint = corpusFingerprint(files);
   if (documents.empty()) {
     error = "the corpus has no text (" + std::to_string(files.size()) + " files read)";
     return false;

@@ -26,12 +26,16 @@ struct Document {
 
 struct CorpusStats {
   int64_t files = 0, documents = 0, sentences = 0, tokens = 0, bytes = 0;
-  uint64_t fingerprint = 0; ///< Of the files' paths, sizes and contents.
+  uint64_t fingerprint = 0; ///< corpusFingerprint() of the files read.
 };
 
 /// The files a list of corpus paths names, in order. Errors name the path.
 bool listCorpusFiles(const std::vector<std::string> &paths, std::vector<std::string> &files,
                      std::string &error);
+
+/// A hash of the files' paths and sizes: tells whether data built from a
+/// corpus is still current without reading it.
+uint64_t corpusFingerprint(const std::vector<std::string> &files);
 
 /// Reads and tokenizes the corpus. Errors name the file, the line and the
 /// reason (unreadable, invalid UTF-8); a corpus without any text is an error.

@@ -126,10 +126,13 @@ bool matches(const SafetensorsFile &file, const std::string &path, const std::st
 
 } // namespace
 
-bool Session::loadParameters(const std::string &path, std::string &error, int *extra) {
+bool Session::loadParameters(const std::string &path, std::string &error, int *extra,
+                             std::map<std::string, std::string> *metadata) {
   SafetensorsFile file;
   if (!readSafetensors(path, file, error))
     return false;
+  if (metadata)
+    *metadata = file.metadata;
   // Check everything before changing anything.
   for (const ParameterDesc &p : program_.parameters)
     if (!matches(file, path, p.name, program_.tensors[p.tensor], error))
@@ -157,7 +160,8 @@ bool Session::loadParameters(const std::string &path, std::string &error, int *e
   return true;
 }
 
-bool Session::saveParameters(const std::string &path, std::string &error, bool withState) const {
+bool Session::saveParameters(const std::string &path, std::string &error, bool withState,
+                             const std::map<std::string, std::string> &metadata) const {
   std::vector<TensorView> views;
   for (const ParameterDesc &p : program_.parameters) {
     const TensorDesc &t = program_.tensors[p.tensor];
@@ -168,7 +172,10 @@ bool Session::saveParameters(const std::string &path, std::string &error, bool w
       const TensorDesc &t = program_.tensors[n.tensor];
       views.push_back({n.name, t.dtype, t.shape, data(n.tensor)});
     }
-  return writeSafetensors(path, views, {{"format", "pt"}, {"model", program_.model}}, error);
+  std::map<std::string, std::string> meta = metadata;
+  meta["format"] = "pt";
+  meta["model"] = program_.model;
+  return writeSafetensors(path, views, meta, error);
 }
 
 bool Session::saveOutputs(const std::string &path, const std::string &prefix,

@@ -12,6 +12,7 @@
 #include "runtime/Program.h"
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,10 +40,13 @@ public:
   /// must match), and the training state too when the file has all of it
   /// (otherwise the state stays zero); other tensors are ignored and counted
   /// in `extra`. Nothing changes unless everything checks.
-  bool loadParameters(const std::string &path, std::string &error, int *extra = nullptr);
+  /// `metadata` receives the file's metadata.
+  bool loadParameters(const std::string &path, std::string &error, int *extra = nullptr,
+                      std::map<std::string, std::string> *metadata = nullptr);
   /// Writes the parameters (and with `withState` the training state),
-  /// atomically.
-  bool saveParameters(const std::string &path, std::string &error, bool withState = false) const;
+  /// atomically, with `metadata` beside the model's name.
+  bool saveParameters(const std::string &path, std::string &error, bool withState = false,
+                      const std::map<std::string, std::string> &metadata = {}) const;
   /// Writes the outputs whose names start with `prefix`, without the prefix.
   bool saveOutputs(const std::string &path, const std::string &prefix, std::string &error) const;
   bool saveOutputs(const std::string &path, std::string &error) const {

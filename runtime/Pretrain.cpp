@@ -1,0 +1,323 @@
+//===- Pretrain.cpp - The pretraining loop of a compiled program ----------===//
+#include "runtime/Pretrain.h"
+
+#include "runtime/Batch.h"
+#include "runtime/Json.h"
+#include "runtime/PretrainData.h"
+#include "runtime/Progress.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+
+namespace bertc::rt {
+
+namespace fs = std::filesystem;
+
+double linearSchedule(double peak, int64_t t, int64_t warmup, int64_t steps) {
+  if (t <= warmup)
+    return peak * static_cast<double>(t) / static_cast<double>(warmup);
+  return peak * static_cast<double>(steps - t) / static_cast<double>(steps - warmup);
+}
+
+namespace {
+
+constexpr int64_t kShardInstances = 100000;
+
+/// The instances of all shards, in order, read one at a time.
+struct InstanceStream {
+  std::vector<std::unique_ptr<ShardReader>> shards;
+  uint64_t total = 0;
+
+  bool read(uint64_t index, Instance &out, std::string &error) {
+    index %= total;
+    for (auto &s : shards) {
+      if (index < s->size())
+        return s->read(index, out, error);
+      index -= s->size();
+    }
+    error = "instance index out of range";
+    return false;
+  }
+};
+
+/// Reuses SAVE_DIR/data when its manifest matches the corpus and options;
+/// otherwise builds it.
+bool prepareData(const PretrainConfig &c, const Tokenizer &tokenizer, const Vocab &vocab,
+                 const ShardHeader &want, InstanceStream &stream, std::string &error) {
+  std::string dir = c.saveDir + "/data";
+  std::string manifestPath = dir + "/manifest.json";
+  std::vector<std::string> files;
+  if (!listCorpusFiles(c.corpus, files, error))
+    return false;
+  uint64_t fingerprint = corpusFingerprint(files);
+  auto matches = [&](const Json &m) {
+    auto num = [&](const char *k) { return m.find(k) ? m.find(k)->number() : -1; };
+    return m.find("fingerprint") && m.find("fingerprint")->string() == std::to_string(fingerprint) &&
+           num("seq") == want.seq && num("max_predictions") == want.maxPredictions &&
+           num("vocab_size") == want.vocabSize && num("dupe_factor") == want.dupeFactor &&
+           m.find("seed") && m.find("seed")->string() == std::to_string(want.seed);
+  };
+  Json manifest;
+  {
+    std::ifstream in(manifestPath);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string parseError;
+    if (in && Json::parse(text, manifest, parseError) && matches(manifest)) {
+      for (const Json &shard : manifest.find("shards")->items()) {
+        auto reader = ShardReader::open(dir + "/" + shard.string(), error);
+        if (!reader)
+          return false;
+        stream.total += reader->size();
+        stream.shards.push_back(std::move(reader));
+      }
+      std::fprintf(stderr, "pretrain: %llu instances from %s\n",
+                   static_cast<unsigned long long>(stream.total), dir.c_str());
+      return stream.total > 0 || (error = dir + ": no instances", false);
+    }
+  }
+  if (c.resume) {
+    error = manifestPath + ": missing or made from another corpus or settings; cannot resume";
+    return false;
+  }
+  auto start = std::chrono::steady_clock::now();
+  std::vector<Document> documents;
+  CorpusStats stats;
+  if (!readCorpus(c.corpus, tokenizer, documents, stats, error))
+    return false;
+  PretrainOptions options;
+  options.seq = static_cast<int>(want.seq);
+  options.maxPredictions = static_cast<int>(want.maxPredictions);
+  options.dupeFactor = c.dupeFactor;
+  options.seed = want.seed;
+  std::vector<Instance> instances = createInstances(documents, vocab, options);
+  if (instances.empty()) {
+    error = "the corpus gives no training instance (documents need two sentences' worth of text)";
+    return false;
+  }
+  fs::create_directories(dir);
+  ShardHeader header = want;
+  header.fingerprint = fingerprint;
+  Json shards = Json::array();
+  for (size_t begin = 0; begin < instances.size(); begin += kShardInstances) {
+    size_t end = std::min(instances.size(), begin + static_cast<size_t>(kShardInstances));
+    char name[32];
+    std::snprintf(name, sizeof name, "shard-%05zu.bin", begin / kShardInstances);
+    if (!writeShard(dir + "/" + name, header, instances, begin, end, error))
+      return false;
+    shards.push(Json(name));
+  }
+  manifest = Json::object();
+  manifest["fingerprint"] = std::to_string(fingerprint);
+  manifest["seed"] = std::to_string(want.seed);
+  manifest["seq"] = Json(static_cast<int64_t>(want.seq));
+  manifest["max_predictions"] = Json(static_cast<int64_t>(want.maxPredictions));
+  manifest["vocab_size"] = Json(static_cast<int64_t>(want.vocabSize));
+  manifest["dupe_factor"] = Json(static_cast<int64_t>(want.dupeFactor));
+  manifest["instances"] = Json(static_cast<int64_t>(instances.size()));
+  manifest["shards"] = std::move(shards);
+  {
+    std::ofstream out(manifestPath + ".tmp");
+    out << manifest.dump() << "\n";
+    if (!out) {
+      error = manifestPath + ": cannot write";
+      return false;
+    }
+  }
+  fs::rename(manifestPath + ".tmp", manifestPath);
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::fprintf(stderr,
+               "pretrain: corpus of %lld files, %lld documents, %lld sentences, %lld tokens -> "
+               "%zu instances (dupe factor %d) in %.1f s\n",
+               static_cast<long long>(stats.files), static_cast<long long>(stats.documents),
+               static_cast<long long>(stats.sentences), static_cast<long long>(stats.tokens),
+               instances.size(), c.dupeFactor, seconds);
+  instances.clear();
+  return prepareData(c, tokenizer, vocab, want, stream, error); // Now reads the shards.
+}
+
+struct Inputs {
+  int ids = -1, types = -1, mask = -1, positions = -1, labels = -1, nsp = -1;
+};
+
+template <typename T> T *buffer(Session &s, int id) { return static_cast<T *>(s.data(id)); }
+
+/// Writes `batch` instances from the stream at `position` into the inputs.
+bool fillInstances(Session &s, const Inputs &in, InstanceStream &stream, uint64_t position,
+                   int64_t batch, int64_t seq, int64_t maxPredictions, std::string &error) {
+  Instance inst;
+  for (int64_t r = 0; r < batch; ++r) {
+    if (!stream.read(position + r, inst, error))
+      return false;
+    for (int64_t t = 0; t < seq; ++t) {
+      bool token = t < static_cast<int64_t>(inst.tokens.size());
+      buffer<int32_t>(s, in.ids)[r * seq + t] = token ? inst.tokens[t] : 0;
+      buffer<int32_t>(s, in.types)[r * seq + t] = token && t >= inst.segmentA ? 1 : 0;
+      buffer<float>(s, in.mask)[r * seq + t] = token ? 1.0f : 0.0f;
+    }
+    for (int64_t k = 0; k < maxPredictions; ++k) {
+      bool used = k < static_cast<int64_t>(inst.positions.size());
+      buffer<int32_t>(s, in.positions)[r * maxPredictions + k] = used ? inst.positions[k] : 0;
+      buffer<int32_t>(s, in.labels)[r * maxPredictions + k] = used ? inst.labels[k] : -100;
+    }
+    buffer<int32_t>(s, in.nsp)[r] = inst.nextSentenceLabel;
+  }
+  return true;
+}
+
+int findTensor(const std::vector<NamedTensor> &list, const std::string &name) {
+  for (const NamedTensor &n : list)
+    if (n.name == name)
+      return n.tensor;
+  return -1;
+}
+
+} // namespace
+
+bool pretrain(Program program, const KernelFn *kernels, const PretrainConfig &c,
+              std::string &error) {
+  Inputs in;
+  in.ids = findTensor(program.inputs, "input_ids");
+  in.types = findTensor(program.inputs, "token_type_ids");
+  in.mask = findTensor(program.inputs, "attention_mask");
+  in.positions = findTensor(program.inputs, "masked_lm_positions");
+  in.labels = findTensor(program.inputs, "masked_lm_labels");
+  in.nsp = findTensor(program.inputs, "next_sentence_label");
+  if (in.ids < 0 || in.types < 0 || in.mask < 0 || in.positions < 0 || in.labels < 0 ||
+      in.nsp < 0 || !program.input("learning_rate")) {
+    error = "this program is not a pretraining step (it needs BERT's pretrain inputs and "
+            "--step=train)";
+    return false;
+  }
+  if (program.tensors[in.mask].dtype != DType::F32) {
+    error = "pretrain needs a float32 program";
+    return false;
+  }
+  const int64_t batch = program.tensors[in.ids].shape[0], seq = program.tensors[in.ids].shape[1];
+  const int64_t maxPredictions = program.tensors[in.positions].shape[1];
+  if (c.steps < 1 || c.warmup < 0 || c.warmup >= c.steps) {
+    error = "--warmup must be at least 0 and less than --steps";
+    return false;
+  }
+  Vocab vocab;
+  if (!Vocab::load(c.vocab, vocab, error))
+    return false;
+  int64_t modelVocab = program.configInt("vocab_size", -1);
+  if (modelVocab != vocab.size()) {
+    error = c.vocab + ": " + std::to_string(vocab.size()) + " tokens, the model's vocab_size is " +
+            std::to_string(modelVocab);
+    return false;
+  }
+  std::error_code ec;
+  fs::create_directories(c.saveDir, ec);
+  if (ec) {
+    error = c.saveDir + ": cannot create: " + ec.message();
+    return false;
+  }
+  Tokenizer tokenizer(vocab);
+  ShardHeader want;
+  want.seq = static_cast<uint32_t>(seq);
+  want.maxPredictions = static_cast<uint32_t>(maxPredictions);
+  want.vocabSize = static_cast<uint32_t>(vocab.size());
+  want.seed = c.seed;
+  want.dupeFactor = static_cast<uint32_t>(c.dupeFactor);
+  InstanceStream stream;
+  if (!prepareData(c, tokenizer, vocab, want, stream, error))
+    return false;
+
+  Session session(std::move(program), kernels, c.threads);
+  const Program &p = session.program();
+  std::string checkpoint = c.saveDir + "/checkpoint.safetensors";
+  int64_t done = 0;
+  uint64_t position = 0;
+  std::map<std::string, std::string> settings = {
+      {"task", p.task},           {"seed", std::to_string(c.seed)},
+      {"steps", std::to_string(c.steps)}, {"warmup", std::to_string(c.warmup)},
+      {"lr", Json(c.lr).dump()},  {"dropout", Json(c.dropout).dump()},
+      {"batch", std::to_string(batch)},   {"seq", std::to_string(seq)}};
+  if (c.resume) {
+    std::map<std::string, std::string> meta;
+    if (!session.loadParameters(checkpoint, error, nullptr, &meta))
+      return false;
+    for (const auto &[k, v] : settings)
+      if (meta[k] != v) {
+        error = checkpoint + ": made with " + k + " " + meta[k] + ", this run has " + v +
+                " (resume with the same settings)";
+        return false;
+      }
+    done = std::stoll(meta["step"]);
+    position = std::stoull(meta["data_position"]);
+    std::fprintf(stderr, "pretrain: resuming after step %lld from %s\n",
+                 static_cast<long long>(done), checkpoint.c_str());
+  } else {
+    session.initParameters(c.seed);
+  }
+  auto save = [&](int64_t step) {
+    std::map<std::string, std::string> meta = settings;
+    meta["step"] = std::to_string(step);
+    meta["data_position"] = std::to_string(position);
+    return session.saveParameters(checkpoint, error, true, meta);
+  };
+
+  int lossId = findTensor(p.outputs, "loss"), mlmId = findTensor(p.outputs, "mlm_loss"),
+      nspId = findTensor(p.outputs, "nsp_loss"), mlmPred = findTensor(p.outputs, "mlm_predictions"),
+      nspPred = findTensor(p.outputs, "nsp_predictions");
+  Progress progress("pretrain", done + 1, c.steps, c.saveDir + "/metrics.jsonl");
+  std::vector<int32_t> labels(batch * maxPredictions), nspLabels(batch);
+  int64_t last = c.stopAfter > 0 ? std::min(c.steps, c.stopAfter) : c.steps;
+  for (int64_t step = done + 1; step <= last; ++step) {
+    if (!fillInstances(session, in, stream, position, batch, seq, maxPredictions, error))
+      return false;
+    // The inputs' bytes are reused during the step: keep the labels.
+    std::copy_n(buffer<int32_t>(session, in.labels), labels.size(), labels.begin());
+    std::copy_n(buffer<int32_t>(session, in.nsp), batch, nspLabels.begin());
+    double lr = linearSchedule(c.lr, step, c.warmup, c.steps);
+    setStepInput(session, "learning_rate", lr);
+    setStepInput(session, "step", static_cast<double>(step));
+    setStepInput(session, "seed", static_cast<double>(c.seed & 0x7FFFFFFF));
+    setStepInput(session, "dropout", c.dropout);
+    auto start = std::chrono::steady_clock::now();
+    session.run();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    position = (position + batch) % stream.total;
+    std::vector<std::pair<std::string, double>> values = {
+        {"loss", *buffer<float>(session, lossId)},
+        {"mlm_loss", *buffer<float>(session, mlmId)},
+        {"nsp_loss", *buffer<float>(session, nspId)}};
+    if (mlmPred >= 0 && nspPred >= 0) {
+      int64_t hits = 0, count = 0, nspHits = 0;
+      for (size_t k = 0; k < labels.size(); ++k)
+        if (labels[k] != -100) {
+          ++count;
+          hits += buffer<int32_t>(session, mlmPred)[k] == labels[k];
+        }
+      for (int64_t r = 0; r < batch; ++r)
+        nspHits += buffer<int32_t>(session, nspPred)[r] == nspLabels[r];
+      values.push_back({"mlm_accuracy", count ? static_cast<double>(hits) / count : 0.0});
+      values.push_back({"nsp_accuracy", static_cast<double>(nspHits) / batch});
+    }
+    values.push_back({"lr", lr});
+    progress.step(step, values, static_cast<double>(batch * seq) / seconds);
+    if ((c.saveEvery > 0 && step % c.saveEvery == 0) || step == c.steps) {
+      if (!save(step))
+        return false;
+    }
+  }
+  if (last < c.steps) {
+    progress.note("pretrain: stopped after step " + std::to_string(last) + " (--stop-after)");
+    return true;
+  }
+  if (!progress.finish(c.saveDir + "/loss.svg", "loss", error))
+    return false;
+  progress.note("pretrain: " + std::to_string(c.steps) + " steps done; " + checkpoint +
+                ", metrics.jsonl and loss.svg in " + c.saveDir);
+  return true;
+}
+
+} // namespace bertc::rt

@@ -1,0 +1,52 @@
+//===- Pretrain.h - The pretraining loop of a compiled program --*- C++ -*-===//
+//
+// `PROGRAM pretrain`: builds (or reuses) the corpus's instance shards in
+// SAVE_DIR/data, then runs training steps over them in order, cycling, with
+// a linear warm-up and linear decay of the learning rate. Every `saveEvery`
+// steps and at the end it writes SAVE_DIR/checkpoint.safetensors
+// atomically: parameters (HuggingFace names), AdamW moments, and in the
+// metadata the step, the data position and the run's settings. `resume`
+// continues from it exactly: dropout masks depend only on the seed and the
+// step, the data on the position, so an interrupted run resumed gives the
+// same weights bit for bit as one that was not.
+//
+//===----------------------------------------------------------------------===//
+#ifndef BERTC_RUNTIME_PRETRAIN_H
+#define BERTC_RUNTIME_PRETRAIN_H
+
+#include "runtime/Session.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bertc::rt {
+
+struct PretrainConfig {
+  std::vector<std::string> corpus;
+  std::string vocab;
+  std::string saveDir;
+  int64_t steps = 1000;
+  double lr = 1e-4;
+  int64_t warmup = 100;
+  uint64_t seed = 0;
+  int64_t saveEvery = 0; ///< 0: only at the end.
+  bool resume = false;
+  int threads = 0;
+  double dropout = 1.0;   ///< Factor on the model's dropout rates.
+  int64_t stopAfter = 0;  ///< Stop after this step as an interruption would (0: never).
+  int dupeFactor = 10;
+};
+
+/// Learning rate at step `t` (1-based) of `steps`: `peak * t / warmup`
+/// during warm-up, then `peak * (steps - t) / (steps - warmup)`.
+double linearSchedule(double peak, int64_t t, int64_t warmup, int64_t steps);
+
+/// Runs the loop; errors (bad corpus, vocabulary, checkpoint) come back in
+/// `error` naming the file and the reason.
+bool pretrain(Program program, const KernelFn *kernels, const PretrainConfig &config,
+              std::string &error);
+
+} // namespace bertc::rt
+
+#endif // BERTC_RUNTIME_PRETRAIN_H

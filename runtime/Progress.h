@@ -1,0 +1,52 @@
+//===- Progress.h - Training progress, metrics and the loss curve -*- C++ -*-===//
+//
+// On a terminal, a live bar (step, loss, learning rate, tokens/s, ETA)
+// redrawn in place; otherwise a plain line every few steps. Every step's
+// metrics go to a JSONL file; at the end, the loss curve is drawn as SVG.
+//
+//===----------------------------------------------------------------------===//
+#ifndef BERTC_RUNTIME_PROGRESS_H
+#define BERTC_RUNTIME_PROGRESS_H
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace bertc::rt {
+
+class Progress {
+public:
+  /// `metricsPath`: the JSONL file; lines of steps after `firstStep - 1`
+  /// (left by an interrupted run) are dropped, earlier ones kept.
+  Progress(std::string label, int64_t firstStep, int64_t lastStep, std::string metricsPath);
+  ~Progress();
+
+  /// One step: named values (loss first) printed and logged with the step.
+  void step(int64_t step, const std::vector<std::pair<std::string, double>> &values,
+            double tokensPerSecond);
+  /// A message that must not be drawn over by the bar.
+  void note(const std::string &message);
+  /// Ends the bar and writes the loss curve of the whole metrics file to
+  /// `svgPath` (value `key` against step).
+  bool finish(const std::string &svgPath, const std::string &key, std::string &error);
+
+private:
+  std::string label_, metricsPath_;
+  int64_t first_, last_;
+  bool terminal_;
+  bool barOpen_ = false;
+  double start_;
+  double lastPrint_ = -1e9;
+  std::FILE *metrics_ = nullptr;
+};
+
+/// Writes a line chart of (x, y) points as a standalone SVG file.
+bool writeLineChart(const std::string &path, const std::string &title, const std::string &xLabel,
+                    const std::string &yLabel, const std::vector<std::pair<double, double>> &points,
+                    std::string &error);
+
+} // namespace bertc::rt
+
+#endif // BERTC_RUNTIME_PROGRESS_H
