@@ -296,6 +296,18 @@ FailureOr<ProgramPlan> buildProgram(func::FuncOp fn) {
     if (lastRead.lookup(target) > writer)
       return fn.emitError("parameter or state '")
              << p.tensors[target].name << "' is read after the dispatch that overwrites it";
+  // The forward pass: up to the last dispatch that an output other than a
+  // gradient needs.
+  p.forwardDispatches = 0;
+  for (const rt::NamedTensor &o : p.outputs) {
+    if (llvm::StringRef(o.name).starts_with("grad:"))
+      continue;
+    auto b = bufferOf.find(o.tensor);
+    int64_t producer = b == bufferOf.end() ? -1 : buffers[b->second].first;
+    p.forwardDispatches = std::max<int64_t>(p.forwardDispatches, producer + 1);
+  }
+  if (p.state.empty() && p.outputs.empty())
+    p.forwardDispatches = static_cast<int64_t>(p.dispatches.size());
   // Outputs stay readable after the last dispatch.
   for (const rt::NamedTensor &o : p.outputs)
     if (auto b = bufferOf.find(o.tensor); b != bufferOf.end())

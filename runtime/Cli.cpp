@@ -2,6 +2,7 @@
 #include "runtime/Cli.h"
 
 #include "runtime/Batch.h"
+#include "runtime/Finetune.h"
 #include "runtime/Pretrain.h"
 #include "runtime/Tokenizer.h"
 
@@ -50,6 +51,23 @@ commands:
                                 steps and at the end, atomically; --resume
                                 continues from it exactly; DIR/metrics.jsonl
                                 and DIR/loss.svg record the run
+  finetune --train FILE --text-column C --label-column C --vocab FILE --save DIR
+           [--init CHECKPOINT] [--dev FILE] [--epochs E] [--lr LR] [--seed S]
+           [--patience P] [--warmup-proportion W] [--threads T]
+                                fine-tune a classify program on CSV, TSV or
+                                JSONL rows (a column by header name, or by
+                                0-based index for files without a header);
+                                labels of any spelling map to class ids in
+                                sorted order; without --dev a tenth of the
+                                rows is held out; the best epoch by dev
+                                accuracy is saved as DIR/model.safetensors;
+                                stops after P epochs without improvement
+  eval --weights MODEL --vocab FILE --data FILE --text-column C --label-column C
+                                accuracy and macro F1 on labelled rows, as
+                                {"accuracy": ..., "f1": ..., "n": ...}
+  predict --weights MODEL --vocab FILE [--input FILE]
+                                one JSON line {"label", "probability"} per
+                                line of text (default: standard input)
   tokenize --vocab FILE [--input FILE]
                                 WordPiece tokens of each line of text (default:
                                 standard input), one line of tokens per line
@@ -410,6 +428,68 @@ int runCommandLine(int argc, char **argv, const char *programJson, const KernelF
                     {"corpus"}, {"resume"}))
       return fail(self, opts.error);
     return pretrainCommand(self, std::move(program), kernels, opts);
+  }
+  if (command == "finetune") {
+    if (!opts.parse(argc, argv,
+                    {"init", "vocab", "train", "dev", "text-column", "label-column", "epochs", "lr",
+                     "seed", "save", "patience", "threads", "dropout", "warmup-proportion"}))
+      return fail(self, opts.error);
+    FinetuneConfig c;
+    long long epochs, seed, patience, threads;
+    if (!opts.integer("epochs", 3, epochs) || !opts.integer("seed", 0, seed) ||
+        !opts.integer("patience", 2, patience) || !opts.integer("threads", 0, threads) ||
+        !opts.real("lr", 5e-5, c.lr) || !opts.real("dropout", 1.0, c.dropout) ||
+        !opts.real("warmup-proportion", 0.1, c.warmupProportion))
+      return fail(self, opts.error);
+    for (const char *need : {"vocab", "train", "text-column", "label-column", "save"})
+      if (!opts.has(need))
+        return fail(self, std::string("finetune needs --") + need);
+    if (epochs < 1 || seed < 0 || patience < 1 || threads < 0 || !(c.lr > 0) ||
+        c.warmupProportion < 0 || c.warmupProportion >= 1 || c.dropout < 0 || c.dropout > 1)
+      return fail(self, "--epochs, --patience and --lr must be positive, --warmup-proportion in "
+                        "[0, 1), --dropout in [0, 1]");
+    c.init = opts.get("init");
+    c.vocab = opts.get("vocab");
+    c.train = opts.get("train");
+    c.dev = opts.get("dev");
+    c.textColumn = opts.get("text-column");
+    c.labelColumn = opts.get("label-column");
+    c.saveDir = opts.get("save");
+    c.epochs = epochs;
+    c.seed = static_cast<uint64_t>(seed);
+    c.patience = static_cast<int>(patience);
+    c.threads = static_cast<int>(threads);
+    std::string error;
+    return finetune(std::move(program), kernels, c, error) ? 0 : fail(self, error);
+  }
+  if (command == "eval") {
+    long long threads;
+    if (!opts.parse(argc, argv,
+                    {"weights", "vocab", "data", "text-column", "label-column", "threads"}) ||
+        !opts.integer("threads", 0, threads))
+      return fail(self, opts.error);
+    for (const char *need : {"weights", "vocab", "data", "text-column", "label-column"})
+      if (!opts.has(need))
+        return fail(self, std::string("eval needs --") + need);
+    std::string error;
+    return evaluate(std::move(program), kernels, opts.get("weights"), opts.get("vocab"),
+                    opts.get("data"), opts.get("text-column"), opts.get("label-column"),
+                    static_cast<int>(threads), error)
+               ? 0
+               : fail(self, error);
+  }
+  if (command == "predict") {
+    long long threads;
+    if (!opts.parse(argc, argv, {"weights", "vocab", "input", "threads"}) ||
+        !opts.integer("threads", 0, threads))
+      return fail(self, opts.error);
+    if (!opts.has("weights") || !opts.has("vocab"))
+      return fail(self, "predict needs --weights FILE and --vocab FILE");
+    std::string error;
+    return predict(std::move(program), kernels, opts.get("weights"), opts.get("vocab"),
+                   opts.has("input") ? opts.get("input") : "-", static_cast<int>(threads), error)
+               ? 0
+               : fail(self, error);
   }
   if (command == "tokenize") {
     if (!opts.parse(argc, argv, {"vocab", "input"}))

@@ -58,6 +58,7 @@ Json Program::toJson() const {
   j["config"] = config;
   j["parameter_bytes"] = Json(parameterBytes);
   j["activation_bytes"] = Json(activationBytes);
+  j["forward_dispatches"] = Json(forwardDispatches);
   Json ts = Json::array();
   for (const TensorDesc &t : tensors) {
     Json o = Json::object();
@@ -164,7 +165,8 @@ bool Program::fromJson(const Json &j, Program &p, std::string &error) {
   if (!r.str(j, "model", p.model, "program") || !r.str(j, "task", p.task, "program") ||
       !r.str(j, "preset", p.preset, "program") ||
       !r.integer(j, "parameter_bytes", p.parameterBytes, "program") ||
-      !r.integer(j, "activation_bytes", p.activationBytes, "program"))
+      !r.integer(j, "activation_bytes", p.activationBytes, "program") ||
+      !r.integer(j, "forward_dispatches", p.forwardDispatches, "program"))
     return false;
   if (const Json *c = j.find("config"))
     p.config = *c;
@@ -257,6 +259,8 @@ bool Program::fromJson(const Json &j, Program &p, std::string &error) {
     }
     p.dispatches.push_back(std::move(d));
   }
+  if (p.forwardDispatches < 0 || p.forwardDispatches > static_cast<int64_t>(p.dispatches.size()))
+    return r.fail("forward_dispatches out of range");
   return true;
 }
 

@@ -71,6 +71,10 @@ struct Program {
   std::vector<NamedTensor> state;
   std::vector<std::string> kernels; ///< Kernel names, in kernel-table order.
   std::vector<DispatchDesc> dispatches;
+  /// The leading dispatches that compute every output but the gradients:
+  /// run alone (with dropout off), a training step is the forward pass, for
+  /// evaluation, and writes no parameter or state.
+  int64_t forwardDispatches = 0;
   int64_t parameterBytes = 0;  ///< Parameters and state.
   int64_t activationBytes = 0; ///< The planned peak of the activation arena.
 

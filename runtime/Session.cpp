@@ -160,6 +160,27 @@ bool Session::loadParameters(const std::string &path, std::string &error, int *e
   return true;
 }
 
+bool Session::loadMatchingParameters(const std::string &path, std::string &error,
+                                     int &loaded) {
+  SafetensorsFile file;
+  if (!readSafetensors(path, file, error))
+    return false;
+  loaded = 0;
+  for (const ParameterDesc &p : program_.parameters) {
+    const TensorDesc &t = program_.tensors[p.tensor];
+    auto it = file.tensors.find(p.name);
+    if (it == file.tensors.end() || it->second.dtype != t.dtype || it->second.shape != t.shape)
+      continue;
+    std::memcpy(data(p.tensor), it->second.data.data(), it->second.data.size());
+    ++loaded;
+  }
+  if (loaded == 0) {
+    error = path + ": no tensor matches a parameter of this model";
+    return false;
+  }
+  return true;
+}
+
 bool Session::saveParameters(const std::string &path, std::string &error, bool withState,
                              const std::map<std::string, std::string> &metadata) const {
   std::vector<TensorView> views;
@@ -197,9 +218,13 @@ void Session::setProfiling(bool on) {
 
 const std::vector<Session::KernelTime> &Session::kernelTimes() const { return impl_->times; }
 
-void Session::run() {
+void Session::run() { runDispatches(program_.dispatches.size()); }
+
+void Session::runForward() { runDispatches(static_cast<size_t>(program_.forwardDispatches)); }
+
+void Session::runDispatches(size_t count) {
   impl_->threads.execute([&] {
-    for (size_t i = 0; i < program_.dispatches.size(); ++i) {
+    for (size_t i = 0; i < count; ++i) {
       const DispatchDesc &d = program_.dispatches[i];
       auto start = std::chrono::steady_clock::now();
       KernelFn fn = kernels_[d.kernel];

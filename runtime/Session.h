@@ -43,6 +43,10 @@ public:
   /// `metadata` receives the file's metadata.
   bool loadParameters(const std::string &path, std::string &error, int *extra = nullptr,
                       std::map<std::string, std::string> *metadata = nullptr);
+  /// Loads the parameters `path` has under the same name and shape (a
+  /// pretrained encoder under a new head), leaving the others as they are;
+  /// `loaded` counts them. A file sharing no parameter is an error.
+  bool loadMatchingParameters(const std::string &path, std::string &error, int &loaded);
   /// Writes the parameters (and with `withState` the training state),
   /// atomically, with `metadata` beside the model's name.
   bool saveParameters(const std::string &path, std::string &error, bool withState = false,
@@ -55,6 +59,8 @@ public:
 
   /// Runs every dispatch once, in order.
   void run();
+  /// Runs only the forward dispatches (Program::forwardDispatches).
+  void runForward();
 
   /// Per-kernel wall time accumulated by run() when profiling is on.
   struct KernelTime {
@@ -65,6 +71,7 @@ public:
   const std::vector<KernelTime> &kernelTimes() const;
 
 private:
+  void runDispatches(size_t count);
   struct Impl;
   Program program_;
   const KernelFn *kernels_;

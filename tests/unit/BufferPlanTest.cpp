@@ -141,12 +141,27 @@ TEST_P(BufferPlan, LiveTensorsNeverShareBytes) {
       write(t);
     for (size_t i = 0; i < d.bindings.size(); ++i)
       if (!isActivation(d.bindings[i])) {
-        if (i < firstResult)
+        if (i < firstResult) {
           readPersistent(d.bindings[i], s);
-        else
+        } else {
           writePersistent(d.bindings[i]);
+          // The forward pass (evaluation) must not train.
+          EXPECT_GE(static_cast<int64_t>(s), p.forwardDispatches) << "dispatch " << s;
+        }
       }
   }
+  // The forward pass computes every output but the gradients.
+  for (const auto &out : p.outputs) {
+    if (out.name.rfind("grad:", 0) == 0)
+      continue;
+    for (size_t s = static_cast<size_t>(p.forwardDispatches); s < p.dispatches.size(); ++s) {
+      const auto &d = p.dispatches[s];
+      for (size_t i = d.bindings.size() - d.results; i < d.bindings.size(); ++i)
+        EXPECT_NE(d.bindings[i], out.tensor) << out.name << " is written after the forward pass";
+    }
+  }
+  if (c.train)
+    EXPECT_LT(p.forwardDispatches, static_cast<int64_t>(p.dispatches.size()) / 2);
   EXPECT_EQ(lateReads, 0);
   EXPECT_EQ(rewrites, 0);
   // A training step overwrites every parameter and state word; inference none.

@@ -1,0 +1,412 @@
+//===- Finetune.cpp - Sequence classification: train, eval, predict -------===//
+#include "runtime/Finetune.h"
+
+#include "runtime/Batch.h"
+#include "runtime/Json.h"
+#include "runtime/Pretrain.h"
+#include "runtime/Progress.h"
+#include "runtime/Random.h"
+#include "runtime/Table.h"
+#include "runtime/Tokenizer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+
+namespace bertc::rt {
+
+namespace {
+
+/// The classify program's tensors.
+struct Classifier {
+  int ids = -1, types = -1, mask = -1, label = -1, logits = -1, loss = -1;
+  int64_t batch = 0, seq = 0, classes = 0;
+
+  bool find(const Program &p, bool training, std::string &error) {
+    auto in = [&](const char *name) {
+      for (const NamedTensor &n : p.inputs)
+        if (n.name == name)
+          return n.tensor;
+      return -1;
+    };
+    auto out = [&](const char *name) {
+      for (const NamedTensor &n : p.outputs)
+        if (n.name == name)
+          return n.tensor;
+      return -1;
+    };
+    ids = in("input_ids"), types = in("token_type_ids"), mask = in("attention_mask");
+    label = in("label"), logits = out("logits"), loss = out("loss");
+    if (ids < 0 || types < 0 || mask < 0 || label < 0 || logits < 0 || loss < 0 ||
+        (training && !p.input("learning_rate")) || p.tensors[logits].dtype != DType::F32) {
+      error = "this program is not a float32 sequence-classification step (BERT's classify "
+              "task, compiled with --step=train)";
+      return false;
+    }
+    batch = p.tensors[ids].shape[0];
+    seq = p.tensors[ids].shape[1];
+    classes = p.tensors[logits].shape[1];
+    return true;
+  }
+};
+
+std::vector<int32_t> encodeText(const Tokenizer &tokenizer, const Vocab &vocab,
+                                const std::string &text, int64_t seq) {
+  std::vector<int32_t> pieces;
+  std::string ignored; // Rows were checked for UTF-8 when read.
+  tokenizer.encode(text, pieces, ignored);
+  std::vector<int32_t> ids = {vocab.cls};
+  size_t keep = std::min<size_t>(pieces.size(), static_cast<size_t>(seq - 2));
+  ids.insert(ids.end(), pieces.begin(), pieces.begin() + keep);
+  ids.push_back(vocab.sep);
+  return ids;
+}
+
+/// Rows `order[begin, begin + batch)` into the inputs; missing rows pad.
+void fillRows(Session &s, const Classifier &c, const std::vector<std::vector<int32_t>> &texts,
+              const std::vector<int32_t> &labels, const std::vector<size_t> &order, size_t begin) {
+  auto *ids = static_cast<int32_t *>(s.data(c.ids));
+  auto *types = static_cast<int32_t *>(s.data(c.types));
+  auto *mask = static_cast<float *>(s.data(c.mask));
+  auto *label = static_cast<int32_t *>(s.data(c.label));
+  for (int64_t r = 0; r < c.batch; ++r) {
+    size_t k = begin + static_cast<size_t>(r);
+    const std::vector<int32_t> *t = k < order.size() ? &texts[order[k]] : nullptr;
+    for (int64_t j = 0; j < c.seq; ++j) {
+      bool token = t && j < static_cast<int64_t>(t->size());
+      ids[r * c.seq + j] = token ? (*t)[j] : 0;
+      types[r * c.seq + j] = 0;
+      mask[r * c.seq + j] = token ? 1.0f : 0.0f;
+    }
+    label[r] = t && !labels.empty() ? labels[order[k]] : -100;
+  }
+}
+
+struct Scores {
+  double accuracy = 0, f1 = 0;
+  int64_t n = 0;
+};
+
+/// Forward passes over `texts`; predicted classes and their probabilities.
+void classify(Session &s, const Classifier &c, const std::vector<std::vector<int32_t>> &texts,
+              std::vector<int32_t> &predicted, std::vector<double> &probability) {
+  std::vector<size_t> order(texts.size());
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  predicted.assign(texts.size(), 0);
+  probability.assign(texts.size(), 0);
+  for (size_t begin = 0; begin < texts.size(); begin += static_cast<size_t>(c.batch)) {
+    fillRows(s, c, texts, {}, order, begin);
+    setStepInput(s, "dropout", 0.0);
+    setStepInput(s, "learning_rate", 0.0);
+    setStepInput(s, "step", 1.0);
+    setStepInput(s, "seed", 0.0);
+    s.runForward();
+    const float *logits = static_cast<const float *>(s.data(c.logits));
+    for (int64_t r = 0; r < c.batch && begin + r < texts.size(); ++r) {
+      const float *row = logits + r * c.classes;
+      int32_t best = static_cast<int32_t>(std::max_element(row, row + c.classes) - row);
+      double sum = 0;
+      for (int64_t k = 0; k < c.classes; ++k)
+        sum += std::exp(static_cast<double>(row[k] - row[best]));
+      predicted[begin + r] = best;
+      probability[begin + r] = 1.0 / sum;
+    }
+  }
+}
+
+Scores score(const std::vector<int32_t> &predicted, const std::vector<int32_t> &gold,
+             int64_t classes) {
+  Scores s;
+  s.n = static_cast<int64_t>(gold.size());
+  int64_t hits = 0;
+  for (size_t i = 0; i < gold.size(); ++i)
+    hits += predicted[i] == gold[i];
+  s.accuracy = s.n ? static_cast<double>(hits) / s.n : 0;
+  double f1 = 0;
+  for (int64_t k = 0; k < classes; ++k) {
+    int64_t tp = 0, fp = 0, fn = 0;
+    for (size_t i = 0; i < gold.size(); ++i) {
+      tp += predicted[i] == k && gold[i] == k;
+      fp += predicted[i] == k && gold[i] != k;
+      fn += predicted[i] != k && gold[i] == k;
+    }
+    f1 += tp ? 2.0 * tp / (2.0 * tp + fp + fn) : 0.0;
+  }
+  s.f1 = classes ? f1 / classes : 0;
+  return s;
+}
+
+bool labelIds(const std::vector<LabelledText> &rows, const std::vector<std::string> &labels,
+              const std::string &path, std::vector<int32_t> &ids, std::string &error) {
+  for (const LabelledText &r : rows) {
+    auto it = std::find(labels.begin(), labels.end(), r.label);
+    if (it == labels.end()) {
+      error = path + ":" + std::to_string(r.line) + ": label \"" + r.label +
+              "\" is not one of the model's labels";
+      return false;
+    }
+    ids.push_back(static_cast<int32_t>(it - labels.begin()));
+  }
+  return true;
+}
+
+std::string labelsJson(const std::vector<std::string> &labels) {
+  Json list = Json::array();
+  for (const std::string &l : labels)
+    list.push(Json(l));
+  return list.dump();
+}
+
+bool labelsFromMetadata(const std::map<std::string, std::string> &meta, const std::string &path,
+                        std::vector<std::string> &labels, std::string &error) {
+  auto it = meta.find("labels");
+  Json list;
+  std::string parseError;
+  if (it == meta.end() || !Json::parse(it->second, list, parseError) || !list.isArray()) {
+    error = path + ": no label names in its metadata (not a model written by finetune)";
+    return false;
+  }
+  for (const Json &l : list.items())
+    labels.push_back(l.string());
+  return true;
+}
+
+std::string fixed(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4f", v);
+  return buf;
+}
+
+} // namespace
+
+bool finetune(Program program, const KernelFn *kernels, const FinetuneConfig &cfg,
+              std::string &error) {
+  Classifier c;
+  if (!c.find(program, true, error))
+    return false;
+  Vocab vocab;
+  if (!Vocab::load(cfg.vocab, vocab, error))
+    return false;
+  if (program.configInt("vocab_size", -1) != vocab.size()) {
+    error = cfg.vocab + ": " + std::to_string(vocab.size()) +
+            " tokens, the model's vocab_size is " +
+            std::to_string(program.configInt("vocab_size", -1));
+    return false;
+  }
+  std::vector<LabelledText> train, dev;
+  if (!readLabelledTable(cfg.train, cfg.textColumn, cfg.labelColumn, train, error))
+    return false;
+  if (train.empty()) {
+    error = cfg.train + ": no rows";
+    return false;
+  }
+  std::vector<std::string> labels = sortedLabels(train);
+  if (static_cast<int64_t>(labels.size()) != c.classes) {
+    error = cfg.train + ": " + std::to_string(labels.size()) + " distinct labels " +
+            labelsJson(labels) + ", the model has num_labels = " + std::to_string(c.classes) +
+            " (compile with --set num_labels=" + std::to_string(labels.size()) + ")";
+    return false;
+  }
+  Random rng(cfg.seed);
+  if (!cfg.dev.empty()) {
+    if (!readLabelledTable(cfg.dev, cfg.textColumn, cfg.labelColumn, dev, error))
+      return false;
+  } else {
+    // A tenth of the rows, chosen by the seed, is held out.
+    std::vector<size_t> order(train.size());
+    for (size_t i = 0; i < order.size(); ++i)
+      order[i] = i;
+    rng.shuffle(order);
+    size_t held = std::max<size_t>(1, train.size() / 10);
+    std::vector<LabelledText> rest;
+    std::vector<bool> isDev(train.size(), false);
+    for (size_t i = 0; i < held; ++i)
+      isDev[order[i]] = true;
+    for (size_t i = 0; i < train.size(); ++i)
+      (isDev[i] ? dev : rest).push_back(train[i]);
+    train = std::move(rest);
+  }
+  std::vector<int32_t> trainLabels, devLabels;
+  if (!labelIds(train, labels, cfg.train, trainLabels, error) ||
+      !labelIds(dev, labels, cfg.dev.empty() ? cfg.train : cfg.dev, devLabels, error))
+    return false;
+  Tokenizer tokenizer(vocab);
+  std::vector<std::vector<int32_t>> trainTexts, devTexts;
+  for (const LabelledText &r : train)
+    trainTexts.push_back(encodeText(tokenizer, vocab, r.text, c.seq));
+  for (const LabelledText &r : dev)
+    devTexts.push_back(encodeText(tokenizer, vocab, r.text, c.seq));
+  std::string mapping;
+  for (size_t k = 0; k < labels.size(); ++k)
+    mapping += (k ? ", " : "") + labels[k] + " -> " + std::to_string(k);
+  std::fprintf(stderr, "finetune: %zu training and %zu dev rows; labels %s\n", train.size(),
+               dev.size(), mapping.c_str());
+
+  Session session(std::move(program), kernels, cfg.threads);
+  session.initParameters(cfg.seed);
+  if (!cfg.init.empty()) {
+    int loaded = 0;
+    if (!session.loadMatchingParameters(cfg.init, error, loaded))
+      return false;
+    std::fprintf(stderr, "finetune: %d of %zu parameters from %s, the rest initialised\n",
+                 loaded, session.program().parameters.size(), cfg.init.c_str());
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(cfg.saveDir, ec);
+  if (ec) {
+    error = cfg.saveDir + ": cannot create: " + ec.message();
+    return false;
+  }
+  const int64_t perEpoch = (static_cast<int64_t>(trainTexts.size()) + c.batch - 1) / c.batch;
+  const int64_t total = perEpoch * cfg.epochs;
+  const int64_t warmup = static_cast<int64_t>(cfg.warmupProportion * total);
+  Progress progress("finetune", 1, total, cfg.saveDir + "/metrics.jsonl");
+  std::string model = cfg.saveDir + "/model.safetensors";
+  double best = -1;
+  Scores bestScores;
+  int64_t bestEpoch = 0, step = 0;
+  int stale = 0;
+  std::vector<size_t> order(trainTexts.size());
+  for (int64_t epoch = 1; epoch <= cfg.epochs; ++epoch) {
+    for (size_t i = 0; i < order.size(); ++i)
+      order[i] = i;
+    rng.shuffle(order);
+    for (size_t begin = 0; begin < order.size(); begin += static_cast<size_t>(c.batch)) {
+      ++step;
+      fillRows(session, c, trainTexts, trainLabels, order, begin);
+      double lr = linearSchedule(cfg.lr, step, warmup, total);
+      setStepInput(session, "learning_rate", lr);
+      setStepInput(session, "step", static_cast<double>(step));
+      setStepInput(session, "seed", static_cast<double>(cfg.seed & 0x7FFFFFFF));
+      setStepInput(session, "dropout", cfg.dropout);
+      auto start = std::chrono::steady_clock::now();
+      session.run();
+      double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      progress.step(step,
+                    {{"loss", *static_cast<const float *>(session.data(c.loss))}, {"lr", lr}},
+                    static_cast<double>(c.batch * c.seq) / seconds);
+    }
+    std::vector<int32_t> predicted;
+    std::vector<double> probability;
+    classify(session, c, devTexts, predicted, probability);
+    Scores s = score(predicted, devLabels, c.classes);
+    bool better = s.accuracy > best;
+    progress.note("finetune: epoch " + std::to_string(epoch) + " dev accuracy " +
+                  fixed(s.accuracy) + " f1 " + fixed(s.f1) + " (n " + std::to_string(s.n) + ")" +
+                  (better ? ", best so far: saved" : ""));
+    if (better) {
+      best = s.accuracy;
+      bestScores = s;
+      bestEpoch = epoch;
+      stale = 0;
+      if (!session.saveParameters(model, error, false,
+                                  {{"task", session.program().task},
+                                   {"labels", labelsJson(labels)},
+                                   {"epoch", std::to_string(epoch)},
+                                   {"dev_accuracy", fixed(s.accuracy)}}))
+        return false;
+    } else if (++stale >= cfg.patience) {
+      progress.note("finetune: no better dev accuracy for " + std::to_string(stale) +
+                    " epochs; stopping early");
+      break;
+    }
+  }
+  if (!progress.finish(cfg.saveDir + "/loss.svg", "loss", error))
+    return false;
+  std::printf("{\"dev_accuracy\": %s, \"dev_f1\": %s, \"n\": %lld, \"best_epoch\": %lld}\n",
+              fixed(bestScores.accuracy).c_str(), fixed(bestScores.f1).c_str(),
+              static_cast<long long>(bestScores.n), static_cast<long long>(bestEpoch));
+  return true;
+}
+
+bool evaluate(Program program, const KernelFn *kernels, const std::string &weights,
+              const std::string &vocabPath, const std::string &data, const std::string &textColumn,
+              const std::string &labelColumn, int threads, std::string &error) {
+  Classifier c;
+  if (!c.find(program, false, error))
+    return false;
+  Vocab vocab;
+  if (!Vocab::load(vocabPath, vocab, error))
+    return false;
+  Session session(std::move(program), kernels, threads);
+  std::map<std::string, std::string> meta;
+  if (!session.loadParameters(weights, error, nullptr, &meta))
+    return false;
+  std::vector<std::string> labels;
+  if (!labelsFromMetadata(meta, weights, labels, error))
+    return false;
+  std::vector<LabelledText> rows;
+  if (!readLabelledTable(data, textColumn, labelColumn, rows, error))
+    return false;
+  std::vector<int32_t> gold;
+  if (!labelIds(rows, labels, data, gold, error))
+    return false;
+  Tokenizer tokenizer(vocab);
+  std::vector<std::vector<int32_t>> texts;
+  for (const LabelledText &r : rows)
+    texts.push_back(encodeText(tokenizer, vocab, r.text, c.seq));
+  std::vector<int32_t> predicted;
+  std::vector<double> probability;
+  classify(session, c, texts, predicted, probability);
+  Scores s = score(predicted, gold, c.classes);
+  std::printf("{\"accuracy\": %s, \"f1\": %s, \"n\": %lld}\n", fixed(s.accuracy).c_str(),
+              fixed(s.f1).c_str(), static_cast<long long>(s.n));
+  return true;
+}
+
+bool predict(Program program, const KernelFn *kernels, const std::string &weights,
+             const std::string &vocabPath, const std::string &input, int threads,
+             std::string &error) {
+  Classifier c;
+  if (!c.find(program, false, error))
+    return false;
+  Vocab vocab;
+  if (!Vocab::load(vocabPath, vocab, error))
+    return false;
+  Session session(std::move(program), kernels, threads);
+  std::map<std::string, std::string> meta;
+  if (!session.loadParameters(weights, error, nullptr, &meta))
+    return false;
+  std::vector<std::string> labels;
+  if (!labelsFromMetadata(meta, weights, labels, error))
+    return false;
+  std::ifstream file;
+  if (input != "-") {
+    file.open(input, std::ios::binary);
+    if (!file) {
+      error = input + ": cannot open";
+      return false;
+    }
+  }
+  std::istream &in = input == "-" ? std::cin : file;
+  Tokenizer tokenizer(vocab);
+  std::vector<std::vector<int32_t>> texts;
+  std::string line;
+  for (int64_t n = 1; std::getline(in, line); ++n) {
+    std::vector<int32_t> ids;
+    std::string utf8Error;
+    if (!tokenizer.encode(line, ids, utf8Error)) {
+      error = (input == "-" ? std::string("<stdin>") : input) + ":" + std::to_string(n) + ": " +
+              utf8Error;
+      return false;
+    }
+    texts.push_back(encodeText(tokenizer, vocab, line, c.seq));
+  }
+  std::vector<int32_t> predicted;
+  std::vector<double> probability;
+  classify(session, c, texts, predicted, probability);
+  for (size_t i = 0; i < texts.size(); ++i) {
+    Json label(labels[predicted[i]]);
+    std::printf("{\"label\": %s, \"probability\": %.4f}\n", label.dump().c_str(), probability[i]);
+  }
+  return true;
+}
+
+} // namespace bertc::rt

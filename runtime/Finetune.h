@@ -1,0 +1,51 @@
+//===- Finetune.h - Sequence classification: train, eval, predict -*- C++ -*-===//
+//
+// Text classification with a compiled `classify` training step. Texts become
+// [CLS] pieces [SEP], truncated to the compiled length; a last partial batch
+// is padded (label -100, ignored by the loss). Evaluation and prediction run
+// only the step's forward dispatches with dropout off, so nothing trains.
+// Label values of any spelling are mapped to class ids in sorted order
+// (numeric when all are numbers); the mapping is stored in the model file's
+// metadata, so eval and predict answer in the user's spelling.
+//
+//===----------------------------------------------------------------------===//
+#ifndef BERTC_RUNTIME_FINETUNE_H
+#define BERTC_RUNTIME_FINETUNE_H
+
+#include "runtime/Session.h"
+
+#include <cstdint>
+#include <string>
+
+namespace bertc::rt {
+
+struct FinetuneConfig {
+  std::string init;      ///< A pretraining checkpoint ("" to start from random weights).
+  std::string vocab;
+  std::string train, dev; ///< dev "" : a tenth of train, held out by seed.
+  std::string textColumn, labelColumn;
+  std::string saveDir;
+  int64_t epochs = 3;
+  double lr = 5e-5;
+  double warmupProportion = 0.1;
+  uint64_t seed = 0;
+  int patience = 2;      ///< Epochs without a better dev accuracy before stopping.
+  int threads = 0;
+  double dropout = 1.0;
+};
+
+bool finetune(Program program, const KernelFn *kernels, const FinetuneConfig &config,
+              std::string &error);
+
+/// Prints {"accuracy": ..., "f1": ..., "n": ...} (macro F1 over classes).
+bool evaluate(Program program, const KernelFn *kernels, const std::string &weights,
+              const std::string &vocab, const std::string &data, const std::string &textColumn,
+              const std::string &labelColumn, int threads, std::string &error);
+
+/// One JSON line per input line: {"label": ..., "probability": ...}.
+bool predict(Program program, const KernelFn *kernels, const std::string &weights,
+             const std::string &vocab, const std::string &input, int threads, std::string &error);
+
+} // namespace bertc::rt
+
+#endif // BERTC_RUNTIME_FINETUNE_H
