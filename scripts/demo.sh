@@ -7,12 +7,12 @@
 # spam (SpamAssassin), printing dev accuracies side by side.
 #
 # Usage: scripts/demo.sh [OUT_DIR]   (default: demo-out; BUILD_DIR=build)
-# PRETRAIN_STEPS (default 1200) sets the pretraining length.
+# PRETRAIN_STEPS (default 1800) sets the pretraining length.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${BUILD_DIR:-build}"
 out="${1:-demo-out}"
-steps="${PRETRAIN_STEPS:-1200}"
+steps="${PRETRAIN_STEPS:-1800}"
 data="${BERTC_DATA:-$HOME/.cache/bertc/data}"
 scripts/install-deps.sh
 scripts/install-data.sh "$data"
