@@ -214,6 +214,11 @@ bool pretrain(Program program, const KernelFn *kernels, const PretrainConfig &c,
     return false;
   }
   std::error_code ec;
+  if (!c.resume && fs::exists(c.saveDir + "/checkpoint.safetensors", ec)) {
+    error = c.saveDir + "/checkpoint.safetensors exists: pass --resume to continue it, or choose "
+            "another --save directory";
+    return false;
+  }
   fs::create_directories(c.saveDir, ec);
   if (ec) {
     error = c.saveDir + ": cannot create: " + ec.message();

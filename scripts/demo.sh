@@ -21,6 +21,8 @@ cmake --build "$build" --target bertc BertcRuntimeMain
 
 bertc="$build/bin/bertc"
 vocab="$data/vocab.txt"
+# A fresh run: the demo's own earlier outputs go.
+rm -rf "$out/pretrain" "$out/sentiment-pretrained" "$out/sentiment-random" "$out/spam"
 mkdir -p "$out"
 echo
 echo "== Compiling BERT-tiny: pretraining step (batch 16, seq 128), classification step (batch 32, seq 64)"
