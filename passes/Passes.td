@@ -122,6 +122,29 @@ def ConvertGraphToLinalg : Pass<"bertc-convert-graph-to-linalg", "mlir::func::Fu
 }
 
 //===----------------------------------------------------------------------===//
+// Fusion
+//===----------------------------------------------------------------------===//
+
+def FuseElementwise : Pass<"bertc-fuse-elementwise", "mlir::func::FuncOp"> {
+  let summary = "Fuse elementwise producers into their consumers";
+  let description = [{
+    A `linalg.generic` whose loops are all parallel and whose result has a
+    single use, by another `linalg.generic`, is folded into that consumer:
+    the consumer computes the producer's body inline instead of reading its
+    result from memory. Chains of elementwise ops (bias, GELU, residual add,
+    dropout, the optimizer's arithmetic) and elementwise producers of
+    reductions (squares before a sum) so become one kernel each.
+
+    ```mlir
+    %a = linalg.generic {...parallel...} ins(%x) outs(%e) { math.tanh }
+    %b = linalg.generic {...parallel...} ins(%a, %y) outs(%e2) { arith.addf }
+    ```
+    becomes one generic reading `%x` and `%y` whose body is tanh then add.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
+//===----------------------------------------------------------------------===//
 // Dispatch regions
 //===----------------------------------------------------------------------===//
 

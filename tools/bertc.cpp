@@ -75,6 +75,13 @@ static cl::opt<bertc::StepKind> step(
                           "gradients, global-norm clipping (1.0) and AdamW, updating the "
                           "parameters and the optimizer state in place")),
     cl::sub(compileCmd), cl::cat(category));
+enum class Fusion { Default, None };
+static cl::opt<Fusion> fusion(
+    "fusion", cl::desc("Kernel fusion (default: on)"), cl::init(Fusion::Default),
+    cl::values(clEnumValN(Fusion::Default, "default",
+                          "fuse elementwise producers into their consumers"),
+               clEnumValN(Fusion::None, "none", "one kernel per linalg op")),
+    cl::sub(compileCmd), cl::cat(category));
 static cl::opt<bool> biasCorrection(
     "bias-correction",
     cl::desc("AdamW with bias-corrected moments, as PyTorch and HuggingFace (default true); "
@@ -139,6 +146,7 @@ int main(int argc, char **argv) {
   options.vectorize = vectorize;
   options.step = step;
   options.biasCorrection = biasCorrection;
+  options.fusion = fusion == Fusion::Default;
   options.graph.f64 = f64;
   options.outputPath = output;
   return bertc::compile(options, std::cerr);

@@ -3,9 +3,10 @@
 # weights and fixed data (dropout off), and compares the first step's
 # gradients of every parameter and the loss of every step with the
 # independent PyTorch implementation and optimizer (train_reference.py).
-# Usage: check_training.sh BERTC PRESET TASK HEADS [BIAS_CORRECTION]
+# Usage: check_training.sh BERTC PRESET TASK HEADS [BIAS_CORRECTION [COMPILE_FLAGS...]]
 set -euo pipefail
 bertc="$1" preset="$2" task="$3" heads="$4" bias="${5:-1}"
+shift $(( $# < 5 ? $# : 5 ))
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 work="$(mktemp -d)"
@@ -14,7 +15,7 @@ batch=4 seq=32 lr=1e-3
 flag=true
 [ "$bias" = 1 ] || flag=false
 "$bertc" compile "$root/models/bert.bertc" --preset "$preset" --task "$task" --batch "$batch" \
-  --seq "$seq" --bias-correction="$flag" --target cpu -o "$work/bert"
+  --seq "$seq" --bias-correction="$flag" "$@" --target cpu -o "$work/bert"
 "$work/bert" init --seed 5 --output "$work/weights.safetensors"
 "$work/bert" train-step --weights "$work/weights.safetensors" --data "$here/data/train_$task.jsonl" \
   --steps 10 --lr "$lr" --dropout 0 --threads 2 --dump-grads "$work/grads.safetensors" \

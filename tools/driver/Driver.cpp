@@ -62,7 +62,8 @@ void report(frontend::Diagnostics &diags, mlir::Diagnostic &d) {
 }
 
 /// Lowers the graph to dispatch regions; `stopAfter` prints an intermediate.
-mlir::LogicalResult lowerToDispatches(mlir::ModuleOp module, Emit emit, llvm::raw_ostream &os) {
+mlir::LogicalResult lowerToDispatches(mlir::ModuleOp module, Emit emit, bool fusion,
+                                      llvm::raw_ostream &os) {
   mlir::PassManager pm(module.getContext());
   (void)mlir::applyPassManagerCLOptions(pm);
   pm.addNestedPass<mlir::func::FuncOp>(createConvertGraphToLinalg());
@@ -76,6 +77,11 @@ mlir::LogicalResult lowerToDispatches(mlir::ModuleOp module, Emit emit, llvm::ra
   }
   mlir::PassManager form(module.getContext());
   (void)mlir::applyPassManagerCLOptions(form);
+  if (fusion) {
+    form.addNestedPass<mlir::func::FuncOp>(createFuseElementwise());
+    form.addPass(mlir::createCanonicalizerPass());
+    form.addPass(mlir::createCSEPass());
+  }
   form.addNestedPass<mlir::func::FuncOp>(createFormDispatchRegions());
   return form.run(module);
 }
@@ -192,7 +198,7 @@ int compile(const CompileOptions &options, std::ostream &errs) {
       module->print(os);
     } else {
       GraphSummary graphSummary = summarizeGraph(*module);
-      if (mlir::failed(lowerToDispatches(*module, options.emit, os)))
+      if (mlir::failed(lowerToDispatches(*module, options.emit, options.fusion, os)))
         return 1;
       if (options.emit == Emit::Dispatch)
         module->print(os);

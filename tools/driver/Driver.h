@@ -41,6 +41,7 @@ struct CompileOptions {
   int64_t workgroups = 32; ///< Workgroups per kernel to aim for.
   bool vectorize = true;   ///< Off: scalar loops only.
   StepKind step = StepKind::Default;
+  bool fusion = true;         ///< Fuse kernels (bertc-fuse-elementwise); off: one per op.
   bool biasCorrection = true; ///< AdamW with bias correction (HuggingFace's form).
 };
 

@@ -1,0 +1,30 @@
+//===- FuseElementwise.cpp - Elementwise producer-consumer fusion ---------===//
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace bertc {
+#define GEN_PASS_DEF_FUSEELEMENTWISE
+#include "passes/Passes.h.inc"
+} // namespace bertc
+
+using namespace mlir;
+
+namespace {
+
+struct FuseElementwisePass : bertc::impl::FuseElementwiseBase<FuseElementwisePass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    // Only a result nobody else reads: fusing a shared one would recompute it
+    // in every consumer.
+    linalg::populateElementwiseOpsFusionPatterns(patterns, [](OpOperand *fused) {
+      Operation *producer = fused->get().getDefiningOp();
+      return producer && producer->hasOneUse();
+    });
+    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+} // namespace
