@@ -43,13 +43,6 @@ int64_t batchSize(const Program &p) {
   return 0;
 }
 
-int inputId(const Program &p, const std::string &name) {
-  for (const NamedTensor &n : p.inputs)
-    if (n.name == name)
-      return n.tensor;
-  return -1;
-}
-
 } // namespace
 
 bool readBatchFile(const std::string &path, BatchFile &file, std::string &error) {
@@ -165,7 +158,7 @@ bool fillBatch(const BatchFile &file, int64_t index, Session &session, std::stri
         error += ")";
         return false;
       }
-      int id = inputId(p, key);
+      int id = p.inputId(key);
       auto [lo, hi] = idRange(p, key);
       auto check = [&](const Json &v, int64_t pos) -> bool {
         bool isFloat = t->dtype != DType::I32;
@@ -212,7 +205,7 @@ bool fillBatch(const BatchFile &file, int64_t index, Session &session, std::stri
       if (const TensorDesc *mask = p.input("attention_mask")) {
         int64_t width = mask->elements() / batch;
         for (size_t i = 0; i < ids->items().size(); ++i)
-          store(session, *mask, inputId(p, "attention_mask"), row * width + static_cast<int64_t>(i),
+          store(session, *mask, p.inputId("attention_mask"), row * width + static_cast<int64_t>(i),
                 1);
       }
     }
@@ -236,9 +229,16 @@ bool loadBatch(const std::string &path, Session &session, std::string &error, in
   return fillBatch(file, 0, session, error, sequences);
 }
 
+void setStepInputs(Session &session, const StepInputs &in) {
+  setStepInput(session, "learning_rate", in.learningRate);
+  setStepInput(session, "step", static_cast<double>(in.step));
+  setStepInput(session, "seed", static_cast<double>(in.seed & 0x7FFFFFFF));
+  setStepInput(session, "dropout", in.dropout);
+}
+
 bool setStepInput(Session &session, const std::string &name, double value) {
   const Program &p = session.program();
-  int id = inputId(p, name);
+  int id = p.inputId(name);
   if (id < 0 || !isStepInput(p.tensors[id]))
     return false;
   store(session, p.tensors[id], id, 0, value);

@@ -52,6 +52,17 @@ bool loadBatch(const std::string &path, Session &session, std::string &error,
 /// `step`, `seed`, `dropout`); false if the program has no such input.
 bool setStepInput(Session &session, const std::string &name, double value);
 
+/// The inputs a training step reads besides its data.
+struct StepInputs {
+  double learningRate = 0; ///< 0: nothing moves.
+  int64_t step = 1;        ///< 1-based (AdamW's bias correction, dropout keys).
+  uint64_t seed = 0;       ///< Dropout key; its low 31 bits are used.
+  double dropout = 0;      ///< Factor on the model's dropout rates (0: off).
+};
+
+/// Sets each of them the program has.
+void setStepInputs(Session &session, const StepInputs &inputs);
+
 } // namespace bertc::rt
 
 #endif // BERTC_RUNTIME_BATCH_H

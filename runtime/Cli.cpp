@@ -307,10 +307,7 @@ int trainStep(const char *self, Program program, const KernelFn *kernels, Option
   for (long long step = 1; step <= steps; ++step) {
     if (!fillBatch(data, (step - 1) % batches, session, error))
       return fail(self, error);
-    setStepInput(session, "learning_rate", lr);
-    setStepInput(session, "step", static_cast<double>(step));
-    setStepInput(session, "seed", static_cast<double>(seed));
-    setStepInput(session, "dropout", dropout);
+    setStepInputs(session, {lr, step, static_cast<uint64_t>(seed), dropout});
     auto start = std::chrono::steady_clock::now();
     session.run();
     double ms =
@@ -403,10 +400,7 @@ int runCommandLine(int argc, char **argv, const char *programJson, const KernelF
       return fail(self, error);
     // A program with training inputs runs one step without updating anything
     // observable but its outputs (learning rate 0).
-    setStepInput(session, "learning_rate", 0.0);
-    setStepInput(session, "step", 1.0);
-    setStepInput(session, "seed", static_cast<double>(seed));
-    setStepInput(session, "dropout", dropout);
+    setStepInputs(session, {0.0, 1, static_cast<uint64_t>(seed), dropout});
     bool profile = opts.get("profile") == "1" || opts.get("profile") == "true";
     session.setProfiling(profile);
     auto start = std::chrono::steady_clock::now();

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 
 namespace bertc::rt {
 
@@ -28,20 +29,9 @@ struct Classifier {
   int64_t batch = 0, seq = 0, classes = 0;
 
   bool find(const Program &p, bool training, std::string &error) {
-    auto in = [&](const char *name) {
-      for (const NamedTensor &n : p.inputs)
-        if (n.name == name)
-          return n.tensor;
-      return -1;
-    };
-    auto out = [&](const char *name) {
-      for (const NamedTensor &n : p.outputs)
-        if (n.name == name)
-          return n.tensor;
-      return -1;
-    };
-    ids = in("input_ids"), types = in("token_type_ids"), mask = in("attention_mask");
-    label = in("label"), logits = out("logits"), loss = out("loss");
+    ids = p.inputId("input_ids"), types = p.inputId("token_type_ids");
+    mask = p.inputId("attention_mask"), label = p.inputId("label");
+    logits = p.outputId("logits"), loss = p.outputId("loss");
     if (ids < 0 || types < 0 || mask < 0 || label < 0 || logits < 0 || loss < 0 ||
         (training && !p.input("learning_rate")) || p.tensors[logits].dtype != DType::F32) {
       error = "this program is not a float32 sequence-classification step (BERT's classify "
@@ -55,17 +45,36 @@ struct Classifier {
   }
 };
 
-std::vector<int32_t> encodeText(const Tokenizer &tokenizer, const Vocab &vocab,
-                                const std::string &text, int64_t seq) {
-  std::vector<int32_t> pieces;
-  std::string ignored; // Rows were checked for UTF-8 when read.
-  tokenizer.encode(text, pieces, ignored);
+/// [CLS] pieces [SEP], the pieces truncated to fit `seq`.
+std::vector<int32_t> withSpecialTokens(const std::vector<int32_t> &pieces, const Vocab &vocab,
+                                       int64_t seq) {
   std::vector<int32_t> ids = {vocab.cls};
   size_t keep = std::min<size_t>(pieces.size(), static_cast<size_t>(seq - 2));
   ids.insert(ids.end(), pieces.begin(), pieces.begin() + keep);
   ids.push_back(vocab.sep);
   return ids;
 }
+
+/// A text already checked for UTF-8 (tables are checked when read).
+std::vector<int32_t> encodeText(const Tokenizer &tokenizer, const Vocab &vocab,
+                                const std::string &text, int64_t seq) {
+  std::vector<int32_t> pieces;
+  std::string ignored;
+  tokenizer.encode(text, pieces, ignored);
+  return withSpecialTokens(pieces, vocab, seq);
+}
+
+/// A fine-tuned model ready for evaluation: program, vocabulary, weights
+/// and the label names stored with them.
+struct TrainedClassifier {
+  Classifier c;
+  Vocab vocab;
+  std::unique_ptr<Session> session;
+  std::vector<std::string> labels;
+
+  bool open(Program program, const KernelFn *kernels, const std::string &weights,
+            const std::string &vocabPath, int threads, std::string &error);
+};
 
 /// Rows `order[begin, begin + batch)` into the inputs; missing rows pad.
 void fillRows(Session &s, const Classifier &c, const std::vector<std::vector<int32_t>> &texts,
@@ -102,10 +111,7 @@ void classify(Session &s, const Classifier &c, const std::vector<std::vector<int
   probability.assign(texts.size(), 0);
   for (size_t begin = 0; begin < texts.size(); begin += static_cast<size_t>(c.batch)) {
     fillRows(s, c, texts, {}, order, begin);
-    setStepInput(s, "dropout", 0.0);
-    setStepInput(s, "learning_rate", 0.0);
-    setStepInput(s, "step", 1.0);
-    setStepInput(s, "seed", 0.0);
+    setStepInputs(s, StepInputs{}); // Dropout off, nothing moves.
     s.runForward();
     const float *logits = static_cast<const float *>(s.data(c.logits));
     for (int64_t r = 0; r < c.batch && begin + r < texts.size(); ++r) {
@@ -175,6 +181,17 @@ bool labelsFromMetadata(const std::map<std::string, std::string> &meta, const st
   for (const Json &l : list.items())
     labels.push_back(l.string());
   return true;
+}
+
+bool TrainedClassifier::open(Program program, const KernelFn *kernels,
+                             const std::string &weights, const std::string &vocabPath,
+                             int threads, std::string &error) {
+  if (!c.find(program, false, error) || !Vocab::load(vocabPath, vocab, error))
+    return false;
+  session = std::make_unique<Session>(std::move(program), kernels, threads);
+  std::map<std::string, std::string> meta;
+  return session->loadParameters(weights, error, nullptr, &meta) &&
+         labelsFromMetadata(meta, weights, labels, error);
 }
 
 std::string fixed(double v) {
@@ -281,10 +298,7 @@ bool finetune(Program program, const KernelFn *kernels, const FinetuneConfig &cf
       ++step;
       fillRows(session, c, trainTexts, trainLabels, order, begin);
       double lr = linearSchedule(cfg.lr, step, warmup, total);
-      setStepInput(session, "learning_rate", lr);
-      setStepInput(session, "step", static_cast<double>(step));
-      setStepInput(session, "seed", static_cast<double>(cfg.seed & 0x7FFFFFFF));
-      setStepInput(session, "dropout", cfg.dropout);
+      setStepInputs(session, {lr, step, cfg.seed, cfg.dropout});
       auto start = std::chrono::steady_clock::now();
       session.run();
       double seconds =
@@ -329,33 +343,22 @@ bool finetune(Program program, const KernelFn *kernels, const FinetuneConfig &cf
 bool evaluate(Program program, const KernelFn *kernels, const std::string &weights,
               const std::string &vocabPath, const std::string &data, const std::string &textColumn,
               const std::string &labelColumn, int threads, std::string &error) {
-  Classifier c;
-  if (!c.find(program, false, error))
-    return false;
-  Vocab vocab;
-  if (!Vocab::load(vocabPath, vocab, error))
-    return false;
-  Session session(std::move(program), kernels, threads);
-  std::map<std::string, std::string> meta;
-  if (!session.loadParameters(weights, error, nullptr, &meta))
-    return false;
-  std::vector<std::string> labels;
-  if (!labelsFromMetadata(meta, weights, labels, error))
+  TrainedClassifier m;
+  if (!m.open(std::move(program), kernels, weights, vocabPath, threads, error))
     return false;
   std::vector<LabelledText> rows;
-  if (!readLabelledTable(data, textColumn, labelColumn, rows, error))
-    return false;
   std::vector<int32_t> gold;
-  if (!labelIds(rows, labels, data, gold, error))
+  if (!readLabelledTable(data, textColumn, labelColumn, rows, error) ||
+      !labelIds(rows, m.labels, data, gold, error))
     return false;
-  Tokenizer tokenizer(vocab);
+  Tokenizer tokenizer(m.vocab);
   std::vector<std::vector<int32_t>> texts;
   for (const LabelledText &r : rows)
-    texts.push_back(encodeText(tokenizer, vocab, r.text, c.seq));
+    texts.push_back(encodeText(tokenizer, m.vocab, r.text, m.c.seq));
   std::vector<int32_t> predicted;
   std::vector<double> probability;
-  classify(session, c, texts, predicted, probability);
-  Scores s = score(predicted, gold, c.classes);
+  classify(*m.session, m.c, texts, predicted, probability);
+  Scores s = score(predicted, gold, m.c.classes);
   std::printf("{\"accuracy\": %s, \"f1\": %s, \"n\": %lld}\n", fixed(s.accuracy).c_str(),
               fixed(s.f1).c_str(), static_cast<long long>(s.n));
   return true;
@@ -364,18 +367,8 @@ bool evaluate(Program program, const KernelFn *kernels, const std::string &weigh
 bool predict(Program program, const KernelFn *kernels, const std::string &weights,
              const std::string &vocabPath, const std::string &input, int threads,
              std::string &error) {
-  Classifier c;
-  if (!c.find(program, false, error))
-    return false;
-  Vocab vocab;
-  if (!Vocab::load(vocabPath, vocab, error))
-    return false;
-  Session session(std::move(program), kernels, threads);
-  std::map<std::string, std::string> meta;
-  if (!session.loadParameters(weights, error, nullptr, &meta))
-    return false;
-  std::vector<std::string> labels;
-  if (!labelsFromMetadata(meta, weights, labels, error))
+  TrainedClassifier m;
+  if (!m.open(std::move(program), kernels, weights, vocabPath, threads, error))
     return false;
   std::ifstream file;
   if (input != "-") {
@@ -386,24 +379,25 @@ bool predict(Program program, const KernelFn *kernels, const std::string &weight
     }
   }
   std::istream &in = input == "-" ? std::cin : file;
-  Tokenizer tokenizer(vocab);
+  Tokenizer tokenizer(m.vocab);
   std::vector<std::vector<int32_t>> texts;
   std::string line;
+  std::vector<int32_t> pieces;
   for (int64_t n = 1; std::getline(in, line); ++n) {
-    std::vector<int32_t> ids;
+    pieces.clear();
     std::string utf8Error;
-    if (!tokenizer.encode(line, ids, utf8Error)) {
+    if (!tokenizer.encode(line, pieces, utf8Error)) {
       error = (input == "-" ? std::string("<stdin>") : input) + ":" + std::to_string(n) + ": " +
               utf8Error;
       return false;
     }
-    texts.push_back(encodeText(tokenizer, vocab, line, c.seq));
+    texts.push_back(withSpecialTokens(pieces, m.vocab, m.c.seq));
   }
   std::vector<int32_t> predicted;
   std::vector<double> probability;
-  classify(session, c, texts, predicted, probability);
+  classify(*m.session, m.c, texts, predicted, probability);
   for (size_t i = 0; i < texts.size(); ++i) {
-    Json label(labels[predicted[i]]);
+    Json label(m.labels[predicted[i]]);
     std::printf("{\"label\": %s, \"probability\": %.4f}\n", label.dump().c_str(), probability[i]);
   }
   return true;

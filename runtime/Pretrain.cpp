@@ -170,24 +170,17 @@ bool fillInstances(Session &s, const Inputs &in, InstanceStream &stream, uint64_
   return true;
 }
 
-int findTensor(const std::vector<NamedTensor> &list, const std::string &name) {
-  for (const NamedTensor &n : list)
-    if (n.name == name)
-      return n.tensor;
-  return -1;
-}
-
 } // namespace
 
 bool pretrain(Program program, const KernelFn *kernels, const PretrainConfig &c,
               std::string &error) {
   Inputs in;
-  in.ids = findTensor(program.inputs, "input_ids");
-  in.types = findTensor(program.inputs, "token_type_ids");
-  in.mask = findTensor(program.inputs, "attention_mask");
-  in.positions = findTensor(program.inputs, "masked_lm_positions");
-  in.labels = findTensor(program.inputs, "masked_lm_labels");
-  in.nsp = findTensor(program.inputs, "next_sentence_label");
+  in.ids = program.inputId("input_ids");
+  in.types = program.inputId("token_type_ids");
+  in.mask = program.inputId("attention_mask");
+  in.positions = program.inputId("masked_lm_positions");
+  in.labels = program.inputId("masked_lm_labels");
+  in.nsp = program.inputId("next_sentence_label");
   if (in.ids < 0 || in.types < 0 || in.mask < 0 || in.positions < 0 || in.labels < 0 ||
       in.nsp < 0 || !program.input("learning_rate")) {
     error = "this program is not a pretraining step (it needs BERT's pretrain inputs and "
@@ -269,9 +262,9 @@ bool pretrain(Program program, const KernelFn *kernels, const PretrainConfig &c,
     return session.saveParameters(checkpoint, error, true, meta);
   };
 
-  int lossId = findTensor(p.outputs, "loss"), mlmId = findTensor(p.outputs, "mlm_loss"),
-      nspId = findTensor(p.outputs, "nsp_loss"), mlmPred = findTensor(p.outputs, "mlm_predictions"),
-      nspPred = findTensor(p.outputs, "nsp_predictions");
+  int lossId = p.outputId("loss"), mlmId = p.outputId("mlm_loss"),
+      nspId = p.outputId("nsp_loss"), mlmPred = p.outputId("mlm_predictions"),
+      nspPred = p.outputId("nsp_predictions");
   Progress progress("pretrain", done + 1, c.steps, c.saveDir + "/metrics.jsonl");
   std::vector<int32_t> labels(batch * maxPredictions), nspLabels(batch);
   int64_t last = c.stopAfter > 0 ? std::min(c.steps, c.stopAfter) : c.steps;
@@ -282,10 +275,7 @@ bool pretrain(Program program, const KernelFn *kernels, const PretrainConfig &c,
     std::copy_n(buffer<int32_t>(session, in.labels), labels.size(), labels.begin());
     std::copy_n(buffer<int32_t>(session, in.nsp), batch, nspLabels.begin());
     double lr = linearSchedule(c.lr, step, c.warmup, c.steps);
-    setStepInput(session, "learning_rate", lr);
-    setStepInput(session, "step", static_cast<double>(step));
-    setStepInput(session, "seed", static_cast<double>(c.seed & 0x7FFFFFFF));
-    setStepInput(session, "dropout", c.dropout);
+    setStepInputs(session, {lr, step, c.seed, c.dropout});
     auto start = std::chrono::steady_clock::now();
     session.run();
     double seconds =

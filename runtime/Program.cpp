@@ -272,6 +272,20 @@ const std::vector<NamedTensor> &Program::namedList(const std::string &key) const
   return const_cast<Program *>(this)->namedList(key);
 }
 
+int Program::inputId(const std::string &name) const {
+  for (const NamedTensor &n : inputs)
+    if (n.name == name)
+      return n.tensor;
+  return -1;
+}
+
+int Program::outputId(const std::string &name) const {
+  for (const NamedTensor &n : outputs)
+    if (n.name == name)
+      return n.tensor;
+  return -1;
+}
+
 const TensorDesc *Program::input(const std::string &name) const {
   for (const NamedTensor &n : inputs)
     if (n.name == name)

@@ -87,6 +87,9 @@ struct Program {
   const std::vector<NamedTensor> &namedList(const std::string &key) const;
 
   const TensorDesc *input(const std::string &name) const;
+  /// The tensor id of an input or output, or -1.
+  int inputId(const std::string &name) const;
+  int outputId(const std::string &name) const;
   const TensorDesc *output(const std::string &name) const;
   /// An integer constant of the model (e.g. "vocab_size"), or `fallback`.
   int64_t configInt(const std::string &name, int64_t fallback) const;

@@ -142,26 +142,18 @@ void check(const Case &c) {
   };
   for (const auto &param : p.parameters)
     randomize(param.tensor, param.name);
-  bertc::rt::setStepInput(*session, "seed", 3);
-  bertc::rt::setStepInput(*session, "step", 1);
-  bertc::rt::setStepInput(*session, "dropout", 1);
-  int lossId = -1;
-  for (const auto &o : p.outputs)
-    if (o.name == "loss")
-      lossId = o.tensor;
+  bertc::rt::setStepInputs(*session, {0.0, 1, 3, 1.0});
+  int lossId = p.outputId("loss");
   ASSERT_GE(lossId, 0);
   run();
 
   // The gradients of the unperturbed run, before any perturbation.
   std::map<std::string, std::vector<double>> grads;
   for (const auto &param : p.parameters) {
-    const bertc::rt::TensorDesc *gradDesc = p.output("grad:" + param.name);
-    ASSERT_NE(gradDesc, nullptr) << "no gradient for " << param.name;
-    for (const auto &o : p.outputs)
-      if (o.name == "grad:" + param.name) {
-        const double *g = static_cast<const double *>(session->data(o.tensor));
-        grads[param.name].assign(g, g + gradDesc->elements());
-      }
+    int gradId = p.outputId("grad:" + param.name);
+    ASSERT_GE(gradId, 0) << "no gradient for " << param.name;
+    const double *g = static_cast<const double *>(session->data(gradId));
+    grads[param.name].assign(g, g + p.tensors[gradId].elements());
   }
   const double h = 1e-6;
   for (const auto &param : p.parameters) {

@@ -137,10 +137,7 @@ void runCase(const Case &c) {
 
   const bertc::rt::TensorDesc *out = p.output("y");
   ASSERT_NE(out, nullptr);
-  int outId = -1;
-  for (const auto &o : p.outputs)
-    if (o.name == "y")
-      outId = o.tensor;
+  int outId = p.outputId("y");
   Ref expected = c.reference(env);
   ASSERT_EQ(expected.shape, out->shape);
   bool ids = out->dtype == DType::I32;
