@@ -1,5 +1,6 @@
 //===- AppendOptimizer.cpp - Clipping and AdamW after the gradients -------===//
 #include "passes/GraphInputs.h"
+#include "passes/KernelKinds.h"
 #include "passes/Passes.h"
 
 #include "dialects/graph/GraphOps.h"
@@ -57,12 +58,13 @@ struct AppendOptimizerPass : bertc::impl::AppendOptimizerBase<AppendOptimizerPas
       SmallVector<int64_t> all;
       for (int64_t i = 0; i < t.getRank(); ++i)
         all.push_back(i);
-      Value sq = b.create<gr::MulOp>(param.getLoc(), t, g, g);
-      Value s = b.create<gr::SumOp>(param.getLoc(), scalar, sq, b.getDenseI64ArrayAttr(all));
-      sumsq = sumsq ? b.create<gr::AddOp>(param.getLoc(), scalar, sumsq, s).getResult() : s;
+      Location loc = bertc::withKernelKind(param.getLoc(), "optimizer");
+      Value sq = b.create<gr::MulOp>(loc, t, g, g);
+      Value s = b.create<gr::SumOp>(loc, scalar, sq, b.getDenseI64ArrayAttr(all));
+      sumsq = sumsq ? b.create<gr::AddOp>(loc, scalar, sumsq, s).getResult() : s;
     }
     for (auto [param, g] : trained) {
-      Location ploc = param.getLoc();
+      Location ploc = bertc::withKernelKind(param.getLoc(), "optimizer");
       Type t = param.getType();
       Value m = b.create<gr::StateOp>(ploc, t, ("optimizer.adam_m." + param.getName()).str());
       Value v = b.create<gr::StateOp>(ploc, t, ("optimizer.adam_v." + param.getName()).str());

@@ -1,5 +1,6 @@
 //===- BuildProgram.cpp - Schedule and buffer plan of a graph -------------===//
 #include "passes/BuildProgram.h"
+#include "passes/KernelKinds.h"
 
 #include "dialects/graph/GraphOps.h"
 
@@ -275,6 +276,7 @@ FailureOr<ProgramPlan> buildProgram(func::FuncOp fn) {
       if (inserted) {
         kernel.setSymName(name);
         p.kernels.push_back(name);
+        p.kernelKinds.push_back(kernelKindOf(dispatch.getBody()).str());
       } else {
         kernel.erase();
       }

@@ -34,6 +34,19 @@ def Differentiate : Pass<"bertc-differentiate", "mlir::func::FuncOp"> {
   let dependentDialects = ["bertc::graph::GraphDialect"];
 }
 
+def TagKernelKinds : Pass<"bertc-tag-kernel-kinds", "mlir::func::FuncOp"> {
+  let summary = "Record each op's kind of work (matmul, layernorm, ...) in its location";
+  let description = [{
+    Wraps the location of every op that implements `KernelKindOp` in a
+    `NameLoc` "kind:<kind>". Ops later built from it (its gradient by
+    `bertc-differentiate`, its linalg ops by the lowering) reuse its
+    location, so each kernel's kind of work can be told at the end
+    (`kernelKindOf` in `passes/KernelKinds.h`) for `bertc bench`'s
+    time-per-kind table. Runs first, before differentiation.
+  }];
+  let dependentDialects = ["bertc::graph::GraphDialect"];
+}
+
 def KeyDropout : Pass<"bertc-key-dropout", "mlir::func::FuncOp"> {
   let summary = "Give every dropout of a training graph its random key";
   let description = [{

@@ -199,7 +199,8 @@ bool setUpParameters(const char *self, Session &session, const Options &opts, lo
 
 void printProfile(const Session &session) {
   for (size_t k = 0; k < session.kernelTimes().size(); ++k)
-    std::fprintf(stderr, "  %-12s %8.3f ms %4lld calls\n", session.program().kernels[k].c_str(),
+    std::fprintf(stderr, "  %-12s %-12s %8.3f ms %4lld calls\n",
+                 session.program().kernels[k].c_str(), session.program().kernelKinds[k].c_str(),
                  session.kernelTimes()[k].seconds * 1e3,
                  static_cast<long long>(session.kernelTimes()[k].calls));
 }

@@ -94,6 +94,10 @@ Json Program::toJson() const {
   for (const std::string &k : kernels)
     ks.push(Json(k));
   j["kernels"] = std::move(ks);
+  Json kinds = Json::array();
+  for (const std::string &k : kernelKinds)
+    kinds.push(Json(k));
+  j["kernel_kinds"] = std::move(kinds);
   Json ds = Json::array();
   for (const DispatchDesc &d : dispatches) {
     Json o = Json::object();
@@ -226,6 +230,13 @@ bool Program::fromJson(const Json &j, Program &p, std::string &error) {
     return false;
   for (const Json &k : ks->items())
     p.kernels.push_back(k.string());
+  const Json *kinds = r.member(j, "kernel_kinds", Json::Kind::Array, "program");
+  if (!kinds)
+    return false;
+  for (const Json &k : kinds->items())
+    p.kernelKinds.push_back(k.string());
+  if (p.kernelKinds.size() != p.kernels.size())
+    return r.fail("program: kernel_kinds must have one kind per kernel");
   const Json *ds = r.member(j, "dispatches", Json::Kind::Array, "program");
   if (!ds)
     return false;

@@ -14,25 +14,31 @@ namespace cl = llvm::cl;
 static cl::OptionCategory category("bertc options");
 static cl::SubCommand compileCmd("compile",
                                  "Compile a model description (see `bertc compile --help`)");
+static cl::SubCommand benchCmd("bench", "Compile a model's step with and without fusion, check "
+                                        "that they agree and time both (see `bertc bench --help`)");
 
 static cl::opt<std::string> modelPath(cl::Positional, cl::desc("<model.bertc>"), cl::Required,
-                                      cl::sub(compileCmd), cl::cat(category));
+                                      cl::sub(compileCmd), cl::sub(benchCmd), cl::cat(category));
 static cl::opt<std::string> preset("preset",
                                    cl::desc("Preset of the model's constants (e.g. tiny, mini, "
                                             "base); default: the values written in the model"),
-                                   cl::value_desc("name"), cl::sub(compileCmd), cl::cat(category));
+                                   cl::value_desc("name"), cl::sub(compileCmd), cl::sub(benchCmd),
+                                   cl::cat(category));
 static cl::opt<std::string> task("task", cl::desc("Task head to build (pretrain, classify, infer)"),
-                                 cl::value_desc("name"), cl::sub(compileCmd), cl::cat(category));
+                                 cl::value_desc("name"), cl::sub(compileCmd), cl::sub(benchCmd),
+                                 cl::cat(category));
 static cl::opt<int64_t> batch("batch",
                               cl::desc("Bind the model's `dim batch` (sequences per step)"),
-                              cl::value_desc("B"), cl::sub(compileCmd), cl::cat(category));
+                              cl::value_desc("B"), cl::sub(compileCmd), cl::sub(benchCmd),
+                              cl::cat(category));
 static cl::opt<int64_t> seq("seq", cl::desc("Bind the model's `dim seq` (tokens per sequence)"),
-                            cl::value_desc("S"), cl::sub(compileCmd), cl::cat(category));
+                            cl::value_desc("S"), cl::sub(compileCmd), cl::sub(benchCmd),
+                            cl::cat(category));
 static cl::list<std::string> sets("set",
                                   cl::desc("Override one constant, e.g. --set num_labels=3 "
                                            "(repeatable; applied after the preset)"),
                                   cl::value_desc("name=value"), cl::sub(compileCmd),
-                                  cl::cat(category));
+                                  cl::sub(benchCmd), cl::cat(category));
 static cl::opt<bertc::Emit> emit(
     "emit", cl::desc("What to produce (default: exe with --target, summary without)"),
     cl::init(bertc::Emit::Summary),
@@ -55,44 +61,56 @@ static cl::opt<bertc::Emit> emit(
                           "a shared library of the kernels and program (-o)")),
     cl::sub(compileCmd), cl::cat(category));
 static cl::opt<std::string> target("target", cl::desc("Generate code for this target (cpu)"),
-                                   cl::value_desc("cpu"), cl::sub(compileCmd), cl::cat(category));
+                                   cl::value_desc("cpu"), cl::sub(compileCmd), cl::sub(benchCmd),
+                                   cl::cat(category));
 static cl::opt<int64_t> workgroups("workgroups",
                                    cl::desc("Workgroups to aim for per kernel (default 32)"),
                                    cl::init(32), cl::value_desc("N"), cl::sub(compileCmd),
-                                   cl::cat(category));
+                                   cl::sub(benchCmd), cl::cat(category));
 static cl::opt<std::string> output("o", cl::desc("Write the output to a file (default: stdout)"),
                                    cl::value_desc("file"), cl::sub(compileCmd), cl::cat(category));
 
-static cl::opt<bertc::StepKind> step(
-    "step", cl::desc("What one run of the program computes (default: train for tasks that "
-                     "minimize an objective, forward otherwise)"),
-    cl::init(bertc::StepKind::Default),
-    cl::values(clEnumValN(bertc::StepKind::Forward, "forward", "the task's outputs"),
-               clEnumValN(bertc::StepKind::Gradients, "gradients",
-                          "the outputs and the gradient of the objective for every parameter "
-                          "(outputs grad:NAME)"),
-               clEnumValN(bertc::StepKind::Train, "train",
-                          "gradients, global-norm clipping (1.0) and AdamW, updating the "
-                          "parameters and the optimizer state in place")),
-    cl::sub(compileCmd), cl::cat(category));
+static cl::opt<bertc::StepKind>
+    step("step",
+         cl::desc("What one run of the program computes (default: train for tasks that "
+                  "minimize an objective, forward otherwise)"),
+         cl::init(bertc::StepKind::Default),
+         cl::values(clEnumValN(bertc::StepKind::Forward, "forward", "the task's outputs"),
+                    clEnumValN(bertc::StepKind::Gradients, "gradients",
+                               "the outputs and the gradient of the objective for every parameter "
+                               "(outputs grad:NAME)"),
+                    clEnumValN(bertc::StepKind::Train, "train",
+                               "gradients, global-norm clipping (1.0) and AdamW, updating the "
+                               "parameters and the optimizer state in place")),
+         cl::sub(compileCmd), cl::sub(benchCmd), cl::cat(category));
 enum class Fusion { Default, None };
-static cl::opt<Fusion> fusion(
-    "fusion", cl::desc("Kernel fusion (default: on)"), cl::init(Fusion::Default),
-    cl::values(clEnumValN(Fusion::Default, "default",
-                          "fuse elementwise producers into their consumers"),
-               clEnumValN(Fusion::None, "none", "one kernel per linalg op")),
-    cl::sub(compileCmd), cl::cat(category));
+static cl::opt<Fusion>
+    fusion("fusion", cl::desc("Kernel fusion (default: on)"), cl::init(Fusion::Default),
+           cl::values(clEnumValN(Fusion::Default, "default",
+                                 "fuse elementwise producers into their consumers"),
+                      clEnumValN(Fusion::None, "none", "one kernel per linalg op")),
+           cl::sub(compileCmd), cl::cat(category));
 static cl::opt<bool> biasCorrection(
     "bias-correction",
     cl::desc("AdamW with bias-corrected moments, as PyTorch and HuggingFace (default true); "
              "false: the original BERT optimizer"),
-    cl::init(true), cl::sub(compileCmd), cl::cat(category));
+    cl::init(true), cl::sub(compileCmd), cl::sub(benchCmd), cl::cat(category));
 static cl::opt<bool> f64("f64",
                          cl::desc("Compute in float64: every f32 tensor of the model becomes f64 "
                                   "(for numerical checks)"),
                          cl::init(false), cl::sub(compileCmd), cl::cat(category));
 static cl::opt<bool> vectorize("vectorize", cl::desc("Vectorise kernels (default true)"),
                                cl::init(true), cl::sub(compileCmd), cl::cat(category));
+
+static cl::opt<int> steps("steps", cl::desc("Timed steps per variant (default 5)"), cl::init(5),
+                          cl::value_desc("N"), cl::sub(benchCmd), cl::cat(category));
+static cl::opt<int> threads("threads", cl::desc("Worker threads (default: all cores)"), cl::init(0),
+                            cl::value_desc("N"), cl::sub(benchCmd), cl::cat(category));
+static cl::opt<uint64_t> seed("seed", cl::desc("Parameters, batch and dropout seed (default 1)"),
+                              cl::init(1), cl::value_desc("S"), cl::sub(benchCmd),
+                              cl::cat(category));
+static cl::opt<std::string> json("json", cl::desc("Also write Google Benchmark's JSON there"),
+                                 cl::value_desc("file"), cl::sub(benchCmd), cl::cat(category));
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
@@ -103,8 +121,9 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv,
                               "bertc: a graph compiler for transformer models\n\n"
                               "  bertc compile MODEL --task T [--preset P] [--emit=...]\n"
-                              "  bertc compile MODEL --task T --target cpu -o PROGRAM\n");
-  if (!compileCmd) {
+                              "  bertc compile MODEL --task T --target cpu -o PROGRAM\n"
+                              "  bertc bench MODEL --task T --target cpu [--json FILE]\n");
+  if (!compileCmd && !benchCmd) {
     llvm::errs() << "bertc: error: no command given; try `bertc --help`\n";
     return 1;
   }
@@ -149,5 +168,13 @@ int main(int argc, char **argv) {
   options.fusion = fusion == Fusion::Default;
   options.graph.f64 = f64;
   options.outputPath = output;
+  if (benchCmd) {
+    bertc::BenchSettings settings;
+    settings.steps = steps;
+    settings.threads = threads;
+    settings.seed = seed;
+    settings.jsonPath = json;
+    return bertc::bench(options, settings, std::cout, std::cerr);
+  }
   return bertc::compile(options, std::cerr);
 }

@@ -26,4 +26,21 @@ def Graph_DifferentiableOpInterface : OpInterface<"DifferentiableOp"> {
   ];
 }
 
+def Graph_KernelKindOpInterface : OpInterface<"KernelKindOp"> {
+  let cppNamespace = "::bertc::graph";
+  let description = [{
+    An op whose kernels, and those of its gradient, belong to a named kind of
+    work that `bertc bench` reports apart ("matmul", "attention",
+    "layernorm", "softmax", "loss", "optimizer"). Ops without this interface
+    are "elementwise" (which also counts reductions and data movement).
+    `bertc-tag-kernel-kinds` records the kind in each such op's location,
+    from where it reaches every op built from it: the gradient's ops, the
+    linalg ops of the lowering, the dispatch regions.
+  }];
+  let methods = [
+    InterfaceMethod<"The kind of work of this op's kernels.", "::llvm::StringRef",
+      "getKernelKind">,
+  ];
+}
+
 #endif // BERTC_GRAPH_INTERFACES

@@ -612,3 +612,15 @@ LogicalResult EmbeddingGradOp::inferReturnTypes(MLIRContext *, std::optional<Loc
       RankedTensorType::get({adaptor.getRows(), g->getShape().back()}, g->getElementType()));
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// Kernel kinds (KernelKindOp)
+//===----------------------------------------------------------------------===//
+
+StringRef MatmulOp::getKernelKind() { return "matmul"; }
+StringRef SoftmaxOp::getKernelKind() { return "softmax"; }
+StringRef LayerNormOp::getKernelKind() { return "layernorm"; }
+StringRef LayerNormGradOp::getKernelKind() { return "layernorm"; }
+StringRef CrossEntropyOp::getKernelKind() { return "loss"; }
+StringRef CrossEntropyGradOp::getKernelKind() { return "loss"; }
+StringRef AdamWOp::getKernelKind() { return "optimizer"; }

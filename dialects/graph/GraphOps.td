@@ -73,7 +73,8 @@ def Graph_ConstantOp : Graph_Op<"constant", [Pure]> {
 // Linear algebra
 //===----------------------------------------------------------------------===//
 
-def Graph_MatmulOp : Graph_Op<"matmul", [Pure, InferTypeOpAdaptor,
+def Graph_MatmulOp : Graph_Op<"matmul", [
+    DeclareOpInterfaceMethods<Graph_KernelKindOpInterface>, Pure, InferTypeOpAdaptor,
     DeclareOpInterfaceMethods<Graph_DifferentiableOpInterface>]> {
   let summary = "matrix product, batched over leading axes";
   let description = [{
@@ -182,13 +183,16 @@ def Graph_DropoutOp : Graph_UnaryOp<"dropout", [DeclareOpInterfaceMethods<Graph_
 // Normalisations
 //===----------------------------------------------------------------------===//
 
-def Graph_SoftmaxOp : Graph_UnaryOp<"softmax", [DeclareOpInterfaceMethods<Graph_DifferentiableOpInterface>]> {
+def Graph_SoftmaxOp : Graph_UnaryOp<"softmax", [
+    DeclareOpInterfaceMethods<Graph_KernelKindOpInterface>,
+    DeclareOpInterfaceMethods<Graph_DifferentiableOpInterface>]> {
   let summary = "softmax over one axis";
   let arguments = (ins Graph_FloatTensor:$x, I64Attr:$axis);
   let assemblyFormat = "$x `axis` $axis attr-dict `:` type($x)";
 }
 
-def Graph_LayerNormOp : Graph_Op<"layer_norm", [Pure, InferTypeOpAdaptor,
+def Graph_LayerNormOp : Graph_Op<"layer_norm", [
+    DeclareOpInterfaceMethods<Graph_KernelKindOpInterface>, Pure, InferTypeOpAdaptor,
     DeclareOpInterfaceMethods<Graph_DifferentiableOpInterface>]> {
   let summary = "layer normalisation over the last axis";
   let description = [{
@@ -297,7 +301,8 @@ def Graph_ArgmaxOp : Graph_Op<"argmax", [Pure, InferTypeOpAdaptor]> {
   let assemblyFormat = "$x `axis` $axis attr-dict `:` type($x) `->` type($result)";
 }
 
-def Graph_CrossEntropyOp : Graph_Op<"cross_entropy", [Pure, InferTypeOpAdaptor,
+def Graph_CrossEntropyOp : Graph_Op<"cross_entropy", [
+    DeclareOpInterfaceMethods<Graph_KernelKindOpInterface>, Pure, InferTypeOpAdaptor,
     DeclareOpInterfaceMethods<Graph_DifferentiableOpInterface>]> {
   let summary = "mean softmax cross-entropy over labelled rows";
   let description = [{
@@ -381,7 +386,8 @@ def Graph_EmbeddingGradOp : Graph_Op<"embedding_grad", [Pure, InferTypeOpAdaptor
   }];
 }
 
-def Graph_LayerNormGradOp : Graph_Op<"layer_norm_grad", [Pure, InferTypeOpAdaptor]> {
+def Graph_LayerNormGradOp : Graph_Op<"layer_norm_grad", [
+    DeclareOpInterfaceMethods<Graph_KernelKindOpInterface>, Pure, InferTypeOpAdaptor]> {
   let summary = "gradient of layer_norm with respect to its input";
   let description = [{
     With `x_hat = (x - mean) / sqrt(var + eps)` over the last axis of `x`
@@ -396,7 +402,8 @@ def Graph_LayerNormGradOp : Graph_Op<"layer_norm_grad", [Pure, InferTypeOpAdapto
   }];
 }
 
-def Graph_CrossEntropyGradOp : Graph_Op<"cross_entropy_grad", [Pure, InferTypeOpAdaptor]> {
+def Graph_CrossEntropyGradOp : Graph_Op<"cross_entropy_grad", [
+    DeclareOpInterfaceMethods<Graph_KernelKindOpInterface>, Pure, InferTypeOpAdaptor]> {
   let summary = "gradient of cross_entropy with respect to the logits";
   let description = [{
     `grad / count * (softmax(logits) - onehot(label))` on labelled rows and 0
@@ -448,7 +455,8 @@ def Graph_AssignOp : Graph_Op<"assign", [MemoryEffects<[MemWrite]>,
   let hasVerifier = 1;
 }
 
-def Graph_AdamWOp : Graph_Op<"adamw", [Pure,
+def Graph_AdamWOp : Graph_Op<"adamw", [
+    DeclareOpInterfaceMethods<Graph_KernelKindOpInterface>, Pure,
     AllTypesMatch<["param", "grad", "m", "v", "new_param", "new_m", "new_v"]>,
     AllTypesMatch<["sumsq", "lr"]>]> {
   let summary = "one AdamW update of a parameter, after global-norm clipping";

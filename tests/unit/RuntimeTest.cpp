@@ -100,6 +100,7 @@ TEST(Program, JsonRoundTripAndValidation) {
   p.inputs = {{"x", 1}};
   p.outputs = {{"y", 2}};
   p.kernels = {"kernel_0"};
+  p.kernelKinds = {"elementwise"};
   p.dispatches = {{0, {1, 0, 2}, 1, {2, 1, 1}}};
   Program back;
   std::string error;

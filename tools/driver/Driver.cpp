@@ -7,6 +7,7 @@
 #include "frontend/Sema.h"
 #include "passes/BuildProgram.h"
 #include "passes/GraphSummary.h"
+#include "passes/KernelKinds.h"
 #include "passes/Passes.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -31,6 +32,8 @@ namespace {
 frontend::SourceLoc sourceLoc(mlir::Location loc) {
   if (auto fl = mlir::dyn_cast<mlir::FileLineColLoc>(loc))
     return {fl.getLine(), fl.getColumn()};
+  if (auto name = mlir::dyn_cast<mlir::NameLoc>(loc))
+    return sourceLoc(name.getChildLoc());
   if (auto fused = mlir::dyn_cast<mlir::FusedLoc>(loc))
     for (mlir::Location inner : fused.getLocations())
       if (frontend::SourceLoc l = sourceLoc(inner); l.line)
@@ -41,7 +44,7 @@ frontend::SourceLoc sourceLoc(mlir::Location loc) {
 /// Routes MLIR diagnostics to the front end's file:line:col printer. Errors
 /// inside inlined functions also name each call site, innermost first.
 void report(frontend::Diagnostics &diags, mlir::Diagnostic &d) {
-  mlir::Location loc = d.getLocation();
+  mlir::Location loc = withoutKernelKind(d.getLocation());
   std::vector<mlir::Location> callers;
   while (auto cs = mlir::dyn_cast<mlir::CallSiteLoc>(loc)) {
     callers.push_back(cs.getCaller());
@@ -181,11 +184,14 @@ int compile(const CompileOptions &options, std::ostream &errs) {
     }
     if (options.emit == Emit::Train && step == StepKind::Forward)
       step = StepKind::Gradients;
-    if (step != StepKind::Forward && options.emit != Emit::Graph) {
+    if (options.emit != Emit::Graph) {
       mlir::PassManager pm(&context);
       (void)mlir::applyPassManagerCLOptions(pm);
-      pm.addNestedPass<mlir::func::FuncOp>(createKeyDropout());
-      pm.addNestedPass<mlir::func::FuncOp>(createDifferentiate());
+      pm.addNestedPass<mlir::func::FuncOp>(createTagKernelKinds());
+      if (step != StepKind::Forward) {
+        pm.addNestedPass<mlir::func::FuncOp>(createKeyDropout());
+        pm.addNestedPass<mlir::func::FuncOp>(createDifferentiate());
+      }
       if (step == StepKind::Train) {
         AppendOptimizerOptions adam;
         adam.biasCorrection = options.biasCorrection;

@@ -4,6 +4,7 @@
 
 #include "frontend/MLIRGen.h"
 
+#include <cstdint>
 #include <ostream>
 #include <string>
 
@@ -48,6 +49,20 @@ struct CompileOptions {
 /// Compiles a model file as `bertc compile` does. Diagnostics go to `errs` as
 /// file:line:col messages. Returns the process exit status (0 or 1).
 int compile(const CompileOptions &options, std::ostream &errs);
+
+struct BenchSettings {
+  int steps = 5;        ///< Timed steps per variant.
+  int threads = 0;      ///< Worker threads (0: all cores).
+  uint64_t seed = 1;    ///< Parameters, batch and dropout keys.
+  std::string jsonPath; ///< Google Benchmark JSON output, if not empty.
+};
+
+/// `bertc bench`: compiles `options`' model twice, with fusion and without,
+/// into shared libraries in a temporary directory, runs both on the same
+/// parameters and synthetic batch, checks that their first steps agree, and
+/// prints the table of runtime/Bench.h on `out`. Returns the exit status.
+int bench(const CompileOptions &options, const BenchSettings &settings, std::ostream &out,
+          std::ostream &errs);
 
 } // namespace bertc
 

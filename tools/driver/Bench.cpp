@@ -1,0 +1,96 @@
+//===- Bench.cpp - `bertc bench`: fused against unfused kernels ----------===//
+#include "tools/driver/Driver.h"
+
+#include "runtime/Bench.h"
+#include "runtime/Loader.h"
+
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace bertc {
+
+int bench(const CompileOptions &options, const BenchSettings &settings, std::ostream &out,
+          std::ostream &errs) {
+  if (options.target != "cpu") {
+    errs << "bertc: error: bench needs --target cpu\n";
+    return 1;
+  }
+  if (settings.steps < 1) {
+    errs << "bertc: error: --steps must be positive\n";
+    return 1;
+  }
+  llvm::SmallString<128> dir;
+  if (llvm::sys::fs::createUniqueDirectory("bertc-bench", dir)) {
+    errs << "bertc: error: cannot create a temporary directory\n";
+    return 1;
+  }
+  struct Cleanup {
+    llvm::SmallString<128> dir;
+    ~Cleanup() { llvm::sys::fs::remove_directories(dir); }
+  } cleanup{dir};
+
+  std::unique_ptr<rt::LoadedProgram> libs[2];
+  for (int fused = 1; fused >= 0; --fused) {
+    CompileOptions o = options;
+    o.fusion = fused;
+    o.emit = Emit::Shared;
+    llvm::SmallString<128> path(dir);
+    llvm::sys::path::append(path, fused ? "fused.so" : "unfused.so");
+    o.outputPath = path.str().str();
+    if (compile(o, errs) != 0)
+      return 1;
+    std::string error;
+    libs[fused] = rt::LoadedProgram::open(o.outputPath, error);
+    if (!libs[fused]) {
+      errs << "bertc: error: " << error << "\n";
+      return 1;
+    }
+  }
+  int threads = settings.threads > 0 ? settings.threads
+                                     : static_cast<int>(std::thread::hardware_concurrency());
+  auto fusedSession = libs[1]->newSession(threads);
+  auto unfusedSession = libs[0]->newSession(threads);
+  rt::BenchOptions benchOptions;
+  benchOptions.steps = settings.steps;
+  benchOptions.seed = settings.seed;
+  rt::BenchResult result;
+  std::string error;
+  if (!rt::runBench(*fusedSession, *unfusedSession, benchOptions, result, error)) {
+    errs << "bertc: error: " << error << "\n";
+    return 1;
+  }
+
+  const rt::Program &p = libs[1]->program();
+  const rt::TensorDesc *ids = p.input("input_ids");
+  std::ostringstream title;
+  title << "bertc bench: " << p.model << (p.preset.empty() ? "" : " " + p.preset) << " " << p.task
+        << ", batch " << ids->shape[0] << ", seq " << ids->shape[1] << ", " << options.target
+        << ", " << threads << " threads, " << settings.steps << " timed steps each, alternating";
+  out << rt::formatBench(result, title.str()) << std::flush;
+
+  if (!settings.jsonPath.empty()) {
+    rt::Json context = rt::Json::object();
+    context["model"] = rt::Json(p.model);
+    context["preset"] = rt::Json(p.preset);
+    context["task"] = rt::Json(p.task);
+    context["batch"] = rt::Json(ids->shape[0]);
+    context["seq"] = rt::Json(ids->shape[1]);
+    context["target"] = rt::Json(options.target);
+    context["threads"] = rt::Json(threads);
+    std::string name = p.model + (p.preset.empty() ? "" : "-" + p.preset) + "/" + p.task;
+    std::ofstream json(settings.jsonPath);
+    json << rt::benchJson(result, name, context).dump() << "\n";
+    if (!json) {
+      errs << "bertc: error: cannot write '" << settings.jsonPath << "'\n";
+      return 1;
+    }
+  }
+  return 0;
+}
+
+} // namespace bertc
