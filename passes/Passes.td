@@ -161,6 +161,22 @@ def FuseElementwise : Pass<"bertc-fuse-elementwise", "mlir::func::FuncOp"> {
 // Dispatch regions
 //===----------------------------------------------------------------------===//
 
+def FuseOptimizer : Pass<"bertc-fuse-optimizer", "mlir::func::FuncOp"> {
+  let summary = "Run the optimizer's independent per-parameter kernels as few dispatches";
+  let description = [{
+    After dispatch-region formation, merges each run of consecutive
+    dispatches of the optimizer (kernel kind "optimizer": the per-parameter
+    sums of squares for clipping, the per-parameter AdamW updates) whose
+    results all come from one linalg op, that do not use each other's
+    results and whose inputs are all available at the run's start, into one
+    dispatch at the run's start (horizontal fusion). The optimizer's state
+    is moved to the function's start so that it is. A dependent dispatch
+    (the clipping factor, which reads every sum) ends a run. The back end
+    gives each root of a merged dispatch its own range of workgroups.
+  }];
+  let dependentDialects = ["bertc::graph::GraphDialect"];
+}
+
 def FormDispatchRegions : Pass<"bertc-form-dispatch-regions", "mlir::func::FuncOp"> {
   let summary = "Wrap each linalg op in a graph.dispatch region";
   let description = [{

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
+#include <map>
 #include <thread>
 
 namespace bertc::rt {
@@ -16,8 +17,9 @@ namespace bertc::rt {
 namespace {
 
 /// The table's rows: the kinds the compiler gives kernels (passes/KernelKinds.h).
-/// Gradients compare relative to at least this fraction of the largest.
-constexpr double kGradientFloor = 1e-4;
+/// Gradients, parameters and state compare relative to at least this
+/// fraction of the largest of their group.
+constexpr double kFloor = 1e-4;
 
 constexpr const char *kKinds[] = {"matmul", "attention", "layernorm",  "softmax",
                                   "loss",   "optimizer", "elementwise"};
@@ -87,15 +89,28 @@ void finish(BenchFigures &f, const Session &s, int steps, int64_t tokens) {
 bool fillSyntheticBatch(Session &session, uint64_t seed, std::string &error) {
   const Program &p = session.program();
   const TensorDesc *ids = p.input("input_ids");
+  Random rng(seed);
   if (!ids || ids->shape.size() != 2) {
-    error = "the program has no input_ids [batch, seq] to fill";
-    return false;
+    // Not a language model: uniform values in [-1, 1) for floating-point
+    // data, zeros for integers.
+    for (const NamedTensor &in : p.inputs) {
+      const TensorDesc &t = p.tensors[in.tensor];
+      for (int64_t i = 0; i < t.elements() && !t.shape.empty(); ++i) {
+        if (t.dtype == DType::F32)
+          static_cast<float *>(session.data(in.tensor))[i] =
+              static_cast<float>(2 * rng.uniform() - 1);
+        else if (t.dtype == DType::F64)
+          static_cast<double *>(session.data(in.tensor))[i] = 2 * rng.uniform() - 1;
+        else
+          static_cast<int32_t *>(session.data(in.tensor))[i] = 0;
+      }
+    }
+    return true;
   }
   int64_t batch = ids->shape[0], seq = ids->shape[1];
   int64_t vocab = p.configInt("vocab_size", 30522);
   int64_t classes = p.configInt("num_labels", 2);
   const TensorDesc *positions = p.input("masked_lm_positions");
-  Random rng(seed);
   BatchFile file;
   file.path = "synthetic batch";
   for (int64_t b = 0; b < batch; ++b) {
@@ -153,48 +168,85 @@ bool runBench(Session &fused, Session &unfused, const BenchOptions &options, Ben
     s->run();
   }
 
-  // The first step's floating-point outputs (the losses and, for a training
-  // step, every parameter's gradient), by name: the two programs number
-  // their tensors differently. Each difference is relative to the tensor's
-  // largest magnitude; for gradients that is floored at kGradientFloor of
-  // the step's largest gradient, since some gradients are zero in exact
-  // arithmetic (the attention key bias's: softmax ignores a constant shift)
-  // and would otherwise compare rounding noise with itself.
+  // The first step's results, by name (the two programs number their
+  // tensors differently): floating-point outputs (losses, gradients), the
+  // updated parameters and the optimizer's state. Each difference is
+  // relative to the tensor's largest magnitude, floored for gradients,
+  // parameters and state at kFloor of the largest in its group: some
+  // gradients are zero in exact arithmetic (the attention key bias's:
+  // softmax ignores a constant shift) and would otherwise compare rounding
+  // noise with itself.
   const Program &up = unfused.program();
-  double largestGradient = 0;
-  for (const NamedTensor &o : up.outputs)
-    if (isGradient(o.name) && up.tensors[o.tensor].dtype != DType::I32)
-      largestGradient = std::max(largestGradient, maxAbs(unfused, o.tensor));
-  result.maxRelDiff = 0;
-  result.comparedTensors = 0;
-  for (const NamedTensor &o : up.outputs) {
-    const TensorDesc &t = up.tensors[o.tensor];
-    int id = fp.outputId(o.name);
-    if (id < 0 || fp.tensors[id].shape != t.shape || fp.tensors[id].dtype != t.dtype) {
-      error = "output '" + o.name + "' differs between the two programs";
+  struct Compared {
+    std::string name, group;
+    int fusedId, unfusedId;
+  };
+  std::vector<Compared> compared;
+  auto add = [&](const std::string &name, const std::string &group, int unfusedId,
+                 int fusedId) -> bool {
+    const TensorDesc &t = up.tensors[unfusedId];
+    if (fusedId < 0 || fp.tensors[fusedId].shape != t.shape ||
+        fp.tensors[fusedId].dtype != t.dtype) {
+      error = "'" + name + "' differs between the two programs";
       return false;
     }
-    if (t.dtype == DType::I32)
-      continue;
-    double diff = 0, scale = isGradient(o.name) ? kGradientFloor * largestGradient : 0;
+    if (t.dtype != DType::I32)
+      compared.push_back({name, group, fusedId, unfusedId});
+    return true;
+  };
+  auto idOf = [](const std::vector<NamedTensor> &list, const std::string &name) {
+    for (const NamedTensor &n : list)
+      if (n.name == name)
+        return n.tensor;
+    return -1;
+  };
+  for (const NamedTensor &o : up.outputs)
+    if (!add(o.name, isGradient(o.name) ? "gradients" : "", o.tensor, fp.outputId(o.name)))
+      return false;
+  for (const ParameterDesc &d : up.parameters) {
+    int id = -1;
+    for (const ParameterDesc &e : fp.parameters)
+      if (e.name == d.name)
+        id = e.tensor;
+    if (!add(d.name, "parameters", d.tensor, id))
+      return false;
+  }
+  for (const NamedTensor &st : up.state)
+    if (!add(st.name, st.name.substr(0, st.name.find('.', st.name.find('.') + 1)), st.tensor,
+             idOf(fp.state, st.name)))
+      return false;
+  std::map<std::string, double> largest;
+  for (const Compared &c : compared)
+    if (!c.group.empty())
+      largest[c.group] = std::max(largest[c.group], maxAbs(unfused, c.unfusedId));
+  for (const Compared &c : compared) {
+    const TensorDesc &t = up.tensors[c.unfusedId];
+    double diff = 0, scale = c.group.empty() ? 0 : kFloor * largest[c.group];
     bool nan = false;
     for (int64_t i = 0; i < t.elements(); ++i) {
-      double x = element(fused, t, id, i), y = element(unfused, t, o.tensor, i);
+      double x = element(fused, t, c.fusedId, i), y = element(unfused, t, c.unfusedId, i);
       diff = std::max(diff, std::fabs(x - y));
       scale = std::max(scale, std::fabs(y));
       nan = nan || std::isnan(x) != std::isnan(y);
     }
     double rel = nan ? INFINITY : scale > 0 ? diff / scale : diff;
-    ++result.comparedTensors;
-    if (result.worstTensor.empty() || rel > result.maxRelDiff) {
-      result.maxRelDiff = rel;
-      result.worstTensor = o.name;
+    bool output = c.group.empty() || c.group == "gradients";
+    double &worst = output ? result.maxRelDiff : result.maxRelDiffUpdated;
+    std::string &worstName = output ? result.worstTensor : result.worstUpdated;
+    ++(output ? result.comparedTensors : result.comparedUpdated);
+    if (worstName.empty() || rel > worst) {
+      worst = rel;
+      worstName = c.name;
     }
   }
 
   // Timed steps, alternating so both variants see the same machine.
+  // Tokens: the ids of a language model, else the rows of the first input.
   const TensorDesc *ids = fp.input("input_ids");
-  result.tokensPerStep = ids->shape[0] * ids->shape[1];
+  if (ids)
+    result.tokensPerStep = ids->elements();
+  else if (!fp.inputs.empty() && !fp.tensors[fp.inputs[0].tensor].shape.empty())
+    result.tokensPerStep = fp.tensors[fp.inputs[0].tensor].shape[0];
   result.fused.name = "fused";
   result.unfused.name = "unfused";
   for (Session *s : both)
@@ -238,9 +290,11 @@ std::string formatBench(const BenchResult &r, const std::string &title) {
       appendf(out, "  %-26s %12.2f %12.2f %8.2fx\n", kind.c_str(), fm, ms, ratio(ms, fm));
   }
   appendf(out,
-          "first step, fused vs unfused: %lld outputs (losses, gradients) agree to %.3g "
-          "relative (worst: %s)\n",
+          "first step, fused vs unfused: %lld losses and gradients agree to %.3g (worst: %s)\n",
           static_cast<long long>(r.comparedTensors), r.maxRelDiff, r.worstTensor.c_str());
+  if (r.comparedUpdated > 0)
+    appendf(out, "  %lld updated parameters and optimizer state agree to %.3g (worst: %s)\n",
+            static_cast<long long>(r.comparedUpdated), r.maxRelDiffUpdated, r.worstUpdated.c_str());
   appendf(out, "kernels_per_step fused=%lld unfused=%lld\n",
           static_cast<long long>(f.kernelsPerStep), static_cast<long long>(u.kernelsPerStep));
   appendf(out, "step_ms fused=%.3f unfused=%.3f\n", f.stepMs, u.stepMs);

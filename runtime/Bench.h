@@ -42,12 +42,20 @@ struct BenchFigures {
 
 struct BenchResult {
   BenchFigures fused, unfused;
-  /// After the first step: the largest over the floating-point outputs
-  /// (losses, gradients) of max|fused - unfused| / max|unfused| (for
-  /// gradients, the denominator is at least 1e-4 of the largest gradient).
+  /// After the first step, the largest over the floating-point outputs
+  /// (losses and gradients) of max|fused - unfused| / max|unfused|, with
+  /// the tensor it comes from. For gradients the denominator is at least
+  /// 1e-4 of the largest gradient.
   double maxRelDiff = 0;
   std::string worstTensor;
   int64_t comparedTensors = 0;
+  /// The same over the updated parameters and the optimizer's state (each
+  /// group floored at 1e-4 of its largest). AdamW divides by the root of
+  /// the second moment, so tiny gradients' rounding differences grow here;
+  /// this catches a wrong update, not the last digits.
+  double maxRelDiffUpdated = 0;
+  std::string worstUpdated;
+  int64_t comparedUpdated = 0;
   int64_t tokensPerStep = 0;
 };
 

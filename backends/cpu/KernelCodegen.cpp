@@ -32,6 +32,8 @@ namespace bertc::cpu {
 namespace {
 
 constexpr int kGridDims = 3;
+/// The grid of a kernel whose workgroups were assigned before bufferization.
+constexpr llvm::StringLiteral kGridAttr = "bertc.grid";
 /// Largest matmul workgroup tile (multiples of the 6 x 16 register block).
 constexpr int64_t kMaxMatmulRows = 192;
 constexpr int64_t kMaxMatmulCols = 256;
@@ -74,14 +76,17 @@ func::FuncOp toDestinationPassing(func::FuncOp fn) {
   return kernel;
 }
 
-/// The op whose results the kernel writes: it is tiled into workgroups.
-TilingInterface findRoot(func::FuncOp kernel) {
-  TilingInterface root;
+/// The ops whose results the kernel writes, in order: each is tiled into
+/// workgroups. A kernel of several (a horizontally fused dispatch) gives
+/// each its own range of the grid.
+SmallVector<TilingInterface> findRoots(func::FuncOp kernel) {
+  SmallVector<TilingInterface> roots;
   kernel.walk([&](bufferization::MaterializeInDestinationOp m) {
     if (auto op = m.getSource().getDefiningOp<TilingInterface>())
-      root = op;
+      if (!llvm::is_contained(roots, op))
+        roots.push_back(op);
   });
-  return root;
+  return roots;
 }
 
 /// Tile sizes for the root's loops: the outermost parallel loops (at most
@@ -154,15 +159,13 @@ SmallVector<int64_t> workgroupTileSizes(TilingInterface root, int64_t target) {
   return tiles;
 }
 
-LogicalResult tileIntoWorkgroups(func::FuncOp kernel, int64_t target) {
-  // A kernel whose root cannot be tiled (a scatter loop) is one workgroup.
-  TilingInterface root = findRoot(kernel);
-  if (!root)
-    return success();
+/// Tiles `root` into an scf.forall of workgroups with its producers fused
+/// in; null when it is too small to split.
+FailureOr<scf::ForallOp> tileRoot(TilingInterface root, int64_t target) {
   SmallVector<int64_t> tiles = workgroupTileSizes(root, target);
   if (llvm::all_of(tiles, [](int64_t t) { return t == 0; }))
-    return success();
-  IRRewriter rewriter(kernel.getContext());
+    return scf::ForallOp();
+  IRRewriter rewriter(root.getContext());
   rewriter.setInsertionPoint(root);
   scf::SCFTilingOptions tiling;
   tiling.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
@@ -179,6 +182,120 @@ LogicalResult tileIntoWorkgroups(func::FuncOp kernel, int64_t target) {
   for (OpResult r : root->getResults())
     rewriter.replaceAllUsesWith(r, result->replacements.lookup(r));
   rewriter.eraseOp(root);
+  return cast<scf::ForallOp>(result->loops.front().getOperation());
+}
+
+/// In a kernel of several roots, runs `forall` (whose iterations are
+/// workgroups offset .. offset+n-1 of a one-dimensional grid) only in those
+/// workgroups: `scf.if` on the workgroup id, the iteration's indices
+/// recovered from it, the parallel insertions become insertions. Returns n.
+int64_t guardByWorkgroup(scf::ForallOp forall, Value x, int64_t offset) {
+  IRRewriter rewriter(forall.getContext());
+  rewriter.setInsertionPoint(forall);
+  Location loc = forall.getLoc();
+  SmallVector<int64_t> lbs = *getConstantIntValues(forall.getMixedLowerBound());
+  SmallVector<int64_t> ubs = *getConstantIntValues(forall.getMixedUpperBound());
+  SmallVector<int64_t> steps = *getConstantIntValues(forall.getMixedStep());
+  SmallVector<int64_t> counts;
+  int64_t n = 1;
+  for (size_t d = 0; d < lbs.size(); ++d) {
+    counts.push_back((ubs[d] - lbs[d] + steps[d] - 1) / steps[d]);
+    n *= counts.back();
+  }
+  Value lo = rewriter.create<arith::ConstantIndexOp>(loc, offset);
+  Value hi = rewriter.create<arith::ConstantIndexOp>(loc, offset + n);
+  Value inRange = rewriter.create<arith::AndIOp>(
+      loc, rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::uge, x, lo),
+      rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, x, hi));
+  auto guard = rewriter.create<scf::IfOp>(loc, forall.getResultTypes(), inRange,
+                                          /*withElseRegion=*/true);
+  rewriter.setInsertionPointToStart(guard.elseBlock());
+  rewriter.create<scf::YieldOp>(loc, forall.getOutputs());
+
+  rewriter.setInsertionPointToStart(guard.thenBlock());
+  IRMapping map;
+  AffineExpr w = rewriter.getAffineDimExpr(0);
+  int64_t stride = n;
+  for (size_t d = 0; d < counts.size(); ++d) {
+    stride /= counts[d];
+    AffineExpr iv = ((w - offset).floorDiv(stride) % counts[d]) * steps[d] + lbs[d];
+    map.map(forall.getInductionVars()[d],
+            rewriter.create<affine::AffineApplyOp>(loc, AffineMap::get(1, 0, iv), ValueRange{x}));
+  }
+  for (auto [arg, init] : llvm::zip(forall.getRegionIterArgs(), forall.getOutputs()))
+    map.map(arg, init);
+  for (Operation &op : forall.getBody()->without_terminator())
+    rewriter.clone(op, map);
+  SmallVector<Value> results(forall.getOutputs().begin(), forall.getOutputs().end());
+  for (Operation &op : forall.getTerminator().getYieldingOps()) {
+    auto insert = cast<tensor::ParallelInsertSliceOp>(op);
+    unsigned k = cast<BlockArgument>(insert.getDest()).getArgNumber() - forall.getRank();
+    auto mapped = [&](SmallVector<OpFoldResult> list) {
+      for (OpFoldResult &v : list)
+        if (auto value = dyn_cast<Value>(v))
+          v = map.lookupOrDefault(value);
+      return list;
+    };
+    results[k] = rewriter.create<tensor::InsertSliceOp>(
+        loc, map.lookupOrDefault(insert.getSource()), results[k],
+        mapped(insert.getMixedOffsets()), mapped(insert.getMixedSizes()),
+        mapped(insert.getMixedStrides()));
+  }
+  rewriter.create<scf::YieldOp>(loc, results);
+  rewriter.replaceOp(forall, guard.getResults());
+  return n;
+}
+
+/// In a kernel of several roots, runs an untiled `root` in workgroup
+/// `offset` only; the fills that initialise its outputs go with it.
+void guardInOneWorkgroup(TilingInterface root, Value x, int64_t offset) {
+  IRRewriter rewriter(root.getContext());
+  rewriter.setInsertionPoint(root);
+  Location loc = root.getLoc();
+  auto dps = cast<DestinationStyleOpInterface>(root.getOperation());
+  SmallVector<Value> destinations;
+  for (Value init : dps.getDpsInits()) {
+    auto fill = init.getDefiningOp<linalg::FillOp>();
+    destinations.push_back(fill ? fill.getOutputs()[0] : init);
+  }
+  Value mine = rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, x,
+                                              rewriter.create<arith::ConstantIndexOp>(loc, offset));
+  auto guard = rewriter.create<scf::IfOp>(loc, root->getResultTypes(), mine,
+                                          /*withElseRegion=*/true);
+  rewriter.setInsertionPointToStart(guard.elseBlock());
+  rewriter.create<scf::YieldOp>(loc, destinations);
+  rewriter.setInsertionPointToStart(guard.thenBlock());
+  IRMapping map;
+  for (Value init : dps.getDpsInits())
+    if (auto fill = init.getDefiningOp<linalg::FillOp>())
+      map.map(init, rewriter.clone(*fill)->getResult(0));
+  Operation *inside = rewriter.clone(*root, map);
+  rewriter.create<scf::YieldOp>(loc, inside->getResults());
+  rewriter.replaceOp(root, guard.getResults());
+}
+
+LogicalResult tileIntoWorkgroups(func::FuncOp kernel, int64_t target) {
+  SmallVector<TilingInterface> roots = findRoots(kernel);
+  // A kernel whose root cannot be tiled (a scatter loop) is one workgroup.
+  if (roots.size() <= 1)
+    return roots.empty() ? success() : LogicalResult(tileRoot(roots.front(), target));
+  // Several roots: each its own range of a one-dimensional grid, recorded
+  // for distribute().
+  Value x = kernel.getArgument(kernel.getNumArguments() - kGridDims);
+  int64_t offset = 0;
+  for (TilingInterface root : roots) {
+    FailureOr<scf::ForallOp> forall = tileRoot(root, target);
+    if (failed(forall))
+      return failure();
+    if (*forall) {
+      offset += guardByWorkgroup(*forall, x, offset);
+    } else {
+      guardInOneWorkgroup(root, x, offset);
+      offset += 1;
+    }
+  }
+  OpBuilder b(kernel);
+  kernel->setAttr(kGridAttr, b.getDenseI64ArrayAttr({offset, 1, 1}));
   return success();
 }
 
@@ -186,6 +303,11 @@ LogicalResult tileIntoWorkgroups(func::FuncOp kernel, int64_t target) {
 /// its iterations: the one of workgroup (x, y, z). Returns the grid.
 FailureOr<std::array<int64_t, 3>> distribute(func::FuncOp kernel) {
   std::array<int64_t, 3> grid = {1, 1, 1};
+  if (auto fixed = kernel->getAttrOfType<DenseI64ArrayAttr>(kGridAttr)) {
+    llvm::copy(fixed.asArrayRef(), grid.begin());
+    kernel->removeAttr(kGridAttr);
+    return grid;
+  }
   scf::ForallOp forall;
   for (Operation &op : kernel.getBody().front())
     if (auto f = dyn_cast<scf::ForallOp>(op)) {

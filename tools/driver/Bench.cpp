@@ -68,9 +68,12 @@ int bench(const CompileOptions &options, const BenchSettings &settings, std::ost
   const rt::Program &p = libs[1]->program();
   const rt::TensorDesc *ids = p.input("input_ids");
   std::ostringstream title;
-  title << "bertc bench: " << p.model << (p.preset.empty() ? "" : " " + p.preset) << " " << p.task
-        << ", batch " << ids->shape[0] << ", seq " << ids->shape[1] << ", " << options.target
-        << ", " << threads << " threads, " << settings.steps << " timed steps each, alternating";
+  title << "bertc bench: " << (p.model.empty() ? "model" : p.model)
+        << (p.preset.empty() ? "" : " " + p.preset) << " " << p.task;
+  if (ids && ids->shape.size() == 2)
+    title << ", batch " << ids->shape[0] << ", seq " << ids->shape[1];
+  title << ", " << options.target << ", " << threads << " threads, " << settings.steps
+        << " timed steps each, alternating";
   out << rt::formatBench(result, title.str()) << std::flush;
 
   if (!settings.jsonPath.empty()) {
@@ -78,11 +81,14 @@ int bench(const CompileOptions &options, const BenchSettings &settings, std::ost
     context["model"] = rt::Json(p.model);
     context["preset"] = rt::Json(p.preset);
     context["task"] = rt::Json(p.task);
-    context["batch"] = rt::Json(ids->shape[0]);
-    context["seq"] = rt::Json(ids->shape[1]);
+    if (ids && ids->shape.size() == 2) {
+      context["batch"] = rt::Json(ids->shape[0]);
+      context["seq"] = rt::Json(ids->shape[1]);
+    }
     context["target"] = rt::Json(options.target);
     context["threads"] = rt::Json(threads);
-    std::string name = p.model + (p.preset.empty() ? "" : "-" + p.preset) + "/" + p.task;
+    std::string name = (p.model.empty() ? "model" : p.model) +
+                       (p.preset.empty() ? "" : "-" + p.preset) + "/" + p.task;
     std::ofstream json(settings.jsonPath);
     json << rt::benchJson(result, name, context).dump() << "\n";
     if (!json) {

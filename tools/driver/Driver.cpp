@@ -86,6 +86,8 @@ mlir::LogicalResult lowerToDispatches(mlir::ModuleOp module, Emit emit, bool fus
     form.addPass(mlir::createCSEPass());
   }
   form.addNestedPass<mlir::func::FuncOp>(createFormDispatchRegions());
+  if (fusion)
+    form.addNestedPass<mlir::func::FuncOp>(createFuseOptimizer());
   return form.run(module);
 }
 
