@@ -45,8 +45,8 @@ struct AppendOptimizerPass : bertc::impl::AppendOptimizerBase<AppendOptimizerPas
     Type element = cast<RankedTensorType>(trained.front().first.getType()).getElementType();
     auto scalar = RankedTensorType::get({}, element);
     FailureOr<Value> lr = bertc::getOrCreateInput(fn, "learning_rate", scalar);
-    FailureOr<Value> step =
-        bertc::getOrCreateInput(fn, "step", RankedTensorType::get({}, IntegerType::get(fn.getContext(), 32)));
+    FailureOr<Value> step = bertc::getOrCreateInput(
+        fn, "step", RankedTensorType::get({}, IntegerType::get(fn.getContext(), 32)));
     if (failed(lr) || failed(step))
       return signalPassFailure();
 

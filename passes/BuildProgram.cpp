@@ -144,9 +144,9 @@ FailureOr<ProgramPlan> buildProgram(func::FuncOp fn) {
   llvm::DenseMap<Value, int> tensorOf; // SSA value -> tensor id
   llvm::DenseMap<int, int> bufferOf;   // activation tensor id -> interval index
   std::vector<Interval> buffers;
-  llvm::StringMap<int> kernelOf; // printed kernel -> kernel index
-  llvm::DenseMap<int, int> lastRead; // persistent tensor id -> last dispatch reading it
-  llvm::DenseMap<int, int> viewOf; // view of a persistent tensor -> that tensor
+  llvm::StringMap<int> kernelOf;             // printed kernel -> kernel index
+  llvm::DenseMap<int, int> lastRead;         // persistent tensor id -> last dispatch reading it
+  llvm::DenseMap<int, int> viewOf;           // view of a persistent tensor -> that tensor
   std::vector<std::pair<int, int>> assigned; // target tensor id, dispatch writing it
   int step = 0;
 

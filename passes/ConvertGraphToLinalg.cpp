@@ -355,8 +355,8 @@ struct DropoutPattern : GraphPattern<gr::DropoutOp> {
               l, i32,
               b.create<arith::ShRUIOp>(l, pos,
                                        b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(32))));
-          Value word = philox4x32(b, l, {lo, hi, v[2], i32Const(b, l, 0)},
-                                  {v[1], i32Const(b, l, site)});
+          Value word =
+              philox4x32(b, l, {lo, hi, v[2], i32Const(b, l, 0)}, {v[1], i32Const(b, l, site)});
           Value bits = b.create<arith::ShRUIOp>(l, word, i32Const(b, l, 8));
           Value u = b.create<arith::MulFOp>(l, b.create<arith::UIToFPOp>(l, t, bits),
                                             floatConst(b, l, t, 1.0 / (1 << 24)));
@@ -424,9 +424,9 @@ struct AdamWPattern : GraphPattern<gr::AdamWOp> {
 
     int64_t rank = type.getRank();
     AffineMap id = rw.getMultiDimIdentityMap(rank), scalar = scalarMap(ctx, rank);
-    SmallVector<Value> inputs = {a.getParam(), a.getGrad(), a.getM(), a.getV(),
-                                 factors.getResult(0), factors.getResult(1), factors.getResult(2),
-                                 a.getLr()};
+    SmallVector<Value> inputs = {
+        a.getParam(),         a.getGrad(),          a.getM(), a.getV(), factors.getResult(0),
+        factors.getResult(1), factors.getResult(2), a.getLr()};
     SmallVector<AffineMap> maps = {id, id, id, id, scalar, scalar, scalar, scalar, id, id, id};
     SmallVector<Value> inits;
     for (int i = 0; i < 3; ++i)
@@ -476,12 +476,12 @@ struct ArgmaxPattern : GraphPattern<gr::ArgmaxOp> {
         loc, TypeRange{valueType, indexType}, ValueRange{a.getX()}, ValueRange{maxInit, indexInit},
         ArrayRef<AffineMap>{rw.getMultiDimIdentityMap(rank), out, out}, iterators,
         [&](OpBuilder &b, Location l, ValueRange v) {
-          Value index = b.create<arith::IndexCastOp>(l, b.getI32Type(),
-                                                     b.create<linalg::IndexOp>(l, axis));
+          Value index =
+              b.create<arith::IndexCastOp>(l, b.getI32Type(), b.create<linalg::IndexOp>(l, axis));
           Value larger = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, v[0], v[1]);
-          b.create<linalg::YieldOp>(
-              l, ValueRange{b.create<arith::SelectOp>(l, larger, v[0], v[1]),
-                            b.create<arith::SelectOp>(l, larger, index, v[2])});
+          b.create<linalg::YieldOp>(l,
+                                    ValueRange{b.create<arith::SelectOp>(l, larger, v[0], v[1]),
+                                               b.create<arith::SelectOp>(l, larger, index, v[2])});
         });
     rw.replaceOp(op, generic.getResult(1));
     return success();

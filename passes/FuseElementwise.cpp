@@ -22,6 +22,15 @@ struct FuseElementwisePass : bertc::impl::FuseElementwiseBase<FuseElementwisePas
       Operation *producer = fused->get().getDefiningOp();
       return producer && producer->hasOneUse();
     });
+    // A generic reading a matmul's product through a reshape (a dense
+    // layer's bias add on [batch, seq, hidden] after the [batch*seq, hidden]
+    // product) works on the product's shape instead, so that
+    // bertc-fuse-matmul-epilogues can put it in the matmul's kernel.
+    linalg::populateFoldReshapeOpsByCollapsingPatterns(patterns, [](OpOperand *fused) {
+      auto expand = fused->get().getDefiningOp<tensor::ExpandShapeOp>();
+      return expand && isa_and_nonnull<linalg::MatmulOp, linalg::BatchMatmulOp>(
+                           expand.getSrc().getDefiningOp());
+    });
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }

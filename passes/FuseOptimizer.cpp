@@ -13,8 +13,8 @@
 #include "dialects/graph/GraphOps.h"
 
 #include "mlir/IR/IRMapping.h"
-#include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SetVector.h"
 
 namespace bertc {
 #define GEN_PASS_DEF_FUSEOPTIMIZER

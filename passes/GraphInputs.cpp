@@ -14,8 +14,7 @@ FailureOr<Value> getOrCreateInput(func::FuncOp fn, StringRef name, Type type) {
   for (auto input : body.getOps<graph::InputOp>())
     if (input.getName() == name) {
       if (input.getType() != type)
-        return input.emitError("input '") << name << "' must have type " << type
-                                          << " for training";
+        return input.emitError("input '") << name << "' must have type " << type << " for training";
       return Value(input);
     }
   // After the inputs already at the top, so that they keep creation order.

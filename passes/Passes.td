@@ -161,6 +161,35 @@ def FuseElementwise : Pass<"bertc-fuse-elementwise", "mlir::func::FuncOp"> {
 // Dispatch regions
 //===----------------------------------------------------------------------===//
 
+def FuseReductions : Pass<"bertc-fuse-reductions", "mlir::func::FuncOp"> {
+  let summary = "Merge row reductions into the dispatch that uses them";
+  let description = [{
+    After dispatch-region formation, merges a dispatch computed by one
+    linalg.generic into the only dispatch that uses its results, when that
+    one is computed by a linalg.generic too and every use reads, for a
+    reduction, one value per row of the user's leading parallel loops (the
+    mean, variance, max, sum of exponentials of a row), and for elementwise
+    work the same elements. Repeated until nothing changes, so LayerNorm,
+    softmax (with its scale and mask) and cross-entropy each become one
+    kernel forward and one backward. The back end tiles such a kernel over
+    its rows only, so each row is reduced and used in one workgroup.
+  }];
+  let dependentDialects = ["bertc::graph::GraphDialect"];
+}
+
+def FuseMatmulEpilogues : Pass<"bertc-fuse-matmul-epilogues", "mlir::func::FuncOp"> {
+  let summary = "Merge a matmul into the elementwise dispatch that consumes it";
+  let description = [{
+    After dispatch-region formation, merges a dispatch computed by a matmul
+    or batch matmul into the only dispatch that uses the product, when that
+    one is a single all-parallel linalg.generic (bias, GELU, dropout,
+    residual add, gradient accumulation) reading the product element for
+    element and holds no other contraction. The back end tiles the merged
+    kernel like a matmul and computes the epilogue on each tile.
+  }];
+  let dependentDialects = ["bertc::graph::GraphDialect"];
+}
+
 def FuseOptimizer : Pass<"bertc-fuse-optimizer", "mlir::func::FuncOp"> {
   let summary = "Run the optimizer's independent per-parameter kernels as few dispatches";
   let description = [{

@@ -104,13 +104,33 @@ SmallVector<int64_t> workgroupTileSizes(TilingInterface root, int64_t target) {
     iterations *= sizes.back();
   }
   target = std::min(target, std::max<int64_t>(1, iterations / kMinIterationsPerWorkgroup));
+  // The ops fused into the root's tiles: a row reduction among them (a
+  // LayerNorm's mean, a softmax's max) must see whole rows, so only the
+  // loops of its rows are split; a matmul among them (an epilogue) makes
+  // the kernel tiled like that matmul.
+  size_t splittable = domain.size();
+  bool matmulProducer = false;
+  root->getParentOp()->walk([&](linalg::LinalgOp op) {
+    if (op.getOperation() == root.getOperation() || op.getNumReductionLoops() == 0)
+      return;
+    matmulProducer = matmulProducer || isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op);
+    SmallVector<utils::IteratorType> its = op.getIteratorTypesArray();
+    size_t rows = 0;
+    while (rows < its.size() && its[rows] == utils::IteratorType::parallel)
+      ++rows;
+    splittable = std::min(splittable, rows);
+  });
   SmallVector<int> chosen;
-  for (size_t i = 0; i < domain.size() && chosen.size() < kGridDims; ++i)
+  for (size_t i = 0; i < splittable && chosen.size() < kGridDims; ++i)
     if (iterators[i] == utils::IteratorType::parallel)
       chosen.push_back(static_cast<int>(i));
   // A matmul workgroup's tile is at most kMaxMatmulRows x kMaxMatmulCols so
   // that its chunk of B (K-chunk x columns) stays in L2 while its rows use it.
+  // Its rows and columns are the root's last loops but one (K is last), or,
+  // for an epilogue over the product, its last two.
   bool matmulRoot = isa<linalg::MatmulOp, linalg::BatchMatmulOp>(root.getOperation());
+  int rowsDim = static_cast<int>(domain.size()) - (matmulRoot ? 3 : 2);
+  matmulRoot = matmulRoot || matmulProducer;
   // Capped loops are split evenly, so no workgroup gets a sliver.
   auto evenSplit = [](int64_t size, int64_t cap, int64_t granularity) {
     int64_t parts = (size + cap - 1) / cap;
@@ -119,9 +139,9 @@ SmallVector<int64_t> workgroupTileSizes(TilingInterface root, int64_t target) {
   };
   for (int d : chosen) {
     tiles[d] = sizes[d];
-    if (matmulRoot && d == static_cast<int>(domain.size()) - 3)
+    if (matmulRoot && d == rowsDim)
       tiles[d] = evenSplit(sizes[d], kMaxMatmulRows, 6);
-    if (matmulRoot && d == static_cast<int>(domain.size()) - 2)
+    if (matmulRoot && d == rowsDim + 1)
       tiles[d] = evenSplit(sizes[d], kMaxMatmulCols, 16);
   }
   auto count = [&] {
@@ -136,7 +156,7 @@ SmallVector<int64_t> workgroupTileSizes(TilingInterface root, int64_t target) {
   size_t n = domain.size();
   auto granularity = [&](size_t d) -> int64_t {
     if (matmul)
-      return d == n - 3 ? 6 : d == n - 2 ? 16 : 1;
+      return static_cast<int>(d) == rowsDim ? 6 : static_cast<int>(d) == rowsDim + 1 ? 16 : 1;
     return d == n - 1 ? 16 : 1;
   };
   auto halved = [&](int d) {
@@ -237,9 +257,8 @@ int64_t guardByWorkgroup(scf::ForallOp forall, Value x, int64_t offset) {
       return list;
     };
     results[k] = rewriter.create<tensor::InsertSliceOp>(
-        loc, map.lookupOrDefault(insert.getSource()), results[k],
-        mapped(insert.getMixedOffsets()), mapped(insert.getMixedSizes()),
-        mapped(insert.getMixedStrides()));
+        loc, map.lookupOrDefault(insert.getSource()), results[k], mapped(insert.getMixedOffsets()),
+        mapped(insert.getMixedSizes()), mapped(insert.getMixedStrides()));
   }
   rewriter.create<scf::YieldOp>(loc, results);
   rewriter.replaceOp(forall, guard.getResults());

@@ -86,8 +86,11 @@ mlir::LogicalResult lowerToDispatches(mlir::ModuleOp module, Emit emit, bool fus
     form.addPass(mlir::createCSEPass());
   }
   form.addNestedPass<mlir::func::FuncOp>(createFormDispatchRegions());
-  if (fusion)
+  if (fusion) {
+    form.addNestedPass<mlir::func::FuncOp>(createFuseReductions());
+    form.addNestedPass<mlir::func::FuncOp>(createFuseMatmulEpilogues());
     form.addNestedPass<mlir::func::FuncOp>(createFuseOptimizer());
+  }
   return form.run(module);
 }
 

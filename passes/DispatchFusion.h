@@ -1,0 +1,43 @@
+//===- DispatchFusion.h - Merging a producer dispatch into its consumer -*- C++ -*-===//
+//
+// Vertical fusion at the level of dispatch regions, shared by the passes
+// that decide which producers to merge (bertc-fuse-reductions,
+// bertc-fuse-matmul-epilogues). The back end tiles the merged kernel by its
+// root (the op whose results it yields) and fuses the producers into each
+// workgroup's tile.
+//
+//===----------------------------------------------------------------------===//
+#ifndef BERTC_PASSES_DISPATCHFUSION_H
+#define BERTC_PASSES_DISPATCHFUSION_H
+
+#include "dialects/graph/GraphOps.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+
+namespace bertc {
+
+/// The linalg op that every result of `dispatch` comes from, or null.
+mlir::linalg::LinalgOp dispatchRoot(graph::DispatchOp dispatch);
+
+/// The single dispatch that uses results of `producer`, when every use of
+/// every result is an operand of that dispatch; else null.
+graph::DispatchOp soleConsumer(graph::DispatchOp producer);
+
+/// The dispatches that use results of `producer`, in order, when every
+/// use is an operand of a dispatch; else none.
+llvm::SmallVector<graph::DispatchOp> consumers(graph::DispatchOp producer);
+
+/// Copies the body of `producer` into `consumer`, replacing the operands it
+/// fed, and erases `producer` once nothing else uses it. Every input of
+/// `producer` must be available before `consumer`.
+void mergeIntoConsumer(graph::DispatchOp producer, graph::DispatchOp consumer);
+
+/// For the uses of `value` (a result of a linalg op inside a dispatch
+/// body) the number of leading loops of `op` that index it; -1 unless `op`
+/// reads it through a map `(d0, ..., dn) -> (d0, ..., dk-1)` over parallel
+/// loops (a row-wise value: one per row of `op`'s leading loops).
+int rowPrefixOf(mlir::linalg::LinalgOp op, mlir::Value value);
+
+} // namespace bertc
+
+#endif // BERTC_PASSES_DISPATCHFUSION_H

@@ -1,0 +1,67 @@
+//===- FuseMatmulEpilogues.cpp - Bias, GELU, residual into the matmul -----===//
+//
+// The elementwise work that follows a matmul (bias, GELU, dropout, residual
+// add, gradient accumulation; already one linalg.generic after
+// bertc-fuse-elementwise) joins the matmul's dispatch: each workgroup
+// computes its tile of the product and applies the epilogue to it while it
+// is in cache, and the product is never written to memory.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/DispatchFusion.h"
+#include "passes/Passes.h"
+
+namespace bertc {
+#define GEN_PASS_DEF_FUSEMATMULEPILOGUES
+#include "passes/Passes.h.inc"
+} // namespace bertc
+
+using namespace mlir;
+namespace gr = bertc::graph;
+
+namespace {
+
+/// Whether the matmul of `producer` can join `consumer`: the consumer is
+/// one all-parallel linalg.generic, without another contraction, that alone
+/// reads the product, element for element.
+bool canMerge(gr::DispatchOp producer, gr::DispatchOp consumer) {
+  linalg::LinalgOp p = bertc::dispatchRoot(producer);
+  auto c = dyn_cast_or_null<linalg::GenericOp>(bertc::dispatchRoot(consumer).getOperation());
+  if (!p || !isa<linalg::MatmulOp, linalg::BatchMatmulOp>(p.getOperation()) || !c ||
+      c.getNumReductionLoops() != 0)
+    return false;
+  bool contraction = false;
+  consumer.getBody().walk([&](linalg::LinalgOp op) {
+    contraction = contraction || linalg::isaContractionOpInterface(op);
+  });
+  if (contraction)
+    return false;
+  Block &body = consumer.getBody().front();
+  for (auto [arg, in] : llvm::zip(body.getArguments(), consumer.getInputs())) {
+    if (in.getDefiningOp() != producer.getOperation())
+      continue;
+    for (OpOperand &use : arg.getUses())
+      if (use.getOwner() != c.getOperation() || !c.isDpsInput(&use) ||
+          !c.getMatchingIndexingMap(&use).isIdentity())
+        return false;
+  }
+  return true;
+}
+
+struct FuseMatmulEpiloguesPass : bertc::impl::FuseMatmulEpiloguesBase<FuseMatmulEpiloguesPass> {
+  void runOnOperation() override {
+    // A merge replaces the consumer: look again after each.
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (auto producer : getOperation().getBody().front().getOps<gr::DispatchOp>()) {
+        gr::DispatchOp consumer = bertc::soleConsumer(producer);
+        if (consumer && canMerge(producer, consumer)) {
+          bertc::mergeIntoConsumer(producer, consumer);
+          changed = true;
+          break;
+        }
+      }
+    }
+  }
+};
+
+} // namespace
