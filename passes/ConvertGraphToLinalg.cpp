@@ -3,8 +3,9 @@
 // One pattern per graph op. Elementwise ops become linalg.generic with
 // numpy broadcasting in their indexing maps; reductions (softmax, layer
 // norm, cross-entropy, sum, mean) become a few generics each; matmuls become
-// linalg.matmul / batch_matmul after collapsing shared batch axes, with
-// transposed operands made explicit by linalg.transpose; reshapes become
+// linalg.matmul / batch_matmul after collapsing shared batch axes (a
+// transposed first operand read in place by their *_transpose_a forms, a
+// transposed second one made explicit by linalg.transpose); reshapes become
 // collapse/expand views.
 //
 //===----------------------------------------------------------------------===//
@@ -562,15 +563,28 @@ struct MatmulPattern : GraphPattern<gr::MatmulOp> {
                                 ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
     Value a = ad.getA(), b = ad.getB();
-    if (op.getTransposeA())
+    // A transposed A is read where it is: at each step of K the kernels read
+    // a column of A's tile, contiguous when A is stored transposed. A
+    // transposed B would make its rows strided: it is transposed first.
+    bool sharedB = tensorType(b).getRank() == 2;
+    bool readATransposed = op.getTransposeA() && (!sharedB || tensorType(a).getRank() == 2);
+    if (op.getTransposeA() && !readATransposed)
       a = transposeLast2(rw, loc, a);
     if (op.getTransposeB())
       b = transposeLast2(rw, loc, b);
     RankedTensorType at = tensorType(a), bt = tensorType(b), rt = tensorType(op.getResult());
     Type elem = rt.getElementType();
-    int64_t k = at.getShape().back(), n = bt.getShape().back();
-    int64_t m = at.getDimSize(at.getRank() - 2);
-    if (bt.getRank() == 2) {
+    int64_t k = at.getDimSize(at.getRank() - (readATransposed ? 2 : 1)), n = bt.getShape().back();
+    int64_t m = at.getDimSize(at.getRank() - (readATransposed ? 1 : 2));
+    if (sharedB) {
+      if (readATransposed) {
+        auto r2 = RankedTensorType::get({m, n}, elem);
+        Value r =
+            rw.create<linalg::MatmulTransposeAOp>(loc, ValueRange{a, b}, filled(rw, loc, r2, 0.0))
+                .getResult(0);
+        rw.replaceOp(op, reshapeView(rw, loc, r, rt));
+        return success();
+      }
       // A weight shared by every batch: one matmul over all rows.
       int64_t rows = at.getNumElements() / k;
       auto flatA = RankedTensorType::get({rows, k}, elem);
@@ -582,13 +596,15 @@ struct MatmulPattern : GraphPattern<gr::MatmulOp> {
       return success();
     }
     int64_t batch = at.getNumElements() / (m * k);
-    auto a3 = RankedTensorType::get({batch, m, k}, elem);
+    auto a3 = readATransposed ? RankedTensorType::get({batch, k, m}, elem)
+                              : RankedTensorType::get({batch, m, k}, elem);
     auto b3 = RankedTensorType::get({batch, k, n}, elem);
     auto r3 = RankedTensorType::get({batch, m, n}, elem);
-    Value r = rw.create<linalg::BatchMatmulOp>(
-                    loc, ValueRange{reshapeView(rw, loc, a, a3), reshapeView(rw, loc, b, b3)},
-                    filled(rw, loc, r3, 0.0))
-                  .getResult(0);
+    SmallVector<Value> operands = {reshapeView(rw, loc, a, a3), reshapeView(rw, loc, b, b3)};
+    Value init = filled(rw, loc, r3, 0.0);
+    Value r = readATransposed
+                  ? rw.create<linalg::BatchMatmulTransposeAOp>(loc, operands, init).getResult(0)
+                  : rw.create<linalg::BatchMatmulOp>(loc, operands, init).getResult(0);
     rw.replaceOp(op, reshapeView(rw, loc, r, rt));
     return success();
   }

@@ -1,4 +1,5 @@
 //===- FuseElementwise.cpp - Elementwise producer-consumer fusion ---------===//
+#include "passes/MatmulOps.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -28,8 +29,7 @@ struct FuseElementwisePass : bertc::impl::FuseElementwiseBase<FuseElementwisePas
     // bertc-fuse-matmul-epilogues can put it in the matmul's kernel.
     linalg::populateFoldReshapeOpsByCollapsingPatterns(patterns, [](OpOperand *fused) {
       auto expand = fused->get().getDefiningOp<tensor::ExpandShapeOp>();
-      return expand && isa_and_nonnull<linalg::MatmulOp, linalg::BatchMatmulOp>(
-                           expand.getSrc().getDefiningOp());
+      return expand && bertc::isMatmul(expand.getSrc().getDefiningOp());
     });
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();

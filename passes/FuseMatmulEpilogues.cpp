@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "passes/DispatchFusion.h"
+#include "passes/MatmulOps.h"
 #include "passes/Passes.h"
 
 namespace bertc {
@@ -26,8 +27,7 @@ namespace {
 bool canMerge(gr::DispatchOp producer, gr::DispatchOp consumer) {
   linalg::LinalgOp p = bertc::dispatchRoot(producer);
   auto c = dyn_cast_or_null<linalg::GenericOp>(bertc::dispatchRoot(consumer).getOperation());
-  if (!p || !isa<linalg::MatmulOp, linalg::BatchMatmulOp>(p.getOperation()) || !c ||
-      c.getNumReductionLoops() != 0)
+  if (!p || !bertc::isMatmul(p) || !c || c.getNumReductionLoops() != 0)
     return false;
   bool contraction = false;
   consumer.getBody().walk([&](linalg::LinalgOp op) {

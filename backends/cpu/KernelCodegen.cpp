@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/CpuBackend.h"
 #include "backends/cpu/Internal.h"
+#include "passes/MatmulOps.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -20,10 +21,14 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/IR/Dominance.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/TilingInterface.h"
+#include "mlir/Transforms/CSE.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 using namespace mlir;
 
@@ -39,6 +44,9 @@ constexpr int64_t kMaxMatmulRows = 192;
 constexpr int64_t kMaxMatmulCols = 256;
 /// Below this many loop iterations a kernel runs as one workgroup.
 constexpr int64_t kMinIterationsPerWorkgroup = 4096;
+/// A kernel with producers fused into its root gets tiles of at most about
+/// this many elements (each producer keeps its tile as scratch space).
+constexpr int64_t kMaxFusedTile = 8192;
 
 /// Rewrites `func @k(tensors) -> tensors` as
 /// `func @k(input memrefs, output memrefs, %x, %y, %z: index)`.
@@ -109,11 +117,14 @@ SmallVector<int64_t> workgroupTileSizes(TilingInterface root, int64_t target) {
   // loops of its rows are split; a matmul among them (an epilogue) makes
   // the kernel tiled like that matmul.
   size_t splittable = domain.size();
-  bool matmulProducer = false;
+  bool matmulProducer = false, producers = false;
   root->getParentOp()->walk([&](linalg::LinalgOp op) {
-    if (op.getOperation() == root.getOperation() || op.getNumReductionLoops() == 0)
+    if (op.getOperation() == root.getOperation() || isa<linalg::FillOp>(op))
       return;
-    matmulProducer = matmulProducer || isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op);
+    producers = true;
+    if (op.getNumReductionLoops() == 0)
+      return;
+    matmulProducer = matmulProducer || bertc::isMatmul(op);
     SmallVector<utils::IteratorType> its = op.getIteratorTypesArray();
     size_t rows = 0;
     while (rows < its.size() && its[rows] == utils::IteratorType::parallel)
@@ -128,9 +139,13 @@ SmallVector<int64_t> workgroupTileSizes(TilingInterface root, int64_t target) {
   // that its chunk of B (K-chunk x columns) stays in L2 while its rows use it.
   // Its rows and columns are the root's last loops but one (K is last), or,
   // for an epilogue over the product, its last two.
-  bool matmulRoot = isa<linalg::MatmulOp, linalg::BatchMatmulOp>(root.getOperation());
+  bool matmulRoot = bertc::isMatmul(root);
   int rowsDim = static_cast<int>(domain.size()) - (matmulRoot ? 3 : 2);
   matmulRoot = matmulRoot || matmulProducer;
+  // Each producer's tile is scratch space on the workgroup's stack: small
+  // tiles keep it in cache.
+  if (producers && !matmulRoot)
+    target = std::max(target, iterations / kMaxFusedTile);
   // Capped loops are split evenly, so no workgroup gets a sliver.
   auto evenSplit = [](int64_t size, int64_t cap, int64_t granularity) {
     int64_t parts = (size + cap - 1) / cap;
@@ -202,7 +217,19 @@ FailureOr<scf::ForallOp> tileRoot(TilingInterface root, int64_t target) {
   for (OpResult r : root->getResults())
     rewriter.replaceAllUsesWith(r, result->replacements.lookup(r));
   rewriter.eraseOp(root);
-  return cast<scf::ForallOp>(result->loops.front().getOperation());
+  auto forall = cast<scf::ForallOp>(result->loops.front().getOperation());
+  // A fused producer's tile is a slice of its whole empty result: make it an
+  // empty tile, so that the workgroup's scratch space is one tile, not the
+  // whole tensor.
+  RewritePatternSet patterns(root.getContext());
+  tensor::populateFoldTensorEmptyPatterns(patterns);
+  if (failed(applyPatternsAndFoldGreedily(forall, std::move(patterns))))
+    return forall.emitError("cannot shrink the scratch tensors of this kernel");
+  // A producer used twice in the tile (a softmax's exponentials, by the sum
+  // and by the division) was fused twice: compute it once.
+  DominanceInfo dominance;
+  eliminateCommonSubExpressions(rewriter, dominance, forall);
+  return forall;
 }
 
 /// In a kernel of several roots, runs `forall` (whose iterations are

@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/Internal.h"
+#include "passes/MatmulOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -55,7 +56,7 @@ std::optional<SmallVector<int64_t>> pieceSizes(linalg::LinalgOp op) {
     return std::nullopt;
   SmallVector<int64_t> sizes(ranges.size(), 1);
   size_t n = ranges.size();
-  if (isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op)) {
+  if (bertc::isMatmul(op)) {
     // (batch,) M, N, K: a register block, K one step at a time.
     sizes[n - 3] = kMr;
     sizes[n - 2] = kNr;
@@ -131,8 +132,7 @@ LogicalResult tileIntoPieces(RewriterBase &rewriter, linalg::LinalgOp op) {
 /// into the same output), returning the matmul of one chunk.
 linalg::LinalgOp tileReduction(RewriterBase &rewriter, linalg::LinalgOp op) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  if (!isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op) || ranges.back() <= kKc ||
-      ShapedType::isDynamic(ranges.back()))
+  if (!bertc::isMatmul(op) || ranges.back() <= kKc || ShapedType::isDynamic(ranges.back()))
     return op;
   SmallVector<OpFoldResult> tiles(ranges.size(), rewriter.getIndexAttr(0));
   tiles.back() = rewriter.getIndexAttr(kKc);
