@@ -47,6 +47,20 @@ func.func @batched(%q: tensor<2x3x8x4xf32>, %k: tensor<2x3x8x4xf32>) -> tensor<2
 
 // -----
 
+// A transposed first operand is read in place: a weight gradient (x^T dy)
+// and a batched one (p^T v) use the *_transpose_a forms, with no transpose.
+// CHECK-LABEL: func.func @transposed_a
+func.func @transposed_a(%x: tensor<6x4xf32>, %dy: tensor<6x5xf32>, %p: tensor<3x8x8xf32>, %v: tensor<3x8x4xf32>) -> (tensor<4x5xf32>, tensor<3x8x4xf32>) {
+  // CHECK-NOT: linalg.transpose
+  // CHECK: linalg.matmul_transpose_a ins(%{{.*}}, %{{.*}} : tensor<6x4xf32>, tensor<6x5xf32>) outs(%{{.*}} : tensor<4x5xf32>)
+  // CHECK: linalg.batch_matmul_transpose_a ins(%{{.*}}, %{{.*}} : tensor<3x8x8xf32>, tensor<3x8x4xf32>) outs(%{{.*}} : tensor<3x8x4xf32>)
+  %0 = graph.matmul %x, %dy {transpose_a = true} : tensor<6x4xf32>, tensor<6x5xf32> -> tensor<4x5xf32>
+  %1 = graph.matmul %p, %v {transpose_a = true} : tensor<3x8x8xf32>, tensor<3x8x4xf32> -> tensor<3x8x4xf32>
+  return %0, %1 : tensor<4x5xf32>, tensor<3x8x4xf32>
+}
+
+// -----
+
 // Softmax: max, exp(x - max), sum, divide.
 // CHECK-LABEL: func.func @softmax
 func.func @softmax(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
