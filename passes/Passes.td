@@ -190,18 +190,20 @@ def FuseMatmulEpilogues : Pass<"bertc-fuse-matmul-epilogues", "mlir::func::FuncO
   let dependentDialects = ["bertc::graph::GraphDialect"];
 }
 
-def FuseOptimizer : Pass<"bertc-fuse-optimizer", "mlir::func::FuncOp"> {
-  let summary = "Run the optimizer's independent per-parameter kernels as few dispatches";
+def FuseHorizontal : Pass<"bertc-fuse-horizontal", "mlir::func::FuncOp"> {
+  let summary = "Run independent kernels side by side as one dispatch";
   let description = [{
-    After dispatch-region formation, merges each run of consecutive
-    dispatches of the optimizer (kernel kind "optimizer": the per-parameter
-    sums of squares for clipping, the per-parameter AdamW updates) whose
-    results all come from one linalg op, that do not use each other's
-    results and whose inputs are all available at the run's start, into one
-    dispatch at the run's start (horizontal fusion). The optimizer's state
-    is moved to the function's start so that it is. A dependent dispatch
-    (the clipping factor, which reads every sum) ends a run. The back end
-    gives each root of a merged dispatch its own range of workgroups.
+    After dispatch-region formation and vertical fusion, merges runs of
+    dispatches whose results all come from one linalg op and that hold no
+    matmul (the optimizer's per-parameter sums of squares and AdamW
+    updates; the backward pass's bias and LayerNorm parameter gradients;
+    small elementwise kernels), when none uses another's results and every
+    input is available at the run's first dispatch, into one dispatch there
+    (horizontal fusion). Dispatches in between that are not candidates stay
+    after it; a candidate that depends on the run starts a new one. The
+    optimizer's state is moved to the function's start, so it is available.
+    The back end gives each root of a merged dispatch its own range of
+    workgroups.
   }];
   let dependentDialects = ["bertc::graph::GraphDialect"];
 }

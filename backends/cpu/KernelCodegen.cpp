@@ -10,6 +10,7 @@
 #include "backends/cpu/Internal.h"
 #include "passes/MatmulOps.h"
 
+#include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -118,19 +119,26 @@ SmallVector<int64_t> workgroupTileSizes(TilingInterface root, int64_t target) {
   // the kernel tiled like that matmul.
   size_t splittable = domain.size();
   bool matmulProducer = false, producers = false;
-  root->getParentOp()->walk([&](linalg::LinalgOp op) {
-    if (op.getOperation() == root.getOperation() || isa<linalg::FillOp>(op))
-      return;
+  // The root's producers in the kernel (not the other roots of a
+  // horizontally fused kernel).
+  llvm::SetVector<Operation *> slice;
+  BackwardSliceOptions sliceOptions;
+  sliceOptions.filter = [&](Operation *op) { return op->getBlock() == root->getBlock(); };
+  getBackwardSlice(root.getOperation(), &slice, sliceOptions);
+  for (Operation *sliced : slice) {
+    auto op = dyn_cast<linalg::LinalgOp>(sliced);
+    if (!op || isa<linalg::FillOp>(op))
+      continue;
     producers = true;
     if (op.getNumReductionLoops() == 0)
-      return;
+      continue;
     matmulProducer = matmulProducer || bertc::isMatmul(op);
     SmallVector<utils::IteratorType> its = op.getIteratorTypesArray();
     size_t rows = 0;
     while (rows < its.size() && its[rows] == utils::IteratorType::parallel)
       ++rows;
     splittable = std::min(splittable, rows);
-  });
+  }
   SmallVector<int> chosen;
   for (size_t i = 0; i < splittable && chosen.size() < kGridDims; ++i)
     if (iterators[i] == utils::IteratorType::parallel)

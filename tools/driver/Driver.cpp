@@ -89,7 +89,7 @@ mlir::LogicalResult lowerToDispatches(mlir::ModuleOp module, Emit emit, bool fus
   if (fusion) {
     form.addNestedPass<mlir::func::FuncOp>(createFuseReductions());
     form.addNestedPass<mlir::func::FuncOp>(createFuseMatmulEpilogues());
-    form.addNestedPass<mlir::func::FuncOp>(createFuseOptimizer());
+    form.addNestedPass<mlir::func::FuncOp>(createFuseHorizontal());
   }
   return form.run(module);
 }

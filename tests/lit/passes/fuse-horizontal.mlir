@@ -1,11 +1,11 @@
-// RUN: bertc-opt %s --bertc-fuse-optimizer | FileCheck %s
+// RUN: bertc-opt %s --bertc-fuse-horizontal --split-input-file | FileCheck %s
 
 #map = affine_map<(d0) -> (d0)>
 #opt = loc("kind:optimizer"("m.bertc":1:1))
 
 // Two independent per-parameter updates become one dispatch with both
-// results, where the first was; the state moves to the top; the dependent
-// dispatch after them and the matmul-kind dispatch stay as they are.
+// results, where the first was; the state moves to the top. The two
+// dispatches that read an update form a second run.
 // CHECK-LABEL: func.func @updates
 // CHECK-NEXT: %[[M1:.*]] = graph.state "m1"
 // CHECK-NEXT: %[[M2:.*]] = graph.state "m2"
@@ -16,8 +16,7 @@
 // CHECK: graph.yield %{{.*}}, %{{.*}} : tensor<8xf32>, tensor<4xf32>
 // CHECK: graph.assign %[[M1]], %[[U]]#0
 // CHECK: graph.assign %[[M2]], %[[U]]#1
-// CHECK: graph.dispatch(%[[U]]#1)
-// CHECK: graph.dispatch(%[[U]]#1)
+// CHECK: graph.dispatch(%[[U]]#1) : (tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>)
 // CHECK-NOT: graph.dispatch
 func.func @updates(%g1: tensor<8xf32>, %g2: tensor<4xf32>) {
   %m1 = graph.state "m1" : tensor<8xf32>
@@ -46,7 +45,7 @@ func.func @updates(%g1: tensor<8xf32>, %g2: tensor<4xf32>) {
     graph.yield %r : tensor<4xf32>
   }
   graph.assign %m2, %u2 : tensor<4xf32>
-  // Reads an update: it ends the run.
+  // Reads an update: it cannot join the first run, and starts another.
   %d = graph.dispatch(%u2) : (tensor<4xf32>) -> tensor<4xf32> {
   ^bb0(%a: tensor<4xf32>):
     %e = tensor.empty() : tensor<4xf32>
@@ -58,7 +57,7 @@ func.func @updates(%g1: tensor<8xf32>, %g2: tensor<4xf32>) {
     } -> tensor<4xf32> loc(#opt)
     graph.yield %r : tensor<4xf32>
   }
-  // Not optimizer work.
+  // Another reader of the update (no kind of work needed): joins it.
   %n = graph.dispatch(%u2) : (tensor<4xf32>) -> tensor<4xf32> {
   ^bb0(%a: tensor<4xf32>):
     %e = tensor.empty() : tensor<4xf32>
@@ -71,4 +70,45 @@ func.func @updates(%g1: tensor<8xf32>, %g2: tensor<4xf32>) {
     graph.yield %r : tensor<4xf32>
   }
   return
+}
+
+// -----
+
+#map = affine_map<(d0) -> (d0)>
+
+// The second kernel's input is computed after the first kernel, whose
+// result nobody reads before the second: the run moves to the second. The
+// matmul in between is not a candidate and stays apart.
+// CHECK-LABEL: func.func @anchor_moves
+// CHECK: %[[M:.*]] = graph.dispatch(%{{.*}}, %{{.*}}) : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
+// CHECK: linalg.matmul
+// CHECK: graph.dispatch(%{{.*}}, %[[M]]) : (tensor<4xf32>, tensor<4x4xf32>) -> (tensor<4xf32>, tensor<4x4xf32>)
+// CHECK-NOT: graph.dispatch
+func.func @anchor_moves(%x: tensor<4xf32>, %a: tensor<4x4xf32>) -> (tensor<4xf32>, tensor<4x4xf32>) {
+  %t = graph.dispatch(%x) : (tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%v: tensor<4xf32>):
+    %e = tensor.empty() : tensor<4xf32>
+    %r = linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel"]}
+        ins(%v : tensor<4xf32>) outs(%e : tensor<4xf32>) {
+    ^bb0(%i: f32, %o: f32):
+      %0 = math.tanh %i : f32
+      linalg.yield %0 : f32
+    } -> tensor<4xf32>
+    graph.yield %r : tensor<4xf32>
+  }
+  %m = graph.dispatch(%a, %a) : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32> {
+  ^bb0(%p: tensor<4x4xf32>, %q: tensor<4x4xf32>):
+    %zero = arith.constant 0.0 : f32
+    %e = tensor.empty() : tensor<4x4xf32>
+    %z = linalg.fill ins(%zero : f32) outs(%e : tensor<4x4xf32>) -> tensor<4x4xf32>
+    %r = linalg.matmul ins(%p, %q : tensor<4x4xf32>, tensor<4x4xf32>) outs(%z : tensor<4x4xf32>) -> tensor<4x4xf32>
+    graph.yield %r : tensor<4x4xf32>
+  }
+  %n = graph.dispatch(%m) : (tensor<4x4xf32>) -> tensor<4x4xf32> {
+  ^bb0(%p: tensor<4x4xf32>):
+    %e = tensor.empty() : tensor<4x4xf32>
+    %r = linalg.transpose ins(%p : tensor<4x4xf32>) outs(%e : tensor<4x4xf32>) permutation = [1, 0]
+    graph.yield %r : tensor<4x4xf32>
+  }
+  return %t, %n : tensor<4xf32>, tensor<4x4xf32>
 }
