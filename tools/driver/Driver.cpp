@@ -221,8 +221,16 @@ int compile(const CompileOptions &options, std::ostream &errs) {
         if (options.emit == Emit::Summary) {
           printGraphSummary(graphSummary, os);
           os << "kernels: " << plan->program.kernels.size() << "\n";
-          os << "dispatches: " << plan->program.dispatches.size() << "\n";
           const rt::Program &program = plan->program;
+          // Each kernel reads its inputs and writes its outputs once: the
+          // memory traffic fusion saves.
+          int64_t moved = 0;
+          for (const rt::DispatchDesc &d : program.dispatches)
+            for (int b : d.bindings)
+              moved += program.tensors[b].bytes();
+          os << "dispatches: " << program.dispatches.size() << "\n";
+          os << "kernels_per_step: " << program.dispatches.size() << "\n";
+          os << "estimated_bytes_moved_per_step: " << moved << "\n";
           os << "state_tensors: " << program.state.size() << "\n";
           os << "planned_persistent_bytes: " << program.parameterBytes << "\n";
           os << "planned_activation_bytes: " << program.activationBytes << "\n";
