@@ -1,5 +1,6 @@
 //===- KernelKinds.cpp - The kind of work of each kernel ------------------===//
 #include "passes/KernelKinds.h"
+#include "passes/MatmulOps.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -55,6 +56,10 @@ llvm::StringRef kernelKindOf(Region &region) {
     if (!computes)
       return;
     llvm::StringRef k = kernelKindOf(op->getLoc());
+    // A matmul's lowering also moves data (a transposed operand): only the
+    // product itself is matmul work.
+    if (k == "matmul" && !isMatmul(op))
+      k = "elementwise";
     if (llvm::find(kernelKinds(), k) < llvm::find(kernelKinds(), best))
       best = k;
   });
