@@ -244,13 +244,16 @@ FailureOr<scf::ForallOp> tileRoot(TilingInterface root, int64_t target) {
 /// workgroups offset .. offset+n-1 of a one-dimensional grid) only in those
 /// workgroups: `scf.if` on the workgroup id, the iteration's indices
 /// recovered from it, the parallel insertions become insertions. Returns n.
-int64_t guardByWorkgroup(scf::ForallOp forall, Value x, int64_t offset) {
+FailureOr<int64_t> guardByWorkgroup(scf::ForallOp forall, Value x, int64_t offset) {
   IRRewriter rewriter(forall.getContext());
   rewriter.setInsertionPoint(forall);
   Location loc = forall.getLoc();
-  SmallVector<int64_t> lbs = *getConstantIntValues(forall.getMixedLowerBound());
-  SmallVector<int64_t> ubs = *getConstantIntValues(forall.getMixedUpperBound());
-  SmallVector<int64_t> steps = *getConstantIntValues(forall.getMixedStep());
+  std::optional<SmallVector<int64_t>> lbsOr = getConstantIntValues(forall.getMixedLowerBound());
+  std::optional<SmallVector<int64_t>> ubsOr = getConstantIntValues(forall.getMixedUpperBound());
+  std::optional<SmallVector<int64_t>> stepsOr = getConstantIntValues(forall.getMixedStep());
+  if (!lbsOr || !ubsOr || !stepsOr)
+    return forall.emitError("workgroup loop bounds must be static");
+  SmallVector<int64_t> lbs = *lbsOr, ubs = *ubsOr, steps = *stepsOr;
   SmallVector<int64_t> counts;
   int64_t n = 1;
   for (size_t d = 0; d < lbs.size(); ++d) {
@@ -301,7 +304,7 @@ int64_t guardByWorkgroup(scf::ForallOp forall, Value x, int64_t offset) {
 }
 
 /// In a kernel of several roots, runs an untiled `root` in workgroup
-/// `offset` only; the fills that initialise its outputs go with it.
+/// `offset` only, with its producers (the fills of its outputs).
 void guardInOneWorkgroup(TilingInterface root, Value x, int64_t offset) {
   IRRewriter rewriter(root.getContext());
   rewriter.setInsertionPoint(root);
@@ -319,10 +322,18 @@ void guardInOneWorkgroup(TilingInterface root, Value x, int64_t offset) {
   rewriter.setInsertionPointToStart(guard.elseBlock());
   rewriter.create<scf::YieldOp>(loc, destinations);
   rewriter.setInsertionPointToStart(guard.thenBlock());
+  // The root's producers in the kernel (its fills among them) run there
+  // too, not in every workgroup.
+  llvm::SetVector<Operation *> slice;
+  BackwardSliceOptions sliceOptions;
+  sliceOptions.filter = [&](Operation *op) {
+    return op->getBlock() == root->getBlock() &&
+           !isa<bufferization::ToTensorOp, arith::ConstantOp>(op);
+  };
+  getBackwardSlice(root.getOperation(), &slice, sliceOptions);
   IRMapping map;
-  for (Value init : dps.getDpsInits())
-    if (auto fill = init.getDefiningOp<linalg::FillOp>())
-      map.map(init, rewriter.clone(*fill)->getResult(0));
+  for (Operation *op : slice)
+    rewriter.clone(*op, map);
   Operation *inside = rewriter.clone(*root, map);
   rewriter.create<scf::YieldOp>(loc, inside->getResults());
   rewriter.replaceOp(root, guard.getResults());
@@ -342,7 +353,10 @@ LogicalResult tileIntoWorkgroups(func::FuncOp kernel, int64_t target) {
     if (failed(forall))
       return failure();
     if (*forall) {
-      offset += guardByWorkgroup(*forall, x, offset);
+      FailureOr<int64_t> n = guardByWorkgroup(*forall, x, offset);
+      if (failed(n))
+        return failure();
+      offset += *n;
     } else {
       guardInOneWorkgroup(root, x, offset);
       offset += 1;
