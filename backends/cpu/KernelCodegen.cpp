@@ -323,12 +323,13 @@ void guardInOneWorkgroup(TilingInterface root, Value x, int64_t offset) {
   rewriter.create<scf::YieldOp>(loc, destinations);
   rewriter.setInsertionPointToStart(guard.thenBlock());
   // The root's producers in the kernel (its fills among them) run there
-  // too, not in every workgroup.
+  // too, not in every workgroup; the empty tensors stay outside, so that a
+  // fill still initialises the destination the else branch yields.
   llvm::SetVector<Operation *> slice;
   BackwardSliceOptions sliceOptions;
   sliceOptions.filter = [&](Operation *op) {
     return op->getBlock() == root->getBlock() &&
-           !isa<bufferization::ToTensorOp, arith::ConstantOp>(op);
+           !isa<bufferization::ToTensorOp, arith::ConstantOp, tensor::EmptyOp>(op);
   };
   getBackwardSlice(root.getOperation(), &slice, sliceOptions);
   IRMapping map;
