@@ -316,6 +316,49 @@ std::vector<Case> cases() {
       X + "  input z : f32[" + dims({B, S, N}) +
           "]\n  output y = matmul(x, z, transpose_a = true)\n",
       [](const Env &e) { return matmul(e.at("x"), e.at("z"), true, false); });
+  // Fused kernels against the plain reference of their ops: the matmul with
+  // its bias and GELU (the residual add is a second kernel: the product's
+  // reshape stands between them), the scaled and masked softmax, the
+  // LayerNorm of a residual sum (one kernel each); the weight gradient's
+  // matmul reading its transposed operand in place.
+  add("fused_dense_gelu_residual",
+      X + "  input r : f32[" + dims({B, S, N}) + "]\n  let w = param f32[" + std::to_string(H) +
+          ", " + std::to_string(N) + "] normal(0.5) \"w\"\n  let c = param f32[" +
+          std::to_string(N) + "] normal(1.0) \"c\"\n  output y = gelu(matmul(x, w) + c) + r\n",
+      [](const Env &e) {
+        Ref h = elementwise(matmul(e.at("x"), e.at("w"), false, false), e.at("c"),
+                            [](double a, double b) { return a + b; });
+        h = unary(h, [](double v) { return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0))); });
+        return elementwise(h, e.at("r"), [](double a, double b) { return a + b; });
+      });
+  add("fused_scaled_masked_softmax",
+      X + "  input m : f32[" + dims({B, 1, H}) + "]\n  output y = softmax(scale(x, 0.125) + m)\n",
+      [](const Env &e) {
+        Ref z = elementwise(unary(e.at("x"), [](double v) { return v * 0.125; }), e.at("m"),
+                            [](double a, double b) { return a + b; });
+        return softmax(z, 2);
+      });
+  add("fused_residual_layer_norm",
+      X + "  input r : f32[" + dims(x3) + "]\n  output y = layer_norm(x + r, param f32[" +
+          std::to_string(H) + "] normal(1.0) \"g\", param f32[" + std::to_string(H) +
+          "] normal(1.0) \"b\", eps = 1e-5)\n",
+      [H](const Env &e) {
+        Ref x = elementwise(e.at("x"), e.at("r"), [](double a, double b) { return a + b; });
+        Ref mean = reduceAxis(x, 2, 0, [](double a, double b) { return a + b; });
+        for (double &m : mean.v)
+          m /= H;
+        Ref c = elementwise(x, mean, [](double a, double b) { return a - b; });
+        Ref var = reduceAxis(c, 2, 0, [](double a, double b) { return a + b * b; });
+        for (double &v : var.v)
+          v = std::sqrt(v / H + 1e-5);
+        Ref n = elementwise(c, var, [](double a, double b) { return a / b; });
+        n = elementwise(n, e.at("g"), [](double a, double b) { return a * b; });
+        return elementwise(n, e.at("b"), [](double a, double b) { return a + b; });
+      });
+  add("matmul_weight_gradient",
+      "  input x : f32[" + dims({S, H}) + "]\n  input z : f32[" + dims({S, N}) +
+          "]\n  output y = matmul(x, z, transpose_a = true)\n",
+      [](const Env &e) { return matmul(e.at("x"), e.at("z"), true, false); });
   add("embedding",
       "  input ids : i32[" + dims({B, S}) + "]\n  output y = embedding(param f32[7, " +
           std::to_string(H) + "] normal(1.0) \"table\", ids)\n",
