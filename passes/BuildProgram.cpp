@@ -310,6 +310,14 @@ FailureOr<ProgramPlan> buildProgram(func::FuncOp fn) {
   }
   if (p.state.empty() && p.outputs.empty())
     p.forwardDispatches = static_cast<int64_t>(p.dispatches.size());
+  // Evaluation runs the forward dispatches alone: none may update a
+  // parameter or the optimizer's state (fusion must not have moved one
+  // there).
+  for (auto [target, writer] : assigned)
+    if (writer < p.forwardDispatches)
+      return fn.emitError("parameter or state '")
+             << p.tensors[target].name << "' would be updated by the forward pass (dispatch "
+             << writer << " of its " << p.forwardDispatches << ")";
   // Outputs stay readable after the last dispatch.
   for (const rt::NamedTensor &o : p.outputs)
     if (auto b = bufferOf.find(o.tensor); b != bufferOf.end())
