@@ -54,10 +54,10 @@ bool canMerge(gr::DispatchOp producer, gr::DispatchOp consumer) {
   int rows = leadingParallelLoops(p);
   if (rows < 0)
     return false;
-  bool reduces = rows < static_cast<int>(p.getNumLoops());
+  bool reduction = rows < static_cast<int>(p.getNumLoops());
   // A reduction to one value leaves the consumer no rows to split among
   // workgroups: it stays a kernel of its own.
-  if (reduces && rows == 0)
+  if (reduction && rows == 0)
     return false;
   // Results indexed by the leading (parallel) loops, in order.
   for (OpOperand &init : p.getDpsInitsMutable()) {
@@ -76,7 +76,7 @@ bool canMerge(gr::DispatchOp producer, gr::DispatchOp consumer) {
       auto user = dyn_cast<linalg::LinalgOp>(use.getOwner());
       if (!user || !user.isDpsInput(&use))
         return false;
-      if (reduces ? bertc::rowPrefixOf(user, arg) != rows
+      if (reduction ? bertc::rowPrefixOf(user, arg) != rows
                   : !user.getMatchingIndexingMap(&use).isIdentity())
         return false;
     }
