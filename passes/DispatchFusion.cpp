@@ -21,17 +21,6 @@ linalg::LinalgOp dispatchRoot(gr::DispatchOp dispatch) {
   return dyn_cast_or_null<linalg::LinalgOp>(root);
 }
 
-gr::DispatchOp soleConsumer(gr::DispatchOp producer) {
-  gr::DispatchOp consumer;
-  for (Operation *user : producer->getUsers()) {
-    auto d = dyn_cast<gr::DispatchOp>(user);
-    if (!d || (consumer && d != consumer))
-      return nullptr;
-    consumer = d;
-  }
-  return consumer;
-}
-
 SmallVector<gr::DispatchOp> consumers(gr::DispatchOp producer) {
   llvm::SetVector<gr::DispatchOp> users;
   for (Operation *user : producer->getUsers()) {
@@ -80,6 +69,25 @@ void mergeIntoConsumer(gr::DispatchOp producer, gr::DispatchOp consumer) {
   consumer->erase();
   if (producer->use_empty())
     producer->erase();
+}
+
+void mergeIntoConsumers(Block &body, function_ref<bool(gr::DispatchOp, gr::DispatchOp)> canMerge,
+                        function_ref<bool(gr::DispatchOp)> mayDuplicate) {
+  // A merge replaces its consumers: look again after each.
+  for (bool changed = true; changed;) {
+    changed = false;
+    SmallVector<gr::DispatchOp> dispatches(body.getOps<gr::DispatchOp>());
+    for (gr::DispatchOp producer : llvm::reverse(dispatches)) {
+      SmallVector<gr::DispatchOp> users = consumers(producer);
+      if (users.empty() || (users.size() > 1 && !mayDuplicate(producer)) ||
+          !llvm::all_of(users, [&](gr::DispatchOp c) { return canMerge(producer, c); }))
+        continue;
+      for (gr::DispatchOp consumer : users)
+        mergeIntoConsumer(producer, consumer);
+      changed = true;
+      break;
+    }
+  }
 }
 
 int rowPrefixOf(linalg::LinalgOp op, Value value) {

@@ -19,10 +19,6 @@ namespace bertc {
 /// The linalg op that every result of `dispatch` comes from, or null.
 mlir::linalg::LinalgOp dispatchRoot(graph::DispatchOp dispatch);
 
-/// The single dispatch that uses results of `producer`, when every use of
-/// every result is an operand of that dispatch; else null.
-graph::DispatchOp soleConsumer(graph::DispatchOp producer);
-
 /// The dispatches that use results of `producer`, in order, when every
 /// use is an operand of a dispatch; else none.
 llvm::SmallVector<graph::DispatchOp> consumers(graph::DispatchOp producer);
@@ -31,6 +27,15 @@ llvm::SmallVector<graph::DispatchOp> consumers(graph::DispatchOp producer);
 /// fed, and erases `producer` once nothing else uses it. Every input of
 /// `producer` must be available before `consumer`.
 void mergeIntoConsumer(graph::DispatchOp producer, graph::DispatchOp consumer);
+
+/// Repeats, until nothing changes: a dispatch whose every consumer accepts
+/// it (`canMerge(producer, consumer)`) is merged into each of them, when it
+/// has one consumer or `mayDuplicate(producer)` allows computing it in
+/// several. Producers are visited from the last, so that a chain gathers
+/// into its final consumer.
+void mergeIntoConsumers(mlir::Block &body,
+                        llvm::function_ref<bool(graph::DispatchOp, graph::DispatchOp)> canMerge,
+                        llvm::function_ref<bool(graph::DispatchOp)> mayDuplicate);
 
 /// For the uses of `value` (a result of a linalg op inside a dispatch
 /// body) the number of leading loops of `op` that index it; -1 unless `op`

@@ -49,18 +49,9 @@ bool canMerge(gr::DispatchOp producer, gr::DispatchOp consumer) {
 
 struct FuseMatmulEpiloguesPass : bertc::impl::FuseMatmulEpiloguesBase<FuseMatmulEpiloguesPass> {
   void runOnOperation() override {
-    // A merge replaces the consumer: look again after each.
-    for (bool changed = true; changed;) {
-      changed = false;
-      for (auto producer : getOperation().getBody().front().getOps<gr::DispatchOp>()) {
-        gr::DispatchOp consumer = bertc::soleConsumer(producer);
-        if (consumer && canMerge(producer, consumer)) {
-          bertc::mergeIntoConsumer(producer, consumer);
-          changed = true;
-          break;
-        }
-      }
-    }
+    // A product used by several kernels stays in a kernel of its own.
+    bertc::mergeIntoConsumers(getOperation().getBody().front(), canMerge,
+                              [](gr::DispatchOp) { return false; });
   }
 };
 

@@ -77,7 +77,7 @@ bool canMerge(gr::DispatchOp producer, gr::DispatchOp consumer) {
       if (!user || !user.isDpsInput(&use))
         return false;
       if (reduction ? bertc::rowPrefixOf(user, arg) != rows
-                  : !user.getMatchingIndexingMap(&use).isIdentity())
+                    : !user.getMatchingIndexingMap(&use).isIdentity())
         return false;
     }
   }
@@ -86,27 +86,9 @@ bool canMerge(gr::DispatchOp producer, gr::DispatchOp consumer) {
 
 struct FuseReductionsPass : bertc::impl::FuseReductionsBase<FuseReductionsPass> {
   void runOnOperation() override {
-    // Consumers first, so that a chain (mean -> variance -> normalise)
-    // gathers into the last kernel.
-    for (bool changed = true; changed;) {
-      changed = false;
-      SmallVector<gr::DispatchOp> dispatches(
-          getOperation().getBody().front().getOps<gr::DispatchOp>());
-      for (gr::DispatchOp producer : llvm::reverse(dispatches)) {
-        SmallVector<gr::DispatchOp> consumers = bertc::consumers(producer);
-        if (consumers.empty() ||
-            !llvm::all_of(consumers, [&](gr::DispatchOp c) { return canMerge(producer, c); }))
-          continue;
-        // A reduction is recomputed by each kernel that uses it (they read
-        // its input anyway); elementwise work joins a sole consumer only.
-        if (consumers.size() > 1 && !reduces(producer))
-          continue;
-        for (gr::DispatchOp consumer : consumers)
-          bertc::mergeIntoConsumer(producer, consumer);
-        changed = true;
-        break;
-      }
-    }
+    // A reduction is recomputed by each kernel that uses it (they read its
+    // input anyway); elementwise work joins a sole consumer only.
+    bertc::mergeIntoConsumers(getOperation().getBody().front(), canMerge, reduces);
   }
 };
 

@@ -244,6 +244,21 @@ Ref softmax(const Ref &a, int64_t axis) {
   return elementwise(e, s, [](double x, double y) { return x / y; });
 }
 
+/// LayerNorm over the last axis of a rank-3 `x`.
+Ref layerNorm(const Ref &x, const Ref &g, const Ref &b, double eps) {
+  double h = static_cast<double>(x.shape.back());
+  Ref mean = reduceAxis(x, 2, 0, [](double a, double v) { return a + v; });
+  for (double &m : mean.v)
+    m /= h;
+  Ref c = elementwise(x, mean, [](double a, double m) { return a - m; });
+  Ref var = reduceAxis(c, 2, 0, [](double a, double v) { return a + v * v; });
+  for (double &v : var.v)
+    v = std::sqrt(v / h + eps);
+  Ref n = elementwise(c, var, [](double a, double s) { return a / s; });
+  n = elementwise(n, g, [](double a, double w) { return a * w; });
+  return elementwise(n, b, [](double a, double w) { return a + w; });
+}
+
 std::vector<Case> cases() {
   std::mt19937 rng(7);
   auto pick = [&](int lo, int hi) { return static_cast<int64_t>(lo + rng() % (hi - lo + 1)); };
@@ -288,19 +303,7 @@ std::vector<Case> cases() {
       X + "  output y = layer_norm(x, param f32[" + std::to_string(H) +
           "] normal(1.0) \"g\", param f32[" + std::to_string(H) +
           "] normal(1.0) \"b\", eps = 1e-5)\n",
-      [H](const Env &e) {
-        const Ref &x = e.at("x");
-        Ref mean = reduceAxis(x, 2, 0, [](double a, double b) { return a + b; });
-        for (double &m : mean.v)
-          m /= H;
-        Ref c = elementwise(x, mean, [](double a, double b) { return a - b; });
-        Ref var = reduceAxis(c, 2, 0, [](double a, double b) { return a + b * b; });
-        for (double &v : var.v)
-          v = std::sqrt(v / H + 1e-5);
-        Ref n = elementwise(c, var, [](double a, double b) { return a / b; });
-        n = elementwise(n, e.at("g"), [](double a, double b) { return a * b; });
-        return elementwise(n, e.at("b"), [](double a, double b) { return a + b; });
-      });
+      [](const Env &e) { return layerNorm(e.at("x"), e.at("g"), e.at("b"), 1e-5); });
   add("matmul_weight_t",
       X + "  output y = matmul(x, param f32[" + std::to_string(N) + ", " + std::to_string(H) +
           "] normal(0.5) \"w\", transpose_b = true)\n",
@@ -342,18 +345,9 @@ std::vector<Case> cases() {
       X + "  input r : f32[" + dims(x3) + "]\n  output y = layer_norm(x + r, param f32[" +
           std::to_string(H) + "] normal(1.0) \"g\", param f32[" + std::to_string(H) +
           "] normal(1.0) \"b\", eps = 1e-5)\n",
-      [H](const Env &e) {
+      [](const Env &e) {
         Ref x = elementwise(e.at("x"), e.at("r"), [](double a, double b) { return a + b; });
-        Ref mean = reduceAxis(x, 2, 0, [](double a, double b) { return a + b; });
-        for (double &m : mean.v)
-          m /= H;
-        Ref c = elementwise(x, mean, [](double a, double b) { return a - b; });
-        Ref var = reduceAxis(c, 2, 0, [](double a, double b) { return a + b * b; });
-        for (double &v : var.v)
-          v = std::sqrt(v / H + 1e-5);
-        Ref n = elementwise(c, var, [](double a, double b) { return a / b; });
-        n = elementwise(n, e.at("g"), [](double a, double b) { return a * b; });
-        return elementwise(n, e.at("b"), [](double a, double b) { return a + b; });
+        return layerNorm(x, e.at("g"), e.at("b"), 1e-5);
       });
   add("matmul_weight_gradient",
       "  input x : f32[" + dims({S, H}) + "]\n  input z : f32[" + dims({S, N}) +
