@@ -58,10 +58,11 @@ void collectRegionOps(Operation *op, llvm::SetVector<Operation *> &ops) {
 struct FormDispatchRegionsPass : bertc::impl::FormDispatchRegionsBase<FormDispatchRegionsPass> {
   void runOnOperation() override {
     // Roots: the function's own linalg ops, and loops over tensors (a
-    // scatter), whose bodies go into the region with them.
+    // scatter, an attention's workgroups), whose bodies go into the region
+    // with them.
     SmallVector<Operation *> roots;
     for (Operation &op : getOperation().getBody().front()) {
-      bool loop = isa<scf::ForOp>(op) && op.getNumResults() > 0;
+      bool loop = isa<scf::ForOp, scf::ForallOp>(op) && op.getNumResults() > 0;
       if (loop || (isa<linalg::LinalgOp>(op) && !isClonedIntoRegion(&op)))
         roots.push_back(&op);
     }

@@ -70,6 +70,32 @@ def KeyDropout : Pass<"bertc-key-dropout", "mlir::func::FuncOp"> {
   let dependentDialects = ["bertc::graph::GraphDialect"];
 }
 
+def FormAttention : Pass<"bertc-form-attention", "mlir::func::FuncOp"> {
+  let summary = "Form graph.attention from the ops of scaled dot-product attention";
+  let description = [{
+    Replaces `matmul(dropout(softmax(scale(matmul(q, k, transpose_b), s) +
+    bias, axis = -1)), v)` (dropout and scale optional; each intermediate
+    used once) by one `graph.attention`, which is lowered to a single
+    kernel that never materialises the score matrix. The attention takes
+    the dropout's rate, site and key, so run after `bertc-key-dropout`; run
+    before differentiation, so that its gradient recomputes the
+    probabilities. Part of `--fusion=default` only.
+
+    ```mlir
+    %s = graph.matmul %q, %k {transpose_b = true} : ... -> tensor<2x4x16x16xf32>
+    %t = graph.scale %s by 1.250000e-01 : tensor<2x4x16x16xf32>
+    %u = graph.add %t, %bias : tensor<2x4x16x16xf32>, tensor<2x1x1x16xf32> -> tensor<2x4x16x16xf32>
+    %p = graph.softmax %u axis 3 : tensor<2x4x16x16xf32>
+    %o = graph.matmul %p, %v : tensor<2x4x16x16xf32>, tensor<2x4x16x8xf32> -> tensor<2x4x16x8xf32>
+    ```
+    becomes
+    ```mlir
+    %o = graph.attention %q, %k, %v, %bias scale 1.250000e-01 rate 0.000000e+00 : ... -> tensor<2x4x16x8xf32>
+    ```
+  }];
+  let dependentDialects = ["bertc::graph::GraphDialect"];
+}
+
 def AppendOptimizer : Pass<"bertc-append-optimizer", "mlir::func::FuncOp"> {
   let summary = "Append global-norm clipping and AdamW to a differentiated graph";
   let description = [{

@@ -216,22 +216,26 @@ LogicalResult GeluOp::verify() {
   return success();
 }
 
-LogicalResult DropoutOp::verify() {
-  double rate = getRate().convertToDouble();
+/// The rate and key of a dropout (graph.dropout's, or the one inside
+/// graph.attention).
+static LogicalResult verifyDropout(Operation *op, double rate, ValueRange key) {
   if (!(rate >= 0 && rate < 1))
-    return emitOpError("rate must be in [0, 1), got ") << rate;
-  if (getKey().empty())
+    return op->emitOpError("rate must be in [0, 1), got ") << rate;
+  if (key.empty())
     return success();
   auto scalar = [](Value v, bool integer) {
     auto t = cast<RankedTensorType>(v.getType());
-    return t.getRank() == 0 && (integer ? t.getElementType().isInteger(32)
-                                        : isa<FloatType>(t.getElementType()));
+    return t.getRank() == 0 &&
+           (integer ? t.getElementType().isInteger(32) : isa<FloatType>(t.getElementType()));
   };
-  if (getKey().size() != 3 || !scalar(getKey()[0], true) || !scalar(getKey()[1], true) ||
-      !scalar(getKey()[2], false))
-    return emitOpError("key must be (seed, step, scale): tensor<i32>, tensor<i32> and a rank-0 "
-                       "float tensor");
+  if (key.size() != 3 || !scalar(key[0], true) || !scalar(key[1], true) || !scalar(key[2], false))
+    return op->emitOpError("key must be (seed, step, scale): tensor<i32>, tensor<i32> and a "
+                           "rank-0 float tensor");
   return success();
+}
+
+LogicalResult DropoutOp::verify() {
+  return verifyDropout(*this, getRate().convertToDouble(), getKey());
 }
 
 //===----------------------------------------------------------------------===//
@@ -255,6 +259,52 @@ LogicalResult SoftmaxOp::inferReturnTypes(MLIRContext *, std::optional<Location>
     return failure();
   types.push_back(*t);
   return success();
+}
+
+/// q [..., M, D], k [..., N, D], v [..., N, E] -> [..., M, E]; the bias
+/// broadcasts to the scores [..., M, N].
+LogicalResult AttentionOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                            Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  auto q = staticTensor(loc, adaptor.getQ(), "attention", "q");
+  auto k = staticTensor(loc, adaptor.getK(), "attention", "k");
+  auto v = staticTensor(loc, adaptor.getV(), "attention", "v");
+  auto bias = staticTensor(loc, adaptor.getBias(), "attention", "bias");
+  if (failed(q) || failed(k) || failed(v) || failed(bias))
+    return failure();
+  for (RankedTensorType t : {*k, *v, *bias})
+    if (failed(sameElementType(loc, "attention", *q, t)))
+      return failure();
+  int64_t rank = q->getRank();
+  if (rank < 3 || k->getRank() != rank || v->getRank() != rank)
+    return emitOptionalError(loc, "attention: q, k and v need the same rank >= 3, got ",
+                             formatType(*q), ", ", formatType(*k), " and ", formatType(*v));
+  ArrayRef<int64_t> lead = q->getShape().drop_back(2);
+  int64_t n = k->getDimSize(rank - 2);
+  if (k->getShape().drop_back(2) != lead || v->getShape().drop_back(2) != lead ||
+      k->getShape().back() != q->getShape().back() || v->getDimSize(rank - 2) != n)
+    return emitOptionalError(loc, "attention: shapes do not match: q ", formatType(*q), ", k ",
+                             formatType(*k), ", v ", formatType(*v),
+                             " (want [..., M, D], [..., N, D], [..., N, E])");
+  SmallVector<int64_t> scores(lead);
+  scores.append({q->getDimSize(rank - 2), n});
+  ArrayRef<int64_t> b = bias->getShape();
+  bool broadcasts = bias->getRank() <= rank;
+  for (int64_t i = 0; broadcasts && i < bias->getRank(); ++i) {
+    int64_t s = scores[rank - bias->getRank() + i];
+    broadcasts = b[i] == 1 || b[i] == s;
+  }
+  if (!broadcasts)
+    return emitOptionalError(loc, "attention: bias ", formatType(*bias),
+                             " does not broadcast to the scores ",
+                             formatType(RankedTensorType::get(scores, q->getElementType())));
+  SmallVector<int64_t> out(lead);
+  out.append({q->getDimSize(rank - 2), v->getShape().back()});
+  types.push_back(RankedTensorType::get(out, q->getElementType()));
+  return success();
+}
+
+LogicalResult AttentionOp::verify() {
+  return verifyDropout(*this, getRate().convertToDouble(), getKey());
 }
 
 LogicalResult ArgmaxOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
@@ -619,6 +669,7 @@ LogicalResult EmbeddingGradOp::inferReturnTypes(MLIRContext *, std::optional<Loc
 
 StringRef MatmulOp::getKernelKind() { return "matmul"; }
 StringRef SoftmaxOp::getKernelKind() { return "softmax"; }
+StringRef AttentionOp::getKernelKind() { return "attention"; }
 StringRef LayerNormOp::getKernelKind() { return "layernorm"; }
 StringRef LayerNormGradOp::getKernelKind() { return "layernorm"; }
 StringRef CrossEntropyOp::getKernelKind() { return "loss"; }

@@ -191,6 +191,44 @@ def Graph_SoftmaxOp : Graph_UnaryOp<"softmax", [
   let assemblyFormat = "$x `axis` $axis attr-dict `:` type($x)";
 }
 
+def Graph_AttentionOp : Graph_Op<"attention", [
+    DeclareOpInterfaceMethods<Graph_KernelKindOpInterface>, Pure, InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<Graph_DifferentiableOpInterface>]> {
+  let summary = "scaled dot-product attention with an additive bias";
+  let description = [{
+    `dropout(softmax(scale * q k^T + bias, axis = -1)) v` with `q` of shape
+    `[..., M, D]`, `k` `[..., N, D]`, `v` `[..., N, E]` (the same leading
+    axes) and `bias` broadcasting (numpy rules) to the scores `[..., M, N]`;
+    the result is `[..., M, E]`. Dropout is graph.dropout's, on the
+    probabilities `[..., M, N]`: with `key` it drops the same elements as
+    `graph.dropout` at `site` would; without, none.
+
+    `bertc-form-attention` forms it from those ops; it is lowered to one
+    kernel that never holds the whole score matrix: each workgroup takes a
+    block of query rows and walks the keys in blocks, keeping the running
+    row maximum, the running sum of exponentials and the rescaled output
+    (online softmax). Its gradient recomputes the probabilities from `q`
+    and `k` instead of keeping them from the forward pass.
+
+    ```mlir
+    %o = graph.attention %q, %k, %v, %bias scale 1.250000e-01 rate 1.000000e-01 site 2
+        key(%seed, %step, %scale)
+        : tensor<8x4x128x64xf32>, tensor<8x4x128x64xf32>, tensor<8x4x128x64xf32>,
+          tensor<8x1x1x128xf32>, tensor<i32>, tensor<i32>, tensor<f32> -> tensor<8x4x128x64xf32>
+    ```
+  }];
+  let arguments = (ins Graph_FloatTensor:$q, Graph_FloatTensor:$k, Graph_FloatTensor:$v,
+                       Graph_FloatTensor:$bias, F64Attr:$scale, F64Attr:$rate,
+                       DefaultValuedAttr<I64Attr, "0">:$site, Variadic<AnyRankedTensor>:$key);
+  let results = (outs Graph_FloatTensor:$result);
+  let assemblyFormat = [{
+    $q `,` $k `,` $v `,` $bias `scale` $scale `rate` $rate (`site` $site^)?
+    (`key` `(` $key^ `)`)? attr-dict `:` type($q) `,` type($k) `,` type($v) `,` type($bias)
+    (`,` type($key)^)? `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 def Graph_LayerNormOp : Graph_Op<"layer_norm", [
     DeclareOpInterfaceMethods<Graph_KernelKindOpInterface>, Pure, InferTypeOpAdaptor,
     DeclareOpInterfaceMethods<Graph_DifferentiableOpInterface>]> {

@@ -223,6 +223,52 @@ LogicalResult DropoutOp::buildVJP(OpBuilder &b, ValueRange grads, SmallVectorImp
   return success();
 }
 
+/// The probabilities are recomputed, not kept from the forward pass: the
+/// ops the attention stands for are built again and differentiated in
+/// reverse, each by its own VJP.
+LogicalResult AttentionOp::buildVJP(OpBuilder &b, ValueRange grads, SmallVectorImpl<Value> &out) {
+  Location loc = getLoc();
+  int64_t rank = typeOf(getQ()).getRank();
+  Value scores = make<MatmulOp>(b, loc, {getQ(), getK()},
+                                {flag(b, "transpose_a", false), flag(b, "transpose_b", true)});
+  auto scale = cast<ScaleOp>(scaled(b, loc, scores, getScale().convertToDouble()).getDefiningOp());
+  auto biased = cast<AddOp>(make<AddOp>(b, loc, {scale.getResult(), getBias()}).getDefiningOp());
+  auto softmax =
+      cast<SoftmaxOp>(make<SoftmaxOp>(b, loc, biased.getResult(),
+                                      {b.getNamedAttr("axis", b.getI64IntegerAttr(rank - 1))})
+                          .getDefiningOp());
+  Value probs = softmax.getResult();
+  DropoutOp dropout;
+  if (!getKey().empty()) {
+    dropout =
+        b.create<DropoutOp>(loc, probs.getType(), probs, getRateAttr(), getSiteAttr(), getKey());
+    probs = dropout.getResult();
+  }
+  auto product = cast<MatmulOp>(make<MatmulOp>(b, loc, {probs, getV()}).getDefiningOp());
+  auto vjp = [&](Operation *op, Value g, SmallVectorImpl<Value> &opGrads) {
+    return cast<DifferentiableOp>(op).buildVJP(b, g, opGrads);
+  };
+  SmallVector<Value> dProduct, dDropout, dSoftmax, dBiased, dScale, dScores;
+  Value dProbs;
+  if (failed(vjp(product, grads[0], dProduct)))
+    return failure();
+  dProbs = dProduct[0];
+  if (dropout) {
+    if (failed(vjp(dropout, dProbs, dDropout)))
+      return failure();
+    dProbs = dDropout[0];
+  }
+  if (failed(vjp(softmax, dProbs, dSoftmax)) || failed(vjp(biased, dSoftmax[0], dBiased)) ||
+      failed(vjp(scale, dBiased[0], dScale)) ||
+      failed(vjp(scores.getDefiningOp(), dScale[0], dScores)))
+    return failure();
+  // The recomputed product itself is not needed, only its gradient.
+  product->erase();
+  out.assign({dScores[0], dScores[1], dProduct[1], dBiased[1]});
+  out.append(getKey().size(), Value());
+  return success();
+}
+
 /// dx from graph.layer_norm_grad; dweight = sum over rows of g * x_hat,
 /// dbias = sum over rows of g, with x_hat the normalisation without affine.
 LogicalResult LayerNormOp::buildVJP(OpBuilder &b, ValueRange grads, SmallVectorImpl<Value> &out) {

@@ -80,6 +80,8 @@ struct Case {
   std::string model; ///< Model text; the task is `t`, the output `y`.
   std::function<Ref(const Env &)> reference;
   double tolerance = 1e-4;
+  /// When set, the number of kernels the op must compile to (a fused op).
+  size_t kernels = 0;
 };
 
 /// Compiles `model` to a shared library, fills inputs and parameters with
@@ -133,6 +135,8 @@ void runCase(const Case &c) {
     fill(in.name, in.tensor);
   for (const auto &param : p.parameters)
     fill(param.name, param.tensor);
+  if (c.kernels)
+    EXPECT_EQ(p.dispatches.size(), c.kernels) << c.name << ": not fused into " << c.kernels;
   session->run();
 
   const bertc::rt::TensorDesc *out = p.output("y");
@@ -353,6 +357,28 @@ std::vector<Case> cases() {
       "  input x : f32[" + dims({S, H}) + "]\n  input z : f32[" + dims({S, N}) +
           "]\n  output y = matmul(x, z, transpose_a = true)\n",
       [](const Env &e) { return matmul(e.at("x"), e.at("z"), true, false); });
+  // Attention as one kernel of online softmax: 160 query rows in two
+  // workgroup blocks, 160 keys in four blocks; and sizes no block divides
+  // (one block each), a bias broadcast from a rank-2 table.
+  auto attention = [](const Env &e, double scale) {
+    Ref z = elementwise(
+        unary(matmul(e.at("q"), e.at("k"), false, true), [scale](double v) { return v * scale; }),
+        e.at("m"), [](double a, double b) { return a + b; });
+    return matmul(softmax(z, static_cast<int64_t>(z.shape.size()) - 1), e.at("v"), false, false);
+  };
+  add("fused_attention",
+      "  input q : f32[2, 3, 160, 24]\n  input k : f32[2, 3, 160, 24]\n"
+      "  input v : f32[2, 3, 160, 20]\n  input m : f32[2, 1, 1, 160]\n"
+      "  output y = matmul(dropout(softmax(scale(matmul(q, k, transpose_b = true), 0.2) + m,"
+      " axis = -1), 0.1), v)\n",
+      [&](const Env &e) { return attention(e, 0.2); });
+  all.back().kernels = 1;
+  add("fused_attention_odd",
+      "  input q : f32[3, 37, 9]\n  input k : f32[3, 29, 9]\n  input v : f32[3, 29, 5]\n"
+      "  input m : f32[37, 29]\n  output y = matmul(softmax(m + matmul(q, k, transpose_b = true)),"
+      " v)\n",
+      [&](const Env &e) { return attention(e, 1.0); });
+  all.back().kernels = 1;
   add("embedding",
       "  input ids : i32[" + dims({B, S}) + "]\n  output y = embedding(param f32[7, " +
           std::to_string(H) + "] normal(1.0) \"table\", ids)\n",

@@ -193,10 +193,14 @@ int compile(const CompileOptions &options, std::ostream &errs) {
       mlir::PassManager pm(&context);
       (void)mlir::applyPassManagerCLOptions(pm);
       pm.addNestedPass<mlir::func::FuncOp>(createTagKernelKinds());
-      if (step != StepKind::Forward) {
+      if (step != StepKind::Forward)
         pm.addNestedPass<mlir::func::FuncOp>(createKeyDropout());
+      // Before differentiation: the attention's gradient recomputes its
+      // probabilities instead of keeping them.
+      if (options.fusion)
+        pm.addNestedPass<mlir::func::FuncOp>(createFormAttention());
+      if (step != StepKind::Forward)
         pm.addNestedPass<mlir::func::FuncOp>(createDifferentiate());
-      }
       if (step == StepKind::Train) {
         AppendOptimizerOptions adam;
         adam.biasCorrection = options.biasCorrection;
@@ -234,8 +238,7 @@ int compile(const CompileOptions &options, std::ostream &errs) {
           os << "state_tensors: " << program.state.size() << "\n";
           os << "planned_persistent_bytes: " << program.parameterBytes << "\n";
           os << "planned_activation_bytes: " << program.activationBytes << "\n";
-          os << "planned_peak_bytes: " << program.parameterBytes + program.activationBytes
-             << "\n";
+          os << "planned_peak_bytes: " << program.parameterBytes + program.activationBytes << "\n";
         } else {
           cpu::CpuOptions cpuOptions;
           cpuOptions.targetWorkgroups = options.workgroups;

@@ -229,3 +229,29 @@ func.func @adamw_types(%p: tensor<2xf32>, %g: tensor<3xf32>, %s: tensor<f32>, %t
   %a, %b, %c = "graph.adamw"(%p, %g, %p, %p, %s, %s, %t) {beta1 = 0.9 : f64, beta2 = 0.999 : f64, eps = 1.0e-6 : f64, weight_decay = 0.01 : f64, max_norm = 1.0 : f64, bias_correction = true} : (tensor<2xf32>, tensor<3xf32>, tensor<2xf32>, tensor<2xf32>, tensor<f32>, tensor<f32>, tensor<i32>) -> (tensor<2xf32>, tensor<2xf32>, tensor<2xf32>)
   return
 }
+
+// -----
+
+func.func @attention_shapes(%q: tensor<2x4x8xf32>, %k: tensor<2x5x6xf32>) {
+  // expected-error @+2 {{attention: shapes do not match: q f32[2, 4, 8], k f32[2, 5, 6], v f32[2, 5, 6] (want [..., M, D], [..., N, D], [..., N, E])}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = graph.attention %q, %k, %k, %q scale 1.0 rate 0.0 : tensor<2x4x8xf32>, tensor<2x5x6xf32>, tensor<2x5x6xf32>, tensor<2x4x8xf32> -> tensor<2x4x6xf32>
+  return
+}
+
+// -----
+
+func.func @attention_bias(%q: tensor<2x4x8xf32>, %b: tensor<3x4xf32>) {
+  // expected-error @+2 {{attention: bias f32[3, 4] does not broadcast to the scores f32[2, 4, 4]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = graph.attention %q, %q, %q, %b scale 1.0 rate 0.0 : tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<3x4xf32> -> tensor<2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_rate(%q: tensor<2x4x8xf32>) {
+  // expected-error @+1 {{'graph.attention' op rate must be in [0, 1), got 1.5}}
+  %0 = graph.attention %q, %q, %q, %q scale 1.0 rate 1.5 : tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32> -> tensor<2x4x8xf32>
+  return
+}

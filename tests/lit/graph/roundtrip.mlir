@@ -90,6 +90,12 @@ func.func @training() {
   %lr = graph.input "learning_rate" : tensor<f32>
   // CHECK: graph.dropout %{{.*}} rate 1.000000e-01 site 3 key(%{{.*}}, %{{.*}}, %{{.*}}) : tensor<4x8xf32>, tensor<i32>, tensor<i32>, tensor<f32>
   %d = graph.dropout %x rate 1.000000e-01 site 3 key(%seed, %step, %scale) : tensor<4x8xf32>, tensor<i32>, tensor<i32>, tensor<f32>
+  %q = graph.input "q" : tensor<2x3x4x8xf32>
+  %bias = graph.input "bias" : tensor<2x1x1x4xf32>
+  // CHECK: graph.attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} scale 2.500000e-01 rate 1.000000e-01 site 4 key(%{{.*}}, %{{.*}}, %{{.*}}) : tensor<2x3x4x8xf32>, tensor<2x3x4x8xf32>, tensor<2x3x4x8xf32>, tensor<2x1x1x4xf32>, tensor<i32>, tensor<i32>, tensor<f32> -> tensor<2x3x4x8xf32>
+  %att = graph.attention %q, %q, %q, %bias scale 2.500000e-01 rate 1.000000e-01 site 4 key(%seed, %step, %scale) : tensor<2x3x4x8xf32>, tensor<2x3x4x8xf32>, tensor<2x3x4x8xf32>, tensor<2x1x1x4xf32>, tensor<i32>, tensor<i32>, tensor<f32> -> tensor<2x3x4x8xf32>
+  // CHECK: graph.attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} scale 2.500000e-01 rate 0.000000e+00 : tensor<2x3x4x8xf32>, tensor<2x3x4x8xf32>, tensor<2x3x4x8xf32>, tensor<2x1x1x4xf32> -> tensor<2x3x4x8xf32>
+  %att2 = graph.attention %q, %q, %q, %bias scale 2.500000e-01 rate 0.0 : tensor<2x3x4x8xf32>, tensor<2x3x4x8xf32>, tensor<2x3x4x8xf32>, tensor<2x1x1x4xf32> -> tensor<2x3x4x8xf32>
   %w = graph.parameter "w" normal std = 2.000000e-02 : tensor<4x8xf32>
   // CHECK: %[[M:.*]] = graph.state "optimizer.adam_m.w" : tensor<4x8xf32>
   %m = graph.state "optimizer.adam_m.w" : tensor<4x8xf32>

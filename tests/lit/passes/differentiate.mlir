@@ -210,3 +210,36 @@ func.func @sub_div() attributes {bertc.loss = "loss"} {
   // CHECK-DAG: graph.output "grad:s" %[[GS2]]
   return
 }
+
+// -----
+
+// Attention: the gradient recomputes the probabilities from q and k (the
+// forward pass keeps none) and differentiates the ops they stand for, the
+// dropout with the forward's site and key.
+// CHECK-LABEL: func.func @attention
+func.func @attention() attributes {bertc.loss = "loss"} {
+  %q = graph.parameter "q" normal std = 1.0 : tensor<2x4x8xf32>
+  %k = graph.parameter "k" normal std = 1.0 : tensor<2x4x8xf32>
+  %v = graph.parameter "v" normal std = 1.0 : tensor<2x4x6xf32>
+  %bias = graph.input "bias" : tensor<2x1x4xf32>
+  %seed = graph.input "seed" : tensor<i32>
+  %step = graph.input "step" : tensor<i32>
+  %scale = graph.input "dropout" : tensor<f32>
+  // CHECK: graph.attention
+  %o = graph.attention %q, %k, %v, %bias scale 5.000000e-01 rate 1.000000e-01 site 7 key(%seed, %step, %scale) : tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x6xf32>, tensor<2x1x4xf32>, tensor<i32>, tensor<i32>, tensor<f32> -> tensor<2x4x6xf32>
+  %loss = graph.sum %o axes [] : tensor<2x4x6xf32> -> tensor<f32>
+  graph.output "loss" %loss : tensor<f32>
+  // CHECK: %[[S:.*]] = graph.matmul %{{.*}}, %{{.*}} {transpose_b = true} : tensor<2x4x8xf32>, tensor<2x4x8xf32> -> tensor<2x4x4xf32>
+  // CHECK: %[[T:.*]] = graph.scale %[[S]] by 5.000000e-01
+  // CHECK: %[[U:.*]] = graph.add %[[T]], %{{.*}} : tensor<2x4x4xf32>, tensor<2x1x4xf32>
+  // CHECK: %[[P:.*]] = graph.softmax %[[U]] axis 2
+  // CHECK: %[[D:.*]] = graph.dropout %[[P]] rate 1.000000e-01 site 7 key
+  // CHECK-DAG: %[[GD:.*]] = graph.matmul %[[G:.*]], %{{.*}} {transpose_b = true} : tensor<2x4x6xf32>, tensor<2x4x6xf32> -> tensor<2x4x4xf32>
+  // CHECK-DAG: %[[GV:.*]] = graph.matmul %[[D]], %{{.*}} {transpose_a = true} : tensor<2x4x4xf32>, tensor<2x4x6xf32> -> tensor<2x4x6xf32>
+  // CHECK: %[[GP:.*]] = graph.dropout %[[GD]] rate 1.000000e-01 site 7 key
+  // CHECK: graph.mul %[[GP]], %[[P]]
+  // CHECK-DAG: graph.output "grad:q"
+  // CHECK-DAG: graph.output "grad:k"
+  // CHECK-DAG: graph.output "grad:v" %[[GV]]
+  return
+}
