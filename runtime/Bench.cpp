@@ -81,7 +81,11 @@ void finish(BenchFigures &f, const Session &s, int steps, int64_t tokens) {
     if (it == f.kindMs.end())
       it = f.kindMs.insert(f.kindMs.end(), {p.kernelKinds[k], 0.0});
     it->second += s.kernelTimes()[k].seconds * 1e3 / steps;
+    f.kernelMs.push_back(
+        {p.kernels[k], p.kernelKinds[k], s.kernelTimes()[k].seconds * 1e3 / steps});
   }
+  std::stable_sort(f.kernelMs.begin(), f.kernelMs.end(),
+                   [](const auto &a, const auto &b) { return a.ms > b.ms; });
 }
 
 } // namespace
@@ -263,7 +267,7 @@ bool runBench(Session &fused, Session &unfused, const BenchOptions &options, Ben
   return true;
 }
 
-std::string formatBench(const BenchResult &r, const std::string &title) {
+std::string formatBench(const BenchResult &r, const std::string &title, int top) {
   std::string out;
   const BenchFigures &f = r.fused, &u = r.unfused;
   auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };
@@ -288,6 +292,14 @@ std::string formatBench(const BenchResult &r, const std::string &title) {
       appendf(out, "  %-26s %12s %12s\n", kind.c_str(), "-", "-");
     else
       appendf(out, "  %-26s %12.2f %12.2f %8.2fx\n", kind.c_str(), fm, ms, ratio(ms, fm));
+  }
+  for (const BenchFigures *v : {&f, &u}) {
+    if (top <= 0)
+      break;
+    appendf(out, "slowest %s kernels (ms per step):\n", v->name.c_str());
+    for (size_t i = 0; i < v->kernelMs.size() && i < static_cast<size_t>(top); ++i)
+      appendf(out, "  %-26s %-12s %12.2f\n", v->kernelMs[i].kernel.c_str(),
+              v->kernelMs[i].kind.c_str(), v->kernelMs[i].ms);
   }
   appendf(out,
           "first step, fused vs unfused: %lld losses and gradients agree to %.3g (worst: %s)\n",

@@ -37,6 +37,12 @@ struct BenchFigures {
   /// Milliseconds per step spent in kernels of each kind (means over the
   /// timed steps).
   std::vector<std::pair<std::string, double>> kindMs;
+  /// Milliseconds per step in each kernel, with its kind, slowest first.
+  struct KernelMs {
+    std::string kernel, kind;
+    double ms = 0;
+  };
+  std::vector<KernelMs> kernelMs;
   std::vector<double> stepsMs; ///< Every timed step.
 };
 
@@ -74,7 +80,8 @@ bool runBench(Session &fused, Session &unfused, const BenchOptions &options, Ben
 ///   kernels_per_step fused=N unfused=M
 ///   step_ms fused=X unfused=Y
 ///   max_rel_diff=D
-std::string formatBench(const BenchResult &result, const std::string &title);
+/// `top` > 0 adds each variant's `top` slowest kernels.
+std::string formatBench(const BenchResult &result, const std::string &title, int top = 0);
 
 /// The result in Google Benchmark's JSON format (one benchmark per variant,
 /// the figures as counters), with `context` merged into its context.

@@ -109,6 +109,8 @@ static cl::opt<int> threads("threads", cl::desc("Worker threads (default: all co
 static cl::opt<uint64_t> seed("seed", cl::desc("Parameters, batch and dropout seed (default 1)"),
                               cl::init(1), cl::value_desc("S"), cl::sub(benchCmd),
                               cl::cat(category));
+static cl::opt<int> top("top", cl::desc("Also list each variant's N slowest kernels"), cl::init(0),
+                        cl::value_desc("N"), cl::sub(benchCmd), cl::cat(category));
 static cl::opt<std::string> json("json", cl::desc("Also write Google Benchmark's JSON there"),
                                  cl::value_desc("file"), cl::sub(benchCmd), cl::cat(category));
 
@@ -173,6 +175,7 @@ int main(int argc, char **argv) {
     settings.steps = steps;
     settings.threads = threads;
     settings.seed = seed;
+    settings.top = top;
     settings.jsonPath = json;
     return bertc::bench(options, settings, std::cout, std::cerr);
   }

@@ -74,7 +74,7 @@ int bench(const CompileOptions &options, const BenchSettings &settings, std::ost
     title << ", batch " << ids->shape[0] << ", seq " << ids->shape[1];
   title << ", " << options.target << ", " << threads << " threads, " << settings.steps
         << " timed steps each, alternating";
-  out << rt::formatBench(result, title.str()) << std::flush;
+  out << rt::formatBench(result, title.str(), settings.top) << std::flush;
 
   if (!settings.jsonPath.empty()) {
     rt::Json context = rt::Json::object();

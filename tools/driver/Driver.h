@@ -54,6 +54,7 @@ struct BenchSettings {
   int steps = 5;        ///< Timed steps per variant.
   int threads = 0;      ///< Worker threads (0: all cores).
   uint64_t seed = 1;    ///< Parameters, batch and dropout keys.
+  int top = 0;          ///< Slowest kernels listed per variant.
   std::string jsonPath; ///< Google Benchmark JSON output, if not empty.
 };
 
