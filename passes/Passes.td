@@ -96,6 +96,30 @@ def FormAttention : Pass<"bertc-form-attention", "mlir::func::FuncOp"> {
   let dependentDialects = ["bertc::graph::GraphDialect"];
 }
 
+def FuseCrossEntropy : Pass<"bertc-fuse-cross-entropy", "mlir::func::FuncOp"> {
+  let summary = "Compute a cross-entropy and its gradient in one op";
+  let description = [{
+    After differentiation, replaces a `graph.cross_entropy` and the
+    `graph.cross_entropy_grad` of the same logits and labels by one
+    `graph.cross_entropy_with_grad` at the forward op's place, when the
+    loss's gradient is known there (computed before it, or a constant, as
+    for a loss that is a sum of terms). Its lowering reads the logits once
+    for both. Part of `--fusion=default` only.
+
+    ```mlir
+    %l = graph.cross_entropy %logits, %labels : tensor<8x30522xf32>, tensor<8xi32> -> tensor<f32>
+    %g = graph.constant 1.000000e+00 : tensor<f32>
+    %d = graph.cross_entropy_grad %logits, %labels, %g : tensor<8x30522xf32>, tensor<8xi32>, tensor<f32>
+    ```
+    becomes
+    ```mlir
+    %g = graph.constant 1.000000e+00 : tensor<f32>
+    %l, %d = graph.cross_entropy_with_grad %logits, %labels, %g : tensor<8x30522xf32>, tensor<8xi32>, tensor<f32>
+    ```
+  }];
+  let dependentDialects = ["bertc::graph::GraphDialect"];
+}
+
 def AppendOptimizer : Pass<"bertc-append-optimizer", "mlir::func::FuncOp"> {
   let summary = "Append global-norm clipping and AdamW to a differentiated graph";
   let description = [{

@@ -601,17 +601,42 @@ LogicalResult LayerNormGradOp::inferReturnTypes(MLIRContext *, std::optional<Loc
   return success();
 }
 
-LogicalResult CrossEntropyGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
-                                                   Adaptor adaptor, SmallVectorImpl<Type> &types) {
-  auto logits = staticTensor(loc, adaptor.getLogits(), "cross_entropy_grad", "logits");
-  auto labels = staticTensor(loc, adaptor.getLabels(), "cross_entropy_grad", "labels");
-  auto g = staticTensor(loc, adaptor.getGrad(), "cross_entropy_grad", "grad");
+/// The logits' type, after checking the labels and the rank-0 gradient.
+static FailureOr<RankedTensorType> crossEntropyGradType(std::optional<Location> loc, StringRef op,
+                                                        Value logitsValue, Value labelsValue,
+                                                        Value grad) {
+  auto logits = staticTensor(loc, logitsValue, op, "logits");
+  auto labels = staticTensor(loc, labelsValue, op, "labels");
+  auto g = staticTensor(loc, grad, op, "grad");
   if (failed(logits) || failed(labels) || failed(g))
     return failure();
   if (logits->getRank() < 1 || labels->getShape() != logits->getShape().drop_back() ||
-      g->getRank() != 0)
-    return emitOptionalError(loc, "cross_entropy_grad: logits ", formatType(*logits), ", labels ",
-                             formatType(*labels), " and grad ", formatType(*g), " do not match");
+      g->getRank() != 0) {
+    (void)emitOptionalError(loc, op, ": logits ", formatType(*logits), ", labels ",
+                            formatType(*labels), " and grad ", formatType(*g), " do not match");
+    return failure();
+  }
+  return *logits;
+}
+
+LogicalResult CrossEntropyGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                                   Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  FailureOr<RankedTensorType> logits = crossEntropyGradType(
+      loc, "cross_entropy_grad", adaptor.getLogits(), adaptor.getLabels(), adaptor.getGrad());
+  if (failed(logits))
+    return failure();
+  types.push_back(*logits);
+  return success();
+}
+
+LogicalResult CrossEntropyWithGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                                       Adaptor adaptor,
+                                                       SmallVectorImpl<Type> &types) {
+  FailureOr<RankedTensorType> logits = crossEntropyGradType(
+      loc, "cross_entropy_with_grad", adaptor.getLogits(), adaptor.getLabels(), adaptor.getGrad());
+  if (failed(logits))
+    return failure();
+  types.push_back(RankedTensorType::get({}, logits->getElementType()));
   types.push_back(*logits);
   return success();
 }
@@ -674,4 +699,5 @@ StringRef LayerNormOp::getKernelKind() { return "layernorm"; }
 StringRef LayerNormGradOp::getKernelKind() { return "layernorm"; }
 StringRef CrossEntropyOp::getKernelKind() { return "loss"; }
 StringRef CrossEntropyGradOp::getKernelKind() { return "loss"; }
+StringRef CrossEntropyWithGradOp::getKernelKind() { return "loss"; }
 StringRef AdamWOp::getKernelKind() { return "optimizer"; }

@@ -457,6 +457,32 @@ def Graph_CrossEntropyGradOp : Graph_Op<"cross_entropy_grad", [
   }];
 }
 
+def Graph_CrossEntropyWithGradOp : Graph_Op<"cross_entropy_with_grad", [
+    DeclareOpInterfaceMethods<Graph_KernelKindOpInterface>, Pure, InferTypeOpAdaptor]> {
+  let summary = "cross_entropy and its gradient in one pass over the logits";
+  let description = [{
+    The results of `graph.cross_entropy` and `graph.cross_entropy_grad` on
+    the same operands: the mean loss over labelled rows and
+    `grad / count * (softmax(logits) - onehot(label))`. `bertc-fuse-cross-entropy`
+    forms it after differentiation when `grad` does not depend on the loss;
+    it is lowered to one kernel that reads each block of rows once, writing
+    each row's loss and its gradient, and a small one that averages the
+    losses.
+
+    ```mlir
+    %loss, %dlogits = graph.cross_entropy_with_grad %logits, %labels, %g
+        : tensor<8x20x30522xf32>, tensor<8x20xi32>, tensor<f32>
+    ```
+  }];
+  let arguments = (ins Graph_FloatTensor:$logits, Graph_IndexTensor:$labels,
+                       Graph_FloatTensor:$grad,
+                       DefaultValuedAttr<I64Attr, "-100">:$ignore_index);
+  let results = (outs Graph_FloatTensor:$loss, Graph_FloatTensor:$dlogits);
+  let assemblyFormat = [{
+    $logits `,` $labels `,` $grad attr-dict `:` type($logits) `,` type($labels) `,` type($grad)
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Training state and the optimizer (built by bertc-append-optimizer)
 //===----------------------------------------------------------------------===//

@@ -31,6 +31,7 @@ using bertc::rt::Session;
 struct Case {
   std::string name;
   std::string body; ///< Task body: inputs, parameters and `output loss = ...`.
+  std::string kind; ///< When set, a kernel kind the program must have (a fused op).
 };
 
 std::vector<Case> cases() {
@@ -41,7 +42,8 @@ std::vector<Case> cases() {
                         "  input r : f32[2, 3, 4]\n";
   return {
       {"add", A + "  let b = param f32[4] normal(1.0) \"b\"\n  output loss = sum((a + b) * r)\n"},
-      {"sub", A + "  let b = param f32[3, 1] normal(1.0) \"b\"\n  output loss = sum((b - a) * r)\n"},
+      {"sub",
+       A + "  let b = param f32[3, 1] normal(1.0) \"b\"\n  output loss = sum((b - a) * r)\n"},
       {"mul", A + "  let b = param f32[4] normal(1.0) \"b\"\n  output loss = sum(a * b * r)\n"},
       {"div", A + "  let b = param f32[3, 1] normal(1.0) \"b\"\n"
                   "  output loss = sum(a / (b * b + 1.0) * r)\n"},
@@ -58,7 +60,8 @@ std::vector<Case> cases() {
       {"embedding", "  let table = param f32[7, 4] normal(1.0) \"table\"\n"
                     "  input ids : i32[2, 3]\n  input r : f32[2, 3, 4]\n"
                     "  output loss = sum(embedding(table, ids) * r)\n"},
-      {"reshape", X + "  input s : f32[6, 4]\n  output loss = sum(tanh(reshape(x, [6, -1])) * s)\n"},
+      {"reshape",
+       X + "  input s : f32[6, 4]\n  output loss = sum(tanh(reshape(x, [6, -1])) * s)\n"},
       {"transpose", X + "  input s : f32[4, 2, 3]\n"
                         "  output loss = sum(transpose(x, [2, 0, 1]) * s)\n"},
       {"slice", X + "  input s : f32[2, 2, 4]\n  output loss = sum(slice(x, 1, 1, 3) * s)\n"},
@@ -69,6 +72,24 @@ std::vector<Case> cases() {
       {"mean", X + "  output loss = mean(x * r)\n"},
       {"cross_entropy", X + "  input labels : i32[2, 3]\n"
                             "  output loss = cross_entropy(x, labels)\n"},
+      // Formed into one graph.attention (its gradient recomputes the
+      // probabilities), with and without the probabilities' dropout.
+      {"attention",
+       "  let q = param f32[2, 3, 5, 4] normal(1.0) \"q\"\n"
+       "  let k = param f32[2, 3, 6, 4] normal(1.0) \"k\"\n"
+       "  let v = param f32[2, 3, 6, 2] normal(1.0) \"v\"\n"
+       "  input m : f32[2, 1, 1, 6]\n  input r : f32[2, 3, 5, 2]\n"
+       "  output loss = sum(matmul(softmax(scale(matmul(q, k, transpose_b = true),"
+       " 0.5) + m), v) * r)\n",
+       "attention"},
+      {"attention_dropout",
+       "  let q = param f32[2, 5, 4] normal(1.0) \"q\"\n"
+       "  let k = param f32[2, 6, 4] normal(1.0) \"k\"\n"
+       "  let v = param f32[2, 6, 3] normal(1.0) \"v\"\n"
+       "  input m : f32[5, 6]\n  input r : f32[2, 5, 3]\n"
+       "  output loss = sum(matmul(dropout(softmax(matmul(q, k, transpose_b ="
+       " true) + m), 0.3), v) * r)\n",
+       "attention"},
       {"matmul", A + "  let b = param f32[4, 5] normal(1.0) \"b\"\n  input s : f32[3, 5]\n"
                      "  output loss = sum(matmul(a, b) * s)\n"},
       {"matmul_transpose_b", A + "  let b = param f32[5, 4] normal(1.0) \"b\"\n"
@@ -109,6 +130,9 @@ void check(const Case &c) {
   ASSERT_TRUE(lib) << error;
   std::unique_ptr<Session> session = lib->newSession(1);
   const bertc::rt::Program &p = session->program();
+  if (!c.kind.empty())
+    EXPECT_NE(std::find(p.kernelKinds.begin(), p.kernelKinds.end(), c.kind), p.kernelKinds.end())
+        << c.name << ": no " << c.kind << " kernel";
 
   std::mt19937_64 rng(7);
   std::normal_distribution<double> normal(0.0, 1.0);
@@ -135,14 +159,15 @@ void check(const Case &c) {
       const char *bytes = static_cast<const char *>(session->data(in.tensor));
       inputs.push_back({in.tensor, std::vector<char>(bytes, bytes + p.tensors[in.tensor].bytes())});
     }
+  // The step's scalars too (the dropout key among them).
   auto run = [&] {
     for (const auto &[id, bytes] : inputs)
       std::copy(bytes.begin(), bytes.end(), static_cast<char *>(session->data(id)));
+    bertc::rt::setStepInputs(*session, {0.0, 1, 3, 1.0});
     session->run();
   };
   for (const auto &param : p.parameters)
     randomize(param.tensor, param.name);
-  bertc::rt::setStepInputs(*session, {0.0, 1, 3, 1.0});
   int lossId = p.outputId("loss");
   ASSERT_GE(lossId, 0);
   run();

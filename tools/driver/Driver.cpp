@@ -201,6 +201,8 @@ int compile(const CompileOptions &options, std::ostream &errs) {
         pm.addNestedPass<mlir::func::FuncOp>(createFormAttention());
       if (step != StepKind::Forward)
         pm.addNestedPass<mlir::func::FuncOp>(createDifferentiate());
+      if (step != StepKind::Forward && options.fusion)
+        pm.addNestedPass<mlir::func::FuncOp>(createFuseCrossEntropy());
       if (step == StepKind::Train) {
         AppendOptimizerOptions adam;
         adam.biasCorrection = options.biasCorrection;

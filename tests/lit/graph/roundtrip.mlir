@@ -94,6 +94,9 @@ func.func @training() {
   %bias = graph.input "bias" : tensor<2x1x1x4xf32>
   // CHECK: graph.attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} scale 2.500000e-01 rate 1.000000e-01 site 4 key(%{{.*}}, %{{.*}}, %{{.*}}) : tensor<2x3x4x8xf32>, tensor<2x3x4x8xf32>, tensor<2x3x4x8xf32>, tensor<2x1x1x4xf32>, tensor<i32>, tensor<i32>, tensor<f32> -> tensor<2x3x4x8xf32>
   %att = graph.attention %q, %q, %q, %bias scale 2.500000e-01 rate 1.000000e-01 site 4 key(%seed, %step, %scale) : tensor<2x3x4x8xf32>, tensor<2x3x4x8xf32>, tensor<2x3x4x8xf32>, tensor<2x1x1x4xf32>, tensor<i32>, tensor<i32>, tensor<f32> -> tensor<2x3x4x8xf32>
+  %labels = graph.input "labels" : tensor<4xi32>
+  // CHECK: %{{.*}}, %{{.*}} = graph.cross_entropy_with_grad %{{.*}}, %{{.*}}, %{{.*}} : tensor<4x8xf32>, tensor<4xi32>, tensor<f32>
+  %cel, %ced = graph.cross_entropy_with_grad %x, %labels, %scale : tensor<4x8xf32>, tensor<4xi32>, tensor<f32>
   // CHECK: graph.attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} scale 2.500000e-01 rate 0.000000e+00 : tensor<2x3x4x8xf32>, tensor<2x3x4x8xf32>, tensor<2x3x4x8xf32>, tensor<2x1x1x4xf32> -> tensor<2x3x4x8xf32>
   %att2 = graph.attention %q, %q, %q, %bias scale 2.500000e-01 rate 0.0 : tensor<2x3x4x8xf32>, tensor<2x3x4x8xf32>, tensor<2x3x4x8xf32>, tensor<2x1x1x4xf32> -> tensor<2x3x4x8xf32>
   %w = graph.parameter "w" normal std = 2.000000e-02 : tensor<4x8xf32>
