@@ -68,15 +68,37 @@ Value parallelGeneric(OpBuilder &b, Location loc, RankedTensorType resultType, V
       .getResult(0);
 }
 
-/// The map that reads an operand of shape `shape` broadcast (numpy rules) to
-/// a result of rank `rank` and shape `result`.
-AffineMap broadcastMap(MLIRContext *ctx, ArrayRef<int64_t> shape, ArrayRef<int64_t> result) {
-  int64_t rank = result.size(), offset = rank - shape.size();
+/// `v` (shape `shape`, broadcast to `result`) without its broadcast unit
+/// axes, and the map that reads it: a projected permutation, which keeps
+/// the reader foldable through reshapes (a row statistic [.., M, 1] read
+/// over [.., M, N] becomes [.., M] read at (.., m)).
+std::pair<Value, AffineMap> withoutBroadcastAxes(OpBuilder &b, Location loc, Value v,
+                                                 ArrayRef<int64_t> result) {
+  RankedTensorType type = tensorType(v);
+  ArrayRef<int64_t> shape = type.getShape();
+  int64_t offset = static_cast<int64_t>(result.size() - shape.size());
+  SmallVector<int64_t> kept;
   SmallVector<AffineExpr> exprs;
-  for (int64_t i = 0; i < static_cast<int64_t>(shape.size()); ++i)
-    exprs.push_back(shape[i] == 1 && result[offset + i] != 1 ? getAffineConstantExpr(0, ctx)
-                                                             : getAffineDimExpr(offset + i, ctx));
-  return AffineMap::get(rank, 0, exprs, ctx);
+  SmallVector<ReassociationIndices> groups;
+  ReassociationIndices pending;
+  for (int64_t i = 0; i < static_cast<int64_t>(shape.size()); ++i) {
+    pending.push_back(i);
+    if (shape[i] == 1 && result[offset + i] != 1)
+      continue;
+    kept.push_back(shape[i]);
+    exprs.push_back(b.getAffineDimExpr(offset + i));
+    groups.push_back(pending);
+    pending.clear();
+  }
+  MLIRContext *ctx = b.getContext();
+  AffineMap map = AffineMap::get(result.size(), 0, exprs, ctx);
+  if (kept.size() == shape.size())
+    return {v, map};
+  // Trailing broadcast axes join the last kept group.
+  if (!groups.empty())
+    groups.back().append(pending.begin(), pending.end());
+  auto to = RankedTensorType::get(kept, type.getElementType());
+  return {b.create<tensor::CollapseShapeOp>(loc, to, v, groups), map};
 }
 
 /// Elementwise op with broadcasting. Operands produced by graph.constant are
@@ -92,8 +114,9 @@ Value elementwise(OpBuilder &b, Location loc, RankedTensorType resultType, Value
       continue;
     }
     scalars.push_back(std::nullopt);
-    inputs.push_back(v);
-    maps.push_back(broadcastMap(b.getContext(), tensorType(v).getShape(), resultType.getShape()));
+    auto [input, map] = withoutBroadcastAxes(b, loc, v, resultType.getShape());
+    inputs.push_back(input);
+    maps.push_back(map);
   }
   Type element = resultType.getElementType();
   return parallelGeneric(b, loc, resultType, inputs, maps,

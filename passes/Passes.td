@@ -196,7 +196,11 @@ def FuseElementwise : Pass<"bertc-fuse-elementwise", "mlir::func::FuncOp"> {
     the consumer computes the producer's body inline instead of reading its
     result from memory. Chains of elementwise ops (bias, GELU, residual add,
     dropout, the optimizer's arithmetic) and elementwise producers of
-    reductions (squares before a sum) so become one kernel each.
+    reductions (squares before a sum) so become one kernel each. Then a
+    chain that reads a matmul's product through a reshape (a dense layer's
+    bias, dropout and residual add on `[batch, seq, hidden]` after the
+    `[batch*seq, hidden]` product) is rewritten on the product's shape, so
+    that `bertc-fuse-matmul-epilogues` can make it the product's epilogue.
 
     ```mlir
     %a = linalg.generic {...parallel...} ins(%x) outs(%e) { math.tanh }

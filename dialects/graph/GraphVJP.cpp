@@ -223,48 +223,45 @@ LogicalResult DropoutOp::buildVJP(OpBuilder &b, ValueRange grads, SmallVectorImp
   return success();
 }
 
-/// The probabilities are recomputed, not kept from the forward pass: the
-/// ops the attention stands for are built again and differentiated in
-/// reverse, each by its own VJP.
+/// The probabilities P are recomputed from q and k, not kept from the
+/// forward pass. With O the result, g its gradient and Pd the dropped
+/// probabilities:
+///   dV = Pd^T g,  dP = dropout(g V^T),  D = rowsum(g * O) (= rowsum(P * dP)),
+///   dZ = P * (dP - D) (the logits' gradient; the bias's sums it back),
+///   dQ = scale dZ K,  dK = scale dZ^T Q.
+/// dP and dZ are elementwise on the product g V^T: its epilogue once fused.
 LogicalResult AttentionOp::buildVJP(OpBuilder &b, ValueRange grads, SmallVectorImpl<Value> &out) {
   Location loc = getLoc();
-  int64_t rank = typeOf(getQ()).getRank();
-  Value scores = make<MatmulOp>(b, loc, {getQ(), getK()},
-                                {flag(b, "transpose_a", false), flag(b, "transpose_b", true)});
-  auto scale = cast<ScaleOp>(scaled(b, loc, scores, getScale().convertToDouble()).getDefiningOp());
-  auto biased = cast<AddOp>(make<AddOp>(b, loc, {scale.getResult(), getBias()}).getDefiningOp());
-  auto softmax =
-      cast<SoftmaxOp>(make<SoftmaxOp>(b, loc, biased.getResult(),
-                                      {b.getNamedAttr("axis", b.getI64IntegerAttr(rank - 1))})
-                          .getDefiningOp());
-  Value probs = softmax.getResult();
-  DropoutOp dropout;
-  if (!getKey().empty()) {
-    dropout =
-        b.create<DropoutOp>(loc, probs.getType(), probs, getRateAttr(), getSiteAttr(), getKey());
-    probs = dropout.getResult();
-  }
-  auto product = cast<MatmulOp>(make<MatmulOp>(b, loc, {probs, getV()}).getDefiningOp());
-  auto vjp = [&](Operation *op, Value g, SmallVectorImpl<Value> &opGrads) {
-    return cast<DifferentiableOp>(op).buildVJP(b, g, opGrads);
+  Value g = grads[0], q = getQ(), k = getK(), v = getV();
+  RankedTensorType ot = typeOf(getResult());
+  int64_t rank = ot.getRank();
+  double scale = getScale().convertToDouble();
+  auto matmul = [&](Value x, Value y, bool ta, bool tb) {
+    return make<MatmulOp>(b, loc, {x, y}, {flag(b, "transpose_a", ta), flag(b, "transpose_b", tb)});
   };
-  SmallVector<Value> dProduct, dDropout, dSoftmax, dBiased, dScale, dScores;
-  Value dProbs;
-  if (failed(vjp(product, grads[0], dProduct)))
-    return failure();
-  dProbs = dProduct[0];
-  if (dropout) {
-    if (failed(vjp(dropout, dProbs, dDropout)))
-      return failure();
-    dProbs = dDropout[0];
-  }
-  if (failed(vjp(softmax, dProbs, dSoftmax)) || failed(vjp(biased, dSoftmax[0], dBiased)) ||
-      failed(vjp(scale, dBiased[0], dScale)) ||
-      failed(vjp(scores.getDefiningOp(), dScale[0], dScores)))
-    return failure();
-  // The recomputed product itself is not needed, only its gradient.
-  product->erase();
-  out.assign({dScores[0], dScores[1], dProduct[1], dBiased[1]});
+  auto dropout = [&](Value x) -> Value {
+    if (getKey().empty())
+      return x;
+    return b.create<DropoutOp>(loc, x.getType(), x, getRateAttr(), getSiteAttr(), getKey());
+  };
+  Value logits = make<AddOp>(b, loc, {scaled(b, loc, matmul(q, k, false, true), scale), getBias()});
+  Value probs = make<SoftmaxOp>(b, loc, logits,
+                                {b.getNamedAttr("axis", b.getI64IntegerAttr(rank - 1))});
+  Value dv = matmul(dropout(probs), g, true, false);
+  Value dprobs = dropout(matmul(g, v, false, true));
+  SmallVector<int64_t> rows(ot.getShape());
+  rows.back() = 1;
+  Value d = reshaped(b, loc,
+                     make<SumOp>(b, loc, make<MulOp>(b, loc, {g, getResult()}),
+                                 {b.getNamedAttr("axes", b.getDenseI64ArrayAttr({rank - 1}))}),
+                     rows);
+  Value dlogits = make<MulOp>(b, loc, {probs, make<SubOp>(b, loc, {dprobs, d})});
+  Value dscores = scaled(b, loc, dlogits, scale);
+  Value dq = matmul(dscores, k, false, false);
+  Value dk = matmul(dscores, q, true, false);
+  if (!dq || !dk || !dv)
+    return emitOpError("cannot build the gradient");
+  out.assign({dq, dk, dv, unbroadcast(b, loc, dlogits, getBias().getType())});
   out.append(getKey().size(), Value());
   return success();
 }

@@ -324,10 +324,9 @@ std::vector<Case> cases() {
           "]\n  output y = matmul(x, z, transpose_a = true)\n",
       [](const Env &e) { return matmul(e.at("x"), e.at("z"), true, false); });
   // Fused kernels against the plain reference of their ops: the matmul with
-  // its bias and GELU (the residual add is a second kernel: the product's
-  // reshape stands between them), the scaled and masked softmax, the
-  // LayerNorm of a residual sum (one kernel each); the weight gradient's
-  // matmul reading its transposed operand in place.
+  // its bias, GELU and residual add (one kernel), the scaled and masked
+  // softmax, the LayerNorm of a residual sum (one kernel each); the weight
+  // gradient's matmul reading its transposed operand in place.
   add("fused_dense_gelu_residual",
       X + "  input r : f32[" + dims({B, S, N}) + "]\n  let w = param f32[" + std::to_string(H) +
           ", " + std::to_string(N) + "] normal(0.5) \"w\"\n  let c = param f32[" +
@@ -338,6 +337,7 @@ std::vector<Case> cases() {
         h = unary(h, [](double v) { return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0))); });
         return elementwise(h, e.at("r"), [](double a, double b) { return a + b; });
       });
+  all.back().kernels = 1;
   add("fused_scaled_masked_softmax",
       X + "  input m : f32[" + dims({B, 1, H}) + "]\n  output y = softmax(scale(x, 0.125) + m)\n",
       [](const Env &e) {
@@ -345,6 +345,7 @@ std::vector<Case> cases() {
                             [](double a, double b) { return a + b; });
         return softmax(z, 2);
       });
+  all.back().kernels = 1;
   add("fused_residual_layer_norm",
       X + "  input r : f32[" + dims(x3) + "]\n  output y = layer_norm(x + r, param f32[" +
           std::to_string(H) + "] normal(1.0) \"g\", param f32[" + std::to_string(H) +
@@ -353,6 +354,7 @@ std::vector<Case> cases() {
         Ref x = elementwise(e.at("x"), e.at("r"), [](double a, double b) { return a + b; });
         return layerNorm(x, e.at("g"), e.at("b"), 1e-5);
       });
+  all.back().kernels = 1;
   add("matmul_weight_gradient",
       "  input x : f32[" + dims({S, H}) + "]\n  input z : f32[" + dims({S, N}) +
           "]\n  output y = matmul(x, z, transpose_a = true)\n",

@@ -214,8 +214,9 @@ func.func @sub_div() attributes {bertc.loss = "loss"} {
 // -----
 
 // Attention: the gradient recomputes the probabilities from q and k (the
-// forward pass keeps none) and differentiates the ops they stand for, the
-// dropout with the forward's site and key.
+// forward pass keeps none); the row sums of the softmax's backward come from
+// the result (rowsum(g * O)), so the logits' gradient is elementwise on the
+// product g V^T; the dropout reuses the forward's site and key.
 // CHECK-LABEL: func.func @attention
 func.func @attention() attributes {bertc.loss = "loss"} {
   %q = graph.parameter "q" normal std = 1.0 : tensor<2x4x8xf32>
@@ -225,21 +226,29 @@ func.func @attention() attributes {bertc.loss = "loss"} {
   %seed = graph.input "seed" : tensor<i32>
   %step = graph.input "step" : tensor<i32>
   %scale = graph.input "dropout" : tensor<f32>
-  // CHECK: graph.attention
   %o = graph.attention %q, %k, %v, %bias scale 5.000000e-01 rate 1.000000e-01 site 7 key(%seed, %step, %scale) : tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x6xf32>, tensor<2x1x4xf32>, tensor<i32>, tensor<i32>, tensor<f32> -> tensor<2x4x6xf32>
   %loss = graph.sum %o axes [] : tensor<2x4x6xf32> -> tensor<f32>
   graph.output "loss" %loss : tensor<f32>
+  // CHECK: %[[O:.*]] = graph.attention
+  // CHECK: %[[G:.*]] = graph.broadcast
   // CHECK: %[[S:.*]] = graph.matmul %{{.*}}, %{{.*}} {transpose_b = true} : tensor<2x4x8xf32>, tensor<2x4x8xf32> -> tensor<2x4x4xf32>
   // CHECK: %[[T:.*]] = graph.scale %[[S]] by 5.000000e-01
   // CHECK: %[[U:.*]] = graph.add %[[T]], %{{.*}} : tensor<2x4x4xf32>, tensor<2x1x4xf32>
   // CHECK: %[[P:.*]] = graph.softmax %[[U]] axis 2
   // CHECK: %[[D:.*]] = graph.dropout %[[P]] rate 1.000000e-01 site 7 key
-  // CHECK-DAG: %[[GD:.*]] = graph.matmul %[[G:.*]], %{{.*}} {transpose_b = true} : tensor<2x4x6xf32>, tensor<2x4x6xf32> -> tensor<2x4x4xf32>
-  // CHECK-DAG: %[[GV:.*]] = graph.matmul %[[D]], %{{.*}} {transpose_a = true} : tensor<2x4x4xf32>, tensor<2x4x6xf32> -> tensor<2x4x6xf32>
+  // CHECK: %[[GV:.*]] = graph.matmul %[[D]], %[[G]] {transpose_a = true} : tensor<2x4x4xf32>, tensor<2x4x6xf32> -> tensor<2x4x6xf32>
+  // CHECK: %[[GD:.*]] = graph.matmul %[[G]], %{{.*}} {transpose_b = true} : tensor<2x4x6xf32>, tensor<2x4x6xf32> -> tensor<2x4x4xf32>
   // CHECK: %[[GP:.*]] = graph.dropout %[[GD]] rate 1.000000e-01 site 7 key
-  // CHECK: graph.mul %[[GP]], %[[P]]
-  // CHECK-DAG: graph.output "grad:q"
-  // CHECK-DAG: graph.output "grad:k"
+  // CHECK: %[[GO:.*]] = graph.mul %[[G]], %[[O]]
+  // CHECK: %[[R:.*]] = graph.sum %[[GO]] axes [2]
+  // CHECK: %[[R1:.*]] = graph.reshape %[[R]] to [2, 4, 1]
+  // CHECK: %[[C:.*]] = graph.sub %[[GP]], %[[R1]]
+  // CHECK: %[[GU:.*]] = graph.mul %[[P]], %[[C]]
+  // CHECK: %[[GS:.*]] = graph.scale %[[GU]] by 5.000000e-01
+  // CHECK: %[[GQ:.*]] = graph.matmul %[[GS]], %{{.*}} : tensor<2x4x4xf32>, tensor<2x4x8xf32> -> tensor<2x4x8xf32>
+  // CHECK: %[[GK:.*]] = graph.matmul %[[GS]], %{{.*}} {transpose_a = true}
+  // CHECK-DAG: graph.output "grad:q" %[[GQ]]
+  // CHECK-DAG: graph.output "grad:k" %[[GK]]
   // CHECK-DAG: graph.output "grad:v" %[[GV]]
   return
 }

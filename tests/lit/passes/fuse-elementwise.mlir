@@ -104,3 +104,51 @@ func.func @collapse_over_product(%x: tensor<8x16xf32>, %w: tensor<16x4xf32>, %b:
   } -> tensor<2x4x4xf32>
   return %r : tensor<2x4x4xf32>
 }
+
+// -----
+
+// A chain after the product (a bias, an op that reads its element's
+// position, as dropout does, and a residual add) becomes one generic first,
+// which then works on the product's shape, its positions recomputed: the
+// whole chain can join the product's kernel.
+// CHECK-LABEL: func.func @chain_over_product
+// CHECK: %[[P:.*]] = linalg.matmul
+// CHECK: %[[RES:.*]] = tensor.collapse_shape %arg3 {{\[}}[0, 1], [2]] : tensor<2x4x4xf32> into tensor<8x4xf32>
+// CHECK: %[[R:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]} ins(%[[P]], %arg2, %[[RES]] : tensor<8x4xf32>, tensor<4xf32>, tensor<8x4xf32>)
+// CHECK: linalg.index 0
+// CHECK-NOT: linalg.generic
+// CHECK: tensor.expand_shape %[[R]] {{\[}}[0, 1], [2]] output_shape [2, 4, 4] : tensor<8x4xf32> into tensor<2x4x4xf32>
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @chain_over_product(%x: tensor<8x16xf32>, %w: tensor<16x4xf32>, %b: tensor<4xf32>,
+                              %res: tensor<2x4x4xf32>) -> tensor<2x4x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x4xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<8x4xf32>) -> tensor<8x4xf32>
+  %p = linalg.matmul ins(%x, %w : tensor<8x16xf32>, tensor<16x4xf32>) outs(%z : tensor<8x4xf32>) -> tensor<8x4xf32>
+  %v = tensor.expand_shape %p [[0, 1], [2]] output_shape [2, 4, 4] : tensor<8x4xf32> into tensor<2x4x4xf32>
+  %e3 = tensor.empty() : tensor<2x4x4xf32>
+  %a = linalg.generic {indexing_maps = [#id3, affine_map<(d0, d1, d2) -> (d2)>, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%v, %b : tensor<2x4x4xf32>, tensor<4xf32>) outs(%e3 : tensor<2x4x4xf32>) {
+  ^bb0(%in: f32, %in2: f32, %out: f32):
+    %0 = arith.addf %in, %in2 : f32
+    linalg.yield %0 : f32
+  } -> tensor<2x4x4xf32>
+  %c = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%a : tensor<2x4x4xf32>) outs(%e3 : tensor<2x4x4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %i = linalg.index 0 : index
+    %j = linalg.index 1 : index
+    %s = arith.addi %i, %j : index
+    %k = arith.index_cast %s : index to i32
+    %f = arith.sitofp %k : i32 to f32
+    %0 = arith.mulf %in, %f : f32
+    linalg.yield %0 : f32
+  } -> tensor<2x4x4xf32>
+  %d = linalg.generic {indexing_maps = [#id3, #id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%c, %res : tensor<2x4x4xf32>, tensor<2x4x4xf32>) outs(%e3 : tensor<2x4x4xf32>) {
+  ^bb0(%in: f32, %in2: f32, %out: f32):
+    %0 = arith.addf %in, %in2 : f32
+    linalg.yield %0 : f32
+  } -> tensor<2x4x4xf32>
+  return %d : tensor<2x4x4xf32>
+}
