@@ -58,11 +58,15 @@ static cl::opt<bertc::Emit> emit(
                clEnumValN(bertc::Emit::Executable, "exe",
                           "an executable: kernels linked with the runtime (-o)"),
                clEnumValN(bertc::Emit::Shared, "so",
-                          "a shared library of the kernels and program (-o)")),
+                          "a shared library of the kernels and program (-o)"),
+               clEnumValN(bertc::Emit::Spirv, "spirv",
+                          "the kernels as SPIR-V modules (--target vulkan); with -o DIR, "
+                          "DIR/kernel_N.spv")),
     cl::sub(compileCmd), cl::cat(category));
-static cl::opt<std::string> target("target", cl::desc("Generate code for this target (cpu)"),
-                                   cl::value_desc("cpu"), cl::sub(compileCmd), cl::sub(benchCmd),
-                                   cl::cat(category));
+static cl::opt<std::string> target("target",
+                                   cl::desc("Generate code for this target (cpu, vulkan)"),
+                                   cl::value_desc("cpu|vulkan"), cl::sub(compileCmd),
+                                   cl::sub(benchCmd), cl::cat(category));
 static cl::opt<int64_t> workgroups("workgroups",
                                    cl::desc("Workgroups to aim for per kernel (default 32)"),
                                    cl::init(32), cl::value_desc("N"), cl::sub(compileCmd),

@@ -36,6 +36,13 @@ struct CpuOptions {
   int64_t targetWorkgroups = 32;
   /// Vectorise kernels (off: scalar loops, the reference code path).
   bool vectorize = true;
+  /// Memory space of the kernels' scratch buffers (none: the default one).
+  /// The Vulkan back end, which shares these steps, puts them in SPIR-V's
+  /// Function storage class.
+  mlir::Attribute scratchMemorySpace;
+  /// Workgroup tiles that divide their loops, so that no scratch buffer has
+  /// a dynamic size (which SPIR-V cannot allocate).
+  bool evenTiles = false;
 };
 
 /// Dialects and interfaces the CPU back end needs in its context.

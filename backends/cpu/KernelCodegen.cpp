@@ -101,7 +101,7 @@ SmallVector<TilingInterface> findRoots(func::FuncOp kernel) {
 /// Tile sizes for the root's loops: the outermost parallel loops (at most
 /// three, the grid's rank) are halved, largest first, until there are about
 /// `target` workgroups; other loops stay whole (size 0).
-SmallVector<int64_t> workgroupTileSizes(TilingInterface root, int64_t target) {
+SmallVector<int64_t> workgroupTileSizes(TilingInterface root, int64_t target, bool evenTiles) {
   OpBuilder b(root);
   SmallVector<Range> domain = root.getIterationDomain(b);
   SmallVector<utils::IteratorType> iterators = root.getLoopIteratorTypes();
@@ -195,6 +195,12 @@ SmallVector<int64_t> workgroupTileSizes(TilingInterface root, int64_t target) {
       break;
     tiles[best] = halved(best);
   }
+  // Tiles that divide their loops: every workgroup's tile, and so its
+  // scratch space, has a static shape.
+  if (evenTiles)
+    for (int d : chosen)
+      while (sizes[d] % tiles[d])
+        --tiles[d];
   // A loop tiled by its full size is not tiled.
   for (int d : chosen)
     if (tiles[d] == sizes[d])
@@ -204,8 +210,8 @@ SmallVector<int64_t> workgroupTileSizes(TilingInterface root, int64_t target) {
 
 /// Tiles `root` into an scf.forall of workgroups with its producers fused
 /// in; null when it is too small to split.
-FailureOr<scf::ForallOp> tileRoot(TilingInterface root, int64_t target) {
-  SmallVector<int64_t> tiles = workgroupTileSizes(root, target);
+FailureOr<scf::ForallOp> tileRoot(TilingInterface root, int64_t target, bool evenTiles) {
+  SmallVector<int64_t> tiles = workgroupTileSizes(root, target, evenTiles);
   if (llvm::all_of(tiles, [](int64_t t) { return t == 0; }))
     return scf::ForallOp();
   IRRewriter rewriter(root.getContext());
@@ -340,17 +346,17 @@ void guardInOneWorkgroup(TilingInterface root, Value x, int64_t offset) {
   rewriter.replaceOp(root, guard.getResults());
 }
 
-LogicalResult tileIntoWorkgroups(func::FuncOp kernel, int64_t target) {
+LogicalResult tileIntoWorkgroups(func::FuncOp kernel, int64_t target, bool evenTiles) {
   SmallVector<TilingInterface> roots = findRoots(kernel);
   // A kernel whose root cannot be tiled (a scatter loop) is one workgroup.
   if (roots.size() <= 1)
-    return roots.empty() ? success() : LogicalResult(tileRoot(roots.front(), target));
+    return roots.empty() ? success() : LogicalResult(tileRoot(roots.front(), target, evenTiles));
   // Several roots: each its own range of a one-dimensional grid, recorded
   // for distribute().
   Value x = kernel.getArgument(kernel.getNumArguments() - kGridDims);
   int64_t offset = 0;
   for (TilingInterface root : roots) {
-    FailureOr<scf::ForallOp> forall = tileRoot(root, target);
+    FailureOr<scf::ForallOp> forall = tileRoot(root, target, evenTiles);
     if (failed(forall))
       return failure();
     if (*forall) {
@@ -427,13 +433,17 @@ void eraseDeadOps(ModuleOp module) {
   }
 }
 
-LogicalResult bufferize(ModuleOp module) {
+LogicalResult bufferize(ModuleOp module, Attribute scratchMemorySpace) {
   eraseDeadOps(module);
   IRRewriter rewriter(module.getContext());
   if (failed(bufferization::eliminateEmptyTensors(rewriter, module)))
     return module.emitError("empty tensor elimination failed");
   bufferization::OneShotBufferizationOptions options;
   options.bufferizeFunctionBoundaries = false;
+  if (scratchMemorySpace)
+    options.defaultMemorySpaceFn = [=](TensorType) -> std::optional<Attribute> {
+      return scratchMemorySpace;
+    };
   options.unknownTypeConverterFn = [](Value v, Attribute memorySpace,
                                       const bufferization::BufferizationOptions &) {
     return bufferization::getMemRefTypeWithStaticIdentityLayout(cast<TensorType>(v.getType()),
@@ -471,11 +481,11 @@ LogicalResult buildWorkgroupKernels(ModuleOp kernels, rt::Program &program,
   for (func::FuncOp fn : fns)
     rewritten.push_back(toDestinationPassing(fn));
   for (func::FuncOp kernel : rewritten)
-    if (failed(tileIntoWorkgroups(kernel, options.targetWorkgroups)))
+    if (failed(tileIntoWorkgroups(kernel, options.targetWorkgroups, options.evenTiles)))
       return failure();
   if (options.vectorize && failed(vectorizeKernels(kernels)))
     return failure();
-  if (failed(bufferize(kernels)))
+  if (failed(bufferize(kernels, options.scratchMemorySpace)))
     return failure();
   std::vector<std::array<int64_t, 3>> grids;
   for (func::FuncOp kernel : rewritten) {

@@ -2,6 +2,7 @@
 #include "tools/driver/Driver.h"
 
 #include "backends/cpu/CpuBackend.h"
+#include "backends/vulkan/VulkanBackend.h"
 #include "dialects/graph/GraphDialect.h"
 #include "frontend/Parser.h"
 #include "frontend/Sema.h"
@@ -118,6 +119,31 @@ bool link(const std::string &object, const std::string &output, bool shared, std
   return true;
 }
 
+/// Writes each kernel's SPIR-V binary to `dir`/kernel_N.spv.
+bool writeSpirvKernels(mlir::ModuleOp kernels, const std::string &dir, std::ostream &errs) {
+  std::vector<std::vector<uint32_t>> binaries;
+  if (mlir::failed(vulkan::serializeSpirvKernels(kernels, binaries)))
+    return false;
+  if (std::error_code ec = llvm::sys::fs::create_directories(dir)) {
+    errs << "bertc: error: cannot create '" << dir << "': " << ec.message() << "\n";
+    return false;
+  }
+  for (size_t i = 0; i < binaries.size(); ++i) {
+    llvm::SmallString<128> path(dir);
+    llvm::sys::path::append(path, "kernel_" + std::to_string(i) + ".spv");
+    std::error_code ec;
+    llvm::ToolOutputFile out(path, ec, llvm::sys::fs::OF_None);
+    if (ec) {
+      errs << "bertc: error: cannot write '" << path.str().str() << "': " << ec.message() << "\n";
+      return false;
+    }
+    out.os().write(reinterpret_cast<const char *>(binaries[i].data()),
+                   binaries[i].size() * sizeof(uint32_t));
+    out.keep();
+  }
+  return true;
+}
+
 } // namespace
 
 int compile(const CompileOptions &options, std::ostream &errs) {
@@ -133,10 +159,20 @@ int compile(const CompileOptions &options, std::ostream &errs) {
     return 1;
   bool needsTarget = options.emit == Emit::Kernels || options.emit == Emit::LLVM ||
                      options.emit == Emit::Object || options.emit == Emit::Executable;
+  if (options.target == "vulkan" && options.emit != Emit::Spirv && needsTarget) {
+    errs << "bertc: error: --target vulkan produces --emit=spirv only so far (no Vulkan "
+            "runtime yet)\n";
+    return 1;
+  }
+  if (options.emit == Emit::Spirv && options.target != "vulkan") {
+    errs << "bertc: error: --emit=spirv needs --target vulkan\n";
+    return 1;
+  }
   if (needsTarget && options.target != "cpu") {
     errs << "bertc: error: "
-         << (options.target.empty() ? std::string("this output needs --target cpu")
-                                    : "unknown target '" + options.target + "' (known: cpu)")
+         << (options.target.empty()
+                 ? std::string("this output needs --target cpu")
+                 : "unknown target '" + options.target + "' (known: cpu, vulkan)")
          << "\n";
     return 1;
   }
@@ -165,7 +201,7 @@ int compile(const CompileOptions &options, std::ostream &errs) {
     }
     mlir::DialectRegistry registry;
     registry.insert<graph::GraphDialect>();
-    cpu::registerCpuBackend(registry);
+    vulkan::registerVulkanBackend(registry);
     mlir::MLIRContext context(registry);
     context.loadAllAvailableDialects();
     mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
@@ -241,6 +277,15 @@ int compile(const CompileOptions &options, std::ostream &errs) {
           os << "planned_persistent_bytes: " << program.parameterBytes << "\n";
           os << "planned_activation_bytes: " << program.activationBytes << "\n";
           os << "planned_peak_bytes: " << program.parameterBytes + program.activationBytes << "\n";
+        } else if (options.emit == Emit::Spirv) {
+          vulkan::VulkanOptions vulkanOptions;
+          vulkanOptions.targetWorkgroups = options.workgroups;
+          if (mlir::failed(vulkan::buildSpirvKernels(*plan->kernels, plan->program, vulkanOptions)))
+            return 1;
+          if (options.outputPath.empty() || options.outputPath == "-")
+            plan->kernels->print(os);
+          else
+            return writeSpirvKernels(*plan->kernels, options.outputPath, errs) ? 0 : 1;
         } else {
           cpu::CpuOptions cpuOptions;
           cpuOptions.targetWorkgroups = options.workgroups;

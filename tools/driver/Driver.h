@@ -23,6 +23,7 @@ enum class Emit {
   Object,     ///< The kernels' object file (needs a target).
   Executable, ///< Kernels linked with the runtime (needs a target).
   Shared,     ///< Kernels as a shared library for runtime::loadProgram (needs a target).
+  Spirv,      ///< The kernels as SPIR-V modules (--target vulkan); with -o, binaries.
 };
 
 /// What one run of the compiled program computes.

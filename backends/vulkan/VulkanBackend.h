@@ -1,0 +1,51 @@
+//===- VulkanBackend.h - Dispatch regions to SPIR-V compute shaders -*- C++ -*-===//
+//
+// The Vulkan back end compiles the kernel module that buildProgram outlined
+// into one SPIR-V module per kernel. It shares the CPU back end's steps up
+// to the workgroup kernels over memrefs (destination-passing form, tiling
+// into workgroups, bufferization, the workgroup ids as arguments), with
+// scratch buffers in the Function storage class, and then lowers each
+// kernel through MLIR's gpu and spirv dialects: the workgroup ids become
+// gpu.block_id, every binding (inputs, then outputs) a storage buffer at
+// descriptor set 0, binding i.
+//
+// Not yet: the Vulkan runtime that runs these shaders, and workgroups of
+// more than one invocation (each workgroup runs its tile serially).
+//
+//===----------------------------------------------------------------------===//
+#ifndef BERTC_BACKENDS_VULKAN_VULKANBACKEND_H
+#define BERTC_BACKENDS_VULKAN_VULKANBACKEND_H
+
+#include "runtime/Program.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace mlir {
+class DialectRegistry;
+} // namespace mlir
+
+namespace bertc::vulkan {
+
+struct VulkanOptions {
+  /// Workgroups to aim for per kernel.
+  int64_t targetWorkgroups = 32;
+};
+
+/// Dialects and interfaces the Vulkan back end needs in its context.
+void registerVulkanBackend(mlir::DialectRegistry &registry);
+
+/// Rewrites `kernels` in place: one `spirv.module` per kernel, in kernel
+/// order, and sets each dispatch's grid.
+mlir::LogicalResult buildSpirvKernels(mlir::ModuleOp kernels, rt::Program &program,
+                                      const VulkanOptions &options);
+
+/// The SPIR-V binary of each kernel's module, in kernel order.
+mlir::LogicalResult serializeSpirvKernels(mlir::ModuleOp kernels,
+                                          std::vector<std::vector<uint32_t>> &binaries);
+
+} // namespace bertc::vulkan
+
+#endif // BERTC_BACKENDS_VULKAN_VULKANBACKEND_H
