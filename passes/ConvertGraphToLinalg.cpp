@@ -6,8 +6,9 @@
 // linalg.matmul / batch_matmul after collapsing shared batch axes (a
 // transposed first operand read in place by their *_transpose_a forms, a
 // transposed second one made explicit by linalg.transpose); reshapes become
-// collapse/expand views; an attention becomes one scf.forall of workgroups,
-// each walking the keys in blocks (online softmax).
+// collapse/expand views. An attention becomes one scf.forall of workgroups,
+// each walking the keys in blocks (online softmax); a cross-entropy with
+// its gradient one scf.forall over blocks of rows.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
@@ -68,8 +69,8 @@ Value parallelGeneric(OpBuilder &b, Location loc, RankedTensorType resultType, V
       .getResult(0);
 }
 
-/// `v` (shape `shape`, broadcast to `result`) without its broadcast unit
-/// axes, and the map that reads it: a projected permutation, which keeps
+/// `v`, read broadcast (numpy rules) over a result of shape `result`,
+/// without its broadcast unit axes, and the map that reads it: a projected permutation, which keeps
 /// the reader foldable through reshapes (a row statistic [.., M, 1] read
 /// over [.., M, N] becomes [.., M] read at (.., m)).
 std::pair<Value, AffineMap> withoutBroadcastAxes(OpBuilder &b, Location loc, Value v,
