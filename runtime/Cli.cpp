@@ -5,6 +5,7 @@
 #include "runtime/Finetune.h"
 #include "runtime/Pretrain.h"
 #include "runtime/Tokenizer.h"
+#include "runtime/VulkanDevices.h"
 
 #include <algorithm>
 #include <chrono>
@@ -26,6 +27,11 @@ const char *kUsage = R"(usage: %s COMMAND [options]
 
 commands:
   info                          describe the compiled program
+  --list-devices [--validation]
+                                the Vulkan devices the loader sees, with their
+                                compute limits; --validation enables the
+                                Khronos validation layer and fails on any of
+                                its messages
   init   --output FILE [--seed S]
                                 write freshly initialised parameters (safetensors)
   infer  --input FILE --output FILE [--weights FILE | --seed S] [--threads N]
@@ -99,7 +105,8 @@ struct Options {
   std::string error;
 
   bool parse(int argc, char **argv, const std::vector<std::string> &known,
-             const std::vector<std::string> &lists = {}, const std::vector<std::string> &flags = {}) {
+             const std::vector<std::string> &lists = {},
+             const std::vector<std::string> &flags = {}) {
     for (int i = 2; i < argc; ++i) {
       std::string a = argv[i];
       if (a.rfind("--", 0) != 0) {
@@ -332,6 +339,36 @@ int trainStep(const char *self, Program program, const KernelFn *kernels, Option
   return 0;
 }
 
+/// `--list-devices [--validation]`: one line per Vulkan device.
+int listDevicesCommand(const char *self, int argc, char **argv) {
+  bool validation = false;
+  for (int i = 2; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--validation"))
+      return fail(self, std::string("unknown option '") + argv[i] + "' for --list-devices");
+    validation = true;
+  }
+  VulkanDeviceList list;
+  std::string error;
+  if (!listVulkanDevices(validation, list, error))
+    return fail(self, error);
+  for (size_t i = 0; i < list.devices.size(); ++i) {
+    const VulkanDevice &d = list.devices[i];
+    std::printf("vulkan:%zu  %s  %s  Vulkan %u.%u  workgroup <= %u invocations (%u x %u x %u)  "
+                "shared %u bytes  subgroup %u\n",
+                i, d.name.c_str(), d.type.c_str(), d.apiMajor, d.apiMinor,
+                d.maxWorkgroupInvocations, d.maxWorkgroupSize[0], d.maxWorkgroupSize[1],
+                d.maxWorkgroupSize[2], d.maxSharedMemoryBytes, d.subgroupSize);
+  }
+  if (validation) {
+    std::printf("validation messages: %zu\n", list.validationMessages.size());
+    for (const std::string &m : list.validationMessages)
+      std::printf("  %s\n", m.c_str());
+  }
+  if (list.devices.empty())
+    return fail(self, "the Vulkan loader sees no devices");
+  return validation && !list.validationMessages.empty() ? 1 : 0;
+}
+
 } // namespace
 
 int runCommandLine(int argc, char **argv, const char *programJson, const KernelFn *kernels,
@@ -341,6 +378,8 @@ int runCommandLine(int argc, char **argv, const char *programJson, const KernelF
     std::fprintf(argc < 2 ? stderr : stdout, kUsage, self);
     return argc < 2 ? 1 : 0;
   }
+  if (!std::strcmp(argv[1], "--list-devices"))
+    return listDevicesCommand(self, argc, argv);
   Json json;
   std::string error;
   Program program;

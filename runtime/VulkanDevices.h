@@ -1,0 +1,43 @@
+//===- VulkanDevices.h - The Vulkan devices the loader sees ---------*- C++ -*-===//
+//
+// The Vulkan loader (libvulkan.so.1) is opened at run time, so that
+// programs run on machines without it; every Vulkan function is looked up
+// through it. This is the first piece of the Vulkan executor: device
+// discovery, with the Khronos validation layer on request.
+//
+//===----------------------------------------------------------------------===//
+#ifndef BERTC_RUNTIME_VULKANDEVICES_H
+#define BERTC_RUNTIME_VULKANDEVICES_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bertc::rt {
+
+/// One physical device, with the limits kernels are sized by.
+struct VulkanDevice {
+  std::string name;
+  std::string type; ///< "discrete", "integrated", "virtual", "cpu" or "other".
+  uint32_t apiMajor = 0, apiMinor = 0;
+  uint32_t maxWorkgroupInvocations = 0;
+  uint32_t maxWorkgroupSize[3] = {0, 0, 0};
+  uint32_t maxSharedMemoryBytes = 0;
+  uint32_t subgroupSize = 0; ///< 0 when the device does not report it.
+};
+
+struct VulkanDeviceList {
+  std::vector<VulkanDevice> devices;
+  /// Messages of the validation layer (when it was asked for) while the
+  /// devices were listed.
+  std::vector<std::string> validationMessages;
+};
+
+/// Lists the devices of the Vulkan loader. `validation` enables the Khronos
+/// validation layer and collects its messages. False, with the reason in
+/// `error`, when there is no loader, no instance or the layer is missing.
+bool listVulkanDevices(bool validation, VulkanDeviceList &list, std::string &error);
+
+} // namespace bertc::rt
+
+#endif // BERTC_RUNTIME_VULKANDEVICES_H
