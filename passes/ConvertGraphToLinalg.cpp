@@ -986,7 +986,6 @@ template <typename OpTy, bool isMean> struct ReducePattern : GraphPattern<OpTy> 
   }
 };
 
-/// mean over labelled rows of logsumexp(row) - row[label].
 /// True for a label that names a class (not `ignore`, in [0, classes)).
 Value isLabelled(OpBuilder &b, Location l, Value label, int64_t ignore, int64_t classes) {
   auto cmp = [&](arith::CmpIPredicate p, int64_t c) {
@@ -1042,6 +1041,7 @@ Value addExp(OpBuilder &b, Location l, Value v, ValueRange rowMax, Value acc) {
   return b.create<arith::AddFOp>(l, e, acc);
 }
 
+/// mean over labelled rows of logsumexp(row) - row[label].
 struct CrossEntropyPattern : GraphPattern<gr::CrossEntropyOp> {
   using GraphPattern::GraphPattern;
   LogicalResult matchAndRewrite(gr::CrossEntropyOp op, Adaptor a,
