@@ -119,8 +119,11 @@ bool link(const std::string &object, const std::string &output, bool shared, std
   return true;
 }
 
-/// Writes each kernel's SPIR-V binary to `dir`/kernel_N.spv.
-bool writeSpirvKernels(mlir::ModuleOp kernels, const std::string &dir, std::ostream &errs) {
+/// Writes each kernel's SPIR-V binary to `dir`/kernel_N.spv, and the
+/// program (tensors, buffer plan, dispatches with their kernels, bindings
+/// and grids) to `dir`/program.json.
+bool writeSpirvKernels(mlir::ModuleOp kernels, const rt::Program &program, const std::string &dir,
+                       std::ostream &errs) {
   std::vector<std::vector<uint32_t>> binaries;
   if (mlir::failed(vulkan::serializeSpirvKernels(kernels, binaries)))
     return false;
@@ -141,6 +144,16 @@ bool writeSpirvKernels(mlir::ModuleOp kernels, const std::string &dir, std::ostr
                    binaries[i].size() * sizeof(uint32_t));
     out.keep();
   }
+  llvm::SmallString<128> path(dir);
+  llvm::sys::path::append(path, "program.json");
+  std::error_code ec;
+  llvm::ToolOutputFile out(path, ec, llvm::sys::fs::OF_Text);
+  if (ec) {
+    errs << "bertc: error: cannot write '" << path.str().str() << "': " << ec.message() << "\n";
+    return false;
+  }
+  out.os() << program.toJson().dump() << "\n";
+  out.keep();
   return true;
 }
 
@@ -285,7 +298,8 @@ int compile(const CompileOptions &options, std::ostream &errs) {
           if (options.outputPath.empty() || options.outputPath == "-")
             plan->kernels->print(os);
           else
-            return writeSpirvKernels(*plan->kernels, options.outputPath, errs) ? 0 : 1;
+            return writeSpirvKernels(*plan->kernels, plan->program, options.outputPath, errs) ? 0
+                                                                                              : 1;
         } else {
           cpu::CpuOptions cpuOptions;
           cpuOptions.targetWorkgroups = options.workgroups;

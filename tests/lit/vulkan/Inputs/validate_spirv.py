@@ -1,7 +1,11 @@
-"""Runs spirv-val (Vulkan 1.1 rules) on every .spv file of a directory.
+"""Runs spirv-val (Vulkan 1.1 rules) on every .spv file of a directory and
+checks that the directory's program.json names one kernel per module and
+dispatches only those, each with a grid.
 
-Usage: validate_spirv.py DIR. Prints "N modules valid" or each failure.
+Usage: validate_spirv.py DIR. Prints "N modules valid, D dispatches" or
+each failure.
 """
+import json
 import os
 import subprocess
 import sys
@@ -21,7 +25,16 @@ def main():
     if failed or not files:
         print(f"{failed} of {len(files)} modules invalid")
         return 1
-    print(f"{len(files)} modules valid")
+    program = json.load(open(os.path.join(folder, "program.json")))
+    kernels, dispatches = program["kernels"], program["dispatches"]
+    if len(kernels) != len(files):
+        print(f"program.json names {len(kernels)} kernels for {len(files)} modules")
+        return 1
+    for d in dispatches:
+        if not 0 <= d["kernel"] < len(files) or len(d["grid"]) != 3 or min(d["grid"]) < 1:
+            print(f"bad dispatch in program.json: {d}")
+            return 1
+    print(f"{len(files)} modules valid, {len(dispatches)} dispatches")
     return 0
 
 
