@@ -1035,6 +1035,21 @@ Value crossEntropyGradAt(OpBuilder &b, Location l, Value x, Value max, Value sum
                                    floatConst(b, l, t, 0.0));
 }
 
+/// total / count as a rank-0 tensor, 0 when no row is labelled (count 0).
+Value meanOverLabelled(OpBuilder &b, Location loc, Value total, Value count) {
+  auto type = tensorType(total);
+  Type t = type.getElementType();
+  AffineMap none = AffineMap::get(0, 0, {}, b.getContext());
+  return parallelGeneric(b, loc, type, {total, count}, {none, none},
+                         [&](OpBuilder &nb, Location l, ValueRange v) -> Value {
+                           Value zero = floatConst(nb, l, t, 0.0);
+                           Value any =
+                               nb.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, v[1], zero);
+                           Value q = nb.create<arith::DivFOp>(l, v[0], v[1]);
+                           return nb.create<arith::SelectOp>(l, any, q, zero);
+                         });
+}
+
 /// exp(x - max) summed into `acc`: the softmax denominator's reduction.
 Value addExp(OpBuilder &b, Location l, Value v, ValueRange rowMax, Value acc) {
   Value e = b.create<math::ExpOp>(l, b.create<arith::SubFOp>(l, v, rowMax[0]));
@@ -1081,15 +1096,7 @@ struct CrossEntropyPattern : GraphPattern<gr::CrossEntropyOp> {
           b.create<linalg::YieldOp>(l, ValueRange{b.create<arith::AddFOp>(l, v[3], lossOrZero),
                                                   b.create<arith::AddFOp>(l, v[4], one)});
         });
-    Value mean = parallelGeneric(rw, loc, scalar, totals.getResults(),
-                                 {AffineMap::get(0, 0, {}, ctx), AffineMap::get(0, 0, {}, ctx)},
-                                 [&](OpBuilder &b, Location l, ValueRange v) -> Value {
-                                   Value zero = floatConst(b, l, t, 0.0);
-                                   Value any = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT,
-                                                                       v[1], zero);
-                                   Value q = b.create<arith::DivFOp>(l, v[0], v[1]);
-                                   return b.create<arith::SelectOp>(l, any, q, zero);
-                                 });
+    Value mean = meanOverLabelled(rw, loc, totals.getResult(0), totals.getResult(1));
     rw.replaceOp(op, mean);
     return success();
   }
@@ -1441,15 +1448,7 @@ void lowerCrossEntropyWithGrad(RewriterBase &rw, gr::CrossEntropyWithGradOp op) 
   rw.setInsertionPointAfter(forall);
   // The mean over labelled rows (0 when there are none).
   Value total = reduce(rw, loc, forall.getResult(0), {0}, 0.0, addf);
-  AffineMap none = AffineMap::get(0, 0, {}, ctx);
-  Value mean = parallelGeneric(rw, loc, RankedTensorType::get({}, t), {total, count}, {none, none},
-                               [&](OpBuilder &b, Location l, ValueRange v) -> Value {
-                                 Value zero = floatConst(b, l, t, 0.0);
-                                 Value any = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT,
-                                                                     v[1], zero);
-                                 Value q = b.create<arith::DivFOp>(l, v[0], v[1]);
-                                 return b.create<arith::SelectOp>(l, any, q, zero);
-                               });
+  Value mean = meanOverLabelled(rw, loc, total, count);
   rw.replaceOp(op, {mean, reshapeView(rw, loc, forall.getResult(1), type)});
 }
 
