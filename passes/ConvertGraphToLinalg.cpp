@@ -423,11 +423,6 @@ Value updateInPlace(OpBuilder &b, Location loc, Value carried, ValueRange inputs
       .getResult(0);
 }
 
-/// Query rows per workgroup and keys per step of an attention kernel (the
-/// largest divisors of the sizes up to these).
-constexpr int64_t kAttentionQueryBlock = 128;
-constexpr int64_t kAttentionKeyBlock = 64;
-
 /// The largest divisor of `n` up to `cap`, or `n` itself when that divisor
 /// would be a small fraction of `cap` (a prime size: one block).
 int64_t blockOf(int64_t n, int64_t cap) {
@@ -443,7 +438,9 @@ int64_t blockOf(int64_t n, int64_t cap) {
 /// maximum, the exponentials against it, and rescaling the running sum and
 /// output by exp(old max - new max) before adding the block's share. The
 /// scores exist one block at a time, in the workgroup's scratch space.
-void lowerAttention(RewriterBase &rw, gr::AttentionOp op) {
+/// `maxRows` query rows per workgroup and `maxKeys` keys per step (the
+/// largest divisors of the sizes up to these).
+void lowerAttention(RewriterBase &rw, gr::AttentionOp op, int64_t maxRows, int64_t maxKeys) {
   gr::AttentionOp::Adaptor a(op->getOperands(), op);
   Location loc = op.getLoc();
   MLIRContext *ctx = rw.getContext();
@@ -454,7 +451,7 @@ void lowerAttention(RewriterBase &rw, gr::AttentionOp op) {
   int64_t n = tensorType(a.getK()).getDimSize(rank - 2), e = rt.getDimSize(rank - 1);
   ArrayRef<int64_t> lead = qt.getShape().drop_back(2);
   int64_t batches = std::accumulate(lead.begin(), lead.end(), int64_t{1}, std::multiplies<>());
-  int64_t qb = blockOf(m, kAttentionQueryBlock), kb = blockOf(n, kAttentionKeyBlock);
+  int64_t qb = blockOf(m, maxRows), kb = blockOf(n, maxKeys);
   double scale = op.getScale().convertToDouble(), rate = op.getRate().convertToDouble();
   auto site = static_cast<uint32_t>(op.getSite());
   bool dropout = !a.getKey().empty() && rate > 0;
@@ -1453,6 +1450,8 @@ void lowerCrossEntropyWithGrad(RewriterBase &rw, gr::CrossEntropyWithGradOp op) 
 }
 
 struct ConvertGraphToLinalgPass : bertc::impl::ConvertGraphToLinalgBase<ConvertGraphToLinalgPass> {
+  using ConvertGraphToLinalgBase::ConvertGraphToLinalgBase;
+
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
     RewritePatternSet patterns(ctx);
@@ -1471,7 +1470,7 @@ struct ConvertGraphToLinalgPass : bertc::impl::ConvertGraphToLinalgBase<ConvertG
     getOperation().walk([&](Operation *op) {
       rewriter.setInsertionPoint(op);
       if (auto attention = dyn_cast<gr::AttentionOp>(op))
-        lowerAttention(rewriter, attention);
+        lowerAttention(rewriter, attention, attentionRows, attentionKeys);
       else if (auto crossEntropy = dyn_cast<gr::CrossEntropyWithGradOp>(op))
         lowerCrossEntropyWithGrad(rewriter, crossEntropy);
     });

@@ -3,6 +3,7 @@
 
 #include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/SmallPtrSet.h"
 
 using namespace mlir;
 namespace gr = bertc::graph;
@@ -71,8 +72,16 @@ void mergeIntoConsumer(gr::DispatchOp producer, gr::DispatchOp consumer) {
     producer->erase();
 }
 
+unsigned bindingsAfterMerge(gr::DispatchOp producer, gr::DispatchOp consumer) {
+  llvm::SmallPtrSet<Value, 16> inputs(producer.getInputs().begin(), producer.getInputs().end());
+  for (Value in : consumer.getInputs())
+    if (in.getDefiningOp() != producer)
+      inputs.insert(in);
+  return inputs.size() + consumer->getNumResults();
+}
+
 void mergeIntoConsumers(Block &body, function_ref<bool(gr::DispatchOp, gr::DispatchOp)> canMerge,
-                        function_ref<bool(gr::DispatchOp)> mayDuplicate) {
+                        function_ref<bool(gr::DispatchOp)> mayDuplicate, unsigned maxBindings) {
   // A merge replaces its consumers: look again after each.
   for (bool changed = true; changed;) {
     changed = false;
@@ -80,7 +89,10 @@ void mergeIntoConsumers(Block &body, function_ref<bool(gr::DispatchOp, gr::Dispa
     for (gr::DispatchOp producer : llvm::reverse(dispatches)) {
       SmallVector<gr::DispatchOp> users = consumers(producer);
       if (users.empty() || (users.size() > 1 && !mayDuplicate(producer)) ||
-          !llvm::all_of(users, [&](gr::DispatchOp c) { return canMerge(producer, c); }))
+          !llvm::all_of(users, [&](gr::DispatchOp c) {
+            return canMerge(producer, c) &&
+                   (maxBindings == 0 || bindingsAfterMerge(producer, c) <= maxBindings);
+          }))
         continue;
       for (gr::DispatchOp consumer : users)
         mergeIntoConsumer(producer, consumer);

@@ -28,14 +28,20 @@ llvm::SmallVector<graph::DispatchOp> consumers(graph::DispatchOp producer);
 /// `producer` must be available before `consumer`.
 void mergeIntoConsumer(graph::DispatchOp producer, graph::DispatchOp consumer);
 
+/// The buffers `consumer` would bind (inputs and results) with `producer`
+/// merged into it.
+unsigned bindingsAfterMerge(graph::DispatchOp producer, graph::DispatchOp consumer);
+
 /// Repeats, until nothing changes: a dispatch whose every consumer accepts
-/// it (`canMerge(producer, consumer)`) is merged into each of them, when it
-/// has one consumer or `mayDuplicate(producer)` allows computing it in
-/// several. Producers are visited from the last, so that a chain gathers
+/// it (`canMerge(producer, consumer)`, and binds no more than `maxBindings`
+/// buffers after the merge unless that is 0) is merged into each of them,
+/// when it has one consumer or `mayDuplicate(producer)` allows computing it
+/// in several. Producers are visited from the last, so that a chain gathers
 /// into its final consumer.
 void mergeIntoConsumers(mlir::Block &body,
                         llvm::function_ref<bool(graph::DispatchOp, graph::DispatchOp)> canMerge,
-                        llvm::function_ref<bool(graph::DispatchOp)> mayDuplicate);
+                        llvm::function_ref<bool(graph::DispatchOp)> mayDuplicate,
+                        unsigned maxBindings);
 
 /// For the uses of `value` (a result of a linalg op inside a dispatch
 /// body) the number of leading loops of `op` that index it; -1 unless `op`

@@ -51,11 +51,25 @@ bool definedBefore(Value v, Operation *op) {
 /// Dispatches to merge, and the one whose place the merged one takes.
 struct Group {
   SmallVector<gr::DispatchOp> members;
+  llvm::SetVector<Value> inputs;
+  unsigned results = 0;
   gr::DispatchOp anchor;
   int firstUse = INT_MAX; ///< Position of the first use of any member's result.
 };
 
 struct FuseHorizontalPass : bertc::impl::FuseHorizontalBase<FuseHorizontalPass> {
+  using FuseHorizontalBase::FuseHorizontalBase;
+
+  /// Whether the run with `d` added binds no more than maxBindings buffers.
+  bool withinBindings(const Group &run, gr::DispatchOp d) const {
+    if (maxBindings == 0)
+      return true;
+    unsigned inputs = run.inputs.size();
+    for (Value in : d.getInputs())
+      inputs += !run.inputs.contains(in);
+    return inputs + run.results + d->getNumResults() <= maxBindings;
+  }
+
   void runOnOperation() override {
     Block &body = getOperation().getBody().front();
     // Optimizer state has no operands: declared first, it is available to
@@ -98,13 +112,15 @@ struct FuseHorizontalPass : bertc::impl::FuseHorizontalBase<FuseHorizontalPass> 
       // Or the run moves to this dispatch, if none of its results is used
       // before here.
       bool anchorMoves = !run.members.empty() && run.firstUse > here;
-      if (!independent || (!fitsAtAnchor && !anchorMoves))
+      if (!independent || (!fitsAtAnchor && !anchorMoves) || !withinBindings(run, dispatch))
         endRun();
       else if (!fitsAtAnchor)
         run.anchor = dispatch;
       if (run.members.empty())
         run.anchor = dispatch;
       run.members.push_back(dispatch);
+      run.inputs.insert(dispatch.getInputs().begin(), dispatch.getInputs().end());
+      run.results += dispatch->getNumResults();
       run.firstUse = std::min(run.firstUse, firstUse(dispatch));
     }
     endRun();

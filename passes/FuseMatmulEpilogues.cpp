@@ -48,10 +48,13 @@ bool canMerge(gr::DispatchOp producer, gr::DispatchOp consumer) {
 }
 
 struct FuseMatmulEpiloguesPass : bertc::impl::FuseMatmulEpiloguesBase<FuseMatmulEpiloguesPass> {
+  using FuseMatmulEpiloguesBase::FuseMatmulEpiloguesBase;
+
   void runOnOperation() override {
     // A product used by several kernels stays in a kernel of its own.
-    bertc::mergeIntoConsumers(getOperation().getBody().front(), canMerge,
-                              [](gr::DispatchOp) { return false; });
+    bertc::mergeIntoConsumers(
+        getOperation().getBody().front(), canMerge, [](gr::DispatchOp) { return false; },
+        maxBindings);
   }
 };
 

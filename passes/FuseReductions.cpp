@@ -85,10 +85,12 @@ bool canMerge(gr::DispatchOp producer, gr::DispatchOp consumer) {
 }
 
 struct FuseReductionsPass : bertc::impl::FuseReductionsBase<FuseReductionsPass> {
+  using FuseReductionsBase::FuseReductionsBase;
+
   void runOnOperation() override {
     // A reduction is recomputed by each kernel that uses it (they read its
     // input anyway); elementwise work joins a sole consumer only.
-    bertc::mergeIntoConsumers(getOperation().getBody().front(), canMerge, reduces);
+    bertc::mergeIntoConsumers(getOperation().getBody().front(), canMerge, reduces, maxBindings);
   }
 };
 

@@ -178,6 +178,12 @@ def ConvertGraphToLinalg : Pass<"bertc-convert-graph-to-linalg", "mlir::func::Fu
     } -> tensor<2x4xf32>
     ```
   }];
+  let options = [
+    Option<"attentionRows", "attention-rows", "int64_t", "128",
+           "Most query rows per attention workgroup">,
+    Option<"attentionKeys", "attention-keys", "int64_t", "64",
+           "Most keys per step of an attention workgroup">,
+  ];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
     "mlir::math::MathDialect", "mlir::scf::SCFDialect", "mlir::tensor::TensorDialect"
@@ -207,7 +213,14 @@ def FuseElementwise : Pass<"bertc-fuse-elementwise", "mlir::func::FuncOp"> {
     %b = linalg.generic {...parallel...} ins(%a, %y) outs(%e2) { arith.addf }
     ```
     becomes one generic reading `%x` and `%y` whose body is tanh then add.
+    With `max-bindings`, a fusion that would make the consumer read and
+    write more than that many buffers is left out (Vulkan devices bind a
+    bounded number of storage buffers per shader).
   }];
+  let options = [
+    Option<"maxBindings", "max-bindings", "unsigned", "0",
+           "Most buffers a fused op binds (0: no bound)">,
+  ];
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
@@ -228,6 +241,10 @@ def FuseReductions : Pass<"bertc-fuse-reductions", "mlir::func::FuncOp"> {
     kernel forward and one backward. The back end tiles such a kernel over
     its rows only, so each row is reduced and used in one workgroup.
   }];
+  let options = [
+    Option<"maxBindings", "max-bindings", "unsigned", "0",
+           "Most buffers a merged dispatch binds (0: no bound)">,
+  ];
   let dependentDialects = ["bertc::graph::GraphDialect"];
 }
 
@@ -241,6 +258,10 @@ def FuseMatmulEpilogues : Pass<"bertc-fuse-matmul-epilogues", "mlir::func::FuncO
     element and holds no other contraction. The back end tiles the merged
     kernel like a matmul and computes the epilogue on each tile.
   }];
+  let options = [
+    Option<"maxBindings", "max-bindings", "unsigned", "0",
+           "Most buffers a merged dispatch binds (0: no bound)">,
+  ];
   let dependentDialects = ["bertc::graph::GraphDialect"];
 }
 
@@ -257,8 +278,14 @@ def FuseHorizontal : Pass<"bertc-fuse-horizontal", "mlir::func::FuncOp"> {
     after it; a candidate that depends on the run starts a new one. The
     optimizer's state is moved to the function's start, so it is available.
     The back end gives each root of a merged dispatch its own range of
-    workgroups.
+    workgroups. With `max-bindings`, a run closes before a dispatch whose
+    buffers (inputs and results) would take the merged one past that many:
+    Vulkan devices bind a bounded number of storage buffers per shader.
   }];
+  let options = [
+    Option<"maxBindings", "max-bindings", "unsigned", "0",
+           "Most buffers a merged dispatch binds (0: no bound)">,
+  ];
   let dependentDialects = ["bertc::graph::GraphDialect"];
 }
 

@@ -2,6 +2,7 @@
 #include "runtime/Cli.h"
 
 #include "runtime/Batch.h"
+#include "runtime/Compiled.h"
 #include "runtime/Finetune.h"
 #include "runtime/Pretrain.h"
 #include "runtime/Tokenizer.h"
@@ -93,7 +94,12 @@ options:
   --dump-grads FILE
                    write the first step's gradients under the parameters' names
   --save FILE      write the parameters and optimizer state after the last step
-  --threads N      worker threads (default: all cores)
+  --device D       where the kernels run: cpu, vulkan or vulkan:N (see
+                   --list-devices; default: cpu when the program was
+                   compiled for it, else vulkan:0)
+  --threads N      CPU worker threads (default: all cores)
+  --validation     Vulkan: enable the Khronos validation layer; any message
+                   it reports makes the command fail
   --profile 1      print the time spent in each kernel
 )";
 
@@ -183,6 +189,30 @@ struct Options {
   }
 };
 
+/// The options of every command that runs the program.
+const std::vector<std::string> kDeviceOptions = {"device", "threads", "validation"};
+
+std::vector<std::string> withDeviceOptions(std::vector<std::string> known) {
+  known.insert(known.end(), kDeviceOptions.begin(), kDeviceOptions.end());
+  return known;
+}
+
+/// --device, --threads and --validation.
+bool readDevice(Options &opts, DeviceChoice &device) {
+  long long threads;
+  if (!opts.integer("threads", 0, threads))
+    return false;
+  if (threads < 0 || threads > 4096) {
+    opts.error = "--threads must be between 1 and 4096";
+    return false;
+  }
+  if (opts.has("device") && !DeviceChoice::parse(opts.get("device"), device, opts.error))
+    return false;
+  device.threads = static_cast<int>(threads);
+  device.validation = opts.has("validation");
+  return true;
+}
+
 int fail(const char *argv0, const std::string &message) {
   std::fprintf(stderr, "%s: error: %s\n", argv0, message.c_str());
   return 1;
@@ -222,21 +252,21 @@ double scalarOutput(const Session &session, int tensor) {
   return *static_cast<const int32_t *>(session.data(tensor));
 }
 
-int pretrainCommand(const char *self, Program program, const KernelFn *kernels, Options &opts) {
+int pretrainCommand(const char *self, const CompiledProgram &compiled, Options &opts) {
   PretrainConfig c;
-  long long steps, warmup, seed, saveEvery, threads, stopAfter, dupe;
+  long long steps, warmup, seed, saveEvery, stopAfter, dupe;
   if (!opts.integer("steps", 1000, steps) || !opts.integer("warmup", -1, warmup) ||
       !opts.integer("seed", 0, seed) || !opts.integer("save-every", 0, saveEvery) ||
-      !opts.integer("threads", 0, threads) || !opts.integer("stop-after", 0, stopAfter) ||
+      !readDevice(opts, c.device) || !opts.integer("stop-after", 0, stopAfter) ||
       !opts.integer("dupe-factor", 10, dupe) || !opts.real("lr", 1e-4, c.lr) ||
       !opts.real("dropout", 1.0, c.dropout))
     return fail(self, opts.error);
   if (!opts.has("corpus") || !opts.has("vocab") || !opts.has("save"))
     return fail(self, "pretrain needs --corpus PATH..., --vocab FILE and --save DIR");
   if (steps < 1 || saveEvery < 0 || stopAfter < 0 || seed < 0 || dupe < 1 || dupe > 1000 ||
-      threads < 0 || threads > 4096 || !(c.lr > 0) || c.dropout < 0 || c.dropout > 1)
+      !(c.lr > 0) || c.dropout < 0 || c.dropout > 1)
     return fail(self, "--steps, --dupe-factor and --lr must be positive; --save-every, "
-                      "--stop-after, --seed and --threads not negative; --dropout in [0, 1]");
+                      "--stop-after and --seed not negative; --dropout in [0, 1]");
   c.corpus = opts.list["corpus"];
   c.vocab = opts.get("vocab");
   c.saveDir = opts.get("save");
@@ -245,11 +275,10 @@ int pretrainCommand(const char *self, Program program, const KernelFn *kernels, 
   c.seed = static_cast<uint64_t>(seed);
   c.saveEvery = saveEvery;
   c.resume = opts.has("resume");
-  c.threads = static_cast<int>(threads);
   c.stopAfter = stopAfter;
   c.dupeFactor = static_cast<int>(dupe);
   std::string error;
-  if (!pretrain(std::move(program), kernels, c, error))
+  if (!pretrain(compiled, c, error))
     return fail(self, error);
   return 0;
 }
@@ -284,26 +313,28 @@ int tokenizeLines(const char *self, const Options &opts) {
   return 0;
 }
 
-int trainStep(const char *self, Program program, const KernelFn *kernels, Options &opts) {
-  long long seed, threads, steps;
+int trainStep(const char *self, const CompiledProgram &compiled, Options &opts) {
+  long long seed, steps;
   double lr, dropout;
   std::string error;
-  if (!opts.integer("seed", 0, seed) || !opts.integer("threads", 0, threads) ||
+  DeviceChoice device;
+  if (!opts.integer("seed", 0, seed) || !readDevice(opts, device) ||
       !opts.integer("steps", 1, steps) || !opts.real("lr", 1e-4, lr) ||
       !opts.real("dropout", 1.0, dropout))
     return fail(self, opts.error);
   if (!opts.has("data"))
     return fail(self, "train-step needs --data FILE");
-  if (threads < 0 || threads > 4096)
-    return fail(self, "--threads must be between 1 and 4096");
   if (steps < 1)
     return fail(self, "--steps must be at least 1");
   if (dropout < 0 || dropout > 1)
     return fail(self, "--dropout must be between 0 and 1");
-  if (!program.input("learning_rate"))
+  if (!compiled.program().input("learning_rate"))
     return fail(self, "this program does not train; compile its task with --step=train "
                       "(the default for tasks that minimize an objective)");
-  Session session(std::move(program), kernels, static_cast<int>(threads));
+  std::unique_ptr<Session> opened = compiled.open(device, error);
+  if (!opened)
+    return fail(self, error);
+  Session &session = *opened;
   if (!setUpParameters(self, session, opts, seed, error))
     return fail(self, error);
   BatchFile data;
@@ -369,24 +400,13 @@ int listDevicesCommand(const char *self, int argc, char **argv) {
   return validation && !list.validationMessages.empty() ? 1 : 0;
 }
 
-} // namespace
-
-int runCommandLine(int argc, char **argv, const char *programJson, const KernelFn *kernels,
-                   int64_t kernelCount) {
-  const char *self = argv[0];
-  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
-    std::fprintf(argc < 2 ? stderr : stdout, kUsage, self);
-    return argc < 2 ? 1 : 0;
-  }
-  if (!std::strcmp(argv[1], "--list-devices"))
-    return listDevicesCommand(self, argc, argv);
-  Json json;
+/// The commands that need the program, after --list-devices and --help.
+int runProgramCommand(const char *self, int argc, char **argv, const ProgramSymbols &symbols) {
   std::string error;
-  Program program;
-  if (!Json::parse(programJson, json, error) || !Program::fromJson(json, program, error))
-    return fail(self, "the embedded program is damaged: " + error);
-  if (static_cast<int64_t>(program.kernels.size()) != kernelCount)
-    return fail(self, "the embedded program and kernel table disagree");
+  CompiledProgram compiled;
+  if (!CompiledProgram::fromSymbols(symbols, compiled, error))
+    return fail(self, error);
+  const Program &program = compiled.program();
 
   std::string command = argv[1];
   Options opts;
@@ -396,10 +416,14 @@ int runCommandLine(int argc, char **argv, const char *programJson, const KernelF
     int64_t params = 0;
     for (const ParameterDesc &p : program.parameters)
       params += program.tensors[p.tensor].elements();
-    std::printf("model: %s\ntask: %s\npreset: %s\nparameters: %lld\nparameter_bytes: "
-                "%lld\nactivation_bytes: %lld\nkernels: %zu\ndispatches: %zu\n",
+    std::string targets = compiled.hasCpu() ? "cpu" : "";
+    if (compiled.hasVulkan())
+      targets += targets.empty() ? "vulkan" : ", vulkan";
+    std::printf("model: %s\ntask: %s\npreset: %s\ntargets: %s\nparameters: %lld\n"
+                "parameter_bytes: %lld\nactivation_bytes: %lld\nkernels: %zu\ndispatches: %zu\n",
                 program.model.c_str(), program.task.c_str(), program.preset.c_str(),
-                static_cast<long long>(params), static_cast<long long>(program.parameterBytes),
+                targets.c_str(), static_cast<long long>(params),
+                static_cast<long long>(program.parameterBytes),
                 static_cast<long long>(program.activationBytes), program.kernels.size(),
                 program.dispatches.size());
     for (const NamedTensor &n : program.inputs)
@@ -414,25 +438,28 @@ int runCommandLine(int argc, char **argv, const char *programJson, const KernelF
       return fail(self, opts.error);
     if (!opts.has("output"))
       return fail(self, "init needs --output FILE");
-    Session session(std::move(program), kernels, 1);
+    Session session(program, nullptr, 1); // runs no kernel
     session.initParameters(static_cast<uint64_t>(seed));
     if (!session.saveParameters(opts.get("output"), error))
       return fail(self, error);
     return 0;
   }
   if (command == "infer") {
-    long long seed, threads;
+    long long seed;
     double dropout;
+    DeviceChoice device;
     if (!opts.parse(argc, argv,
-                    {"weights", "input", "output", "seed", "threads", "profile", "dropout"}) ||
-        !opts.integer("seed", 0, seed) || !opts.integer("threads", 0, threads) ||
+                    withDeviceOptions({"weights", "input", "output", "seed", "profile", "dropout"}),
+                    {}, {"validation"}) ||
+        !opts.integer("seed", 0, seed) || !readDevice(opts, device) ||
         !opts.real("dropout", 0.0, dropout))
       return fail(self, opts.error);
     if (!opts.has("input") || !opts.has("output"))
       return fail(self, "infer needs --input FILE and --output FILE");
-    if (threads < 0 || threads > 4096)
-      return fail(self, "--threads must be between 1 and 4096");
-    Session session(std::move(program), kernels, static_cast<int>(threads));
+    std::unique_ptr<Session> opened = compiled.open(device, error);
+    if (!opened)
+      return fail(self, error);
+    Session &session = *opened;
     if (!setUpParameters(self, session, opts, seed, error))
       return fail(self, error);
     int64_t sequences = 0;
@@ -456,30 +483,33 @@ int runCommandLine(int argc, char **argv, const char *programJson, const KernelF
     return 0;
   }
   if (command == "pretrain") {
-    if (!opts.parse(argc, argv,
-                    {"corpus", "vocab", "steps", "lr", "warmup", "seed", "save", "save-every",
-                     "threads", "dropout", "stop-after", "dupe-factor", "resume"},
-                    {"corpus"}, {"resume"}))
+    if (!opts.parse(
+            argc, argv,
+            withDeviceOptions({"corpus", "vocab", "steps", "lr", "warmup", "seed", "save",
+                               "save-every", "dropout", "stop-after", "dupe-factor", "resume"}),
+            {"corpus"}, {"resume", "validation"}))
       return fail(self, opts.error);
-    return pretrainCommand(self, std::move(program), kernels, opts);
+    return pretrainCommand(self, compiled, opts);
   }
   if (command == "finetune") {
     if (!opts.parse(argc, argv,
-                    {"init", "vocab", "train", "dev", "text-column", "label-column", "epochs", "lr",
-                     "seed", "save", "patience", "threads", "dropout", "warmup-proportion"}))
+                    withDeviceOptions({"init", "vocab", "train", "dev", "text-column",
+                                       "label-column", "epochs", "lr", "seed", "save", "patience",
+                                       "dropout", "warmup-proportion"}),
+                    {}, {"validation"}))
       return fail(self, opts.error);
     FinetuneConfig c;
-    long long epochs, seed, patience, threads;
+    long long epochs, seed, patience;
     if (!opts.integer("epochs", 3, epochs) || !opts.integer("seed", 0, seed) ||
-        !opts.integer("patience", 2, patience) || !opts.integer("threads", 0, threads) ||
+        !opts.integer("patience", 2, patience) || !readDevice(opts, c.device) ||
         !opts.real("lr", 5e-5, c.lr) || !opts.real("dropout", 1.0, c.dropout) ||
         !opts.real("warmup-proportion", 0.1, c.warmupProportion))
       return fail(self, opts.error);
     for (const char *need : {"vocab", "train", "text-column", "label-column", "save"})
       if (!opts.has(need))
         return fail(self, std::string("finetune needs --") + need);
-    if (epochs < 1 || seed < 0 || patience < 1 || threads < 0 || !(c.lr > 0) ||
-        c.warmupProportion < 0 || c.warmupProportion >= 1 || c.dropout < 0 || c.dropout > 1)
+    if (epochs < 1 || seed < 0 || patience < 1 || !(c.lr > 0) || c.warmupProportion < 0 ||
+        c.warmupProportion >= 1 || c.dropout < 0 || c.dropout > 1)
       return fail(self, "--epochs, --patience and --lr must be positive, --warmup-proportion in "
                         "[0, 1), --dropout in [0, 1]");
     c.init = opts.get("init");
@@ -492,36 +522,33 @@ int runCommandLine(int argc, char **argv, const char *programJson, const KernelF
     c.epochs = epochs;
     c.seed = static_cast<uint64_t>(seed);
     c.patience = static_cast<int>(patience);
-    c.threads = static_cast<int>(threads);
-    std::string error;
-    return finetune(std::move(program), kernels, c, error) ? 0 : fail(self, error);
+    return finetune(compiled, c, error) ? 0 : fail(self, error);
   }
   if (command == "eval") {
-    long long threads;
+    DeviceChoice device;
     if (!opts.parse(argc, argv,
-                    {"weights", "vocab", "data", "text-column", "label-column", "threads"}) ||
-        !opts.integer("threads", 0, threads))
+                    withDeviceOptions({"weights", "vocab", "data", "text-column", "label-column"}),
+                    {}, {"validation"}) ||
+        !readDevice(opts, device))
       return fail(self, opts.error);
     for (const char *need : {"weights", "vocab", "data", "text-column", "label-column"})
       if (!opts.has(need))
         return fail(self, std::string("eval needs --") + need);
-    std::string error;
-    return evaluate(std::move(program), kernels, opts.get("weights"), opts.get("vocab"),
-                    opts.get("data"), opts.get("text-column"), opts.get("label-column"),
-                    static_cast<int>(threads), error)
+    return evaluate(compiled, device, opts.get("weights"), opts.get("vocab"), opts.get("data"),
+                    opts.get("text-column"), opts.get("label-column"), error)
                ? 0
                : fail(self, error);
   }
   if (command == "predict") {
-    long long threads;
-    if (!opts.parse(argc, argv, {"weights", "vocab", "input", "threads"}) ||
-        !opts.integer("threads", 0, threads))
+    DeviceChoice device;
+    if (!opts.parse(argc, argv, withDeviceOptions({"weights", "vocab", "input"}), {},
+                    {"validation"}) ||
+        !readDevice(opts, device))
       return fail(self, opts.error);
     if (!opts.has("weights") || !opts.has("vocab"))
       return fail(self, "predict needs --weights FILE and --vocab FILE");
-    std::string error;
-    return predict(std::move(program), kernels, opts.get("weights"), opts.get("vocab"),
-                   opts.has("input") ? opts.get("input") : "-", static_cast<int>(threads), error)
+    return predict(compiled, device, opts.get("weights"), opts.get("vocab"),
+                   opts.has("input") ? opts.get("input") : "-", error)
                ? 0
                : fail(self, error);
   }
@@ -532,12 +559,43 @@ int runCommandLine(int argc, char **argv, const char *programJson, const KernelF
   }
   if (command == "train-step") {
     if (!opts.parse(argc, argv,
-                    {"weights", "data", "steps", "lr", "dropout", "dump-grads", "save", "seed",
-                     "threads", "profile"}))
+                    withDeviceOptions({"weights", "data", "steps", "lr", "dropout", "dump-grads",
+                                       "save", "seed", "profile"}),
+                    {}, {"validation"}))
       return fail(self, opts.error);
-    return trainStep(self, std::move(program), kernels, opts);
+    return trainStep(self, compiled, opts);
   }
   return fail(self, "unknown command '" + command + "' (try --help)");
+}
+
+} // namespace
+
+int runCommandLine(int argc, char **argv, const ProgramSymbols &symbols) {
+  const char *self = argv[0];
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+    std::fprintf(argc < 2 ? stderr : stdout, kUsage, self);
+    return argc < 2 ? 1 : 0;
+  }
+  if (!std::strcmp(argv[1], "--list-devices"))
+    return listDevicesCommand(self, argc, argv);
+  int status;
+  try {
+    status = runProgramCommand(self, argc, argv, symbols);
+  } catch (const std::exception &e) {
+    status = fail(self, e.what());
+  }
+  // With --validation, the layer's messages (printed as they came) fail the
+  // command.
+  bool validation = false;
+  for (int i = 2; i < argc; ++i)
+    validation = validation || !std::strcmp(argv[i], "--validation");
+  if (validation) {
+    size_t messages = vulkanValidationMessages();
+    std::fprintf(stderr, "%s: vulkan validation messages: %zu\n", self, messages);
+    if (messages > 0 && status == 0)
+      status = 1;
+  }
+  return status;
 }
 
 } // namespace bertc::rt

@@ -2,14 +2,13 @@
 #ifndef BERTC_RUNTIME_CLI_H
 #define BERTC_RUNTIME_CLI_H
 
-#include "runtime/Session.h"
+#include "runtime/Compiled.h"
 
 namespace bertc::rt {
 
-/// Runs the compiled program's command line (`infer`, `init`, `info`).
-/// Returns the process exit status.
-int runCommandLine(int argc, char **argv, const char *programJson, const KernelFn *kernels,
-                   int64_t kernelCount);
+/// Runs the command line of the program the compiler's object file
+/// defines (`info`, `infer`, `pretrain`, ...). Returns the exit status.
+int runCommandLine(int argc, char **argv, const ProgramSymbols &symbols);
 
 } // namespace bertc::rt
 

@@ -72,8 +72,8 @@ struct TrainedClassifier {
   std::unique_ptr<Session> session;
   std::vector<std::string> labels;
 
-  bool open(Program program, const KernelFn *kernels, const std::string &weights,
-            const std::string &vocabPath, int threads, std::string &error);
+  bool open(const CompiledProgram &compiled, const DeviceChoice &device, const std::string &weights,
+            const std::string &vocabPath, std::string &error);
 };
 
 /// Rows `order[begin, begin + batch)` into the inputs; missing rows pad.
@@ -183,12 +183,12 @@ bool labelsFromMetadata(const std::map<std::string, std::string> &meta, const st
   return true;
 }
 
-bool TrainedClassifier::open(Program program, const KernelFn *kernels,
+bool TrainedClassifier::open(const CompiledProgram &compiled, const DeviceChoice &device,
                              const std::string &weights, const std::string &vocabPath,
-                             int threads, std::string &error) {
-  if (!c.find(program, false, error) || !Vocab::load(vocabPath, vocab, error))
+                             std::string &error) {
+  if (!c.find(compiled.program(), false, error) || !Vocab::load(vocabPath, vocab, error) ||
+      !(session = compiled.open(device, error)))
     return false;
-  session = std::make_unique<Session>(std::move(program), kernels, threads);
   std::map<std::string, std::string> meta;
   return session->loadParameters(weights, error, nullptr, &meta) &&
          labelsFromMetadata(meta, weights, labels, error);
@@ -202,8 +202,8 @@ std::string fixed(double v) {
 
 } // namespace
 
-bool finetune(Program program, const KernelFn *kernels, const FinetuneConfig &cfg,
-              std::string &error) {
+bool finetune(const CompiledProgram &compiled, const FinetuneConfig &cfg, std::string &error) {
+  const Program &program = compiled.program();
   Classifier c;
   if (!c.find(program, true, error))
     return false;
@@ -265,14 +265,17 @@ bool finetune(Program program, const KernelFn *kernels, const FinetuneConfig &cf
   std::fprintf(stderr, "finetune: %zu training and %zu dev rows; labels %s\n", train.size(),
                dev.size(), mapping.c_str());
 
-  Session session(std::move(program), kernels, cfg.threads);
+  std::unique_ptr<Session> opened = compiled.open(cfg.device, error);
+  if (!opened)
+    return false;
+  Session &session = *opened;
   session.initParameters(cfg.seed);
   if (!cfg.init.empty()) {
     int loaded = 0;
     if (!session.loadMatchingParameters(cfg.init, error, loaded))
       return false;
-    std::fprintf(stderr, "finetune: %d of %zu parameters from %s, the rest initialised\n",
-                 loaded, session.program().parameters.size(), cfg.init.c_str());
+    std::fprintf(stderr, "finetune: %d of %zu parameters from %s, the rest initialised\n", loaded,
+                 session.program().parameters.size(), cfg.init.c_str());
   }
   std::error_code ec;
   std::filesystem::create_directories(cfg.saveDir, ec);
@@ -303,8 +306,7 @@ bool finetune(Program program, const KernelFn *kernels, const FinetuneConfig &cf
       session.run();
       double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      progress.step(step,
-                    {{"loss", *static_cast<const float *>(session.data(c.loss))}, {"lr", lr}},
+      progress.step(step, {{"loss", *static_cast<const float *>(session.data(c.loss))}, {"lr", lr}},
                     static_cast<double>(c.batch * c.seq) / seconds);
     }
     std::vector<int32_t> predicted;
@@ -340,11 +342,11 @@ bool finetune(Program program, const KernelFn *kernels, const FinetuneConfig &cf
   return true;
 }
 
-bool evaluate(Program program, const KernelFn *kernels, const std::string &weights,
-              const std::string &vocabPath, const std::string &data, const std::string &textColumn,
-              const std::string &labelColumn, int threads, std::string &error) {
+bool evaluate(const CompiledProgram &compiled, const DeviceChoice &device,
+              const std::string &weights, const std::string &vocabPath, const std::string &data,
+              const std::string &textColumn, const std::string &labelColumn, std::string &error) {
   TrainedClassifier m;
-  if (!m.open(std::move(program), kernels, weights, vocabPath, threads, error))
+  if (!m.open(compiled, device, weights, vocabPath, error))
     return false;
   std::vector<LabelledText> rows;
   std::vector<int32_t> gold;
@@ -364,11 +366,11 @@ bool evaluate(Program program, const KernelFn *kernels, const std::string &weigh
   return true;
 }
 
-bool predict(Program program, const KernelFn *kernels, const std::string &weights,
-             const std::string &vocabPath, const std::string &input, int threads,
+bool predict(const CompiledProgram &compiled, const DeviceChoice &device,
+             const std::string &weights, const std::string &vocabPath, const std::string &input,
              std::string &error) {
   TrainedClassifier m;
-  if (!m.open(std::move(program), kernels, weights, vocabPath, threads, error))
+  if (!m.open(compiled, device, weights, vocabPath, error))
     return false;
   std::ifstream file;
   if (input != "-") {

@@ -12,7 +12,7 @@
 #ifndef BERTC_RUNTIME_FINETUNE_H
 #define BERTC_RUNTIME_FINETUNE_H
 
-#include "runtime/Session.h"
+#include "runtime/Compiled.h"
 
 #include <cstdint>
 #include <string>
@@ -20,7 +20,7 @@
 namespace bertc::rt {
 
 struct FinetuneConfig {
-  std::string init;      ///< A pretraining checkpoint ("" to start from random weights).
+  std::string init; ///< A pretraining checkpoint ("" to start from random weights).
   std::string vocab;
   std::string train, dev; ///< dev "" : a tenth of train, held out by seed.
   std::string textColumn, labelColumn;
@@ -29,22 +29,22 @@ struct FinetuneConfig {
   double lr = 5e-5;
   double warmupProportion = 0.1;
   uint64_t seed = 0;
-  int patience = 2;      ///< Epochs without a better dev accuracy before stopping.
-  int threads = 0;
+  int patience = 2; ///< Epochs without a better dev accuracy before stopping.
+  DeviceChoice device;
   double dropout = 1.0;
 };
 
-bool finetune(Program program, const KernelFn *kernels, const FinetuneConfig &config,
-              std::string &error);
+bool finetune(const CompiledProgram &compiled, const FinetuneConfig &config, std::string &error);
 
 /// Prints {"accuracy": ..., "f1": ..., "n": ...} (macro F1 over classes).
-bool evaluate(Program program, const KernelFn *kernels, const std::string &weights,
-              const std::string &vocab, const std::string &data, const std::string &textColumn,
-              const std::string &labelColumn, int threads, std::string &error);
+bool evaluate(const CompiledProgram &compiled, const DeviceChoice &device,
+              const std::string &weights, const std::string &vocab, const std::string &data,
+              const std::string &textColumn, const std::string &labelColumn, std::string &error);
 
 /// One JSON line per input line: {"label": ..., "probability": ...}.
-bool predict(Program program, const KernelFn *kernels, const std::string &weights,
-             const std::string &vocab, const std::string &input, int threads, std::string &error);
+bool predict(const CompiledProgram &compiled, const DeviceChoice &device,
+             const std::string &weights, const std::string &vocab, const std::string &input,
+             std::string &error);
 
 } // namespace bertc::rt
 

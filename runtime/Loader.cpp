@@ -3,6 +3,8 @@
 
 #include <dlfcn.h>
 
+#include <stdexcept>
+
 namespace bertc::rt {
 
 LoadedProgram::~LoadedProgram() {
@@ -17,23 +19,34 @@ std::unique_ptr<LoadedProgram> LoadedProgram::open(const std::string &path, std:
     error = path + ": " + dlerror();
     return nullptr;
   }
-  auto json = static_cast<const char *>(dlsym(p->handle_, "bertc_program"));
-  p->kernels_ = static_cast<const KernelFn *>(dlsym(p->handle_, "bertc_kernels"));
-  auto count = static_cast<const int64_t *>(dlsym(p->handle_, "bertc_kernel_count"));
-  if (!json || !p->kernels_ || !count) {
-    error = path + ": not a bertc program (missing bertc_program or bertc_kernels)";
+  auto symbol = [&](const char *name) { return dlsym(p->handle_, name); };
+  ProgramSymbols s;
+  s.cpuProgram = static_cast<const char *>(symbol("bertc_program"));
+  s.kernels = static_cast<const KernelFn *>(symbol("bertc_kernels"));
+  s.kernelCount = static_cast<const int64_t *>(symbol("bertc_kernel_count"));
+  s.vulkanProgram = static_cast<const char *>(symbol("bertc_vulkan_program"));
+  s.spirv = static_cast<const uint32_t *>(symbol("bertc_spirv"));
+  s.spirvOffsets = static_cast<const int64_t *>(symbol("bertc_spirv_offsets"));
+  if (!s.cpuProgram && !s.vulkanProgram) {
+    error = path + ": not a bertc program (no bertc_program or bertc_vulkan_program)";
     return nullptr;
   }
-  Json parsed;
-  if (!Json::parse(json, parsed, error) || !Program::fromJson(parsed, p->program_, error)) {
+  if (!CompiledProgram::fromSymbols(s, p->compiled_, error)) {
     error = path + ": " + error;
     return nullptr;
   }
-  if (static_cast<int64_t>(p->program_.kernels.size()) != *count) {
-    error = path + ": program and kernel table disagree";
-    return nullptr;
-  }
   return p;
+}
+
+std::unique_ptr<Session> LoadedProgram::newSession(int threads) const {
+  DeviceChoice cpu;
+  cpu.kind = DeviceChoice::Kind::Cpu;
+  cpu.threads = threads;
+  std::string error;
+  std::unique_ptr<Session> session = compiled_.open(cpu, error);
+  if (!session)
+    throw std::runtime_error(error);
+  return session;
 }
 
 } // namespace bertc::rt

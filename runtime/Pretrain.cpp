@@ -57,7 +57,8 @@ bool prepareData(const PretrainConfig &c, const Tokenizer &tokenizer, const Voca
   uint64_t fingerprint = corpusFingerprint(files);
   auto matches = [&](const Json &m) {
     auto num = [&](const char *k) { return m.find(k) ? m.find(k)->number() : -1; };
-    return m.find("fingerprint") && m.find("fingerprint")->string() == std::to_string(fingerprint) &&
+    return m.find("fingerprint") &&
+           m.find("fingerprint")->string() == std::to_string(fingerprint) &&
            num("seq") == want.seq && num("max_predictions") == want.maxPredictions &&
            num("vocab_size") == want.vocabSize && num("dupe_factor") == want.dupeFactor &&
            m.find("seed") && m.find("seed")->string() == std::to_string(want.seed);
@@ -129,8 +130,7 @@ bool prepareData(const PretrainConfig &c, const Tokenizer &tokenizer, const Voca
     }
   }
   fs::rename(manifestPath + ".tmp", manifestPath);
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::fprintf(stderr,
                "pretrain: corpus of %lld files, %lld documents, %lld sentences, %lld tokens -> "
                "%zu instances (dupe factor %d) in %.1f s\n",
@@ -172,8 +172,8 @@ bool fillInstances(Session &s, const Inputs &in, InstanceStream &stream, uint64_
 
 } // namespace
 
-bool pretrain(Program program, const KernelFn *kernels, const PretrainConfig &c,
-              std::string &error) {
+bool pretrain(const CompiledProgram &compiled, const PretrainConfig &c, std::string &error) {
+  const Program &program = compiled.program();
   Inputs in;
   in.ids = program.inputId("input_ids");
   in.types = program.inputId("token_type_ids");
@@ -209,7 +209,7 @@ bool pretrain(Program program, const KernelFn *kernels, const PretrainConfig &c,
   std::error_code ec;
   if (!c.resume && fs::exists(c.saveDir + "/checkpoint.safetensors", ec)) {
     error = c.saveDir + "/checkpoint.safetensors exists: pass --resume to continue it, or choose "
-            "another --save directory";
+                        "another --save directory";
     return false;
   }
   fs::create_directories(c.saveDir, ec);
@@ -228,16 +228,22 @@ bool pretrain(Program program, const KernelFn *kernels, const PretrainConfig &c,
   if (!prepareData(c, tokenizer, vocab, want, stream, error))
     return false;
 
-  Session session(std::move(program), kernels, c.threads);
+  std::unique_ptr<Session> opened = compiled.open(c.device, error);
+  if (!opened)
+    return false;
+  Session &session = *opened;
   const Program &p = session.program();
   std::string checkpoint = c.saveDir + "/checkpoint.safetensors";
   int64_t done = 0;
   uint64_t position = 0;
-  std::map<std::string, std::string> settings = {
-      {"task", p.task},           {"seed", std::to_string(c.seed)},
-      {"steps", std::to_string(c.steps)}, {"warmup", std::to_string(c.warmup)},
-      {"lr", Json(c.lr).dump()},  {"dropout", Json(c.dropout).dump()},
-      {"batch", std::to_string(batch)},   {"seq", std::to_string(seq)}};
+  std::map<std::string, std::string> settings = {{"task", p.task},
+                                                 {"seed", std::to_string(c.seed)},
+                                                 {"steps", std::to_string(c.steps)},
+                                                 {"warmup", std::to_string(c.warmup)},
+                                                 {"lr", Json(c.lr).dump()},
+                                                 {"dropout", Json(c.dropout).dump()},
+                                                 {"batch", std::to_string(batch)},
+                                                 {"seq", std::to_string(seq)}};
   if (c.resume) {
     std::map<std::string, std::string> meta;
     if (!session.loadParameters(checkpoint, error, nullptr, &meta))
@@ -262,9 +268,8 @@ bool pretrain(Program program, const KernelFn *kernels, const PretrainConfig &c,
     return session.saveParameters(checkpoint, error, true, meta);
   };
 
-  int lossId = p.outputId("loss"), mlmId = p.outputId("mlm_loss"),
-      nspId = p.outputId("nsp_loss"), mlmPred = p.outputId("mlm_predictions"),
-      nspPred = p.outputId("nsp_predictions");
+  int lossId = p.outputId("loss"), mlmId = p.outputId("mlm_loss"), nspId = p.outputId("nsp_loss"),
+      mlmPred = p.outputId("mlm_predictions"), nspPred = p.outputId("nsp_predictions");
   Progress progress("pretrain", done + 1, c.steps, c.saveDir + "/metrics.jsonl");
   std::vector<int32_t> labels(batch * maxPredictions), nspLabels(batch);
   int64_t last = c.stopAfter > 0 ? std::min(c.steps, c.stopAfter) : c.steps;

@@ -14,7 +14,7 @@
 #ifndef BERTC_RUNTIME_PRETRAIN_H
 #define BERTC_RUNTIME_PRETRAIN_H
 
-#include "runtime/Session.h"
+#include "runtime/Compiled.h"
 
 #include <cstdint>
 #include <string>
@@ -32,9 +32,9 @@ struct PretrainConfig {
   uint64_t seed = 0;
   int64_t saveEvery = 0; ///< 0: only at the end.
   bool resume = false;
-  int threads = 0;
-  double dropout = 1.0;   ///< Factor on the model's dropout rates.
-  int64_t stopAfter = 0;  ///< Stop after this step as an interruption would (0: never).
+  DeviceChoice device;
+  double dropout = 1.0;  ///< Factor on the model's dropout rates.
+  int64_t stopAfter = 0; ///< Stop after this step as an interruption would (0: never).
   int dupeFactor = 10;
 };
 
@@ -44,8 +44,7 @@ double linearSchedule(double peak, int64_t t, int64_t warmup, int64_t steps);
 
 /// Runs the loop; errors (bad corpus, vocabulary, checkpoint) come back in
 /// `error` naming the file and the reason.
-bool pretrain(Program program, const KernelFn *kernels, const PretrainConfig &config,
-              std::string &error);
+bool pretrain(const CompiledProgram &compiled, const PretrainConfig &config, std::string &error);
 
 } // namespace bertc::rt
 

@@ -14,8 +14,7 @@ namespace bertc::rt {
 namespace {
 
 /// Drops tokens from the longer segment, at a random end, until both fit.
-void truncatePair(std::vector<int32_t> &a, std::vector<int32_t> &b, size_t maxTokens,
-                  Random &rng) {
+void truncatePair(std::vector<int32_t> &a, std::vector<int32_t> &b, size_t maxTokens, Random &rng) {
   while (a.size() + b.size() > maxTokens) {
     std::vector<int32_t> &longer = a.size() > b.size() ? a : b;
     if (rng.uniform() < 0.5)
@@ -83,7 +82,8 @@ void instancesOfDocument(const std::vector<Document> &docs, size_t index, const 
       for (int attempt = 0; attempt < 10 && other == index; ++attempt)
         other = static_cast<size_t>(rng.between(0, static_cast<int64_t>(docs.size()) - 1));
       const auto &randomDoc = docs[other].sentences;
-      size_t start = static_cast<size_t>(rng.between(0, static_cast<int64_t>(randomDoc.size()) - 1));
+      size_t start =
+          static_cast<size_t>(rng.between(0, static_cast<int64_t>(randomDoc.size()) - 1));
       for (size_t j = start; j < randomDoc.size() && b.size() < targetB; ++j)
         b.insert(b.end(), randomDoc[j].begin(), randomDoc[j].end());
       // The sentences not used for A go back to be read again.

@@ -41,11 +41,11 @@ struct PretrainOptions {
 
 /// One pretraining example: [CLS] A [SEP] B [SEP].
 struct Instance {
-  std::vector<int32_t> tokens;     ///< Masked already; at most seq.
-  int32_t segmentA = 0;            ///< Tokens of type 0: [CLS], A and the first [SEP].
-  std::vector<int32_t> positions;  ///< Sorted masked positions.
-  std::vector<int32_t> labels;     ///< The original tokens there.
-  int32_t nextSentenceLabel = 0;   ///< 1: B is a random segment.
+  std::vector<int32_t> tokens;    ///< Masked already; at most seq.
+  int32_t segmentA = 0;           ///< Tokens of type 0: [CLS], A and the first [SEP].
+  std::vector<int32_t> positions; ///< Sorted masked positions.
+  std::vector<int32_t> labels;    ///< The original tokens there.
+  int32_t nextSentenceLabel = 0;  ///< 1: B is a random segment.
 };
 
 /// Builds the shuffled instances of a corpus (documents are shuffled in place).

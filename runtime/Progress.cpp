@@ -73,7 +73,8 @@ void Progress::step(int64_t step, const std::vector<std::pair<std::string, doubl
     std::fflush(metrics_);
   }
   double t = now();
-  double done = static_cast<double>(step - first_ + 1), total = static_cast<double>(last_ - first_ + 1);
+  double done = static_cast<double>(step - first_ + 1),
+         total = static_cast<double>(last_ - first_ + 1);
   double eta = done > 0 ? (t - start_) / done * (total - done) : 0;
   std::string text = label_ + " step " + std::to_string(step) + "/" + std::to_string(last_);
   for (const auto &[k, v] : values)

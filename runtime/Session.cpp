@@ -3,35 +3,14 @@
 
 #include "runtime/Safetensors.h"
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-#include <tbb/task_arena.h>
-
-#include <chrono>
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
 #include <random>
-#include <thread>
 #include <vector>
 
 namespace bertc::rt {
 
 namespace {
-
-struct FreeDeleter {
-  void operator()(char *p) const { std::free(p); }
-};
-using Storage64 = std::unique_ptr<char, FreeDeleter>;
-
-Storage64 allocate(int64_t bytes) {
-  size_t size = static_cast<size_t>((std::max<int64_t>(bytes, 64) + 63) / 64 * 64);
-  char *p = static_cast<char *>(std::aligned_alloc(64, size));
-  if (!p)
-    throw std::bad_alloc();
-  std::memset(p, 0, size);
-  return Storage64(p);
-}
 
 uint64_t hashName(const std::string &s) {
   uint64_t h = 1469598103934665603ull; // FNV-1a
@@ -44,35 +23,17 @@ uint64_t hashName(const std::string &s) {
 
 } // namespace
 
-struct Session::Impl {
-  Storage64 parameters;
-  Storage64 arena;
-  tbb::task_arena threads;
-  /// Per-dispatch binding pointers, computed once.
-  std::vector<std::vector<void *>> bindings;
-  bool profiling = false;
-  std::vector<KernelTime> times;
-};
+Session::Session(Program program, std::unique_ptr<Executor> executor)
+    : program_(std::move(program)), executor_(std::move(executor)) {}
 
 Session::Session(Program program, const KernelFn *kernels, int threads)
-    : program_(std::move(program)), kernels_(kernels), impl_(std::make_unique<Impl>()) {
-  impl_->parameters = allocate(program_.parameterBytes);
-  impl_->arena = allocate(program_.activationBytes);
-  int n = threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency());
-  impl_->threads.initialize(std::max(1, n));
-  for (const DispatchDesc &d : program_.dispatches) {
-    std::vector<void *> ptrs;
-    for (int t : d.bindings)
-      ptrs.push_back(data(t));
-    impl_->bindings.push_back(std::move(ptrs));
-  }
-}
+    : program_(std::move(program)), executor_(createCpuExecutor(program_, kernels, threads)) {}
 
 Session::~Session() = default;
 
 void *Session::data(int id) {
   const TensorDesc &t = program_.tensors[id];
-  char *base = t.storage == Storage::Parameter ? impl_->parameters.get() : impl_->arena.get();
+  char *base = t.storage == Storage::Parameter ? executor_->parameters() : executor_->arena();
   return base + t.offset;
 }
 
@@ -160,8 +121,7 @@ bool Session::loadParameters(const std::string &path, std::string &error, int *e
   return true;
 }
 
-bool Session::loadMatchingParameters(const std::string &path, std::string &error,
-                                     int &loaded) {
+bool Session::loadMatchingParameters(const std::string &path, std::string &error, int &loaded) {
   SafetensorsFile file;
   if (!readSafetensors(path, file, error))
     return false;
@@ -212,41 +172,16 @@ bool Session::saveOutputs(const std::string &path, const std::string &prefix,
 }
 
 void Session::setProfiling(bool on) {
-  impl_->profiling = on;
-  impl_->times.assign(program_.kernels.size(), KernelTime());
+  profiling_ = on;
+  times_.assign(program_.kernels.size(), KernelTime());
 }
 
-const std::vector<Session::KernelTime> &Session::kernelTimes() const { return impl_->times; }
+const std::vector<Session::KernelTime> &Session::kernelTimes() const { return times_; }
 
-void Session::run() { runDispatches(program_.dispatches.size()); }
+void Session::run() { executor_->run(program_.dispatches.size(), profiling_ ? &times_ : nullptr); }
 
-void Session::runForward() { runDispatches(static_cast<size_t>(program_.forwardDispatches)); }
-
-void Session::runDispatches(size_t count) {
-  impl_->threads.execute([&] {
-    for (size_t i = 0; i < count; ++i) {
-      const DispatchDesc &d = program_.dispatches[i];
-      auto start = std::chrono::steady_clock::now();
-      KernelFn fn = kernels_[d.kernel];
-      void **ptrs = impl_->bindings[i].data();
-      int64_t gx = d.grid[0], gy = d.grid[1], total = d.grid[0] * d.grid[1] * d.grid[2];
-      if (total == 1) {
-        fn(ptrs, 0, 0, 0);
-      } else {
-        tbb::parallel_for(tbb::blocked_range<int64_t>(0, total, 1),
-                          [&](const tbb::blocked_range<int64_t> &r) {
-                            for (int64_t w = r.begin(); w < r.end(); ++w)
-                              fn(ptrs, w % gx, (w / gx) % gy, w / (gx * gy));
-                          });
-      }
-      if (impl_->profiling) {
-        KernelTime &t = impl_->times[d.kernel];
-        t.seconds +=
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        ++t.calls;
-      }
-    }
-  });
+void Session::runForward() {
+  executor_->run(static_cast<size_t>(program_.forwardDispatches), profiling_ ? &times_ : nullptr);
 }
 
 } // namespace bertc::rt

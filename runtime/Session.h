@@ -1,14 +1,16 @@
 //===- Session.h - A compiled program's memory and execution ----*- C++ -*-===//
 //
-// A Session owns the parameter store and the activation arena that the
-// program's buffer plan describes, both allocated once, and runs the
-// program's dispatches on the CPU: each dispatch's workgroups in parallel
-// with oneTBB inside a task_arena of the requested number of threads.
+// A Session is a program with its memory: the parameter store and the
+// activation arena that the program's buffer plan describes, both allocated
+// once by the session's executor (the CPU or a Vulkan device), which runs
+// the program's dispatches. The session reads and writes tensors through
+// host pointers, and initialises, loads and saves the parameters.
 //
 //===----------------------------------------------------------------------===//
 #ifndef BERTC_RUNTIME_SESSION_H
 #define BERTC_RUNTIME_SESSION_H
 
+#include "runtime/Executor.h"
 #include "runtime/Program.h"
 
 #include <cstdint>
@@ -19,12 +21,12 @@
 
 namespace bertc::rt {
 
-/// The kernel ABI: run workgroup (x, y, z) over the bindings' base pointers.
-using KernelFn = void (*)(void **bindings, int64_t x, int64_t y, int64_t z);
-
 class Session {
 public:
-  /// `kernels[i]` runs `program.kernels[i]`. `threads` <= 0: all cores.
+  /// A session on `executor`, which was made for `program`.
+  Session(Program program, std::unique_ptr<Executor> executor);
+  /// A session on the CPU: `kernels[i]` runs `program.kernels[i]`.
+  /// `threads` <= 0: all cores.
   Session(Program program, const KernelFn *kernels, int threads);
   ~Session();
 
@@ -57,25 +59,22 @@ public:
     return saveOutputs(path, "", error);
   }
 
-  /// Runs every dispatch once, in order.
+  /// Runs every dispatch once, in order (throws ExecutionError when the
+  /// device fails).
   void run();
   /// Runs only the forward dispatches (Program::forwardDispatches).
   void runForward();
 
-  /// Per-kernel wall time accumulated by run() when profiling is on.
-  struct KernelTime {
-    double seconds = 0;
-    int64_t calls = 0;
-  };
+  /// Per-kernel time accumulated by run() when profiling is on.
+  using KernelTime = rt::KernelTime;
   void setProfiling(bool on);
   const std::vector<KernelTime> &kernelTimes() const;
 
 private:
-  void runDispatches(size_t count);
-  struct Impl;
   Program program_;
-  const KernelFn *kernels_;
-  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<Executor> executor_;
+  bool profiling_ = false;
+  std::vector<KernelTime> times_;
 };
 
 } // namespace bertc::rt

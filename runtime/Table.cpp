@@ -15,7 +15,8 @@ namespace bertc::rt {
 namespace {
 
 bool endsWith(const std::string &s, const std::string &suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 bool isIndex(const std::string &s) {
@@ -207,7 +208,8 @@ std::vector<std::string> sortedLabels(const std::vector<LabelledText> &rows) {
     return !s.empty() && *end == '\0';
   };
   double a, b;
-  bool numeric = std::all_of(labels.begin(), labels.end(), [&](const std::string &s) { return number(s, a); });
+  bool numeric =
+      std::all_of(labels.begin(), labels.end(), [&](const std::string &s) { return number(s, a); });
   if (numeric)
     std::sort(labels.begin(), labels.end(), [&](const std::string &x, const std::string &y) {
       number(x, a);

@@ -146,8 +146,7 @@ void Tokenizer::wordPieces(const std::u32string &word, std::vector<int32_t> &ids
   ids.insert(ids.end(), pieces.begin(), pieces.end());
 }
 
-bool Tokenizer::encode(std::string_view text, std::vector<int32_t> &ids,
-                       std::string &error) const {
+bool Tokenizer::encode(std::string_view text, std::vector<int32_t> &ids, std::string &error) const {
   std::u32string decoded;
   size_t bad = 0;
   if (!unicode::decodeUtf8(text, decoded, &bad)) {

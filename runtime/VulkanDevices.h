@@ -1,14 +1,13 @@
 //===- VulkanDevices.h - The Vulkan devices the loader sees ---------*- C++ -*-===//
 //
-// The Vulkan loader (libvulkan.so.1) is opened at run time, so that
-// programs run on machines without it; every Vulkan function is looked up
-// through it. This is the first piece of the Vulkan executor: device
-// discovery, with the Khronos validation layer on request.
+// The Vulkan devices a compiled program can run on (`--list-devices`,
+// `--device vulkan:N`), as the loader, opened at run time, sees them.
 //
 //===----------------------------------------------------------------------===//
 #ifndef BERTC_RUNTIME_VULKANDEVICES_H
 #define BERTC_RUNTIME_VULKANDEVICES_H
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -37,6 +36,10 @@ struct VulkanDeviceList {
 /// validation layer and collects its messages. False, with the reason in
 /// `error`, when there is no loader, no instance or the layer is missing.
 bool listVulkanDevices(bool validation, VulkanDeviceList &list, std::string &error);
+
+/// How many messages the validation layer has reported in this process, in
+/// every Vulkan instance that enabled it.
+size_t vulkanValidationMessages();
 
 } // namespace bertc::rt
 

@@ -64,12 +64,15 @@ static cl::opt<bertc::Emit> emit(
                           "DIR/kernel_N.spv")),
     cl::sub(compileCmd), cl::cat(category));
 static cl::opt<std::string> target("target",
-                                   cl::desc("Generate code for this target (cpu, vulkan)"),
-                                   cl::value_desc("cpu|vulkan"), cl::sub(compileCmd),
+                                   cl::desc("Generate code for these targets: cpu, vulkan, or "
+                                            "both (cpu,vulkan); the binary runs on either "
+                                            "(--device)"),
+                                   cl::value_desc("cpu|vulkan|cpu,vulkan"), cl::sub(compileCmd),
                                    cl::sub(benchCmd), cl::cat(category));
 static cl::opt<int64_t> workgroups("workgroups",
-                                   cl::desc("Workgroups to aim for per kernel (default 32)"),
-                                   cl::init(32), cl::value_desc("N"), cl::sub(compileCmd),
+                                   cl::desc("Workgroups to aim for per kernel (default: 32 "
+                                            "for the CPU, 4096 for Vulkan)"),
+                                   cl::init(0), cl::value_desc("N"), cl::sub(compileCmd),
                                    cl::sub(benchCmd), cl::cat(category));
 static cl::opt<std::string> output("o", cl::desc("Write the output to a file (default: stdout)"),
                                    cl::value_desc("file"), cl::sub(compileCmd), cl::cat(category));
@@ -94,6 +97,11 @@ static cl::opt<Fusion>
                                  "fuse elementwise producers into their consumers"),
                       clEnumValN(Fusion::None, "none", "one kernel per linalg op")),
            cl::sub(compileCmd), cl::cat(category));
+static cl::opt<unsigned> maxBindings(
+    "max-bindings",
+    cl::desc("Most buffers one kernel binds, bounding horizontal fusion (default: 32 with "
+             "--target vulkan, the limit of lavapipe and many GPUs; none for the CPU alone)"),
+    cl::init(0), cl::sub(compileCmd), cl::sub(benchCmd), cl::cat(category));
 static cl::opt<bool> biasCorrection(
     "bias-correction",
     cl::desc("AdamW with bias-corrected moments, as PyTorch and HuggingFace (default true); "
@@ -163,7 +171,7 @@ int main(int argc, char **argv) {
   options.target = target;
   if (!target.empty() && !emit.getNumOccurrences())
     options.emit = bertc::Emit::Executable;
-  if (workgroups < 1) {
+  if (workgroups < 0 || (workgroups == 0 && workgroups.getNumOccurrences())) {
     llvm::errs() << "bertc: error: --workgroups must be positive\n";
     return 1;
   }
@@ -172,6 +180,7 @@ int main(int argc, char **argv) {
   options.step = step;
   options.biasCorrection = biasCorrection;
   options.fusion = fusion == Fusion::Default;
+  options.maxBindings = maxBindings;
   options.graph.f64 = f64;
   options.outputPath = output;
   if (benchCmd) {

@@ -31,6 +31,22 @@ class raw_ostream;
 
 namespace bertc::cpu {
 
+/// How workgroup tiles are sized. The defaults suit CPU cores: tiles of
+/// thousands of iterations, matmul tiles that keep their chunk of B in L2
+/// and are multiples of the 6 x 16 register block.
+struct WorkgroupTiles {
+  /// Below this many loop iterations a kernel runs as one workgroup.
+  int64_t minIterations = 4096;
+  /// A kernel with producers fused into its root gets tiles of at most
+  /// about this many elements (each producer keeps its tile as scratch).
+  int64_t maxFusedTile = 8192;
+  /// Largest matmul tile.
+  int64_t maxMatmulRows = 192, maxMatmulCols = 256;
+  /// Matmul tile rows are multiples of this; matmul tile columns and the
+  /// last loop of other kernels, of colGranule.
+  int64_t matmulRowGranule = 6, colGranule = 16;
+};
+
 struct CpuOptions {
   /// Workgroups to aim for per kernel: enough to keep every thread busy.
   int64_t targetWorkgroups = 32;
@@ -43,6 +59,7 @@ struct CpuOptions {
   /// Workgroup tiles that divide their loops, so that no scratch buffer has
   /// a dynamic size (which SPIR-V cannot allocate).
   bool evenTiles = false;
+  WorkgroupTiles tiles;
 };
 
 /// Dialects and interfaces the CPU back end needs in its context.

@@ -40,14 +40,6 @@ namespace {
 constexpr int kGridDims = 3;
 /// The grid of a kernel whose workgroups were assigned before bufferization.
 constexpr llvm::StringLiteral kGridAttr = "bertc.grid";
-/// Largest matmul workgroup tile (multiples of the 6 x 16 register block).
-constexpr int64_t kMaxMatmulRows = 192;
-constexpr int64_t kMaxMatmulCols = 256;
-/// Below this many loop iterations a kernel runs as one workgroup.
-constexpr int64_t kMinIterationsPerWorkgroup = 4096;
-/// A kernel with producers fused into its root gets tiles of at most about
-/// this many elements (each producer keeps its tile as scratch space).
-constexpr int64_t kMaxFusedTile = 8192;
 
 /// Rewrites `func @k(tensors) -> tensors` as
 /// `func @k(input memrefs, output memrefs, %x, %y, %z: index)`.
@@ -101,7 +93,9 @@ SmallVector<TilingInterface> findRoots(func::FuncOp kernel) {
 /// Tile sizes for the root's loops: the outermost parallel loops (at most
 /// three, the grid's rank) are halved, largest first, until there are about
 /// `target` workgroups; other loops stay whole (size 0).
-SmallVector<int64_t> workgroupTileSizes(TilingInterface root, int64_t target, bool evenTiles) {
+SmallVector<int64_t> workgroupTileSizes(TilingInterface root, const CpuOptions &options) {
+  const WorkgroupTiles &limits = options.tiles;
+  int64_t target = options.targetWorkgroups;
   OpBuilder b(root);
   SmallVector<Range> domain = root.getIterationDomain(b);
   SmallVector<utils::IteratorType> iterators = root.getLoopIteratorTypes();
@@ -112,7 +106,7 @@ SmallVector<int64_t> workgroupTileSizes(TilingInterface root, int64_t target, bo
     sizes.push_back(size ? *size : 1);
     iterations *= sizes.back();
   }
-  target = std::min(target, std::max<int64_t>(1, iterations / kMinIterationsPerWorkgroup));
+  target = std::min(target, std::max<int64_t>(1, iterations / limits.minIterations));
   // The ops fused into the root's tiles: a row reduction among them (a
   // LayerNorm's mean, a softmax's max) must see whole rows, so only the
   // loops of its rows are split; a matmul among them (an epilogue) makes
@@ -143,8 +137,9 @@ SmallVector<int64_t> workgroupTileSizes(TilingInterface root, int64_t target, bo
   for (size_t i = 0; i < splittable && chosen.size() < kGridDims; ++i)
     if (iterators[i] == utils::IteratorType::parallel)
       chosen.push_back(static_cast<int>(i));
-  // A matmul workgroup's tile is at most kMaxMatmulRows x kMaxMatmulCols so
-  // that its chunk of B (K-chunk x columns) stays in L2 while its rows use it.
+  // A matmul workgroup's tile is at most maxMatmulRows x maxMatmulCols so
+  // that its chunk of B (K-chunk x columns) stays in cache while its rows
+  // use it.
   // Its rows and columns are the root's last loops but one (K is last), or,
   // for an epilogue over the product, its last two.
   bool matmulRoot = bertc::isMatmul(root);
@@ -153,7 +148,7 @@ SmallVector<int64_t> workgroupTileSizes(TilingInterface root, int64_t target, bo
   // Each producer's tile is scratch space on the workgroup's stack: small
   // tiles keep it in cache.
   if (producers && !matmulRoot)
-    target = std::max(target, iterations / kMaxFusedTile);
+    target = std::max(target, iterations / limits.maxFusedTile);
   // Capped loops are split evenly, so no workgroup gets a sliver.
   auto evenSplit = [](int64_t size, int64_t cap, int64_t granularity) {
     int64_t parts = (size + cap - 1) / cap;
@@ -163,9 +158,9 @@ SmallVector<int64_t> workgroupTileSizes(TilingInterface root, int64_t target, bo
   for (int d : chosen) {
     tiles[d] = sizes[d];
     if (matmulRoot && d == rowsDim)
-      tiles[d] = evenSplit(sizes[d], kMaxMatmulRows, 6);
+      tiles[d] = evenSplit(sizes[d], limits.maxMatmulRows, limits.matmulRowGranule);
     if (matmulRoot && d == rowsDim + 1)
-      tiles[d] = evenSplit(sizes[d], kMaxMatmulCols, 16);
+      tiles[d] = evenSplit(sizes[d], limits.maxMatmulCols, limits.colGranule);
   }
   auto count = [&] {
     int64_t n = 1;
@@ -179,8 +174,10 @@ SmallVector<int64_t> workgroupTileSizes(TilingInterface root, int64_t target, bo
   size_t n = domain.size();
   auto granularity = [&](size_t d) -> int64_t {
     if (matmul)
-      return static_cast<int>(d) == rowsDim ? 6 : static_cast<int>(d) == rowsDim + 1 ? 16 : 1;
-    return d == n - 1 ? 16 : 1;
+      return static_cast<int>(d) == rowsDim       ? limits.matmulRowGranule
+             : static_cast<int>(d) == rowsDim + 1 ? limits.colGranule
+                                                  : 1;
+    return d == n - 1 ? limits.colGranule : 1;
   };
   auto halved = [&](int d) {
     int64_t g = granularity(d), half = (tiles[d] + 1) / 2;
@@ -197,7 +194,7 @@ SmallVector<int64_t> workgroupTileSizes(TilingInterface root, int64_t target, bo
   }
   // Tiles that divide their loops: every workgroup's tile, and so its
   // scratch space, has a static shape.
-  if (evenTiles)
+  if (options.evenTiles)
     for (int d : chosen)
       while (sizes[d] % tiles[d])
         --tiles[d];
@@ -210,8 +207,8 @@ SmallVector<int64_t> workgroupTileSizes(TilingInterface root, int64_t target, bo
 
 /// Tiles `root` into an scf.forall of workgroups with its producers fused
 /// in; null when it is too small to split.
-FailureOr<scf::ForallOp> tileRoot(TilingInterface root, int64_t target, bool evenTiles) {
-  SmallVector<int64_t> tiles = workgroupTileSizes(root, target, evenTiles);
+FailureOr<scf::ForallOp> tileRoot(TilingInterface root, const CpuOptions &options) {
+  SmallVector<int64_t> tiles = workgroupTileSizes(root, options);
   if (llvm::all_of(tiles, [](int64_t t) { return t == 0; }))
     return scf::ForallOp();
   IRRewriter rewriter(root.getContext());
@@ -222,10 +219,10 @@ FailureOr<scf::ForallOp> tileRoot(TilingInterface root, int64_t target, bool eve
   for (int64_t t : tiles)
     sizes.push_back(rewriter.getIndexAttr(t));
   tiling.setTileSizes(sizes);
-  scf::SCFTileAndFuseOptions options;
-  options.setTilingOptions(tiling);
+  scf::SCFTileAndFuseOptions fusing;
+  fusing.setTilingOptions(tiling);
   FailureOr<scf::SCFTileAndFuseResult> result =
-      scf::tileConsumerAndFuseProducersUsingSCF(rewriter, root, options);
+      scf::tileConsumerAndFuseProducersUsingSCF(rewriter, root, fusing);
   if (failed(result))
     return root.emitError("cannot tile this op into workgroups");
   for (OpResult r : root->getResults())
@@ -346,17 +343,17 @@ void guardInOneWorkgroup(TilingInterface root, Value x, int64_t offset) {
   rewriter.replaceOp(root, guard.getResults());
 }
 
-LogicalResult tileIntoWorkgroups(func::FuncOp kernel, int64_t target, bool evenTiles) {
+LogicalResult tileIntoWorkgroups(func::FuncOp kernel, const CpuOptions &options) {
   SmallVector<TilingInterface> roots = findRoots(kernel);
   // A kernel whose root cannot be tiled (a scatter loop) is one workgroup.
   if (roots.size() <= 1)
-    return roots.empty() ? success() : LogicalResult(tileRoot(roots.front(), target, evenTiles));
+    return roots.empty() ? success() : LogicalResult(tileRoot(roots.front(), options));
   // Several roots: each its own range of a one-dimensional grid, recorded
   // for distribute().
   Value x = kernel.getArgument(kernel.getNumArguments() - kGridDims);
   int64_t offset = 0;
   for (TilingInterface root : roots) {
-    FailureOr<scf::ForallOp> forall = tileRoot(root, target, evenTiles);
+    FailureOr<scf::ForallOp> forall = tileRoot(root, options);
     if (failed(forall))
       return failure();
     if (*forall) {
@@ -481,7 +478,7 @@ LogicalResult buildWorkgroupKernels(ModuleOp kernels, rt::Program &program,
   for (func::FuncOp fn : fns)
     rewritten.push_back(toDestinationPassing(fn));
   for (func::FuncOp kernel : rewritten)
-    if (failed(tileIntoWorkgroups(kernel, options.targetWorkgroups, options.evenTiles)))
+    if (failed(tileIntoWorkgroups(kernel, options)))
       return failure();
   if (options.vectorize && failed(vectorizeKernels(kernels)))
     return failure();

@@ -8,6 +8,7 @@
 #include "mlir/Conversion/MathToSPIRV/MathToSPIRVPass.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Math/Transforms/Approximation.h"
@@ -78,6 +79,15 @@ void toGpuKernel(func::FuncOp fn) {
       b.clone(op, map);
   }
   fn.erase();
+  // The scratch buffers (in the Workgroup storage class) become workgroup
+  // variables: SPIR-V lowers such a memref.alloc, not an alloca.
+  SmallVector<memref::AllocaOp> scratch;
+  kernel.walk([&](memref::AllocaOp a) { scratch.push_back(a); });
+  for (memref::AllocaOp a : scratch) {
+    OpBuilder at(a);
+    a.replaceAllUsesWith(at.create<memref::AllocOp>(a.getLoc(), a.getType()).getResult());
+    a.erase();
+  }
 }
 
 } // namespace
@@ -88,8 +98,16 @@ LogicalResult buildSpirvKernels(ModuleOp kernels, rt::Program &program,
   cpu::CpuOptions workgroups;
   workgroups.targetWorkgroups = options.targetWorkgroups;
   workgroups.vectorize = false;
-  workgroups.scratchMemorySpace = spirv::StorageClassAttr::get(ctx, spirv::StorageClass::Function);
+  workgroups.scratchMemorySpace = spirv::StorageClassAttr::get(ctx, spirv::StorageClass::Workgroup);
   workgroups.evenTiles = true;
+  // Small tiles: each workgroup keeps its producers' tiles in workgroup
+  // memory, tens of kilobytes.
+  workgroups.tiles.minIterations = 64;
+  workgroups.tiles.maxFusedTile = 512;
+  workgroups.tiles.maxMatmulRows = 32;
+  workgroups.tiles.maxMatmulCols = 32;
+  workgroups.tiles.matmulRowGranule = 1;
+  workgroups.tiles.colGranule = 1;
   if (failed(cpu::buildWorkgroupKernels(kernels, program, workgroups)))
     return failure();
 
@@ -104,6 +122,11 @@ LogicalResult buildSpirvKernels(ModuleOp kernels, rt::Program &program,
   PassManager pm(ctx);
   (void)applyPassManagerCLOptions(pm);
   OpPassManager &inGpu = pm.nest<gpu::GPUModuleOp>();
+  // First the copies of a buffer onto itself go (a workgroup kernel's
+  // result written to its destination): as loops, every workgroup would
+  // copy the whole output over the others' tiles.
+  inGpu.addPass(createCSEPass());
+  inGpu.addPass(createCanonicalizerPass());
   inGpu.addNestedPass<gpu::GPUFuncOp>(createConvertLinalgToLoopsPass());
   inGpu.addPass(memref::createFoldMemRefAliasOpsPass());
   inGpu.addPass(createLowerAffinePass());
@@ -139,6 +162,36 @@ LogicalResult serializeSpirvKernels(ModuleOp kernels,
     binaries.emplace_back(words.begin(), words.end());
   }
   return success();
+}
+
+void addSpirvGlobals(ModuleOp object, const rt::Program &program,
+                     const std::vector<std::vector<uint32_t>> &binaries) {
+  MLIRContext *ctx = object.getContext();
+  OpBuilder b = OpBuilder::atBlockEnd(object.getBody());
+  Location loc = object.getLoc();
+  auto constant = [&](Type type, StringRef name, Attribute value) {
+    b.create<LLVM::GlobalOp>(loc, type, /*isConstant=*/true, LLVM::Linkage::External, name, value);
+  };
+  std::string json = program.toJson().dump();
+  json.push_back('\0');
+  constant(LLVM::LLVMArrayType::get(IntegerType::get(ctx, 8), json.size()), "bertc_vulkan_program",
+           b.getStringAttr(json));
+  SmallVector<int32_t> words;
+  SmallVector<int64_t> offsets = {0};
+  for (const std::vector<uint32_t> &binary : binaries) {
+    for (uint32_t w : binary)
+      words.push_back(static_cast<int32_t>(w));
+    offsets.push_back(static_cast<int64_t>(words.size()));
+  }
+  auto i32 = IntegerType::get(ctx, 32);
+  auto i64 = IntegerType::get(ctx, 64);
+  auto array = [](Type element, size_t n) {
+    return RankedTensorType::get({static_cast<int64_t>(n)}, element);
+  };
+  constant(LLVM::LLVMArrayType::get(i32, words.size()), "bertc_spirv",
+           DenseIntElementsAttr::get(array(i32, words.size()), ArrayRef<int32_t>(words)));
+  constant(LLVM::LLVMArrayType::get(i64, offsets.size()), "bertc_spirv_offsets",
+           DenseIntElementsAttr::get(array(i64, offsets.size()), ArrayRef<int64_t>(offsets)));
 }
 
 } // namespace bertc::vulkan

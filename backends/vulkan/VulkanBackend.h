@@ -4,13 +4,16 @@
 // into one SPIR-V module per kernel. It shares the CPU back end's steps up
 // to the workgroup kernels over memrefs (destination-passing form, tiling
 // into workgroups, bufferization, the workgroup ids as arguments), with
-// scratch buffers in the Function storage class, and then lowers each
+// scratch buffers in workgroup memory, and then lowers each
 // kernel through MLIR's gpu and spirv dialects: the workgroup ids become
 // gpu.block_id, every binding (inputs, then outputs) a storage buffer at
 // descriptor set 0, binding i.
 //
-// Not yet: the Vulkan runtime that runs these shaders, and workgroups of
-// more than one invocation (each workgroup runs its tile serially).
+// A compiled binary carries the modules and the program as data
+// (addSpirvGlobals) for the runtime's Vulkan executor.
+//
+// Not yet: workgroups of more than one invocation (each workgroup runs its
+// tile serially).
 //
 //===----------------------------------------------------------------------===//
 #ifndef BERTC_BACKENDS_VULKAN_VULKANBACKEND_H
@@ -30,8 +33,8 @@ class DialectRegistry;
 namespace bertc::vulkan {
 
 struct VulkanOptions {
-  /// Workgroups to aim for per kernel.
-  int64_t targetWorkgroups = 32;
+  /// Workgroups to aim for per kernel: GPUs run thousands at once.
+  int64_t targetWorkgroups = 4096;
 };
 
 /// Dialects and interfaces the Vulkan back end needs in its context.
@@ -45,6 +48,13 @@ mlir::LogicalResult buildSpirvKernels(mlir::ModuleOp kernels, rt::Program &progr
 /// The SPIR-V binary of each kernel's module, in kernel order.
 mlir::LogicalResult serializeSpirvKernels(mlir::ModuleOp kernels,
                                           std::vector<std::vector<uint32_t>> &binaries);
+
+/// Adds to the LLVM-dialect module `object` the globals a compiled binary's
+/// Vulkan executor reads (runtime/Compiled.h): `bertc_vulkan_program` (the
+/// program as JSON), `bertc_spirv` (the binaries, one after the other) and
+/// `bertc_spirv_offsets` (where each starts, in words, and the end).
+void addSpirvGlobals(mlir::ModuleOp object, const rt::Program &program,
+                     const std::vector<std::vector<uint32_t>> &binaries);
 
 } // namespace bertc::vulkan
 

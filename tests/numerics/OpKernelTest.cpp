@@ -4,10 +4,13 @@
 // library, run by the runtime on random inputs and parameters, and compared
 // with a plain C++ implementation of the op in double precision. Shapes are
 // drawn from a seeded generator and include sizes that no tile or vector
-// width divides, large enough to be split into several workgroups.
+// width divides, large enough to be split into several workgroups. Every
+// case runs twice: on the CPU, and as SPIR-V on the first Vulkan device
+// (lavapipe in CI) with the validation layer, which must stay silent.
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/Loader.h"
+#include "runtime/VulkanDevices.h"
 #include "tools/driver/Driver.h"
 
 #include <gtest/gtest.h>
@@ -84,12 +87,14 @@ struct Case {
   size_t kernels = 0;
 };
 
-/// Compiles `model` to a shared library, fills inputs and parameters with
-/// random values, runs it and checks output `y` against the reference.
-void runCase(const Case &c) {
+/// Compiles `model` to a shared library for the CPU or Vulkan, fills inputs
+/// and parameters with random values, runs it and checks output `y` against
+/// the reference.
+void runCase(const Case &c, bool vulkan) {
   std::string dir = testing::TempDir();
-  std::string modelPath = dir + "/bertc-op-" + c.name + ".bertc";
-  std::string libPath = dir + "/bertc-op-" + c.name + ".so";
+  std::string stem = dir + "/bertc-op-" + c.name + (vulkan ? "-vulkan" : "");
+  std::string modelPath = stem + ".bertc";
+  std::string libPath = stem + ".so";
   {
     std::ofstream out(modelPath);
     out << c.model;
@@ -97,16 +102,22 @@ void runCase(const Case &c) {
   bertc::CompileOptions options;
   options.modelPath = modelPath;
   options.graph.task = "t";
-  options.target = "cpu";
+  options.target = vulkan ? "vulkan" : "cpu";
   options.emit = bertc::Emit::Shared;
   options.outputPath = libPath;
-  options.workgroups = 8;
+  options.workgroups = vulkan ? 0 : 8; // Vulkan: its own default tiles
   std::ostringstream errs;
   ASSERT_EQ(bertc::compile(options, errs), 0) << errs.str();
   std::string error;
   std::unique_ptr<LoadedProgram> lib = LoadedProgram::open(libPath, error);
   ASSERT_TRUE(lib) << error;
-  std::unique_ptr<Session> session = lib->newSession(2);
+  bertc::rt::DeviceChoice device;
+  device.kind = vulkan ? bertc::rt::DeviceChoice::Kind::Vulkan : bertc::rt::DeviceChoice::Kind::Cpu;
+  device.threads = 2;
+  device.validation = vulkan;
+  size_t messagesBefore = bertc::rt::vulkanValidationMessages();
+  std::unique_ptr<Session> session = lib->newSession(device, error);
+  ASSERT_TRUE(session) << error;
   const bertc::rt::Program &p = session->program();
 
   std::mt19937_64 rng(42);
@@ -154,8 +165,12 @@ void runCase(const Case &c) {
     double diff = std::fabs(got(i) - expected.v[i]) / std::max(1.0, std::fabs(expected.v[i]));
     worst = std::max(worst, diff);
   }
-  std::printf("%-16s %zu elements, max rel diff %.3e\n", c.name.c_str(), expected.v.size(), worst);
+  std::printf("%-16s %-6s %zu elements, max rel diff %.3e\n", c.name.c_str(),
+              vulkan ? "vulkan" : "cpu", expected.v.size(), worst);
   EXPECT_LE(worst, c.tolerance) << c.name;
+  session.reset();
+  EXPECT_EQ(bertc::rt::vulkanValidationMessages(), messagesBefore)
+      << "the validation layer reported (messages above)";
 }
 
 std::string dims(const std::vector<int64_t> &s) {
@@ -509,9 +524,16 @@ std::vector<Case> cases() {
 
 class OpKernel : public ::testing::TestWithParam<Case> {};
 
-TEST_P(OpKernel, MatchesReference) { runCase(GetParam()); }
+TEST_P(OpKernel, MatchesReference) { runCase(GetParam(), /*vulkan=*/false); }
 
 INSTANTIATE_TEST_SUITE_P(All, OpKernel, ::testing::ValuesIn(cases()),
+                         [](const testing::TestParamInfo<Case> &info) { return info.param.name; });
+
+class OpKernelVulkan : public ::testing::TestWithParam<Case> {};
+
+TEST_P(OpKernelVulkan, MatchesReference) { runCase(GetParam(), /*vulkan=*/true); }
+
+INSTANTIATE_TEST_SUITE_P(All, OpKernelVulkan, ::testing::ValuesIn(cases()),
                          [](const testing::TestParamInfo<Case> &info) { return info.param.name; });
 
 } // namespace

@@ -17,7 +17,7 @@ namespace bertc {
 int bench(const CompileOptions &options, const BenchSettings &settings, std::ostream &out,
           std::ostream &errs) {
   if (options.target != "cpu") {
-    errs << "bertc: error: bench needs --target cpu\n";
+    errs << "bertc: error: bench needs --target cpu (Vulkan devices are not benchmarked yet)\n";
     return 1;
   }
   if (settings.steps < 1) {

@@ -67,10 +67,14 @@ void report(frontend::Diagnostics &diags, mlir::Diagnostic &d) {
 
 /// Lowers the graph to dispatch regions; `stopAfter` prints an intermediate.
 mlir::LogicalResult lowerToDispatches(mlir::ModuleOp module, Emit emit, bool fusion,
-                                      llvm::raw_ostream &os) {
+                                      unsigned maxBindings, bool vulkan, llvm::raw_ostream &os) {
   mlir::PassManager pm(module.getContext());
   (void)mlir::applyPassManagerCLOptions(pm);
-  pm.addNestedPass<mlir::func::FuncOp>(createConvertGraphToLinalg());
+  ConvertGraphToLinalgOptions lowering;
+  // Vulkan workgroups keep attention's blocks in workgroup memory: smaller.
+  if (vulkan)
+    lowering.attentionRows = lowering.attentionKeys = 32;
+  pm.addNestedPass<mlir::func::FuncOp>(createConvertGraphToLinalg(lowering));
   pm.addPass(mlir::createCanonicalizerPass());
   pm.addPass(mlir::createCSEPass());
   if (mlir::failed(pm.run(module)))
@@ -82,15 +86,23 @@ mlir::LogicalResult lowerToDispatches(mlir::ModuleOp module, Emit emit, bool fus
   mlir::PassManager form(module.getContext());
   (void)mlir::applyPassManagerCLOptions(form);
   if (fusion) {
-    form.addNestedPass<mlir::func::FuncOp>(createFuseElementwise());
+    FuseElementwiseOptions elementwise;
+    elementwise.maxBindings = maxBindings;
+    form.addNestedPass<mlir::func::FuncOp>(createFuseElementwise(elementwise));
     form.addPass(mlir::createCanonicalizerPass());
     form.addPass(mlir::createCSEPass());
   }
   form.addNestedPass<mlir::func::FuncOp>(createFormDispatchRegions());
   if (fusion) {
-    form.addNestedPass<mlir::func::FuncOp>(createFuseReductions());
-    form.addNestedPass<mlir::func::FuncOp>(createFuseMatmulEpilogues());
-    form.addNestedPass<mlir::func::FuncOp>(createFuseHorizontal());
+    FuseReductionsOptions reductions;
+    reductions.maxBindings = maxBindings;
+    form.addNestedPass<mlir::func::FuncOp>(createFuseReductions(reductions));
+    FuseMatmulEpiloguesOptions epilogues;
+    epilogues.maxBindings = maxBindings;
+    form.addNestedPass<mlir::func::FuncOp>(createFuseMatmulEpilogues(epilogues));
+    FuseHorizontalOptions horizontal;
+    horizontal.maxBindings = maxBindings;
+    form.addNestedPass<mlir::func::FuncOp>(createFuseHorizontal(horizontal));
   }
   return form.run(module);
 }
@@ -157,6 +169,24 @@ bool writeSpirvKernels(mlir::ModuleOp kernels, const rt::Program &program, const
   return true;
 }
 
+/// Writes `text` to -o's file, or to standard output.
+int finish(const std::string &text, const CompileOptions &options, std::ostream &errs) {
+  if (options.outputPath.empty() || options.outputPath == "-") {
+    llvm::outs() << text;
+    llvm::outs().flush();
+    return 0;
+  }
+  std::error_code ec;
+  llvm::ToolOutputFile out(options.outputPath, ec, llvm::sys::fs::OF_Text);
+  if (ec) {
+    errs << "bertc: error: cannot write '" << options.outputPath << "': " << ec.message() << "\n";
+    return 1;
+  }
+  out.os() << text;
+  out.keep();
+  return 0;
+}
+
 } // namespace
 
 int compile(const CompileOptions &options, std::ostream &errs) {
@@ -170,27 +200,38 @@ int compile(const CompileOptions &options, std::ostream &errs) {
   std::unique_ptr<frontend::Module> ast = frontend::parseModelFile(file, diags);
   if (!ast || !frontend::checkModule(*ast, diags))
     return 1;
-  bool needsTarget = options.emit == Emit::Kernels || options.emit == Emit::LLVM ||
-                     options.emit == Emit::Object || options.emit == Emit::Executable;
-  if (options.target == "vulkan" && options.emit != Emit::Spirv && needsTarget) {
-    errs << "bertc: error: --target vulkan produces --emit=spirv only so far (no Vulkan "
-            "runtime yet)\n";
-    return 1;
+  bool binary = options.emit == Emit::Object || options.emit == Emit::Executable ||
+                options.emit == Emit::Shared;
+  bool needsTarget = binary || options.emit == Emit::Kernels || options.emit == Emit::LLVM ||
+                     options.emit == Emit::Spirv;
+  // --target: cpu, vulkan, or both, comma-separated.
+  bool cpuTarget = false, vulkanTarget = false;
+  for (llvm::StringRef rest = options.target; !rest.empty();) {
+    auto [name, tail] = rest.split(',');
+    rest = tail;
+    if (name == "cpu") {
+      cpuTarget = true;
+    } else if (name == "vulkan") {
+      vulkanTarget = true;
+    } else {
+      errs << "bertc: error: unknown target '" << name.str() << "' (known: cpu, vulkan)\n";
+      return 1;
+    }
   }
-  if (options.emit == Emit::Spirv && options.target != "vulkan") {
+  if (options.emit == Emit::Spirv && (!vulkanTarget || cpuTarget)) {
     errs << "bertc: error: --emit=spirv needs --target vulkan\n";
     return 1;
   }
-  if (needsTarget && options.target != "cpu") {
-    errs << "bertc: error: "
-         << (options.target.empty()
-                 ? std::string("this output needs --target cpu")
-                 : "unknown target '" + options.target + "' (known: cpu, vulkan)")
-         << "\n";
+  if (needsTarget && !cpuTarget && !vulkanTarget) {
+    errs << "bertc: error: this output needs --target cpu, vulkan or cpu,vulkan\n";
     return 1;
   }
-  bool binary = options.emit == Emit::Object || options.emit == Emit::Executable ||
-                options.emit == Emit::Shared;
+  if ((options.emit == Emit::Kernels || options.emit == Emit::LLVM) &&
+      (!cpuTarget || vulkanTarget)) {
+    errs << "bertc: error: --emit=kernels and --emit=llvm show CPU code: use --target cpu "
+            "(--emit=spirv shows the Vulkan kernels)\n";
+    return 1;
+  }
   if (binary && (options.outputPath.empty() || options.outputPath == "-")) {
     errs << "bertc: error: writing a binary file needs -o FILE\n";
     return 1;
@@ -264,7 +305,10 @@ int compile(const CompileOptions &options, std::ostream &errs) {
       module->print(os);
     } else {
       GraphSummary graphSummary = summarizeGraph(*module);
-      if (mlir::failed(lowerToDispatches(*module, options.emit, options.fusion, os)))
+      // lavapipe, like many GPUs, binds at most 32 storage buffers per shader.
+      unsigned maxBindings = options.maxBindings > 0 ? options.maxBindings : vulkanTarget ? 32 : 0;
+      if (mlir::failed(lowerToDispatches(*module, options.emit, options.fusion, maxBindings,
+                                         vulkanTarget, os)))
         return 1;
       if (options.emit == Emit::Dispatch)
         module->print(os);
@@ -292,7 +336,9 @@ int compile(const CompileOptions &options, std::ostream &errs) {
           os << "planned_peak_bytes: " << program.parameterBytes + program.activationBytes << "\n";
         } else if (options.emit == Emit::Spirv) {
           vulkan::VulkanOptions vulkanOptions;
-          vulkanOptions.targetWorkgroups = options.workgroups;
+          if (options.workgroups > 0)
+            if (options.workgroups > 0)
+              vulkanOptions.targetWorkgroups = options.workgroups;
           if (mlir::failed(vulkan::buildSpirvKernels(*plan->kernels, plan->program, vulkanOptions)))
             return 1;
           if (options.outputPath.empty() || options.outputPath == "-")
@@ -301,30 +347,57 @@ int compile(const CompileOptions &options, std::ostream &errs) {
             return writeSpirvKernels(*plan->kernels, plan->program, options.outputPath, errs) ? 0
                                                                                               : 1;
         } else {
-          cpu::CpuOptions cpuOptions;
-          cpuOptions.targetWorkgroups = options.workgroups;
-          cpuOptions.vectorize = options.vectorize;
-          if (mlir::failed(cpu::buildWorkgroupKernels(*plan->kernels, plan->program, cpuOptions)))
-            return 1;
-          if (options.emit == Emit::Kernels) {
-            plan->kernels->print(os);
-          } else if (mlir::failed(cpu::lowerKernelsToLLVM(*plan->kernels, plan->program))) {
-            return 1;
-          } else if (options.emit == Emit::LLVM) {
-            if (mlir::failed(cpu::printLLVMIR(*plan->kernels, os)))
+          // The Vulkan kernels from a copy of the kernel module, before the
+          // CPU back end rewrites it; the binary carries them as data.
+          rt::Program vulkanProgram = plan->program;
+          std::vector<std::vector<uint32_t>> spirv;
+          if (vulkanTarget) {
+            mlir::OwningOpRef<mlir::ModuleOp> copy = plan->kernels->clone();
+            vulkan::VulkanOptions vulkanOptions;
+            if (options.workgroups > 0)
+              if (options.workgroups > 0)
+                vulkanOptions.targetWorkgroups = options.workgroups;
+            if (mlir::failed(vulkan::buildSpirvKernels(*copy, vulkanProgram, vulkanOptions)) ||
+                mlir::failed(vulkan::serializeSpirvKernels(*copy, spirv)))
+              return 1;
+          }
+          mlir::OwningOpRef<mlir::ModuleOp> object;
+          if (cpuTarget) {
+            cpu::CpuOptions cpuOptions;
+            if (options.workgroups > 0)
+              cpuOptions.targetWorkgroups = options.workgroups;
+            cpuOptions.vectorize = options.vectorize;
+            if (mlir::failed(cpu::buildWorkgroupKernels(*plan->kernels, plan->program, cpuOptions)))
+              return 1;
+            if (options.emit == Emit::Kernels) {
+              plan->kernels->print(os);
+              os.flush();
+              return finish(text, options, errs);
+            }
+            if (mlir::failed(cpu::lowerKernelsToLLVM(*plan->kernels, plan->program)))
+              return 1;
+            object = std::move(plan->kernels);
+          } else {
+            object = mlir::ModuleOp::create(mlir::UnknownLoc::get(&context));
+          }
+          if (vulkanTarget)
+            vulkan::addSpirvGlobals(*object, vulkanProgram, spirv);
+          if (options.emit == Emit::LLVM) {
+            if (mlir::failed(cpu::printLLVMIR(*object, os)))
               return 1;
           } else if (options.emit == Emit::Object) {
-            return mlir::failed(cpu::emitObjectFile(*plan->kernels, options.outputPath)) ? 1 : 0;
+            return mlir::failed(cpu::emitObjectFile(*object, options.outputPath)) ? 1 : 0;
           } else {
-            llvm::SmallString<128> object;
-            if (llvm::sys::fs::createTemporaryFile("bertc-kernels", "o", object)) {
+            llvm::SmallString<128> objectPath;
+            if (llvm::sys::fs::createTemporaryFile("bertc-kernels", "o", objectPath)) {
               errs << "bertc: error: cannot create a temporary file\n";
               return 1;
             }
-            llvm::FileRemover remover(object);
-            if (mlir::failed(cpu::emitObjectFile(*plan->kernels, object.str().str())))
+            llvm::FileRemover remover(objectPath);
+            if (mlir::failed(cpu::emitObjectFile(*object, objectPath.str().str())))
               return 1;
-            return link(object.str().str(), options.outputPath, options.emit == Emit::Shared, errs)
+            return link(objectPath.str().str(), options.outputPath, options.emit == Emit::Shared,
+                        errs)
                        ? 0
                        : 1;
           }
@@ -333,21 +406,7 @@ int compile(const CompileOptions &options, std::ostream &errs) {
     }
   }
   os.flush();
-
-  if (options.outputPath.empty() || options.outputPath == "-") {
-    llvm::outs() << text;
-    llvm::outs().flush();
-    return 0;
-  }
-  std::error_code ec;
-  llvm::ToolOutputFile out(options.outputPath, ec, llvm::sys::fs::OF_Text);
-  if (ec) {
-    errs << "bertc: error: cannot write '" << options.outputPath << "': " << ec.message() << "\n";
-    return 1;
-  }
-  out.os() << text;
-  out.keep();
-  return 0;
+  return finish(text, options, errs);
 }
 
 } // namespace bertc

@@ -38,12 +38,15 @@ struct CompileOptions {
   std::string modelPath;
   frontend::GraphOptions graph;
   Emit emit = Emit::Summary;
-  std::string target;      ///< "" (none) or "cpu".
-  std::string outputPath;  ///< "-" or empty: standard output.
-  int64_t workgroups = 32; ///< Workgroups per kernel to aim for.
-  bool vectorize = true;   ///< Off: scalar loops only.
+  std::string target;     ///< "" (none), "cpu", "vulkan" or "cpu,vulkan".
+  std::string outputPath; ///< "-" or empty: standard output.
+  int64_t workgroups = 0; ///< Workgroups per kernel to aim for (0: the target's default).
+  bool vectorize = true;  ///< Off: scalar loops only.
   StepKind step = StepKind::Default;
-  bool fusion = true;         ///< Fuse kernels (bertc-fuse-elementwise); off: one per op.
+  bool fusion = true; ///< Fuse kernels (bertc-fuse-elementwise); off: one per op.
+  /// Most buffers one kernel binds (0: 32 when Vulkan is a target, else no
+  /// bound).
+  unsigned maxBindings = 0;
   bool biasCorrection = true; ///< AdamW with bias correction (HuggingFace's form).
 };
 

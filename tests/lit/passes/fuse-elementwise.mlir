@@ -1,8 +1,14 @@
 // RUN: bertc-opt %s --bertc-fuse-elementwise --split-input-file | FileCheck %s
+// RUN: bertc-opt %s --pass-pipeline='builtin.module(func.func(bertc-fuse-elementwise{max-bindings=2}))' --split-input-file | FileCheck %s --check-prefix=BOUND
 
 // A chain of elementwise generics becomes one generic reading the chain's
 // inputs; its body computes the producers inline.
 // CHECK-LABEL: func.func @chain
+// With at most 2 buffers per op (x, b and the result make 3), the chain
+// stays two ops.
+// BOUND-LABEL: func.func @chain
+// BOUND: linalg.generic {{.*}} ins(%{{.*}} : tensor<4x8xf32>)
+// BOUND: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<4x8xf32>, tensor<8xf32>)
 func.func @chain(%x: tensor<4x8xf32>, %b: tensor<8xf32>) -> tensor<4x8xf32> {
   %e = tensor.empty() : tensor<4x8xf32>
   %t = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}

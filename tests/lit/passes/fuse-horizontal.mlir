@@ -1,4 +1,5 @@
 // RUN: bertc-opt %s --bertc-fuse-horizontal --split-input-file | FileCheck %s
+// RUN: bertc-opt %s --pass-pipeline='builtin.module(func.func(bertc-fuse-horizontal{max-bindings=5}))' --split-input-file | FileCheck %s --check-prefix=BOUND
 
 #map = affine_map<(d0) -> (d0)>
 #opt = loc("kind:optimizer"("m.bertc":1:1))
@@ -18,6 +19,11 @@
 // CHECK: graph.assign %[[M2]], %[[U]]#1
 // CHECK: graph.dispatch(%[[U]]#1) : (tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>)
 // CHECK-NOT: graph.dispatch
+// With at most 5 buffers per kernel, the two updates (4 inputs, 2 results)
+// stay apart.
+// BOUND-LABEL: func.func @updates
+// BOUND: graph.dispatch(%{{.*}}, %{{.*}}) : (tensor<8xf32>, tensor<8xf32>) -> tensor<8xf32>
+// BOUND: graph.dispatch(%{{.*}}, %{{.*}}) : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
 func.func @updates(%g1: tensor<8xf32>, %g2: tensor<4xf32>) {
   %m1 = graph.state "m1" : tensor<8xf32>
   %u1 = graph.dispatch(%g1, %m1) : (tensor<8xf32>, tensor<8xf32>) -> tensor<8xf32> {

@@ -1,4 +1,5 @@
 // RUN: bertc-opt %s --bertc-fuse-matmul-epilogues --split-input-file | FileCheck %s
+// RUN: bertc-opt %s --pass-pipeline='builtin.module(func.func(bertc-fuse-matmul-epilogues{max-bindings=3}))' --split-input-file | FileCheck %s --check-prefix=BOUND
 
 #id = affine_map<(d0, d1) -> (d0, d1)>
 #col = affine_map<(d0, d1) -> (d1)>
@@ -13,6 +14,11 @@
 // CHECK: graph.yield
 // CHECK-NOT: graph.dispatch
 // CHECK: return %[[R]]
+// With at most 3 buffers per kernel (x, w, b and the result make 4), the
+// epilogue stays in a kernel of its own.
+// BOUND-LABEL: func.func @dense
+// BOUND: graph.dispatch(%{{.*}}, %{{.*}}) : (tensor<4x16xf32>, tensor<16x8xf32>) -> tensor<4x8xf32>
+// BOUND: graph.dispatch(%{{.*}}, %{{.*}}) : (tensor<4x8xf32>, tensor<8xf32>) -> tensor<4x8xf32>
 func.func @dense(%x: tensor<4x16xf32>, %w: tensor<16x8xf32>, %b: tensor<8xf32>) -> tensor<4x8xf32> {
   %p = graph.dispatch(%x, %w) : (tensor<4x16xf32>, tensor<16x8xf32>) -> tensor<4x8xf32> {
   ^bb0(%a: tensor<4x16xf32>, %c: tensor<16x8xf32>):

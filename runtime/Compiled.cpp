@@ -1,0 +1,125 @@
+//===- Compiled.cpp - A compiled program, for each target it holds --------===//
+#include "runtime/Compiled.h"
+
+#include "runtime/VulkanExecutor.h"
+
+namespace bertc::rt {
+
+bool DeviceChoice::parse(const std::string &text, DeviceChoice &out, std::string &error) {
+  if (text == "cpu") {
+    out.kind = Kind::Cpu;
+    return true;
+  }
+  if (text.rfind("vulkan", 0) == 0) {
+    std::string rest = text.substr(6);
+    out.kind = Kind::Vulkan;
+    out.index = 0;
+    if (rest.empty())
+      return true;
+    if (rest[0] == ':' && rest.size() > 1 && rest.size() < 6 &&
+        rest.find_first_not_of("0123456789", 1) == std::string::npos) {
+      out.index = std::stoi(rest.substr(1));
+      return true;
+    }
+  }
+  error = "--device must be cpu, vulkan or vulkan:N (got '" + text + "')";
+  return false;
+}
+
+namespace {
+
+std::shared_ptr<Program> parseProgram(const char *json, const char *what, std::string &error) {
+  Json parsed;
+  auto program = std::make_shared<Program>();
+  if (!Json::parse(json, parsed, error) || !Program::fromJson(parsed, *program, error)) {
+    error = std::string("the embedded ") + what + " program is damaged: " + error;
+    return nullptr;
+  }
+  return program;
+}
+
+/// The targets' programs must differ in their grids only.
+bool samePlan(const Program &a, const Program &b) {
+  if (a.tensors.size() != b.tensors.size() || a.dispatches.size() != b.dispatches.size() ||
+      a.kernels != b.kernels || a.parameterBytes != b.parameterBytes ||
+      a.activationBytes != b.activationBytes || a.forwardDispatches != b.forwardDispatches)
+    return false;
+  for (size_t i = 0; i < a.tensors.size(); ++i)
+    if (a.tensors[i].offset != b.tensors[i].offset || a.tensors[i].shape != b.tensors[i].shape ||
+        a.tensors[i].storage != b.tensors[i].storage)
+      return false;
+  for (size_t i = 0; i < a.dispatches.size(); ++i)
+    if (a.dispatches[i].kernel != b.dispatches[i].kernel ||
+        a.dispatches[i].bindings != b.dispatches[i].bindings)
+      return false;
+  return true;
+}
+
+} // namespace
+
+bool CompiledProgram::fromSymbols(const ProgramSymbols &s, CompiledProgram &out,
+                                  std::string &error) {
+  out = CompiledProgram();
+  if (s.cpuProgram) {
+    if (!(out.cpu_ = parseProgram(s.cpuProgram, "CPU", error)))
+      return false;
+    if (!s.kernels || !s.kernelCount ||
+        static_cast<int64_t>(out.cpu_->kernels.size()) != *s.kernelCount) {
+      error = "the embedded program and kernel table disagree";
+      return false;
+    }
+    out.kernels_ = s.kernels;
+  }
+  if (s.vulkanProgram) {
+    if (!(out.vulkan_ = parseProgram(s.vulkanProgram, "Vulkan", error)))
+      return false;
+    if (!s.spirv || !s.spirvOffsets) {
+      error = "the embedded Vulkan program has no SPIR-V modules";
+      return false;
+    }
+    for (size_t k = 0; k < out.vulkan_->kernels.size(); ++k) {
+      int64_t begin = s.spirvOffsets[k], end = s.spirvOffsets[k + 1];
+      if (begin < 0 || end <= begin) {
+        error = "the embedded SPIR-V module of " + out.vulkan_->kernels[k] + " is damaged";
+        return false;
+      }
+      out.spirv_.emplace_back(s.spirv + begin, s.spirv + end);
+    }
+  }
+  if (!out.cpu_ && !out.vulkan_) {
+    error = "no program is embedded";
+    return false;
+  }
+  if (out.cpu_ && out.vulkan_ && !samePlan(*out.cpu_, *out.vulkan_)) {
+    error = "the embedded CPU and Vulkan programs disagree";
+    return false;
+  }
+  return true;
+}
+
+std::unique_ptr<Session> CompiledProgram::open(const DeviceChoice &device,
+                                               std::string &error) const {
+  bool vulkan = device.kind == DeviceChoice::Kind::Vulkan ||
+                (device.kind == DeviceChoice::Kind::Default && !cpu_);
+  if (!vulkan) {
+    if (!cpu_) {
+      error = "this program was compiled for Vulkan only (--target vulkan): use --device vulkan";
+      return nullptr;
+    }
+    return std::make_unique<Session>(*cpu_, kernels_, device.threads);
+  }
+  if (!vulkan_) {
+    error = "this program was compiled for the CPU only: compile with --target cpu,vulkan (or "
+            "vulkan) to run it on a Vulkan device";
+    return nullptr;
+  }
+  VulkanSettings settings;
+  settings.device = device.index;
+  settings.validation = device.validation;
+  std::unique_ptr<Executor> executor = createVulkanExecutor(*vulkan_, spirv_, settings, error);
+  if (!executor)
+    return nullptr;
+  return std::make_unique<Session>(*vulkan_, std::move(executor));
+}
+
+} // namespace bertc::rt

@@ -1,0 +1,41 @@
+//===- VulkanExecutor.h - Dispatches as Vulkan compute shaders --*- C++ -*-===//
+//
+// The Vulkan executor runs a program compiled with `--target vulkan` on one
+// Vulkan device: every kernel's SPIR-V module becomes a compute pipeline,
+// built once; every dispatch gets a descriptor set binding its tensors
+// (ranges of two buffers, the parameter store and the activation arena, in
+// memory the host maps); the dispatches are recorded once into a command
+// buffer, with a barrier wherever a dispatch touches what an earlier one
+// wrote (or writes what an earlier one read) since the last barrier, and
+// each run submits it and waits. Profiling records a timestamp after every
+// dispatch.
+//
+//===----------------------------------------------------------------------===//
+#ifndef BERTC_RUNTIME_VULKANEXECUTOR_H
+#define BERTC_RUNTIME_VULKANEXECUTOR_H
+
+#include "runtime/Executor.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace bertc::rt {
+
+struct VulkanSettings {
+  int device = 0;          ///< Index among the loader's devices (`--device vulkan:N`).
+  bool validation = false; ///< Enable the Khronos validation layer.
+};
+
+/// An executor for `program` on a Vulkan device, `spirv[i]` being the
+/// SPIR-V module of `program.kernels[i]`. Null, with the reason in `error`,
+/// when there is no loader or device, the device lacks a feature the
+/// kernels need, or memory runs out.
+std::unique_ptr<Executor> createVulkanExecutor(const Program &program,
+                                               const std::vector<std::vector<uint32_t>> &spirv,
+                                               const VulkanSettings &settings, std::string &error);
+
+} // namespace bertc::rt
+
+#endif // BERTC_RUNTIME_VULKANEXECUTOR_H

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The same compiled programs on the CPU and on a Vulkan device (lavapipe in
+# CI), the Khronos validation layer on: the forward outputs of the infer
+# task and, with STEPS > 0, the first training step's gradients of every
+# parameter (dropout on, the same Philox masks on both) and the losses of
+# STEPS training steps must agree within 1e-4
+# (tests/numerics/compare_devices.py), and the layer must stay silent.
+# Usage: check_vulkan.sh BERTC PRESET STEPS [COMPILE_FLAGS...]
+set -euo pipefail
+bertc="$1" preset="$2" steps="$3"
+shift 3
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+shape=(--batch 4 --seq 32)
+"$bertc" compile "$root/models/bert.bertc" --preset "$preset" --task infer "${shape[@]}" "$@" \
+  --target cpu,vulkan -o "$work/infer"
+"$bertc" compile "$root/models/bert.bertc" --preset "$preset" --task pretrain "${shape[@]}" "$@" \
+  --target cpu,vulkan -o "$work/train"
+"$work/train" init --seed 5 --output "$work/weights.safetensors"
+compare=(--tensors "$work/cpu-outputs.safetensors" "$work/vulkan-outputs.safetensors")
+for device in cpu vulkan; do
+  flags=(--device "$device")
+  [ "$device" = vulkan ] && flags+=(--validation)
+  "$work/infer" infer "${flags[@]}" --weights "$work/weights.safetensors" \
+    --input "$here/data/infer.jsonl" --output "$work/$device-outputs.safetensors"
+  [ "$steps" -gt 0 ] || continue
+  "$work/train" train-step "${flags[@]}" --weights "$work/weights.safetensors" \
+    --data "$here/data/train_pretrain.jsonl" --steps "$steps" --lr 1e-3 --seed 3 \
+    --dump-grads "$work/$device-grads.safetensors" > "$work/$device-steps.jsonl"
+done
+if [ "$steps" -gt 0 ]; then
+  compare+=(--tensors "$work/cpu-grads.safetensors" "$work/vulkan-grads.safetensors"
+            --steps "$work/cpu-steps.jsonl" "$work/vulkan-steps.jsonl")
+fi
+/usr/bin/python3 "$here/compare_devices.py" --tolerance 1e-4 "${compare[@]}"
