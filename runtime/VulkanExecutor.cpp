@@ -3,6 +3,7 @@
 
 #include "runtime/VulkanApi.h"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 
