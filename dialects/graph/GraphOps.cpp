@@ -683,8 +683,8 @@ LogicalResult EmbeddingGradOp::inferReturnTypes(MLIRContext *, std::optional<Loc
       adaptor.getRows() <= 0)
     return emitOptionalError(loc, "embedding_grad: grad ", formatType(*g), " does not match ids ",
                              formatType(*ids));
-  types.push_back(
-      RankedTensorType::get({adaptor.getRows(), g->getShape().back()}, g->getElementType()));
+  types.push_back(RankedTensorType::get(
+      {static_cast<int64_t>(adaptor.getRows()), g->getShape().back()}, g->getElementType()));
   return success();
 }
 
