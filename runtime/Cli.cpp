@@ -189,12 +189,15 @@ struct Options {
   }
 };
 
-/// The options of every command that runs the program.
-const std::vector<std::string> kDeviceOptions = {"device", "threads", "validation"};
-
-std::vector<std::string> withDeviceOptions(std::vector<std::string> known) {
-  known.insert(known.end(), kDeviceOptions.begin(), kDeviceOptions.end());
-  return known;
+/// Parses the options of a command that runs the program: `known`, `lists`
+/// and `flags` as Options::parse takes them, plus --device, --threads and
+/// the flag --validation.
+bool parseRunOptions(Options &opts, int argc, char **argv, std::vector<std::string> known,
+                     const std::vector<std::string> &lists = {},
+                     std::vector<std::string> flags = {}) {
+  known.insert(known.end(), {"device", "threads"});
+  flags.push_back("validation");
+  return opts.parse(argc, argv, known, lists, flags);
 }
 
 /// --device, --threads and --validation.
@@ -448,9 +451,8 @@ int runProgramCommand(const char *self, int argc, char **argv, const ProgramSymb
     long long seed;
     double dropout;
     DeviceChoice device;
-    if (!opts.parse(argc, argv,
-                    withDeviceOptions({"weights", "input", "output", "seed", "profile", "dropout"}),
-                    {}, {"validation"}) ||
+    if (!parseRunOptions(opts, argc, argv,
+                         {"weights", "input", "output", "seed", "profile", "dropout"}) ||
         !opts.integer("seed", 0, seed) || !readDevice(opts, device) ||
         !opts.real("dropout", 0.0, dropout))
       return fail(self, opts.error);
@@ -483,20 +485,17 @@ int runProgramCommand(const char *self, int argc, char **argv, const ProgramSymb
     return 0;
   }
   if (command == "pretrain") {
-    if (!opts.parse(
-            argc, argv,
-            withDeviceOptions({"corpus", "vocab", "steps", "lr", "warmup", "seed", "save",
-                               "save-every", "dropout", "stop-after", "dupe-factor", "resume"}),
-            {"corpus"}, {"resume", "validation"}))
+    if (!parseRunOptions(opts, argc, argv,
+                         {"corpus", "vocab", "steps", "lr", "warmup", "seed", "save", "save-every",
+                          "dropout", "stop-after", "dupe-factor", "resume"},
+                         {"corpus"}, {"resume"}))
       return fail(self, opts.error);
     return pretrainCommand(self, compiled, opts);
   }
   if (command == "finetune") {
-    if (!opts.parse(argc, argv,
-                    withDeviceOptions({"init", "vocab", "train", "dev", "text-column",
-                                       "label-column", "epochs", "lr", "seed", "save", "patience",
-                                       "dropout", "warmup-proportion"}),
-                    {}, {"validation"}))
+    if (!parseRunOptions(opts, argc, argv,
+                         {"init", "vocab", "train", "dev", "text-column", "label-column", "epochs",
+                          "lr", "seed", "save", "patience", "dropout", "warmup-proportion"}))
       return fail(self, opts.error);
     FinetuneConfig c;
     long long epochs, seed, patience;
@@ -526,9 +525,8 @@ int runProgramCommand(const char *self, int argc, char **argv, const ProgramSymb
   }
   if (command == "eval") {
     DeviceChoice device;
-    if (!opts.parse(argc, argv,
-                    withDeviceOptions({"weights", "vocab", "data", "text-column", "label-column"}),
-                    {}, {"validation"}) ||
+    if (!parseRunOptions(opts, argc, argv,
+                         {"weights", "vocab", "data", "text-column", "label-column"}) ||
         !readDevice(opts, device))
       return fail(self, opts.error);
     for (const char *need : {"weights", "vocab", "data", "text-column", "label-column"})
@@ -541,8 +539,7 @@ int runProgramCommand(const char *self, int argc, char **argv, const ProgramSymb
   }
   if (command == "predict") {
     DeviceChoice device;
-    if (!opts.parse(argc, argv, withDeviceOptions({"weights", "vocab", "input"}), {},
-                    {"validation"}) ||
+    if (!parseRunOptions(opts, argc, argv, {"weights", "vocab", "input"}) ||
         !readDevice(opts, device))
       return fail(self, opts.error);
     if (!opts.has("weights") || !opts.has("vocab"))
@@ -558,10 +555,9 @@ int runProgramCommand(const char *self, int argc, char **argv, const ProgramSymb
     return tokenizeLines(self, opts);
   }
   if (command == "train-step") {
-    if (!opts.parse(argc, argv,
-                    withDeviceOptions({"weights", "data", "steps", "lr", "dropout", "dump-grads",
-                                       "save", "seed", "profile"}),
-                    {}, {"validation"}))
+    if (!parseRunOptions(
+            opts, argc, argv,
+            {"weights", "data", "steps", "lr", "dropout", "dump-grads", "save", "seed", "profile"}))
       return fail(self, opts.error);
     return trainStep(self, compiled, opts);
   }

@@ -87,7 +87,7 @@ bool CompiledProgram::fromSymbols(const ProgramSymbols &s, CompiledProgram &out,
     }
   }
   if (!out.cpu_ && !out.vulkan_) {
-    error = "no program is embedded";
+    error = "not a bertc program (no bertc_program or bertc_vulkan_program)";
     return false;
   }
   if (out.cpu_ && out.vulkan_ && !samePlan(*out.cpu_, *out.vulkan_)) {

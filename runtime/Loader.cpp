@@ -27,10 +27,6 @@ std::unique_ptr<LoadedProgram> LoadedProgram::open(const std::string &path, std:
   s.vulkanProgram = static_cast<const char *>(symbol("bertc_vulkan_program"));
   s.spirv = static_cast<const uint32_t *>(symbol("bertc_spirv"));
   s.spirvOffsets = static_cast<const int64_t *>(symbol("bertc_spirv_offsets"));
-  if (!s.cpuProgram && !s.vulkanProgram) {
-    error = path + ": not a bertc program (no bertc_program or bertc_vulkan_program)";
-    return nullptr;
-  }
   if (!CompiledProgram::fromSymbols(s, p->compiled_, error)) {
     error = path + ": " + error;
     return nullptr;
