@@ -54,6 +54,10 @@ public:
 
   char *parameters() override { return parameters_.get(); }
   char *arena() override { return arena_.get(); }
+  std::string device() const override {
+    int n = arenaThreads_.max_concurrency();
+    return "cpu, " + std::to_string(n) + (n == 1 ? " thread" : " threads");
+  }
 
   void run(size_t count, std::vector<KernelTime> *times) override {
     arenaThreads_.execute([&] {

@@ -59,6 +59,7 @@ Json Program::toJson() const {
   j["parameter_bytes"] = Json(parameterBytes);
   j["activation_bytes"] = Json(activationBytes);
   j["forward_dispatches"] = Json(forwardDispatches);
+  j["invocations"] = Json(invocations);
   Json ts = Json::array();
   for (const TensorDesc &t : tensors) {
     Json o = Json::object();
@@ -172,6 +173,11 @@ bool Program::fromJson(const Json &j, Program &p, std::string &error) {
       !r.integer(j, "activation_bytes", p.activationBytes, "program") ||
       !r.integer(j, "forward_dispatches", p.forwardDispatches, "program"))
     return false;
+  // Programs written before workgroups had several invocations have none.
+  if (j.find("invocations") && !r.integer(j, "invocations", p.invocations, "program"))
+    return false;
+  if (p.invocations < 1)
+    return r.fail("program: 'invocations' must be at least 1");
   if (const Json *c = j.find("config"))
     p.config = *c;
   const Json *ts = r.member(j, "tensors", Json::Kind::Array, "program");

@@ -78,6 +78,9 @@ struct Program {
   /// run alone (with dropout off), a training step is the forward pass, for
   /// evaluation, and writes no parameter or state.
   int64_t forwardDispatches = 0;
+  /// Invocations per workgroup (one dimension): 1 for CPU kernels, which
+  /// run a workgroup's tile in one thread.
+  int64_t invocations = 1;
   int64_t parameterBytes = 0;  ///< Parameters and state.
   int64_t activationBytes = 0; ///< The planned peak of the activation arena.
 

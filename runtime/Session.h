@@ -31,6 +31,8 @@ public:
   ~Session();
 
   const Program &program() const { return program_; }
+  /// What runs the kernels (Executor::device).
+  std::string device() const { return executor_->device(); }
   /// The bytes of tensor `id` (a parameter or an activation).
   void *data(int id);
   const void *data(int id) const;

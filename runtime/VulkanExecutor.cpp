@@ -37,6 +37,7 @@ public:
 
   char *parameters() override { return parameters_.host; }
   char *arena() override { return arena_.host; }
+  std::string device() const override { return name_; }
   void run(size_t count, std::vector<KernelTime> *times) override;
 
 private:
@@ -134,6 +135,14 @@ bool VulkanExecutor::chooseDevice(const VulkanSettings &settings, std::string &e
 
   // What the program asks of the device's limits.
   const VkPhysicalDeviceLimits &limits = properties_.limits;
+  if (program_.invocations > limits.maxComputeWorkGroupInvocations ||
+      program_.invocations > limits.maxComputeWorkGroupSize[0]) {
+    error = name_ + ": the kernels' workgroups have " + std::to_string(program_.invocations) +
+            " invocations, the device allows " +
+            std::to_string(
+                std::min(limits.maxComputeWorkGroupInvocations, limits.maxComputeWorkGroupSize[0]));
+    return false;
+  }
   size_t maxBindings = 0;
   for (const DispatchDesc &d : program_.dispatches) {
     maxBindings = std::max(maxBindings, d.bindings.size());

@@ -118,6 +118,11 @@ static cl::opt<int> steps("steps", cl::desc("Timed steps per variant (default 5)
                           cl::value_desc("N"), cl::sub(benchCmd), cl::cat(category));
 static cl::opt<int> threads("threads", cl::desc("Worker threads (default: all cores)"), cl::init(0),
                             cl::value_desc("N"), cl::sub(benchCmd), cl::cat(category));
+static cl::opt<std::string> device("device",
+                                   cl::desc("With --target vulkan: the device, vulkan or vulkan:N "
+                                            "(default vulkan, the first)"),
+                                   cl::value_desc("vulkan[:N]"), cl::sub(benchCmd),
+                                   cl::cat(category));
 static cl::opt<uint64_t> seed("seed", cl::desc("Parameters, batch and dropout seed (default 1)"),
                               cl::init(1), cl::value_desc("S"), cl::sub(benchCmd),
                               cl::cat(category));
@@ -187,6 +192,7 @@ int main(int argc, char **argv) {
     bertc::BenchSettings settings;
     settings.steps = steps;
     settings.threads = threads;
+    settings.device = device;
     settings.seed = seed;
     settings.top = top;
     settings.jsonPath = json;

@@ -54,7 +54,7 @@ struct CpuOptions {
   bool vectorize = true;
   /// Memory space of the kernels' scratch buffers (none: the default one).
   /// The Vulkan back end, which shares these steps, puts them in SPIR-V's
-  /// Function storage class.
+  /// Workgroup storage class, shared by the workgroup's invocations.
   mlir::Attribute scratchMemorySpace;
   /// Workgroup tiles that divide their loops, so that no scratch buffer has
   /// a dynamic size (which SPIR-V cannot allocate).

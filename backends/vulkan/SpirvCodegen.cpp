@@ -6,14 +6,19 @@
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/GPUToSPIRV/GPUToSPIRVPass.h"
 #include "mlir/Conversion/MathToSPIRV/MathToSPIRVPass.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Math/Transforms/Approximation.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/Dialect/SPIRV/IR/SPIRVAttributes.h"
 #include "mlir/Dialect/SPIRV/IR/SPIRVDialect.h"
 #include "mlir/Dialect/SPIRV/IR/SPIRVOps.h"
@@ -49,7 +54,7 @@ spirv::TargetEnvAttr targetEnv(MLIRContext *ctx) {
 /// Moves the workgroup kernel `fn(memrefs..., x, y, z)` into its own
 /// gpu.module as a kernel gpu.func over the memrefs, the workgroup ids
 /// read from gpu.block_id and every memref a storage buffer binding.
-void toGpuKernel(func::FuncOp fn) {
+void toGpuKernel(func::FuncOp fn, int64_t invocations) {
   MLIRContext *ctx = fn.getContext();
   OpBuilder b(fn);
   Location loc = fn.getLoc();
@@ -60,7 +65,7 @@ void toGpuKernel(func::FuncOp fn) {
   auto kernel = b.create<gpu::GPUFuncOp>(loc, fn.getSymName(), b.getFunctionType(buffers, {}));
   kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
   kernel->setAttr(spirv::getEntryPointABIAttrName(),
-                  spirv::getEntryPointABIAttr(ctx, /*workgroupSize=*/{1, 1, 1}));
+                  spirv::getEntryPointABIAttr(ctx, {static_cast<int32_t>(invocations), 1, 1}));
   for (unsigned i = 0; i < numBuffers; ++i)
     kernel.setArgAttr(i, spirv::getInterfaceVarABIAttrName(),
                       spirv::getInterfaceVarABIAttr(0, i, std::nullopt, ctx));
@@ -90,6 +95,370 @@ void toGpuKernel(func::FuncOp fn) {
   }
 }
 
+/// Whether `op`, or an op inside it, writes memory.
+bool writesMemory(Operation *op) {
+  bool writes = false;
+  op->walk([&](Operation *inner) {
+    if (auto effects = dyn_cast<MemoryEffectOpInterface>(inner))
+      writes = writes || effects.hasEffect<MemoryEffects::Write>();
+  });
+  return writes;
+}
+
+/// Replaces a parallel loop nest by a serial one, same order.
+void serialize(scf::ParallelOp loop) {
+  IRRewriter rewriter(loop);
+  rewriter.setInsertionPoint(loop);
+  scf::LoopNest nest = scf::buildLoopNest(rewriter, loop.getLoc(), loop.getLowerBound(),
+                                          loop.getUpperBound(), loop.getStep());
+  SmallVector<Value> ivs;
+  for (scf::ForOp f : nest.loops)
+    ivs.push_back(f.getInductionVar());
+  rewriter.eraseOp(loop.getBody()->getTerminator());
+  rewriter.inlineBlockBefore(loop.getBody(), nest.loops.back().getBody()->getTerminator(), ivs);
+  rewriter.eraseOp(loop);
+}
+
+/// Runs the iterations of a parallel loop nest over the workgroup's
+/// invocations, cyclically: iteration i (row-major) on invocation i mod n,
+/// so that neighbouring invocations touch neighbouring elements.
+void distribute(scf::ParallelOp loop, Value invocation, int64_t n) {
+  IRRewriter rewriter(loop);
+  rewriter.setInsertionPoint(loop);
+  Location loc = loop.getLoc();
+  auto index = [&](int64_t v) { return rewriter.create<arith::ConstantIndexOp>(loc, v); };
+  SmallVector<Value> counts;
+  Value total = index(1);
+  for (auto [lb, ub, step] :
+       llvm::zip(loop.getLowerBound(), loop.getUpperBound(), loop.getStep())) {
+    Value span = rewriter.create<arith::SubIOp>(
+        loc,
+        rewriter.create<arith::AddIOp>(loc, ub,
+                                       rewriter.create<arith::SubIOp>(loc, step, index(1))),
+        lb);
+    counts.push_back(rewriter.create<arith::DivUIOp>(loc, span, step));
+    total = rewriter.create<arith::MulIOp>(loc, total, counts.back());
+  }
+  auto cyclic = rewriter.create<scf::ForOp>(loc, invocation, total, index(n));
+  rewriter.setInsertionPointToStart(cyclic.getBody());
+  Value rest = cyclic.getInductionVar();
+  SmallVector<Value> ivs(counts.size());
+  for (size_t d = counts.size(); d-- > 0;) {
+    Value i = d == 0 ? rest : rewriter.create<arith::RemUIOp>(loc, rest, counts[d]).getResult();
+    if (d > 0)
+      rest = rewriter.create<arith::DivUIOp>(loc, rest, counts[d]);
+    ivs[d] = rewriter.create<arith::AddIOp>(
+        loc, loop.getLowerBound()[d], rewriter.create<arith::MulIOp>(loc, i, loop.getStep()[d]));
+  }
+  rewriter.eraseOp(loop.getBody()->getTerminator());
+  rewriter.inlineBlockBefore(loop.getBody(), cyclic.getBody()->getTerminator(), ivs);
+  rewriter.eraseOp(loop);
+}
+
+/// Marks the steps spreadReduction built: already spread over the
+/// invocations, each between barriers.
+constexpr llvm::StringLiteral kSpreadAttr = "bertc.spread";
+
+/// Delinearizes `linear` over `sizes` (row-major) into `out`.
+void delinearize(OpBuilder &b, Location loc, Value linear, ArrayRef<int64_t> sizes,
+                 SmallVectorImpl<Value> &out) {
+  out.assign(sizes.size(), Value());
+  for (size_t d = sizes.size(); d-- > 0;) {
+    Value size = b.create<arith::ConstantIndexOp>(loc, sizes[d]);
+    out[d] = d == 0 ? linear : b.create<arith::RemUIOp>(loc, linear, size).getResult();
+    if (d > 0)
+      linear = b.create<arith::DivUIOp>(loc, linear, size);
+  }
+}
+
+/// The op that folds each element into a reduction's output (its payload
+/// yields `combine(out, f(inputs))`, the output read nowhere else), if it
+/// is commutative and has a neutral element.
+Operation *reductionCombiner(linalg::LinalgOp op) {
+  if (op.getNumDpsInits() != 1 || op.getNumReductionLoops() == 0)
+    return nullptr;
+  Block &body = *op.getBlock();
+  BlockArgument out = body.getArguments().back();
+  Operation *combine = body.getTerminator()->getOperand(0).getDefiningOp();
+  if (!combine || combine->getNumOperands() != 2 || !out.hasOneUse() ||
+      *out.getUsers().begin() != combine || !combine->hasTrait<OpTrait::IsCommutative>() ||
+      !arith::getNeutralElement(combine))
+    return nullptr;
+  return combine;
+}
+
+/// A reduction whose output has fewer elements than half the invocations
+/// (a sum to one value, a row maximum over a few rows) would leave most of
+/// them idle and run long loops in the rest: `g` invocations share each
+/// output element instead. Each folds every g-th element of its reduction
+/// into a partial result in workgroup memory; after a barrier, one
+/// invocation per output element folds the g partial results into it.
+/// Returns whether `op` was rewritten.
+/// `partials` holds the kernel's buffers of partial results, one per element
+/// type: reductions take turns with them, barriers between.
+bool spreadReduction(linalg::LinalgOp op, Value invocation, int64_t n, Attribute workgroupSpace,
+                     llvm::DenseMap<Type, Value> &partialBuffers) {
+  Operation *combine = reductionCombiner(op);
+  if (!combine || !op.hasPureBufferSemantics() ||
+      !op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isProjectedPermutation())
+    return false;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  SmallVector<int64_t> parallelSizes, reductionSizes;
+  SmallVector<unsigned> parallelDims, reductionDims;
+  for (auto [d, it] : llvm::enumerate(op.getIteratorTypesArray())) {
+    if (ShapedType::isDynamic(ranges[d]))
+      return false;
+    bool parallel = it == utils::IteratorType::parallel;
+    (parallel ? parallelSizes : reductionSizes).push_back(ranges[d]);
+    (parallel ? parallelDims : reductionDims).push_back(d);
+  }
+  int64_t outputs = 1, reduced = 1;
+  for (int64_t size : parallelSizes)
+    outputs *= size;
+  for (int64_t size : reductionSizes)
+    reduced *= size;
+  int64_t g = n / std::max<int64_t>(outputs, 1);
+  if (g < 2 || reduced < g)
+    return false;
+
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto index = [&](int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); };
+  Type element = combine->getResult(0).getType();
+  Value neutral = b.create<arith::ConstantOp>(loc, *arith::getNeutralElement(combine));
+  Value &partials = partialBuffers[element];
+  if (!partials) {
+    auto gpuFunc = op->getParentOfType<gpu::GPUFuncOp>();
+    OpBuilder atEntry = OpBuilder::atBlockBegin(&gpuFunc.getBody().front());
+    partials = atEntry.create<memref::AllocOp>(
+        loc, MemRefType::get({n}, element, MemRefLayoutAttrInterface(), workgroupSpace));
+  }
+  Block &body = *op.getBlock();
+  BlockArgument out = body.getArguments().back();
+  Value outBuffer = op.getDpsInitOperand(0)->get();
+  AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  // The loop indices, in the op's order, from its parallel and reduction parts.
+  auto loopIndices = [&](ArrayRef<Value> parallel, ArrayRef<Value> reduction) {
+    SmallVector<Value> all(ranges.size());
+    for (auto [d, v] : llvm::zip(parallelDims, parallel))
+      all[d] = v;
+    for (auto [d, v] : llvm::zip(reductionDims, reduction))
+      all[d] = v;
+    return all;
+  };
+  auto apply = [&](OpBuilder &at, AffineMap map, ArrayRef<Value> dims) {
+    SmallVector<Value> indices;
+    for (AffineExpr e : map.getResults())
+      indices.push_back(
+          at.create<affine::AffineApplyOp>(loc, AffineMap::get(map.getNumDims(), 0, e), dims));
+    return indices;
+  };
+
+  // Partial results: invocation t folds reduction elements t % g, + g, ...
+  // of output element t / g.
+  Value group = b.create<arith::DivUIOp>(loc, invocation, index(g));
+  Value member = b.create<arith::RemUIOp>(loc, invocation, index(g));
+  auto first = b.create<scf::IfOp>(
+      loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, group, index(outputs)),
+      /*withElseRegion=*/false);
+  first->setAttr(kSpreadAttr, b.getUnitAttr());
+  {
+    OpBuilder in = OpBuilder::atBlockBegin(first.thenBlock());
+    SmallVector<Value> parallel;
+    delinearize(in, loc, group, parallelSizes, parallel);
+    // Folds reduction element `k` into `acc`: the payload on the inputs'
+    // elements at the loop indices.
+    auto fold = [&](OpBuilder &at, Value k, Value acc) {
+      SmallVector<Value> reduction;
+      delinearize(at, loc, k, reductionSizes, reduction);
+      SmallVector<Value> dims = loopIndices(parallel, reduction);
+      IRMapping map;
+      for (OpOperand *input : op.getDpsInputOperands())
+        map.map(body.getArgument(input->getOperandNumber()),
+                at.create<memref::LoadOp>(loc, input->get(),
+                                          apply(at, op.getMatchingIndexingMap(input), dims)));
+      map.map(out, acc);
+      for (Operation &inner : body.without_terminator()) {
+        if (auto idx = dyn_cast<linalg::IndexOp>(inner)) {
+          map.map(idx.getResult(), dims[idx.getDim()]);
+          continue;
+        }
+        at.clone(inner, map);
+      }
+      return map.lookup(body.getTerminator()->getOperand(0));
+    };
+    // Unrolled by 8 (elements k, k + g, ..., k + 7g per iteration): a
+    // gradient's sum of squares in BERT-large is 488000 elements per
+    // invocation, more than 7 times lavapipe's loop limit.
+    int64_t unroll = reduced / g >= 16 ? 8 : 1;
+    bool whole = reduced % (g * unroll) == 0;
+    auto loop =
+        in.create<scf::ForOp>(loc, member, index(reduced), index(g * unroll), ValueRange{neutral});
+    OpBuilder lb = OpBuilder::atBlockBegin(loop.getBody());
+    Value acc = loop.getRegionIterArgs()[0];
+    for (int64_t j = 0; j < unroll; ++j) {
+      if (j == 0) {
+        acc = fold(lb, loop.getInductionVar(), acc);
+        continue;
+      }
+      Value k = lb.create<arith::AddIOp>(loc, loop.getInductionVar(), index(j * g));
+      if (whole) {
+        acc = fold(lb, k, acc);
+        continue;
+      }
+      // Past the end in the last iteration: the element is skipped.
+      auto inRange = lb.create<scf::IfOp>(
+          loc, TypeRange{element},
+          lb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, k, index(reduced)),
+          /*withElseRegion=*/true);
+      OpBuilder then = inRange.getThenBodyBuilder();
+      then.create<scf::YieldOp>(loc, fold(then, k, acc));
+      OpBuilder otherwise = inRange.getElseBodyBuilder();
+      otherwise.create<scf::YieldOp>(loc, acc);
+      acc = inRange.getResult(0);
+    }
+    lb.create<scf::YieldOp>(loc, acc);
+    in.create<memref::StoreOp>(loc, loop.getResult(0), partials, invocation);
+  }
+  // Each output element folds its group's partial results in.
+  auto second = b.create<scf::IfOp>(
+      loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, invocation, index(outputs)),
+      /*withElseRegion=*/false);
+  second->setAttr(kSpreadAttr, b.getUnitAttr());
+  {
+    OpBuilder in = OpBuilder::atBlockBegin(second.thenBlock());
+    SmallVector<Value> parallel;
+    delinearize(in, loc, invocation, parallelSizes, parallel);
+    SmallVector<Value> reductionZeros(reductionDims.size(), index(0));
+    SmallVector<Value> at = apply(in, outMap, loopIndices(parallel, reductionZeros));
+    Value initial = in.create<memref::LoadOp>(loc, outBuffer, at);
+    Value base = in.create<arith::MulIOp>(loc, invocation, index(g));
+    auto loop = in.create<scf::ForOp>(loc, index(0), index(g), index(1), ValueRange{initial});
+    OpBuilder lb = OpBuilder::atBlockBegin(loop.getBody());
+    Value partial = lb.create<memref::LoadOp>(
+        loc, partials, ValueRange{lb.create<arith::AddIOp>(loc, base, loop.getInductionVar())});
+    IRMapping map;
+    for (Value operand : combine->getOperands())
+      map.map(operand, operand == out ? loop.getRegionIterArgs()[0] : partial);
+    lb.create<scf::YieldOp>(loc, lb.clone(*combine, map)->getResult(0));
+    in.create<memref::StoreOp>(loc, loop.getResult(0), outBuffer, at);
+  }
+  op->erase();
+  return true;
+}
+
+/// Spreads the work of a block that every invocation of the workgroup runs
+/// alike: each outermost parallel loop nest is distributed over the
+/// invocations (the nests inside it run serially), every other op that
+/// writes memory runs in invocation 0 alone, and a workgroup barrier
+/// separates each such step from what comes before and after it. Ops with
+/// regions that hold parallel loops (the loops over attention's key blocks,
+/// the guards of horizontally fused kernels) are uniform too: their blocks
+/// are spread the same way.
+LogicalResult spreadBlock(Block &block, Value invocation, int64_t n) {
+  auto hasParallel = [](Operation *op) {
+    bool found = false;
+    op->walk([&](Operation *inner) {
+      found = found || isa<scf::ParallelOp>(inner) || inner->hasAttr(kSpreadAttr);
+    });
+    return found;
+  };
+  // A barrier before a step is needed when an op since the last one
+  // touched memory (or, in a nested block, may have before it).
+  auto barrierBefore = [](Operation *op) {
+    for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
+      if (isa<gpu::BarrierOp>(prev))
+        return;
+      if (!isMemoryEffectFree(prev)) {
+        OpBuilder(op).create<gpu::BarrierOp>(op->getLoc());
+        return;
+      }
+    }
+    if (!isa<gpu::GPUFuncOp>(op->getParentOp()))
+      OpBuilder(op).create<gpu::BarrierOp>(op->getLoc());
+  };
+  auto barrierAfter = [](Operation *op) {
+    OpBuilder b(op->getContext());
+    b.setInsertionPointAfter(op);
+    b.create<gpu::BarrierOp>(op->getLoc());
+  };
+  SmallVector<Operation *> ops;
+  for (Operation &op : block.without_terminator())
+    ops.push_back(&op);
+  for (Operation *op : ops) {
+    if (op->hasAttr(kSpreadAttr)) {
+      op->removeAttr(kSpreadAttr);
+      barrierBefore(op);
+      barrierAfter(op);
+      continue;
+    }
+    if (auto loop = dyn_cast<scf::ParallelOp>(op)) {
+      if (loop.getNumResults() != 0)
+        return loop.emitError("cannot distribute a parallel loop with results");
+      SmallVector<scf::ParallelOp> inner;
+      loop.getBody()->walk([&](scf::ParallelOp p) { inner.push_back(p); });
+      for (scf::ParallelOp p : inner)
+        serialize(p);
+      barrierBefore(loop);
+      barrierAfter(loop);
+      distribute(loop, invocation, n);
+      continue;
+    }
+    if (op->getNumRegions() != 0 && hasParallel(op)) {
+      for (Region &region : op->getRegions())
+        for (Block &inner : region)
+          if (failed(spreadBlock(inner, invocation, n)))
+            return failure();
+      continue;
+    }
+    if (!writesMemory(op))
+      continue;
+    if (op->getNumResults() != 0)
+      return op->emitError("cannot run in one invocation: the op has results");
+    OpBuilder b(op);
+    Location loc = op->getLoc();
+    Value first = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, invocation,
+                                          b.create<arith::ConstantIndexOp>(loc, 0));
+    auto guard = b.create<scf::IfOp>(loc, first, /*withElseRegion=*/false);
+    op->moveBefore(guard.thenBlock()->getTerminator());
+    barrierBefore(guard);
+    barrierAfter(guard);
+  }
+  return success();
+}
+
+/// Spreads a workgroup kernel (its linalg ops now parallel loop nests) over
+/// `n` invocations; see spreadBlock. No barrier ends the kernel.
+LogicalResult spreadOverInvocations(gpu::GPUFuncOp kernel, int64_t n) {
+  Block &entry = kernel.getBody().front();
+  OpBuilder b = OpBuilder::atBlockBegin(&entry);
+  Value invocation = b.create<gpu::ThreadIdOp>(kernel.getLoc(), gpu::Dimension::x);
+  if (failed(spreadBlock(entry, invocation, n)))
+    return failure();
+  Operation *last = entry.getTerminator()->getPrevNode();
+  if (last && isa<gpu::BarrierOp>(last))
+    last->erase();
+  return success();
+}
+
+/// Unrolls by 4 the innermost serial loops of static trip count: fewer
+/// loop back-edges (lavapipe stops any shader invocation's loops after
+/// 65535 of them, silently) and more work per branch.
+void unrollInnermostLoops(gpu::GPUFuncOp kernel) {
+  SmallVector<scf::ForOp> innermost;
+  kernel.walk([&](scf::ForOp loop) {
+    bool nested = false;
+    loop.getBody()->walk([&](scf::ForOp) { nested = true; });
+    std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound());
+    std::optional<int64_t> ub = getConstantIntValue(loop.getUpperBound());
+    std::optional<int64_t> step = getConstantIntValue(loop.getStep());
+    if (!nested && lb && ub && step && (*ub - *lb) / *step >= 16)
+      innermost.push_back(loop);
+  });
+  for (scf::ForOp loop : innermost)
+    (void)loopUnrollByFactor(loop, 4);
+}
+
 } // namespace
 
 LogicalResult buildSpirvKernels(ModuleOp kernels, rt::Program &program,
@@ -113,7 +482,8 @@ LogicalResult buildSpirvKernels(ModuleOp kernels, rt::Program &program,
 
   SmallVector<func::FuncOp> fns(kernels.getOps<func::FuncOp>());
   for (func::FuncOp fn : fns)
-    toGpuKernel(fn);
+    toGpuKernel(fn, options.invocations);
+  program.invocations = options.invocations;
   kernels->setAttr(gpu::GPUDialect::getContainerModuleAttrName(), UnitAttr::get(ctx));
   kernels->setAttr(spirv::getTargetEnvAttrName(), targetEnv(ctx));
 
@@ -127,11 +497,41 @@ LogicalResult buildSpirvKernels(ModuleOp kernels, rt::Program &program,
   // copy the whole output over the others' tiles.
   inGpu.addPass(createCSEPass());
   inGpu.addPass(createCanonicalizerPass());
-  inGpu.addNestedPass<gpu::GPUFuncOp>(createConvertLinalgToLoopsPass());
-  inGpu.addPass(memref::createFoldMemRefAliasOpsPass());
-  inGpu.addPass(createLowerAffinePass());
-  inGpu.addPass(createCanonicalizerPass());
   if (failed(pm.run(kernels)))
+    return failure();
+  kernels.walk([&](gpu::GPUFuncOp kernel) {
+    OpBuilder b = OpBuilder::atBlockBegin(&kernel.getBody().front());
+    Value invocation = b.create<gpu::ThreadIdOp>(kernel.getLoc(), gpu::Dimension::x);
+    SmallVector<linalg::LinalgOp> reductions;
+    kernel.walk([&](linalg::LinalgOp op) {
+      if (op.getNumReductionLoops() > 0)
+        reductions.push_back(op);
+    });
+    llvm::DenseMap<Type, Value> partials;
+    for (linalg::LinalgOp op : reductions)
+      spreadReduction(op, invocation, options.invocations, workgroups.scratchMemorySpace, partials);
+  });
+  PassManager toLoops(ctx);
+  (void)applyPassManagerCLOptions(toLoops);
+  toLoops.nest<gpu::GPUModuleOp>().addNestedPass<gpu::GPUFuncOp>(
+      createConvertLinalgToParallelLoopsPass());
+  if (failed(toLoops.run(kernels)))
+    return failure();
+  WalkResult spread = kernels.walk([&](gpu::GPUFuncOp kernel) {
+    if (failed(spreadOverInvocations(kernel, options.invocations)))
+      return WalkResult::interrupt();
+    unrollInnermostLoops(kernel);
+    return WalkResult::advance();
+  });
+  if (spread.wasInterrupted())
+    return failure();
+  PassManager simplify(ctx);
+  (void)applyPassManagerCLOptions(simplify);
+  OpPassManager &inGpuAgain = simplify.nest<gpu::GPUModuleOp>();
+  inGpuAgain.addPass(memref::createFoldMemRefAliasOpsPass());
+  inGpuAgain.addPass(createLowerAffinePass());
+  inGpuAgain.addPass(createCanonicalizerPass());
+  if (failed(simplify.run(kernels)))
     return failure();
   RewritePatternSet approximations(ctx);
   approximations.add<math::ErfPolynomialApproximation>(ctx);
@@ -146,6 +546,13 @@ LogicalResult buildSpirvKernels(ModuleOp kernels, rt::Program &program,
   inSpirv.addPass(spirv::createSPIRVUpdateVCEPass());
   if (failed(convert.run(kernels)))
     return failure();
+  // Barriers also order the invocations' storage buffer accesses (a kernel
+  // writes its outputs and reads them back); gpu.barrier orders only
+  // workgroup memory.
+  kernels.walk([&](spirv::ControlBarrierOp barrier) {
+    barrier.setMemorySemantics(barrier.getMemorySemantics() |
+                               spirv::MemorySemantics::UniformMemory);
+  });
   // The gpu.modules stay beside their SPIR-V translations: drop them.
   SmallVector<gpu::GPUModuleOp> gpuModules(kernels.getOps<gpu::GPUModuleOp>());
   for (gpu::GPUModuleOp m : gpuModules)

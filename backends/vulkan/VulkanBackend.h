@@ -12,8 +12,9 @@
 // A compiled binary carries the modules and the program as data
 // (addSpirvGlobals) for the runtime's Vulkan executor.
 //
-// Not yet: workgroups of more than one invocation (each workgroup runs its
-// tile serially).
+// Each workgroup's invocations share its tile: every linalg op's parallel
+// loops are spread over them cyclically, ops that are not loops run in the
+// first, and workgroup barriers separate the steps.
 //
 //===----------------------------------------------------------------------===//
 #ifndef BERTC_BACKENDS_VULKAN_VULKANBACKEND_H
@@ -35,6 +36,10 @@ namespace bertc::vulkan {
 struct VulkanOptions {
   /// Workgroups to aim for per kernel: GPUs run thousands at once.
   int64_t targetWorkgroups = 4096;
+  /// Invocations per workgroup: within what every Vulkan device allows
+  /// (maxComputeWorkGroupInvocations and maxComputeWorkGroupSize.x are at
+  /// least 128), and a multiple of the usual subgroup sizes.
+  int64_t invocations = 64;
 };
 
 /// Dialects and interfaces the Vulkan back end needs in its context.

@@ -502,6 +502,21 @@ std::vector<Case> cases() {
     r.v[0] /= e.at("x").v.size();
     return r;
   });
+  // A reduction of 6000000 elements to one: on Vulkan, the workgroup's 64
+  // invocations share it, each with an unrolled loop (one invocation's
+  // loops, or 93750 iterations in each of 64, would be cut short by
+  // lavapipe's limit of 65535, giving a sum short by a third or more).
+  // 1e-2: the CPU kernel's float32 sum of so many terms is off by 4.3e-3.
+  add(
+      "mean_large", "  input big : f32[6000, 1000]\n  output y = mean(big * big)\n",
+      [](const Env &e) {
+        Ref r(std::vector<int64_t>{});
+        for (double v : e.at("big").v)
+          r.v[0] += v * v;
+        r.v[0] /= e.at("big").v.size();
+        return r;
+      },
+      1e-2);
   add("cross_entropy",
       X + "  input labels : i32[" + dims({B, S}) + "]\n  output y = cross_entropy(x, labels)\n",
       [](const Env &e) {

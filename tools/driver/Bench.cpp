@@ -16,10 +16,23 @@ namespace bertc {
 
 int bench(const CompileOptions &options, const BenchSettings &settings, std::ostream &out,
           std::ostream &errs) {
-  if (options.target != "cpu") {
-    errs << "bertc: error: bench needs --target cpu (Vulkan devices are not benchmarked yet)\n";
+  rt::DeviceChoice device;
+  std::string error;
+  if (options.target == "cpu") {
+    device.kind = rt::DeviceChoice::Kind::Cpu;
+  } else if (options.target == "vulkan") {
+    if (!rt::DeviceChoice::parse(settings.device.empty() ? "vulkan" : settings.device, device,
+                                 error) ||
+        device.kind != rt::DeviceChoice::Kind::Vulkan) {
+      errs << "bertc: error: "
+           << (error.empty() ? "--device must be vulkan[:N] with --target vulkan" : error) << "\n";
+      return 1;
+    }
+  } else {
+    errs << "bertc: error: bench times one target: --target cpu or --target vulkan\n";
     return 1;
   }
+  device.threads = settings.threads;
   if (settings.steps < 1) {
     errs << "bertc: error: --steps must be positive\n";
     return 1;
@@ -44,22 +57,23 @@ int bench(const CompileOptions &options, const BenchSettings &settings, std::ost
     o.outputPath = path.str().str();
     if (compile(o, errs) != 0)
       return 1;
-    std::string error;
     libs[fused] = rt::LoadedProgram::open(o.outputPath, error);
     if (!libs[fused]) {
       errs << "bertc: error: " << error << "\n";
       return 1;
     }
   }
-  int threads = settings.threads > 0 ? settings.threads
-                                     : static_cast<int>(std::thread::hardware_concurrency());
-  auto fusedSession = libs[1]->newSession(threads);
-  auto unfusedSession = libs[0]->newSession(threads);
+  std::unique_ptr<rt::Session> fusedSession = libs[1]->newSession(device, error);
+  std::unique_ptr<rt::Session> unfusedSession =
+      fusedSession ? libs[0]->newSession(device, error) : nullptr;
+  if (!unfusedSession) {
+    errs << "bertc: error: " << error << "\n";
+    return 1;
+  }
   rt::BenchOptions benchOptions;
   benchOptions.steps = settings.steps;
   benchOptions.seed = settings.seed;
   rt::BenchResult result;
-  std::string error;
   if (!rt::runBench(*fusedSession, *unfusedSession, benchOptions, result, error)) {
     errs << "bertc: error: " << error << "\n";
     return 1;
@@ -72,7 +86,7 @@ int bench(const CompileOptions &options, const BenchSettings &settings, std::ost
         << (p.preset.empty() ? "" : " " + p.preset) << " " << p.task;
   if (ids && ids->shape.size() == 2)
     title << ", batch " << ids->shape[0] << ", seq " << ids->shape[1];
-  title << ", " << options.target << ", " << threads << " threads, " << settings.steps
+  title << ", " << fusedSession->device() << ", " << settings.steps
         << " timed steps each, alternating";
   out << rt::formatBench(result, title.str(), settings.top) << std::flush;
 
@@ -86,7 +100,7 @@ int bench(const CompileOptions &options, const BenchSettings &settings, std::ost
       context["seq"] = rt::Json(ids->shape[1]);
     }
     context["target"] = rt::Json(options.target);
-    context["threads"] = rt::Json(threads);
+    context["device"] = rt::Json(fusedSession->device());
     std::string name = (p.model.empty() ? "model" : p.model) +
                        (p.preset.empty() ? "" : "-" + p.preset) + "/" + p.task;
     std::ofstream json(settings.jsonPath);

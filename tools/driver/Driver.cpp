@@ -337,8 +337,7 @@ int compile(const CompileOptions &options, std::ostream &errs) {
         } else if (options.emit == Emit::Spirv) {
           vulkan::VulkanOptions vulkanOptions;
           if (options.workgroups > 0)
-            if (options.workgroups > 0)
-              vulkanOptions.targetWorkgroups = options.workgroups;
+            vulkanOptions.targetWorkgroups = options.workgroups;
           if (mlir::failed(vulkan::buildSpirvKernels(*plan->kernels, plan->program, vulkanOptions)))
             return 1;
           if (options.outputPath.empty() || options.outputPath == "-")
@@ -355,8 +354,7 @@ int compile(const CompileOptions &options, std::ostream &errs) {
             mlir::OwningOpRef<mlir::ModuleOp> copy = plan->kernels->clone();
             vulkan::VulkanOptions vulkanOptions;
             if (options.workgroups > 0)
-              if (options.workgroups > 0)
-                vulkanOptions.targetWorkgroups = options.workgroups;
+              vulkanOptions.targetWorkgroups = options.workgroups;
             if (mlir::failed(vulkan::buildSpirvKernels(*copy, vulkanProgram, vulkanOptions)) ||
                 mlir::failed(vulkan::serializeSpirvKernels(*copy, spirv)))
               return 1;

@@ -57,6 +57,7 @@ int compile(const CompileOptions &options, std::ostream &errs);
 struct BenchSettings {
   int steps = 5;        ///< Timed steps per variant.
   int threads = 0;      ///< Worker threads (0: all cores).
+  std::string device;   ///< With --target vulkan: "vulkan" or "vulkan:N".
   uint64_t seed = 1;    ///< Parameters, batch and dropout keys.
   int top = 0;          ///< Slowest kernels listed per variant.
   std::string jsonPath; ///< Google Benchmark JSON output, if not empty.
