@@ -60,6 +60,10 @@ Json Program::toJson() const {
   j["activation_bytes"] = Json(activationBytes);
   j["forward_dispatches"] = Json(forwardDispatches);
   j["invocations"] = Json(invocations);
+  Json shared = Json::array();
+  for (int64_t bytes : workgroupMemory)
+    shared.push(Json(bytes));
+  j["workgroup_memory"] = std::move(shared);
   Json ts = Json::array();
   for (const TensorDesc &t : tensors) {
     Json o = Json::object();
@@ -243,6 +247,17 @@ bool Program::fromJson(const Json &j, Program &p, std::string &error) {
     p.kernelKinds.push_back(k.string());
   if (p.kernelKinds.size() != p.kernels.size())
     return r.fail("program: kernel_kinds must have one kind per kernel");
+  if (const Json *shared = j.find("workgroup_memory")) {
+    if (!shared->isArray())
+      return r.fail("program: 'workgroup_memory' must be an array");
+    for (const Json &bytes : shared->items()) {
+      if (!bytes.isInteger() || bytes.integer() < 0)
+        return r.fail("program: 'workgroup_memory' must hold byte counts");
+      p.workgroupMemory.push_back(bytes.integer());
+    }
+    if (!p.workgroupMemory.empty() && p.workgroupMemory.size() != p.kernels.size())
+      return r.fail("program: 'workgroup_memory' must have one count per kernel");
+  }
   const Json *ds = r.member(j, "dispatches", Json::Kind::Array, "program");
   if (!ds)
     return false;

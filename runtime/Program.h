@@ -81,6 +81,9 @@ struct Program {
   /// Invocations per workgroup (one dimension): 1 for CPU kernels, which
   /// run a workgroup's tile in one thread.
   int64_t invocations = 1;
+  /// Bytes of workgroup (shared) memory each kernel uses, in kernel order;
+  /// empty for CPU kernels.
+  std::vector<int64_t> workgroupMemory;
   int64_t parameterBytes = 0;  ///< Parameters and state.
   int64_t activationBytes = 0; ///< The planned peak of the activation arena.
 

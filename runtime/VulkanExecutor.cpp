@@ -143,6 +143,14 @@ bool VulkanExecutor::chooseDevice(const VulkanSettings &settings, std::string &e
                 std::min(limits.maxComputeWorkGroupInvocations, limits.maxComputeWorkGroupSize[0]));
     return false;
   }
+  for (size_t k = 0; k < program_.workgroupMemory.size(); ++k)
+    if (program_.workgroupMemory[k] > limits.maxComputeSharedMemorySize) {
+      error = name_ + ": " + program_.kernels[k] + " uses " +
+              std::to_string(program_.workgroupMemory[k]) +
+              " bytes of workgroup memory, the device has " +
+              std::to_string(limits.maxComputeSharedMemorySize);
+      return false;
+    }
   size_t maxBindings = 0;
   for (const DispatchDesc &d : program_.dispatches) {
     maxBindings = std::max(maxBindings, d.bindings.size());

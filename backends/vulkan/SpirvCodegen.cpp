@@ -2,6 +2,7 @@
 #include "backends/vulkan/VulkanBackend.h"
 
 #include "backends/cpu/CpuBackend.h"
+#include "passes/MatmulOps.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/GPUToSPIRV/GPUToSPIRVPass.h"
@@ -13,6 +14,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Math/Transforms/Approximation.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -347,6 +349,112 @@ bool spreadReduction(linalg::LinalgOp op, Value invocation, int64_t n, Attribute
   return true;
 }
 
+/// Stages a workgroup's matmul through workgroup memory: its K loop in
+/// chunks of up to 32, and for each chunk the workgroup copies the pieces of
+/// A (rows x chunk) and B (chunk x columns) it needs from the storage buffer
+/// into workgroup memory (each element once, the invocations side by side)
+/// before every invocation multiplies from there. Operands already in
+/// workgroup memory (a fused producer's tile) stay. Not for matmuls whose
+/// tile has too few outputs to keep the invocations busy (spreadReduction
+/// splits their K loop among the invocations instead).
+/// The largest operand piece staged, in elements (4 KiB of float32, a
+/// 32 x 32 piece): two leave half of the 16 KiB of workgroup memory every
+/// device has to the kernel's other scratch.
+constexpr int64_t kMaxStagedElements = 1024;
+/// The smallest matmul tile side staged.
+constexpr int64_t kMinStagedTile = 16;
+
+void stageMatmul(linalg::LinalgOp op, int64_t n, Attribute workgroupSpace) {
+  if (!bertc::isMatmul(op) || !op.hasPureBufferSemantics() || op.getNumReductionLoops() != 1)
+    return;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  int64_t outputs = 1;
+  unsigned kDim = 0;
+  for (auto [d, it] : llvm::enumerate(op.getIteratorTypesArray())) {
+    if (ShapedType::isDynamic(ranges[d]))
+      return;
+    if (it == utils::IteratorType::reduction)
+      kDim = d;
+    else
+      outputs *= ranges[d];
+  }
+  // Pieces worth the copies: each element of A's piece is used by every
+  // column of the tile, each of B's by every row (the loops are [batch,]
+  // M, N, K).
+  int64_t rows = ranges[ranges.size() - 3], cols = ranges[ranges.size() - 2];
+  if (outputs * 2 <= n || rows < kMinStagedTile || cols < kMinStagedTile)
+    return;
+  // Chunks that divide K: static pieces, no partial chunk.
+  int64_t chunk = 0;
+  for (int64_t c = std::min<int64_t>(32, ranges[kDim]); c >= 8 && !chunk; --c)
+    if (ranges[kDim] % c == 0)
+      chunk = c;
+  if (!chunk)
+    return;
+  // The K loop in chunks: each input's view narrowed to the chunk along
+  // the dimension K indexes.
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto loop = b.create<scf::ForOp>(loc, b.create<arith::ConstantIndexOp>(loc, 0),
+                                   b.create<arith::ConstantIndexOp>(loc, ranges[kDim]),
+                                   b.create<arith::ConstantIndexOp>(loc, chunk));
+  b.setInsertionPointToStart(loop.getBody());
+  IRMapping map;
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    AffineMap indexing = op.getMatchingIndexingMap(input);
+    std::optional<unsigned> position = indexing.getResultPosition(b.getAffineDimExpr(kDim));
+    auto type = cast<MemRefType>(input->get().getType());
+    if (!position)
+      continue;
+    SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0));
+    SmallVector<OpFoldResult> sizes, strides(type.getRank(), b.getIndexAttr(1));
+    for (int64_t size : type.getShape())
+      sizes.push_back(b.getIndexAttr(size));
+    offsets[*position] = loop.getInductionVar();
+    sizes[*position] = b.getIndexAttr(chunk);
+    map.map(input->get(),
+            b.create<memref::SubViewOp>(loc, input->get(), offsets, sizes, strides).getResult());
+  }
+  auto chunked = cast<linalg::LinalgOp>(b.clone(*op, map));
+  op->erase();
+  SmallVector<int64_t> operands;
+  for (OpOperand *input : chunked.getDpsInputOperands()) {
+    auto view = input->get().getDefiningOp<memref::SubViewOp>();
+    if (view && !cast<MemRefType>(view.getSource().getType()).getMemorySpace() &&
+        view.getType().hasStaticShape() && view.getType().getNumElements() <= kMaxStagedElements)
+      operands.push_back(input->getOperandNumber());
+  }
+  if (operands.empty())
+    return;
+  linalg::LinalgPromotionOptions promotion;
+  promotion.setOperandsToPromote(operands);
+  // One buffer per operand for the kernel, in workgroup memory.
+  promotion.setAllocationDeallocationFns(
+      [workgroupSpace](OpBuilder &b, memref::SubViewOp view, ArrayRef<Value> bounds,
+                       DataLayout &) -> std::optional<Value> {
+        SmallVector<int64_t> shape;
+        for (Value bound : bounds) {
+          std::optional<int64_t> size = getConstantIntValue(bound);
+          if (!size)
+            return std::nullopt;
+          shape.push_back(*size);
+        }
+        auto kernel = view->getParentOfType<gpu::GPUFuncOp>();
+        OpBuilder atEntry = OpBuilder::atBlockBegin(&kernel.getBody().front());
+        auto type = MemRefType::get(shape, view.getType().getElementType(),
+                                    MemRefLayoutAttrInterface(), workgroupSpace);
+        return atEntry.create<memref::AllocOp>(view.getLoc(), type).getResult();
+      },
+      [](OpBuilder &, Value) { return success(); });
+  auto copy = [](OpBuilder &b, Value from, Value to) {
+    b.create<linalg::CopyOp>(from.getLoc(), from, to);
+    return success();
+  };
+  promotion.setCopyInOutFns(copy, copy);
+  OpBuilder at(chunked);
+  (void)linalg::promoteSubViews(at, chunked, promotion);
+}
+
 /// Spreads the work of a block that every invocation of the workgroup runs
 /// alike: each outermost parallel loop nest is distributed over the
 /// invocations (the nests inside it run serially), every other op that
@@ -507,6 +615,13 @@ LogicalResult buildSpirvKernels(ModuleOp kernels, rt::Program &program,
       if (op.getNumReductionLoops() > 0)
         reductions.push_back(op);
     });
+    for (linalg::LinalgOp op : reductions)
+      stageMatmul(op, options.invocations, workgroups.scratchMemorySpace);
+    reductions.clear();
+    kernel.walk([&](linalg::LinalgOp op) {
+      if (op.getNumReductionLoops() > 0)
+        reductions.push_back(op);
+    });
     llvm::DenseMap<Type, Value> partials;
     for (linalg::LinalgOp op : reductions)
       spreadReduction(op, invocation, options.invocations, workgroups.scratchMemorySpace, partials);
@@ -525,6 +640,20 @@ LogicalResult buildSpirvKernels(ModuleOp kernels, rt::Program &program,
   });
   if (spread.wasInterrupted())
     return failure();
+  // Each kernel's workgroup memory, for the executor to check against the
+  // device.
+  program.workgroupMemory.assign(program.kernels.size(), 0);
+  kernels.walk([&](gpu::GPUFuncOp kernel) {
+    auto at = llvm::find(program.kernels, kernel.getName().str());
+    if (at == program.kernels.end())
+      return;
+    int64_t bytes = 0;
+    kernel.walk([&](memref::AllocOp alloc) {
+      MemRefType type = alloc.getType();
+      bytes += type.getNumElements() * type.getElementTypeBitWidth() / 8;
+    });
+    program.workgroupMemory[at - program.kernels.begin()] = bytes;
+  });
   PassManager simplify(ctx);
   (void)applyPassManagerCLOptions(simplify);
   OpPassManager &inGpuAgain = simplify.nest<gpu::GPUModuleOp>();

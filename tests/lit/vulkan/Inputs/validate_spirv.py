@@ -1,6 +1,7 @@
 """Runs spirv-val (Vulkan 1.1 rules) on every .spv file of a directory and
 checks that the directory's program.json names one kernel per module and
-dispatches only those, each with a grid.
+dispatches only those, each with a grid, and that every kernel's workgroup
+memory fits in lavapipe's 32 KiB.
 
 Usage: validate_spirv.py DIR. Prints "N modules valid, D dispatches" or
 each failure.
@@ -34,6 +35,10 @@ def main():
         if not 0 <= d["kernel"] < len(files) or len(d["grid"]) != 3 or min(d["grid"]) < 1:
             print(f"bad dispatch in program.json: {d}")
             return 1
+    shared = program.get("workgroup_memory", [])
+    if len(shared) != len(kernels) or max(shared) > 32768:
+        print(f"workgroup memory per kernel missing or above 32768 bytes: {shared}")
+        return 1
     print(f"{len(files)} modules valid, {len(dispatches)} dispatches")
     return 0
 
