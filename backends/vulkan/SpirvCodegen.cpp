@@ -349,14 +349,6 @@ bool spreadReduction(linalg::LinalgOp op, Value invocation, int64_t n, Attribute
   return true;
 }
 
-/// Stages a workgroup's matmul through workgroup memory: its K loop in
-/// chunks of up to 32, and for each chunk the workgroup copies the pieces of
-/// A (rows x chunk) and B (chunk x columns) it needs from the storage buffer
-/// into workgroup memory (each element once, the invocations side by side)
-/// before every invocation multiplies from there. Operands already in
-/// workgroup memory (a fused producer's tile) stay. Not for matmuls whose
-/// tile has too few outputs to keep the invocations busy (spreadReduction
-/// splits their K loop among the invocations instead).
 /// The largest operand piece staged, in elements (4 KiB of float32, a
 /// 32 x 32 piece): two leave half of the 16 KiB of workgroup memory every
 /// device has to the kernel's other scratch.
@@ -364,6 +356,15 @@ constexpr int64_t kMaxStagedElements = 1024;
 /// The smallest matmul tile side staged.
 constexpr int64_t kMinStagedTile = 16;
 
+/// Stages a workgroup's matmul through workgroup memory: its K loop in
+/// chunks of up to 32, and for each chunk the workgroup copies the pieces of
+/// A (rows x chunk) and B (chunk x columns) it needs from the storage buffer
+/// into workgroup memory (each element once, the invocations side by side)
+/// before every invocation multiplies from there. Operands already in
+/// workgroup memory (a fused producer's tile) stay. Not for tiles with a
+/// side under kMinStagedTile, nor for those with too few outputs to keep
+/// the invocations busy (spreadReduction splits their K loop among the
+/// invocations instead).
 void stageMatmul(linalg::LinalgOp op, int64_t n, Attribute workgroupSpace) {
   if (!bertc::isMatmul(op) || !op.hasPureBufferSemantics() || op.getNumReductionLoops() != 1)
     return;
@@ -430,7 +431,7 @@ void stageMatmul(linalg::LinalgOp op, int64_t n, Attribute workgroupSpace) {
   promotion.setOperandsToPromote(operands);
   // One buffer per operand for the kernel, in workgroup memory.
   promotion.setAllocationDeallocationFns(
-      [workgroupSpace](OpBuilder &b, memref::SubViewOp view, ArrayRef<Value> bounds,
+      [workgroupSpace](OpBuilder &, memref::SubViewOp view, ArrayRef<Value> bounds,
                        DataLayout &) -> std::optional<Value> {
         SmallVector<int64_t> shape;
         for (Value bound : bounds) {
@@ -446,8 +447,8 @@ void stageMatmul(linalg::LinalgOp op, int64_t n, Attribute workgroupSpace) {
         return atEntry.create<memref::AllocOp>(view.getLoc(), type).getResult();
       },
       [](OpBuilder &, Value) { return success(); });
-  auto copy = [](OpBuilder &b, Value from, Value to) {
-    b.create<linalg::CopyOp>(from.getLoc(), from, to);
+  auto copy = [](OpBuilder &builder, Value from, Value to) {
+    builder.create<linalg::CopyOp>(from.getLoc(), from, to);
     return success();
   };
   promotion.setCopyInOutFns(copy, copy);
