@@ -27,6 +27,7 @@
 #include "mlir/Dialect/SPIRV/IR/TargetAndABI.h"
 #include "mlir/Dialect/SPIRV/Transforms/Passes.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/LoopLikeInterface.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/SPIRV/Serialization.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -550,6 +551,70 @@ LogicalResult spreadOverInvocations(gpu::GPUFuncOp kernel, int64_t n) {
   return success();
 }
 
+/// Keeps a loop's running value in a register: in a loop of straight-line
+/// code whose only memory write is a store to one element (the memref and
+/// indices defined outside the loop, every load of that memref reading the
+/// same element before the store), the element is loaded once before the
+/// loop, carried through it, and stored once after it. That is a matmul's
+/// accumulator, otherwise read and written back on every step of K. Other
+/// memrefs the loop reads are other bindings of the dispatch, which never
+/// overlap the written one except elementwise in place (an optimizer
+/// update, with no such loop), or workgroup memory of its own.
+void accumulateInRegisters(gpu::GPUFuncOp kernel) {
+  SmallVector<scf::ForOp> loops;
+  kernel.walk([&](scf::ForOp loop) { loops.push_back(loop); });
+  for (scf::ForOp loop : loops) {
+    if (loop.getNumRegionIterArgs() != 0)
+      continue;
+    memref::StoreOp store;
+    SmallVector<memref::LoadOp> loads;
+    bool straight = true;
+    for (Operation &op : loop.getBody()->without_terminator()) {
+      if (auto s = dyn_cast<memref::StoreOp>(op)) {
+        straight = straight && !store;
+        store = s;
+      } else if (auto l = dyn_cast<memref::LoadOp>(op)) {
+        loads.push_back(l);
+      } else {
+        straight = straight && op.getNumRegions() == 0 && isMemoryEffectFree(&op);
+      }
+    }
+    if (!straight || !store || !loop.isDefinedOutsideOfLoop(store.getMemRef()) ||
+        !llvm::all_of(store.getIndices(), [&](Value v) { return loop.isDefinedOutsideOfLoop(v); }))
+      continue;
+    SmallVector<memref::LoadOp> accumulator;
+    bool same = true;
+    for (memref::LoadOp l : loads) {
+      if (l.getMemRef() != store.getMemRef())
+        continue;
+      same = same && llvm::equal(l.getIndices(), store.getIndices()) && l->isBeforeInBlock(store);
+      accumulator.push_back(l);
+    }
+    if (!same)
+      continue;
+    IRRewriter rewriter(loop);
+    rewriter.setInsertionPoint(loop);
+    Location loc = store.getLoc();
+    Value initial = rewriter.create<memref::LoadOp>(loc, store.getMemRef(), store.getIndices());
+    FailureOr<LoopLikeOpInterface> carried =
+        loop.replaceWithAdditionalYields(rewriter, initial, /*replaceInitOperandUsesInLoop=*/false,
+                                         [&](OpBuilder &, Location, ArrayRef<BlockArgument>) {
+                                           return SmallVector<Value>{store.getValue()};
+                                         });
+    if (failed(carried))
+      continue;
+    auto result = cast<scf::ForOp>(carried->getOperation());
+    for (memref::LoadOp l : accumulator) {
+      rewriter.replaceAllUsesWith(l.getResult(), result.getRegionIterArgs().back());
+      rewriter.eraseOp(l);
+    }
+    rewriter.setInsertionPointAfter(result);
+    rewriter.create<memref::StoreOp>(loc, result.getResults().back(), store.getMemRef(),
+                                     store.getIndices());
+    rewriter.eraseOp(store);
+  }
+}
+
 /// Unrolls by 4 the innermost serial loops of static trip count: fewer
 /// loop back-edges (lavapipe stops any shader invocation's loops after
 /// 65535 of them, silently) and more work per branch.
@@ -636,6 +701,7 @@ LogicalResult buildSpirvKernels(ModuleOp kernels, rt::Program &program,
   WalkResult spread = kernels.walk([&](gpu::GPUFuncOp kernel) {
     if (failed(spreadOverInvocations(kernel, options.invocations)))
       return WalkResult::interrupt();
+    accumulateInRegisters(kernel);
     unrollInnermostLoops(kernel);
     return WalkResult::advance();
   });
