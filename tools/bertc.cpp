@@ -71,7 +71,7 @@ static cl::opt<std::string> target("target",
                                    cl::sub(benchCmd), cl::cat(category));
 static cl::opt<int64_t> workgroups("workgroups",
                                    cl::desc("Workgroups to aim for per kernel (default: 32 "
-                                            "for the CPU, 4096 for Vulkan)"),
+                                            "for the CPU, 1024 for Vulkan)"),
                                    cl::init(0), cl::value_desc("N"), cl::sub(compileCmd),
                                    cl::sub(benchCmd), cl::cat(category));
 static cl::opt<std::string> output("o", cl::desc("Write the output to a file (default: stdout)"),
