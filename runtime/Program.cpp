@@ -167,6 +167,7 @@ struct Reader {
 } // namespace
 
 bool Program::fromJson(const Json &j, Program &p, std::string &error) {
+  p = Program();
   error.clear();
   Reader r{error};
   if (!j.isObject())

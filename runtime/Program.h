@@ -88,7 +88,8 @@ struct Program {
   int64_t activationBytes = 0; ///< The planned peak of the activation arena.
 
   Json toJson() const;
-  /// Reads a program; on failure says what is wrong in `error`.
+  /// Reads a program into `out` (replacing what it held); on failure says
+  /// what is wrong in `error`.
   static bool fromJson(const Json &json, Program &out, std::string &error);
 
   /// "inputs", "outputs" or "state".

@@ -114,4 +114,25 @@ TEST(Program, JsonRoundTripAndValidation) {
   ASSERT_TRUE(Json::parse(text, bad, error));
   EXPECT_FALSE(Program::fromJson(bad, back, error));
   EXPECT_NE(error.find("range outside its storage"), std::string::npos) << error;
+
+  // A Vulkan program's workgroup size and each kernel's workgroup memory
+  // round-trip; a count per kernel is required, and sizes must be positive.
+  p.invocations = 64;
+  p.workgroupMemory = {4096};
+  ASSERT_TRUE(Program::fromJson(p.toJson(), back, error)) << error;
+  EXPECT_EQ(back.invocations, 64);
+  EXPECT_EQ(back.workgroupMemory, (std::vector<int64_t>{4096}));
+  auto refused = [&](const std::string &from, const std::string &to) {
+    std::string edited = p.toJson().dump();
+    size_t at = edited.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    edited.replace(at, from.size(), to);
+    Json json;
+    EXPECT_TRUE(Json::parse(edited, json, error)) << error;
+    return !Program::fromJson(json, back, error);
+  };
+  EXPECT_TRUE(refused("\"workgroup_memory\":[4096]", "\"workgroup_memory\":[4096,1]"));
+  EXPECT_NE(error.find("one count per kernel"), std::string::npos) << error;
+  EXPECT_TRUE(refused("\"invocations\":64", "\"invocations\":0"));
+  EXPECT_NE(error.find("at least 1"), std::string::npos) << error;
 }
