@@ -98,6 +98,16 @@ void toGpuKernel(func::FuncOp fn, int64_t invocations) {
   }
 }
 
+/// The kernel's invocation id in its workgroup, read once at its entry.
+Value invocationId(gpu::GPUFuncOp kernel) {
+  Block &entry = kernel.getBody().front();
+  for (auto id : entry.getOps<gpu::ThreadIdOp>())
+    if (id.getDimension() == gpu::Dimension::x)
+      return id;
+  return OpBuilder::atBlockBegin(&entry).create<gpu::ThreadIdOp>(kernel.getLoc(),
+                                                                 gpu::Dimension::x);
+}
+
 /// Whether `op`, or an op inside it, writes memory.
 bool writesMemory(Operation *op) {
   bool writes = false;
@@ -122,6 +132,25 @@ void serialize(scf::ParallelOp loop) {
   rewriter.eraseOp(loop);
 }
 
+/// Delinearizes `linear` over `sizes` (row-major): the index along each.
+SmallVector<Value> delinearize(OpBuilder &b, Location loc, Value linear, ArrayRef<Value> sizes) {
+  SmallVector<Value> out(sizes.size());
+  for (size_t d = sizes.size(); d-- > 0;) {
+    out[d] = d == 0 ? linear : b.create<arith::RemUIOp>(loc, linear, sizes[d]).getResult();
+    if (d > 0)
+      linear = b.create<arith::DivUIOp>(loc, linear, sizes[d]);
+  }
+  return out;
+}
+
+/// `delinearize` over static sizes.
+SmallVector<Value> delinearize(OpBuilder &b, Location loc, Value linear, ArrayRef<int64_t> sizes) {
+  SmallVector<Value> values;
+  for (int64_t size : sizes)
+    values.push_back(b.create<arith::ConstantIndexOp>(loc, size));
+  return delinearize(b, loc, linear, values);
+}
+
 /// Runs the iterations of a parallel loop nest over the workgroup's
 /// invocations, cyclically: iteration i (row-major) on invocation i mod n,
 /// so that neighbouring invocations touch neighbouring elements.
@@ -144,15 +173,11 @@ void distribute(scf::ParallelOp loop, Value invocation, int64_t n) {
   }
   auto cyclic = rewriter.create<scf::ForOp>(loc, invocation, total, index(n));
   rewriter.setInsertionPointToStart(cyclic.getBody());
-  Value rest = cyclic.getInductionVar();
-  SmallVector<Value> ivs(counts.size());
-  for (size_t d = counts.size(); d-- > 0;) {
-    Value i = d == 0 ? rest : rewriter.create<arith::RemUIOp>(loc, rest, counts[d]).getResult();
-    if (d > 0)
-      rest = rewriter.create<arith::DivUIOp>(loc, rest, counts[d]);
+  SmallVector<Value> ivs = delinearize(rewriter, loc, cyclic.getInductionVar(), counts);
+  for (size_t d = 0; d < ivs.size(); ++d)
     ivs[d] = rewriter.create<arith::AddIOp>(
-        loc, loop.getLowerBound()[d], rewriter.create<arith::MulIOp>(loc, i, loop.getStep()[d]));
-  }
+        loc, loop.getLowerBound()[d],
+        rewriter.create<arith::MulIOp>(loc, ivs[d], loop.getStep()[d]));
   rewriter.eraseOp(loop.getBody()->getTerminator());
   rewriter.inlineBlockBefore(loop.getBody(), cyclic.getBody()->getTerminator(), ivs);
   rewriter.eraseOp(loop);
@@ -161,18 +186,6 @@ void distribute(scf::ParallelOp loop, Value invocation, int64_t n) {
 /// Marks the steps spreadReduction built: already spread over the
 /// invocations, each between barriers.
 constexpr llvm::StringLiteral kSpreadAttr = "bertc.spread";
-
-/// Delinearizes `linear` over `sizes` (row-major) into `out`.
-void delinearize(OpBuilder &b, Location loc, Value linear, ArrayRef<int64_t> sizes,
-                 SmallVectorImpl<Value> &out) {
-  out.assign(sizes.size(), Value());
-  for (size_t d = sizes.size(); d-- > 0;) {
-    Value size = b.create<arith::ConstantIndexOp>(loc, sizes[d]);
-    out[d] = d == 0 ? linear : b.create<arith::RemUIOp>(loc, linear, size).getResult();
-    if (d > 0)
-      linear = b.create<arith::DivUIOp>(loc, linear, size);
-  }
-}
 
 /// The op that folds each element into a reduction's output (its payload
 /// yields `combine(out, f(inputs))`, the output read nowhere else), if it
@@ -257,24 +270,27 @@ bool spreadReduction(linalg::LinalgOp op, Value invocation, int64_t n, Attribute
     return indices;
   };
 
+  // A step of the reduction, run where `who` < `count`; spreadBlock puts
+  // barriers around it. Returns a builder into it.
+  auto step = [&](Value who, int64_t count) {
+    auto guard = b.create<scf::IfOp>(
+        loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, who, index(count)),
+        /*withElseRegion=*/false);
+    guard->setAttr(kSpreadAttr, b.getUnitAttr());
+    return OpBuilder::atBlockBegin(guard.thenBlock());
+  };
+
   // Partial results: invocation t folds reduction elements t % g, + g, ...
   // of output element t / g.
   Value group = b.create<arith::DivUIOp>(loc, invocation, index(g));
   Value member = b.create<arith::RemUIOp>(loc, invocation, index(g));
-  auto first = b.create<scf::IfOp>(
-      loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, group, index(outputs)),
-      /*withElseRegion=*/false);
-  first->setAttr(kSpreadAttr, b.getUnitAttr());
   {
-    OpBuilder in = OpBuilder::atBlockBegin(first.thenBlock());
-    SmallVector<Value> parallel;
-    delinearize(in, loc, group, parallelSizes, parallel);
+    OpBuilder in = step(group, outputs);
+    SmallVector<Value> parallel = delinearize(in, loc, group, parallelSizes);
     // Folds reduction element `k` into `acc`: the payload on the inputs'
     // elements at the loop indices.
     auto fold = [&](OpBuilder &at, Value k, Value acc) {
-      SmallVector<Value> reduction;
-      delinearize(at, loc, k, reductionSizes, reduction);
-      SmallVector<Value> dims = loopIndices(parallel, reduction);
+      SmallVector<Value> dims = loopIndices(parallel, delinearize(at, loc, k, reductionSizes));
       IRMapping map;
       for (OpOperand *input : op.getDpsInputOperands())
         map.map(body.getArgument(input->getOperandNumber()),
@@ -300,12 +316,9 @@ bool spreadReduction(linalg::LinalgOp op, Value invocation, int64_t n, Attribute
     OpBuilder lb = OpBuilder::atBlockBegin(loop.getBody());
     Value acc = loop.getRegionIterArgs()[0];
     for (int64_t j = 0; j < unroll; ++j) {
-      if (j == 0) {
-        acc = fold(lb, loop.getInductionVar(), acc);
-        continue;
-      }
-      Value k = lb.create<arith::AddIOp>(loc, loop.getInductionVar(), index(j * g));
-      if (whole) {
+      Value k = j == 0 ? loop.getInductionVar()
+                       : lb.create<arith::AddIOp>(loc, loop.getInductionVar(), index(j * g));
+      if (j == 0 || whole) {
         acc = fold(lb, k, acc);
         continue;
       }
@@ -324,14 +337,9 @@ bool spreadReduction(linalg::LinalgOp op, Value invocation, int64_t n, Attribute
     in.create<memref::StoreOp>(loc, loop.getResult(0), partials, invocation);
   }
   // Each output element folds its group's partial results in.
-  auto second = b.create<scf::IfOp>(
-      loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, invocation, index(outputs)),
-      /*withElseRegion=*/false);
-  second->setAttr(kSpreadAttr, b.getUnitAttr());
   {
-    OpBuilder in = OpBuilder::atBlockBegin(second.thenBlock());
-    SmallVector<Value> parallel;
-    delinearize(in, loc, invocation, parallelSizes, parallel);
+    OpBuilder in = step(invocation, outputs);
+    SmallVector<Value> parallel = delinearize(in, loc, invocation, parallelSizes);
     SmallVector<Value> reductionZeros(reductionDims.size(), index(0));
     SmallVector<Value> at = apply(in, outMap, loopIndices(parallel, reductionZeros));
     Value initial = in.create<memref::LoadOp>(loc, outBuffer, at);
@@ -539,10 +547,8 @@ LogicalResult spreadBlock(Block &block, Value invocation, int64_t n) {
 
 /// Spreads a workgroup kernel (its linalg ops now parallel loop nests) over
 /// `n` invocations; see spreadBlock. No barrier ends the kernel.
-LogicalResult spreadOverInvocations(gpu::GPUFuncOp kernel, int64_t n) {
+LogicalResult spreadOverInvocations(gpu::GPUFuncOp kernel, Value invocation, int64_t n) {
   Block &entry = kernel.getBody().front();
-  OpBuilder b = OpBuilder::atBlockBegin(&entry);
-  Value invocation = b.create<gpu::ThreadIdOp>(kernel.getLoc(), gpu::Dimension::x);
   if (failed(spreadBlock(entry, invocation, n)))
     return failure();
   Operation *last = entry.getTerminator()->getPrevNode();
@@ -674,16 +680,15 @@ LogicalResult buildSpirvKernels(ModuleOp kernels, rt::Program &program,
   if (failed(pm.run(kernels)))
     return failure();
   kernels.walk([&](gpu::GPUFuncOp kernel) {
-    OpBuilder b = OpBuilder::atBlockBegin(&kernel.getBody().front());
-    Value invocation = b.create<gpu::ThreadIdOp>(kernel.getLoc(), gpu::Dimension::x);
-    SmallVector<linalg::LinalgOp> reductions;
+    Value invocation = invocationId(kernel);
+    SmallVector<linalg::LinalgOp> matmuls;
     kernel.walk([&](linalg::LinalgOp op) {
-      if (op.getNumReductionLoops() > 0)
-        reductions.push_back(op);
+      if (bertc::isMatmul(op))
+        matmuls.push_back(op);
     });
-    for (linalg::LinalgOp op : reductions)
+    for (linalg::LinalgOp op : matmuls)
       stageMatmul(op, options.invocations, workgroups.scratchMemorySpace);
-    reductions.clear();
+    SmallVector<linalg::LinalgOp> reductions;
     kernel.walk([&](linalg::LinalgOp op) {
       if (op.getNumReductionLoops() > 0)
         reductions.push_back(op);
@@ -699,7 +704,7 @@ LogicalResult buildSpirvKernels(ModuleOp kernels, rt::Program &program,
   if (failed(toLoops.run(kernels)))
     return failure();
   WalkResult spread = kernels.walk([&](gpu::GPUFuncOp kernel) {
-    if (failed(spreadOverInvocations(kernel, options.invocations)))
+    if (failed(spreadOverInvocations(kernel, invocationId(kernel), options.invocations)))
       return WalkResult::interrupt();
     accumulateInRegisters(kernel);
     unrollInnermostLoops(kernel);

@@ -10,7 +10,6 @@
 
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 namespace bertc {
 

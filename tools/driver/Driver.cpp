@@ -187,6 +187,14 @@ int finish(const std::string &text, const CompileOptions &options, std::ostream 
   return 0;
 }
 
+/// The Vulkan back end's options from the command line's.
+vulkan::VulkanOptions vulkanOptionsFor(const CompileOptions &options) {
+  vulkan::VulkanOptions vulkanOptions;
+  if (options.workgroups > 0)
+    vulkanOptions.targetWorkgroups = options.workgroups;
+  return vulkanOptions;
+}
+
 } // namespace
 
 int compile(const CompileOptions &options, std::ostream &errs) {
@@ -335,10 +343,8 @@ int compile(const CompileOptions &options, std::ostream &errs) {
           os << "planned_activation_bytes: " << program.activationBytes << "\n";
           os << "planned_peak_bytes: " << program.parameterBytes + program.activationBytes << "\n";
         } else if (options.emit == Emit::Spirv) {
-          vulkan::VulkanOptions vulkanOptions;
-          if (options.workgroups > 0)
-            vulkanOptions.targetWorkgroups = options.workgroups;
-          if (mlir::failed(vulkan::buildSpirvKernels(*plan->kernels, plan->program, vulkanOptions)))
+          if (mlir::failed(vulkan::buildSpirvKernels(*plan->kernels, plan->program,
+                                                     vulkanOptionsFor(options))))
             return 1;
           if (options.outputPath.empty() || options.outputPath == "-")
             plan->kernels->print(os);
@@ -352,10 +358,8 @@ int compile(const CompileOptions &options, std::ostream &errs) {
           std::vector<std::vector<uint32_t>> spirv;
           if (vulkanTarget) {
             mlir::OwningOpRef<mlir::ModuleOp> copy = plan->kernels->clone();
-            vulkan::VulkanOptions vulkanOptions;
-            if (options.workgroups > 0)
-              vulkanOptions.targetWorkgroups = options.workgroups;
-            if (mlir::failed(vulkan::buildSpirvKernels(*copy, vulkanProgram, vulkanOptions)) ||
+            if (mlir::failed(
+                    vulkan::buildSpirvKernels(*copy, vulkanProgram, vulkanOptionsFor(options))) ||
                 mlir::failed(vulkan::serializeSpirvKernels(*copy, spirv)))
               return 1;
           }
