@@ -100,6 +100,9 @@ options:
   --threads N      CPU worker threads (default: all cores)
   --validation     Vulkan: enable the Khronos validation layer; any message
                    it reports makes the command fail
+  --no-subgroups   Vulkan: reduce through workgroup memory only, even where
+                   the device could combine partial results by subgroup
+                   shuffles
   --profile 1      print the time spent in each kernel
 )";
 
@@ -191,16 +194,16 @@ struct Options {
 
 /// Parses the options of a command that runs the program: `known`, `lists`
 /// and `flags` as Options::parse takes them, plus --device, --threads and
-/// the flag --validation.
+/// the flags --validation and --no-subgroups.
 bool parseRunOptions(Options &opts, int argc, char **argv, std::vector<std::string> known,
                      const std::vector<std::string> &lists = {},
                      std::vector<std::string> flags = {}) {
   known.insert(known.end(), {"device", "threads"});
-  flags.push_back("validation");
+  flags.insert(flags.end(), {"validation", "no-subgroups"});
   return opts.parse(argc, argv, known, lists, flags);
 }
 
-/// --device, --threads and --validation.
+/// --device, --threads, --validation and --no-subgroups.
 bool readDevice(Options &opts, DeviceChoice &device) {
   long long threads;
   if (!opts.integer("threads", 0, threads))
@@ -213,6 +216,7 @@ bool readDevice(Options &opts, DeviceChoice &device) {
     return false;
   device.threads = static_cast<int>(threads);
   device.validation = opts.has("validation");
+  device.subgroups = !opts.has("no-subgroups");
   return true;
 }
 
@@ -388,10 +392,11 @@ int listDevicesCommand(const char *self, int argc, char **argv) {
   for (size_t i = 0; i < list.devices.size(); ++i) {
     const VulkanDevice &d = list.devices[i];
     std::printf("vulkan:%zu  %s  %s  Vulkan %u.%u  workgroup <= %u invocations (%u x %u x %u)  "
-                "shared %u bytes  subgroup %u\n",
+                "shared %u bytes  subgroup %u%s\n",
                 i, d.name.c_str(), d.type.c_str(), d.apiMajor, d.apiMinor,
                 d.maxWorkgroupInvocations, d.maxWorkgroupSize[0], d.maxWorkgroupSize[1],
-                d.maxWorkgroupSize[2], d.maxSharedMemoryBytes, d.subgroupSize);
+                d.maxWorkgroupSize[2], d.maxSharedMemoryBytes, d.subgroupSize,
+                d.subgroupShuffles ? " (shuffles)" : "");
   }
   if (validation) {
     std::printf("validation messages: %zu\n", list.validationMessages.size());

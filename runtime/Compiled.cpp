@@ -77,10 +77,15 @@ bool CompiledProgram::fromSymbols(const ProgramSymbols &s, CompiledProgram &out,
       error = "the embedded Vulkan program has no SPIR-V modules";
       return false;
     }
-    for (size_t k = 0; k < out.vulkan_->kernels.size(); ++k) {
+    const Program &p = *out.vulkan_;
+    for (size_t k = 0; k < p.kernels.size() + p.subgroupKernels.size(); ++k) {
       int64_t begin = s.spirvOffsets[k], end = s.spirvOffsets[k + 1];
       if (begin < 0 || end <= begin) {
-        error = "the embedded SPIR-V module of " + out.vulkan_->kernels[k] + " is damaged";
+        std::string kernel =
+            k < p.kernels.size()
+                ? p.kernels[k]
+                : p.kernels[p.subgroupKernels[k - p.kernels.size()]] + " (subgroup reductions)";
+        error = "the embedded SPIR-V module of " + kernel + " is damaged";
         return false;
       }
       out.spirv_.emplace_back(s.spirv + begin, s.spirv + end);
@@ -116,6 +121,7 @@ std::unique_ptr<Session> CompiledProgram::open(const DeviceChoice &device,
   VulkanSettings settings;
   settings.device = device.index;
   settings.validation = device.validation;
+  settings.subgroups = device.subgroups;
   std::unique_ptr<Executor> executor = createVulkanExecutor(*vulkan_, spirv_, settings, error);
   if (!executor)
     return nullptr;

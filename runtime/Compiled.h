@@ -27,9 +27,9 @@ struct ProgramSymbols {
   const KernelFn *kernels = nullptr;    ///< bertc_kernels.
   const int64_t *kernelCount = nullptr; ///< bertc_kernel_count.
   const char *vulkanProgram = nullptr;  ///< bertc_vulkan_program: JSON.
-  /// bertc_spirv: every kernel's SPIR-V words, one after the other;
-  /// kernel i spans words [offsets[i], offsets[i + 1]) of
-  /// bertc_spirv_offsets.
+  /// bertc_spirv: every kernel's SPIR-V words, one after the other, then
+  /// the second modules of the program's subgroup kernels; module i spans
+  /// words [offsets[i], offsets[i + 1]) of bertc_spirv_offsets.
   const uint32_t *spirv = nullptr;
   const int64_t *spirvOffsets = nullptr;
 };
@@ -41,6 +41,7 @@ struct DeviceChoice {
   int index = 0;             ///< vulkan:N.
   int threads = 0;           ///< CPU worker threads (0: all cores).
   bool validation = false;   ///< Vulkan: the Khronos validation layer.
+  bool subgroups = true;     ///< Vulkan: subgroup reductions where the device can.
   /// Reads "cpu", "vulkan" or "vulkan:N".
   static bool parse(const std::string &text, DeviceChoice &out, std::string &error);
 };

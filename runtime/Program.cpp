@@ -64,6 +64,8 @@ Json Program::toJson() const {
   for (int64_t bytes : workgroupMemory)
     shared.push(Json(bytes));
   j["workgroup_memory"] = std::move(shared);
+  j["subgroup_kernels"] = intArray(subgroupKernels);
+  j["subgroup_cluster"] = Json(subgroupCluster);
   Json ts = Json::array();
   for (const TensorDesc &t : tensors) {
     Json o = Json::object();
@@ -258,6 +260,22 @@ bool Program::fromJson(const Json &j, Program &p, std::string &error) {
     }
     if (!p.workgroupMemory.empty() && p.workgroupMemory.size() != p.kernels.size())
       return r.fail("program: 'workgroup_memory' must have one count per kernel");
+  }
+  // Programs written before the subgroup modules have none.
+  if (const Json *sub = j.find("subgroup_kernels")) {
+    if (!sub->isArray())
+      return r.fail("program: 'subgroup_kernels' must be an array");
+    for (const Json &k : sub->items()) {
+      if (!k.isInteger() || k.integer() < 0 ||
+          static_cast<size_t>(k.integer()) >= p.kernels.size() ||
+          (!p.subgroupKernels.empty() && k.integer() <= p.subgroupKernels.back()))
+        return r.fail("program: 'subgroup_kernels' must hold kernel indices, increasing");
+      p.subgroupKernels.push_back(k.integer());
+    }
+    if (!r.integer(j, "subgroup_cluster", p.subgroupCluster, "program"))
+      return false;
+    if (!p.subgroupKernels.empty() && p.subgroupCluster < 2)
+      return r.fail("program: 'subgroup_cluster' must be at least 2 with subgroup kernels");
   }
   const Json *ds = r.member(j, "dispatches", Json::Kind::Array, "program");
   if (!ds)

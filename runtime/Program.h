@@ -84,6 +84,14 @@ struct Program {
   /// Bytes of workgroup (shared) memory each kernel uses, in kernel order;
   /// empty for CPU kernels.
   std::vector<int64_t> workgroupMemory;
+  /// Vulkan: the kernels that have a second SPIR-V module, in kernel order,
+  /// whose reductions combine partial results through subgroup shuffles;
+  /// the second modules follow the kernels' first ones, in this order.
+  std::vector<int64_t> subgroupKernels;
+  /// How many invocations of a subgroup those modules combine (0 when there
+  /// are none): a device runs them when its subgroups are at least this
+  /// large and divide `invocations`.
+  int64_t subgroupCluster = 0;
   int64_t parameterBytes = 0;  ///< Parameters and state.
   int64_t activationBytes = 0; ///< The planned peak of the activation arena.
 

@@ -39,6 +39,12 @@ PFN_vkGetInstanceProcAddr loader(std::string &error) {
 
 } // namespace
 
+bool shufflesInCompute(const VkPhysicalDeviceSubgroupProperties &subgroup) {
+  VkSubgroupFeatureFlags needed = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_SHUFFLE_BIT;
+  return (subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
+         (subgroup.supportedOperations & needed) == needed && subgroup.subgroupSize > 0;
+}
+
 std::string resultName(VkResult result) {
   switch (result) {
   case VK_ERROR_INCOMPATIBLE_DRIVER:

@@ -76,6 +76,9 @@ namespace bertc::rt::vk {
 /// "VK_ERROR_DEVICE_LOST" and the like, with a word on what it means.
 std::string resultName(VkResult result);
 
+/// Whether compute shaders may use the subgroup built-ins and shuffles.
+bool shufflesInCompute(const VkPhysicalDeviceSubgroupProperties &subgroup);
+
 /// A Vulkan instance and its functions.
 class Instance {
 public:

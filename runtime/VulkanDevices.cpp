@@ -46,6 +46,7 @@ bool listVulkanDevices(bool validation, VulkanDeviceList &list, std::string &err
       d.maxWorkgroupSize[i] = p.limits.maxComputeWorkGroupSize[i];
     d.maxSharedMemoryBytes = p.limits.maxComputeSharedMemorySize;
     d.subgroupSize = subgroup.subgroupSize;
+    d.subgroupShuffles = vk::shufflesInCompute(subgroup);
     list.devices.push_back(d);
   }
   list.validationMessages = instance->messages();

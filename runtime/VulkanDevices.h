@@ -23,6 +23,9 @@ struct VulkanDevice {
   uint32_t maxWorkgroupSize[3] = {0, 0, 0};
   uint32_t maxSharedMemoryBytes = 0;
   uint32_t subgroupSize = 0; ///< 0 when the device does not report it.
+  /// Compute shaders may use subgroup shuffles (the kernels' subgroup
+  /// reductions).
+  bool subgroupShuffles = false;
 };
 
 struct VulkanDeviceList {

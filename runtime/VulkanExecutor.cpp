@@ -37,7 +37,9 @@ public:
 
   char *parameters() override { return parameters_.host; }
   char *arena() override { return arena_.host; }
-  std::string device() const override { return name_; }
+  std::string device() const override {
+    return subgroups_ ? name_ + ", subgroup reductions" : name_;
+  }
   void run(size_t count, std::vector<KernelTime> *times) override;
 
 private:
@@ -71,6 +73,9 @@ private:
   VkPhysicalDevice physical_ = VK_NULL_HANDLE;
   VkPhysicalDeviceProperties properties_{};
   std::string name_ = "vulkan";
+  /// Whether the kernels of program_.subgroupKernels run their second
+  /// modules (subgroup shuffles).
+  bool subgroups_ = false;
   uint32_t queueFamily_ = 0;
   uint32_t timestampBits_ = 0;
   VkDevice device_ = VK_NULL_HANDLE;
@@ -100,11 +105,21 @@ bool VulkanExecutor::chooseDevice(const VulkanSettings &settings, std::string &e
     return false;
   }
   physical_ = devices[settings.device];
+  VkPhysicalDeviceSubgroupProperties subgroup{};
+  subgroup.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES;
   VkPhysicalDeviceProperties2 props{};
   props.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2;
+  props.pNext = &subgroup;
   instance_->vkGetPhysicalDeviceProperties2(physical_, &props);
   properties_ = props.properties;
   name_ = "vulkan:" + std::to_string(settings.device) + " (" + properties_.deviceName + ")";
+  // The second modules number a workgroup's invocations subgroup after
+  // subgroup and shuffle among `subgroupCluster` lanes: the subgroups must
+  // be whole (their size divides the workgroup's) and at least that large.
+  subgroups_ = settings.subgroups && !program_.subgroupKernels.empty() &&
+               vk::shufflesInCompute(subgroup) &&
+               subgroup.subgroupSize >= program_.subgroupCluster &&
+               program_.invocations % subgroup.subgroupSize == 0;
 
   VkPhysicalDeviceFeatures features{};
   instance_->vkGetPhysicalDeviceFeatures(physical_, &features);
@@ -236,11 +251,19 @@ bool VulkanExecutor::allocate(int64_t bytes, Block &block, std::string &error) {
 
 bool VulkanExecutor::buildKernels(const std::vector<std::vector<uint32_t>> &spirv,
                                   std::string &error) {
-  if (spirv.size() != program_.kernels.size()) {
-    error = "the program has " + std::to_string(program_.kernels.size()) + " kernels but " +
-            std::to_string(spirv.size()) + " SPIR-V modules";
+  size_t modules = program_.kernels.size() + program_.subgroupKernels.size();
+  if (spirv.size() != modules) {
+    error = "the program has " + std::to_string(modules) + " kernel modules but " +
+            std::to_string(spirv.size()) + " SPIR-V modules were given";
     return false;
   }
+  // The module each kernel runs.
+  std::vector<const std::vector<uint32_t> *> code(program_.kernels.size());
+  for (size_t k = 0; k < code.size(); ++k)
+    code[k] = &spirv[k];
+  if (subgroups_)
+    for (size_t i = 0; i < program_.subgroupKernels.size(); ++i)
+      code[program_.subgroupKernels[i]] = &spirv[program_.kernels.size() + i];
   // Each kernel's binding count, from its dispatches.
   std::vector<size_t> bindings(program_.kernels.size(), 0);
   for (const DispatchDesc &d : program_.dispatches)
@@ -250,8 +273,8 @@ bool VulkanExecutor::buildKernels(const std::vector<std::vector<uint32_t>> &spir
     Kernel &kernel = kernels_[k];
     VkShaderModuleCreateInfo module{};
     module.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO;
-    module.codeSize = spirv[k].size() * sizeof(uint32_t);
-    module.pCode = spirv[k].data();
+    module.codeSize = code[k]->size() * sizeof(uint32_t);
+    module.pCode = code[k]->data();
     std::vector<VkDescriptorSetLayoutBinding> slots(bindings[k]);
     for (size_t i = 0; i < slots.size(); ++i) {
       slots[i].binding = static_cast<uint32_t>(i);

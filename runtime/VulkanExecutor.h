@@ -26,10 +26,15 @@ namespace bertc::rt {
 struct VulkanSettings {
   int device = 0;          ///< Index among the loader's devices (`--device vulkan:N`).
   bool validation = false; ///< Enable the Khronos validation layer.
+  /// Run the kernels' subgroup modules where the device can (subgroups of
+  /// at least the program's cluster, shuffles in compute shaders); false:
+  /// always the workgroup-memory ones (`--no-subgroups`).
+  bool subgroups = true;
 };
 
 /// An executor for `program` on a Vulkan device, `spirv[i]` being the
-/// SPIR-V module of `program.kernels[i]`. Null, with the reason in `error`,
+/// SPIR-V module of `program.kernels[i]`, followed by the second modules of
+/// `program.subgroupKernels`, in that order. Null, with the reason in `error`,
 /// when there is no loader or device, the device lacks a feature the
 /// kernels need, or memory runs out.
 std::unique_ptr<Executor> createVulkanExecutor(const Program &program,

@@ -74,6 +74,16 @@ static cl::opt<int64_t> workgroups("workgroups",
                                             "for the CPU, 1024 for Vulkan)"),
                                    cl::init(0), cl::value_desc("N"), cl::sub(compileCmd),
                                    cl::sub(benchCmd), cl::cat(category));
+static cl::opt<int64_t> subgroupCluster(
+    "subgroup-cluster",
+    cl::desc("Vulkan: subgroup lanes that combine a reduction's partial results by shuffles, "
+             "in second modules run where the device's subgroups are that large (a power of "
+             "two up to the workgroup's 64; default 8; 0: none)"),
+    cl::init(-1), cl::value_desc("N"), cl::sub(compileCmd), cl::sub(benchCmd), cl::cat(category));
+static cl::opt<bool> noSubgroups("no-subgroups",
+                                 cl::desc("With --target vulkan: reduce through workgroup "
+                                          "memory only, never by subgroup shuffles"),
+                                 cl::sub(benchCmd), cl::cat(category));
 static cl::opt<std::string> output("o", cl::desc("Write the output to a file (default: stdout)"),
                                    cl::value_desc("file"), cl::sub(compileCmd), cl::cat(category));
 
@@ -181,6 +191,14 @@ int main(int argc, char **argv) {
     return 1;
   }
   options.workgroups = workgroups;
+  if (subgroupCluster.getNumOccurrences()) {
+    if (subgroupCluster < 0 || subgroupCluster > 64 ||
+        (subgroupCluster & (subgroupCluster - 1)) != 0) {
+      llvm::errs() << "bertc: error: --subgroup-cluster must be 0 or a power of two up to 64\n";
+      return 1;
+    }
+    options.subgroupCluster = subgroupCluster;
+  }
   options.vectorize = vectorize;
   options.step = step;
   options.biasCorrection = biasCorrection;
@@ -196,6 +214,7 @@ int main(int argc, char **argv) {
     settings.seed = seed;
     settings.top = top;
     settings.jsonPath = json;
+    settings.subgroups = !noSubgroups;
     return bertc::bench(options, settings, std::cout, std::cerr);
   }
   return bertc::compile(options, std::cerr);

@@ -5,8 +5,12 @@
 #include "passes/MatmulOps.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
-#include "mlir/Conversion/GPUToSPIRV/GPUToSPIRVPass.h"
-#include "mlir/Conversion/MathToSPIRV/MathToSPIRVPass.h"
+#include "mlir/Conversion/ArithToSPIRV/ArithToSPIRV.h"
+#include "mlir/Conversion/FuncToSPIRV/FuncToSPIRV.h"
+#include "mlir/Conversion/GPUToSPIRV/GPUToSPIRV.h"
+#include "mlir/Conversion/MathToSPIRV/MathToSPIRV.h"
+#include "mlir/Conversion/MemRefToSPIRV/MemRefToSPIRV.h"
+#include "mlir/Conversion/SCFToSPIRV/SCFToSPIRV.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -26,12 +30,14 @@
 #include "mlir/Dialect/SPIRV/IR/SPIRVOps.h"
 #include "mlir/Dialect/SPIRV/IR/TargetAndABI.h"
 #include "mlir/Dialect/SPIRV/Transforms/Passes.h"
+#include "mlir/Dialect/SPIRV/Transforms/SPIRVConversion.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/LoopLikeInterface.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/SPIRV/Serialization.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/DenseSet.h"
 
 using namespace mlir;
 
@@ -45,13 +51,88 @@ void registerVulkanBackend(DialectRegistry &registry) {
 namespace {
 
 /// What the shaders may use: SPIR-V 1.3 with 64-bit integers (the dropout's
-/// Philox generator multiplies 32-bit words into 64 bits).
-spirv::TargetEnvAttr targetEnv(MLIRContext *ctx) {
-  auto triple = spirv::VerCapExtAttr::get(
-      spirv::Version::V_1_3, {spirv::Capability::Shader, spirv::Capability::Int64},
-      {spirv::Extension::SPV_KHR_storage_buffer_storage_class}, ctx);
-  return spirv::TargetEnvAttr::get(triple, spirv::getDefaultResourceLimits(ctx),
-                                   spirv::ClientAPI::Vulkan);
+/// Philox generator multiplies 32-bit words into 64 bits); with `cluster` >
+/// 1, subgroup shuffles among that many lanes too (the shuffles' width must
+/// be the target's subgroup size).
+spirv::TargetEnvAttr targetEnv(MLIRContext *ctx, int64_t cluster) {
+  SmallVector<spirv::Capability> capabilities = {spirv::Capability::Shader,
+                                                 spirv::Capability::Int64};
+  spirv::ResourceLimitsAttr limits = spirv::getDefaultResourceLimits(ctx);
+  if (cluster > 1) {
+    capabilities.push_back(spirv::Capability::GroupNonUniform);
+    capabilities.push_back(spirv::Capability::GroupNonUniformShuffle);
+    limits = spirv::ResourceLimitsAttr::get(
+        ctx, limits.getMaxComputeSharedMemorySize(), limits.getMaxComputeWorkgroupInvocations(),
+        limits.getMaxComputeWorkgroupSize(), static_cast<int>(cluster), limits.getMinSubgroupSize(),
+        limits.getMaxSubgroupSize(), limits.getCooperativeMatrixPropertiesKhr(),
+        limits.getCooperativeMatrixPropertiesNv());
+  }
+  auto triple =
+      spirv::VerCapExtAttr::get(spirv::Version::V_1_3, capabilities,
+                                {spirv::Extension::SPV_KHR_storage_buffer_storage_class}, ctx);
+  return spirv::TargetEnvAttr::get(triple, limits, spirv::ClientAPI::Vulkan);
+}
+
+/// gpu.lane_id as the SubgroupLocalInvocationId built-in (neither MLIR's
+/// GPU to SPIR-V patterns nor its built-in variable helper know it).
+struct LaneIdToSpirv final : OpConversionPattern<gpu::LaneIdOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(gpu::LaneIdOp op, OpAdaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Operation *module = SymbolTable::getNearestSymbolTable(op->getParentOp());
+    constexpr llvm::StringLiteral name = "__builtin__SubgroupLocalInvocationId__";
+    auto variable =
+        dyn_cast_or_null<spirv::GlobalVariableOp>(SymbolTable::lookupSymbolIn(module, name));
+    if (!variable) {
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointToStart(&module->getRegion(0).front());
+      variable = rewriter.create<spirv::GlobalVariableOp>(
+          loc, spirv::PointerType::get(rewriter.getI32Type(), spirv::StorageClass::Input), name,
+          spirv::BuiltIn::SubgroupLocalInvocationId);
+    }
+    Value lane =
+        rewriter.create<spirv::LoadOp>(loc, rewriter.create<spirv::AddressOfOp>(loc, variable));
+    Type index = getTypeConverter<SPIRVTypeConverter>()->getIndexType();
+    if (index != lane.getType())
+      lane = rewriter.create<spirv::UConvertOp>(op.getLoc(), index, lane);
+    rewriter.replaceOp(op, lane);
+    return success();
+  }
+};
+
+/// Converts every gpu.module of `kernels` into a spirv.module placed before
+/// it, as MLIR's convert-gpu-to-spirv does for Vulkan (memory spaces to
+/// storage classes, then the gpu, scf, arith, memref, func and math ops),
+/// with gpu.lane_id too. Each module's target is its own.
+LogicalResult convertToSpirv(ModuleOp kernels) {
+  MLIRContext *ctx = kernels.getContext();
+  SmallVector<Operation *> copies;
+  for (gpu::GPUModuleOp m : kernels.getOps<gpu::GPUModuleOp>()) {
+    OpBuilder b(m);
+    copies.push_back(b.clone(*m));
+  }
+  for (Operation *m : copies) {
+    spirv::MemorySpaceToStorageClassConverter storageClasses(
+        spirv::mapMemorySpaceToVulkanStorageClass);
+    spirv::convertMemRefTypesAndAttrs(m, storageClasses);
+
+    spirv::TargetEnvAttr env = spirv::lookupTargetEnvOrDefault(m);
+    std::unique_ptr<ConversionTarget> target = SPIRVConversionTarget::get(env);
+    SPIRVTypeConverter types(env);
+    RewritePatternSet patterns(ctx);
+    populateGPUToSPIRVPatterns(types, patterns);
+    patterns.add<LaneIdToSpirv>(types, ctx);
+    ScfToSPIRVContext scf;
+    populateSCFToSPIRVPatterns(types, scf, patterns);
+    arith::populateArithToSPIRVPatterns(types, patterns);
+    populateMemRefToSPIRVPatterns(types, patterns);
+    populateFuncToSPIRVPatterns(types, patterns);
+    populateMathToSPIRVPatterns(types, patterns);
+    if (failed(applyFullConversion(m, *target, std::move(patterns))))
+      return failure();
+  }
+  return success();
 }
 
 /// Moves the workgroup kernel `fn(memrefs..., x, y, z)` into its own
@@ -107,6 +188,32 @@ Value invocationId(gpu::GPUFuncOp kernel) {
   return OpBuilder::atBlockBegin(&entry).create<gpu::ThreadIdOp>(kernel.getLoc(),
                                                                  gpu::Dimension::x);
 }
+
+/// A kernel's invocations, as reductions number them.
+struct Invocations {
+  gpu::GPUFuncOp kernel;
+  Value id;              ///< The invocation's id in its workgroup (x).
+  int64_t count = 1;     ///< Invocations per workgroup.
+  int64_t cluster = 1;   ///< Lanes a reduction may combine by shuffles; 1: none.
+  bool shuffled = false; ///< Whether a reduction did.
+
+  /// subgroup id x subgroup size + lane: the invocations numbered subgroup
+  /// after subgroup, read once at the kernel's entry.
+  Value subgroupPosition() {
+    if (position)
+      return position;
+    OpBuilder b = OpBuilder::atBlockBegin(&kernel.getBody().front());
+    Location loc = kernel.getLoc();
+    Value subgroup = b.create<gpu::SubgroupIdOp>(loc, /*upper_bound=*/nullptr);
+    Value size = b.create<gpu::SubgroupSizeOp>(loc, b.getIndexType(), /*upper_bound=*/nullptr);
+    Value lane = b.create<gpu::LaneIdOp>(loc, /*upper_bound=*/nullptr);
+    position = b.create<arith::AddIOp>(loc, b.create<arith::MulIOp>(loc, subgroup, size), lane);
+    return position;
+  }
+
+private:
+  Value position;
+};
 
 /// Whether `op`, or an op inside it, writes memory.
 bool writesMemory(Operation *op) {
@@ -183,6 +290,10 @@ void distribute(scf::ParallelOp loop, Value invocation, int64_t n) {
   rewriter.eraseOp(loop);
 }
 
+/// Ends the name of a kernel's second module, the one with subgroup
+/// shuffles.
+constexpr llvm::StringLiteral kSubgroupSuffix = "_subgroups";
+
 /// Marks the steps spreadReduction built: already spread over the
 /// invocations, each between barriers.
 constexpr llvm::StringLiteral kSpreadAttr = "bertc.spread";
@@ -212,8 +323,18 @@ Operation *reductionCombiner(linalg::LinalgOp op) {
 /// Returns whether `op` was rewritten.
 /// `partials` holds the kernel's buffers of partial results, one per element
 /// type: reductions take turns with them, barriers between.
-bool spreadReduction(linalg::LinalgOp op, Value invocation, int64_t n, Attribute workgroupSpace,
+///
+/// With subgroup shuffles (`inv.cluster` > 1), the invocations are numbered
+/// by subgroup (subgroup id x subgroup size + lane) so that each group of g
+/// is made of whole aligned clusters of c lanes, c the largest power of two
+/// dividing g up to the cluster: a butterfly of shuffles combines each
+/// cluster's partial results in registers, and only every c-th goes
+/// through workgroup memory; when c = g, the first lane of each group
+/// writes the output itself, with no second step.
+bool spreadReduction(linalg::LinalgOp op, Invocations &inv, Attribute workgroupSpace,
                      llvm::DenseMap<Type, Value> &partialBuffers) {
+  Value invocation = inv.id;
+  int64_t n = inv.count;
   Operation *combine = reductionCombiner(op);
   if (!combine || !op.hasPureBufferSemantics() ||
       !op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isProjectedPermutation())
@@ -242,13 +363,17 @@ bool spreadReduction(linalg::LinalgOp op, Value invocation, int64_t n, Attribute
   auto index = [&](int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); };
   Type element = combine->getResult(0).getType();
   Value neutral = b.create<arith::ConstantOp>(loc, *arith::getNeutralElement(combine));
-  Value &partials = partialBuffers[element];
-  if (!partials) {
-    auto gpuFunc = op->getParentOfType<gpu::GPUFuncOp>();
-    OpBuilder atEntry = OpBuilder::atBlockBegin(&gpuFunc.getBody().front());
-    partials = atEntry.create<memref::AllocOp>(
-        loc, MemRefType::get({n}, element, MemRefLayoutAttrInterface(), workgroupSpace));
-  }
+  // The kernel's buffer of partial results of this element type.
+  auto partialsBuffer = [&]() {
+    Value &buffer = partialBuffers[element];
+    if (!buffer) {
+      auto gpuFunc = op->getParentOfType<gpu::GPUFuncOp>();
+      OpBuilder atEntry = OpBuilder::atBlockBegin(&gpuFunc.getBody().front());
+      buffer = atEntry.create<memref::AllocOp>(
+          loc, MemRefType::get({n}, element, MemRefLayoutAttrInterface(), workgroupSpace));
+    }
+    return buffer;
+  };
   Block &body = *op.getBlock();
   BlockArgument out = body.getArguments().back();
   Value outBuffer = op.getDpsInitOperand(0)->get();
@@ -280,10 +405,31 @@ bool spreadReduction(linalg::LinalgOp op, Value invocation, int64_t n, Attribute
     return OpBuilder::atBlockBegin(guard.thenBlock());
   };
 
+  // Invocations combined by shuffles: a power of two dividing g, for the
+  // 32-bit types shuffles carry.
+  int64_t cluster = 1;
+  if (inv.cluster > 1 && (element.isF32() || element.isInteger(32)))
+    while (cluster * 2 <= inv.cluster && g % (cluster * 2) == 0)
+      cluster *= 2;
+  Value position = cluster > 1 ? inv.subgroupPosition() : invocation;
   // Partial results: invocation t folds reduction elements t % g, + g, ...
   // of output element t / g.
-  Value group = b.create<arith::DivUIOp>(loc, invocation, index(g));
-  Value member = b.create<arith::RemUIOp>(loc, invocation, index(g));
+  Value partials;
+  Value group = b.create<arith::DivUIOp>(loc, position, index(g));
+  Value member = b.create<arith::RemUIOp>(loc, position, index(g));
+  // combine(a, b) as the payload's combiner.
+  auto combineWith = [&](OpBuilder &where, Value acc, Value partial) {
+    IRMapping map;
+    for (Value operand : combine->getOperands())
+      map.map(operand, operand == out ? acc : partial);
+    return where.clone(*combine, map)->getResult(0);
+  };
+  // The output element of group `which`.
+  auto outputAt = [&](OpBuilder &where, Value which) {
+    SmallVector<Value> parallel = delinearize(where, loc, which, parallelSizes);
+    SmallVector<Value> reductionZeros(reductionDims.size(), index(0));
+    return apply(where, outMap, loopIndices(parallel, reductionZeros));
+  };
   {
     OpBuilder in = step(group, outputs);
     SmallVector<Value> parallel = delinearize(in, loc, group, parallelSizes);
@@ -334,25 +480,46 @@ bool spreadReduction(linalg::LinalgOp op, Value invocation, int64_t n, Attribute
       acc = inRange.getResult(0);
     }
     lb.create<scf::YieldOp>(loc, acc);
-    in.create<memref::StoreOp>(loc, loop.getResult(0), partials, invocation);
+    Value partial = loop.getResult(0);
+    // The cluster's partial results, combined lane with lane: after the
+    // shuffles at distances c/2, ..., 1 every lane holds the cluster's. (The
+    // shuffles' width is the target's subgroup size, which SPIR-V ignores:
+    // every lane of a subgroup takes part.)
+    for (int64_t distance = cluster / 2; distance >= 1; distance /= 2)
+      partial = combineWith(
+          in, partial,
+          in.create<gpu::ShuffleOp>(loc, partial, distance, inv.cluster, gpu::ShuffleMode::XOR)
+              .getShuffleResult());
+    if (cluster == g) {
+      // The group is one cluster: its first lane writes the output.
+      inv.shuffled = true;
+      auto first = in.create<scf::IfOp>(
+          loc, in.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, member, index(0)),
+          /*withElseRegion=*/false);
+      OpBuilder then = OpBuilder::atBlockBegin(first.thenBlock());
+      SmallVector<Value> target = outputAt(then, group);
+      Value initial = then.create<memref::LoadOp>(loc, outBuffer, target);
+      then.create<memref::StoreOp>(loc, combineWith(then, initial, partial), outBuffer, target);
+      op->erase();
+      return true;
+    }
+    inv.shuffled = inv.shuffled || cluster > 1;
+    partials = partialsBuffer();
+    in.create<memref::StoreOp>(loc, partial, partials, position);
   }
-  // Each output element folds its group's partial results in.
+  // Each output element folds its group's partial results in (every c-th:
+  // the clusters' are alike).
   {
     OpBuilder in = step(invocation, outputs);
-    SmallVector<Value> parallel = delinearize(in, loc, invocation, parallelSizes);
-    SmallVector<Value> reductionZeros(reductionDims.size(), index(0));
-    SmallVector<Value> at = apply(in, outMap, loopIndices(parallel, reductionZeros));
-    Value initial = in.create<memref::LoadOp>(loc, outBuffer, at);
+    SmallVector<Value> target = outputAt(in, invocation);
+    Value initial = in.create<memref::LoadOp>(loc, outBuffer, target);
     Value base = in.create<arith::MulIOp>(loc, invocation, index(g));
-    auto loop = in.create<scf::ForOp>(loc, index(0), index(g), index(1), ValueRange{initial});
+    auto loop = in.create<scf::ForOp>(loc, index(0), index(g), index(cluster), ValueRange{initial});
     OpBuilder lb = OpBuilder::atBlockBegin(loop.getBody());
     Value partial = lb.create<memref::LoadOp>(
         loc, partials, ValueRange{lb.create<arith::AddIOp>(loc, base, loop.getInductionVar())});
-    IRMapping map;
-    for (Value operand : combine->getOperands())
-      map.map(operand, operand == out ? loop.getRegionIterArgs()[0] : partial);
-    lb.create<scf::YieldOp>(loc, lb.clone(*combine, map)->getResult(0));
-    in.create<memref::StoreOp>(loc, loop.getResult(0), outBuffer, at);
+    lb.create<scf::YieldOp>(loc, combineWith(lb, loop.getRegionIterArgs()[0], partial));
+    in.create<memref::StoreOp>(loc, loop.getResult(0), outBuffer, target);
   }
   op->erase();
   return true;
@@ -665,7 +832,7 @@ LogicalResult buildSpirvKernels(ModuleOp kernels, rt::Program &program,
     toGpuKernel(fn, options.invocations);
   program.invocations = options.invocations;
   kernels->setAttr(gpu::GPUDialect::getContainerModuleAttrName(), UnitAttr::get(ctx));
-  kernels->setAttr(spirv::getTargetEnvAttrName(), targetEnv(ctx));
+  kernels->setAttr(spirv::getTargetEnvAttrName(), targetEnv(ctx, /*cluster=*/1));
 
   // Scalar loops over buffers, views folded into their loads and stores,
   // erf (exact GELU) as a polynomial; then SPIR-V.
@@ -679,8 +846,29 @@ LogicalResult buildSpirvKernels(ModuleOp kernels, rt::Program &program,
   inGpu.addPass(createCanonicalizerPass());
   if (failed(pm.run(kernels)))
     return failure();
+
+  // Each kernel's second module, its reductions combined through subgroup
+  // shuffles, after the first ones; kept where a reduction uses them.
+  SmallVector<gpu::GPUModuleOp> firsts(kernels.getOps<gpu::GPUModuleOp>());
+  llvm::DenseSet<Operation *> seconds;
+  if (options.subgroupCluster > 1) {
+    OpBuilder atEnd = OpBuilder::atBlockEnd(kernels.getBody());
+    for (gpu::GPUModuleOp m : firsts) {
+      auto second = cast<gpu::GPUModuleOp>(atEnd.clone(*m));
+      second.setName((m.getName() + kSubgroupSuffix).str());
+      second->setAttr(spirv::getTargetEnvAttrName(), targetEnv(ctx, options.subgroupCluster));
+      seconds.insert(second);
+    }
+  }
+  SmallVector<gpu::GPUModuleOp> unshuffled;
   kernels.walk([&](gpu::GPUFuncOp kernel) {
-    Value invocation = invocationId(kernel);
+    Invocations inv;
+    inv.kernel = kernel;
+    inv.id = invocationId(kernel);
+    inv.count = options.invocations;
+    auto m = kernel->getParentOfType<gpu::GPUModuleOp>();
+    if (seconds.contains(m))
+      inv.cluster = options.subgroupCluster;
     SmallVector<linalg::LinalgOp> matmuls;
     kernel.walk([&](linalg::LinalgOp op) {
       if (bertc::isMatmul(op))
@@ -695,8 +883,27 @@ LogicalResult buildSpirvKernels(ModuleOp kernels, rt::Program &program,
     });
     llvm::DenseMap<Type, Value> partials;
     for (linalg::LinalgOp op : reductions)
-      spreadReduction(op, invocation, options.invocations, workgroups.scratchMemorySpace, partials);
+      spreadReduction(op, inv, workgroups.scratchMemorySpace, partials);
+    if (seconds.contains(m) && !inv.shuffled)
+      unshuffled.push_back(m);
   });
+  for (gpu::GPUModuleOp m : unshuffled) {
+    seconds.erase(m);
+    m.erase();
+  }
+  program.subgroupKernels.clear();
+  program.subgroupCluster = seconds.empty() ? 0 : options.subgroupCluster;
+  for (gpu::GPUModuleOp m : kernels.getOps<gpu::GPUModuleOp>()) {
+    if (!seconds.contains(m))
+      continue;
+    StringRef name = m.getName().drop_back(kSubgroupSuffix.size());
+    auto at = llvm::find(program.kernels, name.str());
+    if (at == program.kernels.end() ||
+        (!program.subgroupKernels.empty() &&
+         at - program.kernels.begin() <= program.subgroupKernels.back()))
+      return m.emitError("second modules out of kernel order");
+    program.subgroupKernels.push_back(at - program.kernels.begin());
+  }
   PassManager toLoops(ctx);
   (void)applyPassManagerCLOptions(toLoops);
   toLoops.nest<gpu::GPUModuleOp>().addNestedPass<gpu::GPUFuncOp>(
@@ -713,9 +920,11 @@ LogicalResult buildSpirvKernels(ModuleOp kernels, rt::Program &program,
   if (spread.wasInterrupted())
     return failure();
   // Each kernel's workgroup memory, for the executor to check against the
-  // device.
+  // device (a second module needs no more than the first).
   program.workgroupMemory.assign(program.kernels.size(), 0);
   kernels.walk([&](gpu::GPUFuncOp kernel) {
+    if (seconds.contains(kernel->getParentOfType<gpu::GPUModuleOp>()))
+      return;
     auto at = llvm::find(program.kernels, kernel.getName().str());
     if (at == program.kernels.end())
       return;
@@ -738,10 +947,10 @@ LogicalResult buildSpirvKernels(ModuleOp kernels, rt::Program &program,
   approximations.add<math::ErfPolynomialApproximation>(ctx);
   if (failed(applyPatternsAndFoldGreedily(kernels, std::move(approximations))))
     return failure();
+  if (failed(convertToSpirv(kernels)))
+    return failure();
   PassManager convert(ctx);
   (void)applyPassManagerCLOptions(convert);
-  convert.addNestedPass<gpu::GPUModuleOp>(createConvertMathToSPIRVPass());
-  convert.addPass(createConvertGPUToSPIRVPass(/*mapMemorySpace=*/true));
   OpPassManager &inSpirv = convert.nest<spirv::ModuleOp>();
   inSpirv.addPass(spirv::createSPIRVLowerABIAttributesPass());
   inSpirv.addPass(spirv::createSPIRVUpdateVCEPass());

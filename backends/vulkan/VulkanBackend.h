@@ -42,24 +42,33 @@ struct VulkanOptions {
   /// (maxComputeWorkGroupInvocations and maxComputeWorkGroupSize.x are at
   /// least 128), and a multiple of the usual subgroup sizes.
   int64_t invocations = 64;
+  /// Invocations of a subgroup that combine a reduction's partial results
+  /// with shuffles in the kernels' second modules (a power of two; 0 or 1:
+  /// no second modules). The executor runs those where the device's
+  /// subgroups have at least this many invocations and shuffles in compute
+  /// shaders, the first modules (workgroup memory only) elsewhere.
+  int64_t subgroupCluster = 8;
 };
 
 /// Dialects and interfaces the Vulkan back end needs in its context.
 void registerVulkanBackend(mlir::DialectRegistry &registry);
 
 /// Rewrites `kernels` in place: one `spirv.module` per kernel, in kernel
-/// order, and sets each dispatch's grid.
+/// order, then one more for each kernel of `program.subgroupKernels`, in
+/// that order (its reductions combine through subgroup shuffles); sets
+/// each dispatch's grid.
 mlir::LogicalResult buildSpirvKernels(mlir::ModuleOp kernels, rt::Program &program,
                                       const VulkanOptions &options);
 
-/// The SPIR-V binary of each kernel's module, in kernel order.
+/// The SPIR-V binary of each module buildSpirvKernels left, in its order.
 mlir::LogicalResult serializeSpirvKernels(mlir::ModuleOp kernels,
                                           std::vector<std::vector<uint32_t>> &binaries);
 
 /// Adds to the LLVM-dialect module `object` the globals a compiled binary's
 /// Vulkan executor reads (runtime/Compiled.h): `bertc_vulkan_program` (the
 /// program as JSON), `bertc_spirv` (the binaries, one after the other) and
-/// `bertc_spirv_offsets` (where each starts, in words, and the end).
+/// `bertc_spirv_offsets` (where each starts, in words, and the end), the
+/// binaries in serializeSpirvKernels' order.
 void addSpirvGlobals(mlir::ModuleOp object, const rt::Program &program,
                      const std::vector<std::vector<uint32_t>> &binaries);
 

@@ -87,6 +87,18 @@ struct Case {
   size_t kernels = 0;
 };
 
+/// Whether the first Vulkan device runs `p`'s subgroup modules: subgroups
+/// of at least its cluster that divide its workgroups, with shuffles.
+bool subgroupsCanRun(const bertc::rt::Program &p) {
+  bertc::rt::VulkanDeviceList list;
+  std::string error;
+  if (!bertc::rt::listVulkanDevices(false, list, error) || list.devices.empty())
+    return false;
+  const bertc::rt::VulkanDevice &d = list.devices[0];
+  return d.subgroupShuffles && d.subgroupSize >= p.subgroupCluster &&
+         p.invocations % d.subgroupSize == 0;
+}
+
 /// Compiles `model` to a shared library for the CPU or Vulkan, fills inputs
 /// and parameters with random values, runs it and checks output `y` against
 /// the reference.
@@ -111,66 +123,82 @@ void runCase(const Case &c, bool vulkan) {
   std::string error;
   std::unique_ptr<LoadedProgram> lib = LoadedProgram::open(libPath, error);
   ASSERT_TRUE(lib) << error;
-  bertc::rt::DeviceChoice device;
-  device.kind = vulkan ? bertc::rt::DeviceChoice::Kind::Vulkan : bertc::rt::DeviceChoice::Kind::Cpu;
-  device.threads = 2;
-  device.validation = vulkan;
-  size_t messagesBefore = bertc::rt::vulkanValidationMessages();
-  std::unique_ptr<Session> session = lib->newSession(device, error);
-  ASSERT_TRUE(session) << error;
-  const bertc::rt::Program &p = session->program();
+  // Vulkan: with the subgroup modules where the device runs them, and
+  // without (--no-subgroups), from the same inputs.
+  for (bool subgroups : vulkan ? std::vector<bool>{true, false} : std::vector<bool>{true}) {
+    SCOPED_TRACE(subgroups ? "subgroups" : "no subgroups");
+    bertc::rt::DeviceChoice device;
+    device.kind =
+        vulkan ? bertc::rt::DeviceChoice::Kind::Vulkan : bertc::rt::DeviceChoice::Kind::Cpu;
+    device.threads = 2;
+    device.validation = vulkan;
+    device.subgroups = subgroups;
+    size_t messagesBefore = bertc::rt::vulkanValidationMessages();
+    std::unique_ptr<Session> session = lib->newSession(device, error);
+    ASSERT_TRUE(session) << error;
+    const bertc::rt::Program &p = session->program();
+    // lavapipe's subgroups (8 lanes, shuffles in compute) run the subgroup
+    // modules unless told not to.
+    if (vulkan)
+      EXPECT_EQ(session->device().find("subgroup reductions") != std::string::npos,
+                subgroups && !p.subgroupKernels.empty() && subgroupsCanRun(p))
+          << session->device();
 
-  std::mt19937_64 rng(42);
-  std::uniform_real_distribution<double> uniform(-2.0, 2.0);
-  Env env;
-  auto fill = [&](const std::string &name, int id) {
-    const bertc::rt::TensorDesc &t = p.tensors[id];
-    Ref r(t.shape);
-    for (int64_t i = 0; i < r.v.size(); ++i) {
-      if (t.dtype == DType::I32) {
-        // Ids index axes of at least 7 rows; some labels are ignored (-100).
-        int32_t v = static_cast<int32_t>(rng() % 7);
-        if (name == "labels" && rng() % 5 == 0)
-          v = -100;
-        static_cast<int32_t *>(session->data(id))[i] = v;
-        r.v[i] = v;
-      } else {
-        float v = static_cast<float>(uniform(rng));
-        static_cast<float *>(session->data(id))[i] = v;
-        r.v[i] = v;
+    std::mt19937_64 rng(42);
+    std::uniform_real_distribution<double> uniform(-2.0, 2.0);
+    Env env;
+    auto fill = [&](const std::string &name, int id) {
+      const bertc::rt::TensorDesc &t = p.tensors[id];
+      Ref r(t.shape);
+      for (int64_t i = 0; i < r.v.size(); ++i) {
+        if (t.dtype == DType::I32) {
+          // Ids index axes of at least 7 rows; some labels are ignored (-100).
+          int32_t v = static_cast<int32_t>(rng() % 7);
+          if (name == "labels" && rng() % 5 == 0)
+            v = -100;
+          static_cast<int32_t *>(session->data(id))[i] = v;
+          r.v[i] = v;
+        } else {
+          float v = static_cast<float>(uniform(rng));
+          static_cast<float *>(session->data(id))[i] = v;
+          r.v[i] = v;
+        }
       }
-    }
-    env[name] = std::move(r);
-  };
-  for (const auto &in : p.inputs)
-    fill(in.name, in.tensor);
-  for (const auto &param : p.parameters)
-    fill(param.name, param.tensor);
-  if (c.kernels)
-    EXPECT_EQ(p.dispatches.size(), c.kernels) << c.name << ": not fused into " << c.kernels;
-  session->run();
+      env[name] = std::move(r);
+    };
+    for (const auto &in : p.inputs)
+      fill(in.name, in.tensor);
+    for (const auto &param : p.parameters)
+      fill(param.name, param.tensor);
+    if (c.kernels)
+      EXPECT_EQ(p.dispatches.size(), c.kernels) << c.name << ": not fused into " << c.kernels;
+    session->run();
 
-  const bertc::rt::TensorDesc *out = p.output("y");
-  ASSERT_NE(out, nullptr);
-  int outId = p.outputId("y");
-  Ref expected = c.reference(env);
-  ASSERT_EQ(expected.shape, out->shape);
-  bool ids = out->dtype == DType::I32;
-  auto got = [&](int64_t i) -> double {
-    return ids ? static_cast<const int32_t *>(session->data(outId))[i]
-               : static_cast<const float *>(session->data(outId))[i];
-  };
-  double worst = 0;
-  for (int64_t i = 0; i < expected.v.size(); ++i) {
-    double diff = std::fabs(got(i) - expected.v[i]) / std::max(1.0, std::fabs(expected.v[i]));
-    worst = std::max(worst, diff);
+    const bertc::rt::TensorDesc *out = p.output("y");
+    ASSERT_NE(out, nullptr);
+    int outId = p.outputId("y");
+    Ref expected = c.reference(env);
+    ASSERT_EQ(expected.shape, out->shape);
+    bool ids = out->dtype == DType::I32;
+    auto got = [&](int64_t i) -> double {
+      return ids ? static_cast<const int32_t *>(session->data(outId))[i]
+                 : static_cast<const float *>(session->data(outId))[i];
+    };
+    double worst = 0;
+    for (int64_t i = 0; i < expected.v.size(); ++i) {
+      double diff = std::fabs(got(i) - expected.v[i]) / std::max(1.0, std::fabs(expected.v[i]));
+      worst = std::max(worst, diff);
+    }
+    std::printf("%-16s %-18s %zu elements, max rel diff %.3e\n", c.name.c_str(),
+                !vulkan     ? "cpu"
+                : subgroups ? "vulkan"
+                            : "vulkan (no-subgroups)",
+                expected.v.size(), worst);
+    EXPECT_LE(worst, c.tolerance) << c.name;
+    session.reset();
+    EXPECT_EQ(bertc::rt::vulkanValidationMessages(), messagesBefore)
+        << "the validation layer reported (messages above)";
   }
-  std::printf("%-16s %-6s %zu elements, max rel diff %.3e\n", c.name.c_str(),
-              vulkan ? "vulkan" : "cpu", expected.v.size(), worst);
-  EXPECT_LE(worst, c.tolerance) << c.name;
-  session.reset();
-  EXPECT_EQ(bertc::rt::vulkanValidationMessages(), messagesBefore)
-      << "the validation layer reported (messages above)";
 }
 
 std::string dims(const std::vector<int64_t> &s) {

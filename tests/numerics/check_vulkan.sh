@@ -5,6 +5,8 @@
 # parameter (dropout on, the same Philox masks on both) and the losses of
 # STEPS training steps must agree within 1e-4
 # (tests/numerics/compare_devices.py), and the layer must stay silent.
+# Vulkan runs twice: as the device chooses (lavapipe runs the reductions'
+# subgroup modules) and with --no-subgroups (workgroup memory only).
 # Usage: check_vulkan.sh BERTC PRESET STEPS [COMPILE_FLAGS...]
 set -euo pipefail
 bertc="$1" preset="$2" steps="$3"
@@ -19,10 +21,13 @@ shape=(--batch 4 --seq 32)
 "$bertc" compile "$root/models/bert.bertc" --preset "$preset" --task pretrain "${shape[@]}" "$@" \
   --target cpu,vulkan -o "$work/train"
 "$work/train" init --seed 5 --output "$work/weights.safetensors"
-compare=(--tensors "$work/cpu-outputs.safetensors" "$work/vulkan-outputs.safetensors")
-for device in cpu vulkan; do
-  flags=(--device "$device")
-  [ "$device" = vulkan ] && flags+=(--validation)
+compare=()
+for device in cpu vulkan vulkan-no-subgroups; do
+  case "$device" in
+    cpu) flags=(--device cpu) ;;
+    vulkan) flags=(--device vulkan --validation) ;;
+    *) flags=(--device vulkan --validation --no-subgroups) ;;
+  esac
   "$work/infer" infer "${flags[@]}" --weights "$work/weights.safetensors" \
     --input "$here/data/infer.jsonl" --output "$work/$device-outputs.safetensors"
   [ "$steps" -gt 0 ] || continue
@@ -30,8 +35,11 @@ for device in cpu vulkan; do
     --data "$here/data/train_pretrain.jsonl" --steps "$steps" --lr 1e-3 --seed 3 \
     --dump-grads "$work/$device-grads.safetensors" > "$work/$device-steps.jsonl"
 done
-if [ "$steps" -gt 0 ]; then
-  compare+=(--tensors "$work/cpu-grads.safetensors" "$work/vulkan-grads.safetensors"
-            --steps "$work/cpu-steps.jsonl" "$work/vulkan-steps.jsonl")
-fi
+for device in vulkan vulkan-no-subgroups; do
+  compare+=(--tensors "$work/cpu-outputs.safetensors" "$work/$device-outputs.safetensors")
+  if [ "$steps" -gt 0 ]; then
+    compare+=(--tensors "$work/cpu-grads.safetensors" "$work/$device-grads.safetensors"
+              --steps "$work/cpu-steps.jsonl" "$work/$device-steps.jsonl")
+  fi
+done
 /usr/bin/python3 "$here/compare_devices.py" --tolerance 1e-4 "${compare[@]}"

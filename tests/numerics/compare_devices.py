@@ -3,7 +3,7 @@
 
     compare_devices.py --tolerance 1e-4 \\
         --tensors cpu.safetensors vulkan.safetensors [--tensors ...] \\
-        --steps cpu_steps.jsonl vulkan_steps.jsonl
+        --steps cpu_steps.jsonl vulkan_steps.jsonl [--steps ...]
 
 Tensors (forward outputs, gradients) must agree within the tolerance,
 relative to max(1, |cpu value|); so must every scalar of every step line
@@ -24,7 +24,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--tolerance", type=float, default=1e-4)
     p.add_argument("--tensors", nargs=2, action="append", default=[])
-    p.add_argument("--steps", nargs=2)
+    p.add_argument("--steps", nargs=2, action="append", default=[])
     args = p.parse_args()
     worst = 0.0
     for cpu_path, vulkan_path in args.tensors:
@@ -38,9 +38,9 @@ def main():
                 diff = math.inf
             worst = max(worst, diff)
             print(f"{name:60s} {tuple(a.shape)!s:18s} max rel diff {diff:.3e}")
-    if args.steps:
-        cpu = [json.loads(line) for line in open(args.steps[0])]
-        vulkan = [json.loads(line) for line in open(args.steps[1])]
+    for cpu_path, vulkan_path in args.steps:
+        cpu = [json.loads(line) for line in open(cpu_path)]
+        vulkan = [json.loads(line) for line in open(vulkan_path)]
         if len(cpu) != len(vulkan) or not cpu:
             sys.exit("the step logs differ in length")
         for c, v in zip(cpu, vulkan):

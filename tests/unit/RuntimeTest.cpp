@@ -115,13 +115,18 @@ TEST(Program, JsonRoundTripAndValidation) {
   EXPECT_FALSE(Program::fromJson(bad, back, error));
   EXPECT_NE(error.find("range outside its storage"), std::string::npos) << error;
 
-  // A Vulkan program's workgroup size and each kernel's workgroup memory
-  // round-trip; a count per kernel is required, and sizes must be positive.
+  // A Vulkan program's workgroup size, each kernel's workgroup memory and
+  // its subgroup modules round-trip; a count per kernel is required, sizes
+  // must be positive, subgroup kernels must exist, with a cluster.
   p.invocations = 64;
   p.workgroupMemory = {4096};
+  p.subgroupKernels = {0};
+  p.subgroupCluster = 8;
   ASSERT_TRUE(Program::fromJson(p.toJson(), back, error)) << error;
   EXPECT_EQ(back.invocations, 64);
   EXPECT_EQ(back.workgroupMemory, (std::vector<int64_t>{4096}));
+  EXPECT_EQ(back.subgroupKernels, (std::vector<int64_t>{0}));
+  EXPECT_EQ(back.subgroupCluster, 8);
   auto refused = [&](const std::string &from, const std::string &to) {
     std::string edited = p.toJson().dump();
     size_t at = edited.find(from);
@@ -135,4 +140,8 @@ TEST(Program, JsonRoundTripAndValidation) {
   EXPECT_NE(error.find("one count per kernel"), std::string::npos) << error;
   EXPECT_TRUE(refused("\"invocations\":64", "\"invocations\":0"));
   EXPECT_NE(error.find("at least 1"), std::string::npos) << error;
+  EXPECT_TRUE(refused("\"subgroup_kernels\":[0]", "\"subgroup_kernels\":[1]"));
+  EXPECT_NE(error.find("kernel indices"), std::string::npos) << error;
+  EXPECT_TRUE(refused("\"subgroup_cluster\":8", "\"subgroup_cluster\":0"));
+  EXPECT_NE(error.find("at least 2"), std::string::npos) << error;
 }

@@ -32,6 +32,7 @@ int bench(const CompileOptions &options, const BenchSettings &settings, std::ost
     return 1;
   }
   device.threads = settings.threads;
+  device.subgroups = settings.subgroups;
   if (settings.steps < 1) {
     errs << "bertc: error: --steps must be positive\n";
     return 1;

@@ -131,7 +131,8 @@ bool link(const std::string &object, const std::string &output, bool shared, std
   return true;
 }
 
-/// Writes each kernel's SPIR-V binary to `dir`/kernel_N.spv, and the
+/// Writes each kernel's SPIR-V binary to `dir`/kernel_N.spv (its second
+/// module, with subgroup shuffles, to kernel_N_subgroups.spv), and the
 /// program (tensors, buffer plan, dispatches with their kernels, bindings
 /// and grids) to `dir`/program.json.
 bool writeSpirvKernels(mlir::ModuleOp kernels, const rt::Program &program, const std::string &dir,
@@ -145,7 +146,12 @@ bool writeSpirvKernels(mlir::ModuleOp kernels, const rt::Program &program, const
   }
   for (size_t i = 0; i < binaries.size(); ++i) {
     llvm::SmallString<128> path(dir);
-    llvm::sys::path::append(path, "kernel_" + std::to_string(i) + ".spv");
+    size_t kernel =
+        i < program.kernels.size()
+            ? i
+            : static_cast<size_t>(program.subgroupKernels.at(i - program.kernels.size()));
+    llvm::sys::path::append(path, "kernel_" + std::to_string(kernel) +
+                                      (i < program.kernels.size() ? "" : "_subgroups") + ".spv");
     std::error_code ec;
     llvm::ToolOutputFile out(path, ec, llvm::sys::fs::OF_None);
     if (ec) {
@@ -192,6 +198,8 @@ vulkan::VulkanOptions vulkanOptionsFor(const CompileOptions &options) {
   vulkan::VulkanOptions vulkanOptions;
   if (options.workgroups > 0)
     vulkanOptions.targetWorkgroups = options.workgroups;
+  if (options.subgroupCluster >= 0)
+    vulkanOptions.subgroupCluster = options.subgroupCluster;
   return vulkanOptions;
 }
 

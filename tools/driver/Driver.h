@@ -41,7 +41,10 @@ struct CompileOptions {
   std::string target;     ///< "" (none), "cpu", "vulkan" or "cpu,vulkan".
   std::string outputPath; ///< "-" or empty: standard output.
   int64_t workgroups = 0; ///< Workgroups per kernel to aim for (0: the target's default).
-  bool vectorize = true;  ///< Off: scalar loops only.
+  /// Vulkan: lanes a reduction's subgroup modules combine by shuffles
+  /// (-1: the back end's default; 0: no subgroup modules).
+  int64_t subgroupCluster = -1;
+  bool vectorize = true; ///< Off: scalar loops only.
   StepKind step = StepKind::Default;
   bool fusion = true; ///< Fuse kernels (bertc-fuse-elementwise); off: one per op.
   /// Most buffers one kernel binds (0: 32 when Vulkan is a target, else no
@@ -55,12 +58,13 @@ struct CompileOptions {
 int compile(const CompileOptions &options, std::ostream &errs);
 
 struct BenchSettings {
-  int steps = 5;        ///< Timed steps per variant.
-  int threads = 0;      ///< Worker threads (0: all cores).
-  std::string device;   ///< With --target vulkan: "vulkan" or "vulkan:N".
-  uint64_t seed = 1;    ///< Parameters, batch and dropout keys.
-  int top = 0;          ///< Slowest kernels listed per variant.
-  std::string jsonPath; ///< Google Benchmark JSON output, if not empty.
+  int steps = 5;         ///< Timed steps per variant.
+  int threads = 0;       ///< Worker threads (0: all cores).
+  std::string device;    ///< With --target vulkan: "vulkan" or "vulkan:N".
+  uint64_t seed = 1;     ///< Parameters, batch and dropout keys.
+  int top = 0;           ///< Slowest kernels listed per variant.
+  std::string jsonPath;  ///< Google Benchmark JSON output, if not empty.
+  bool subgroups = true; ///< Vulkan: subgroup reductions where the device can.
 };
 
 /// `bertc bench`: compiles `options`' model twice, with fusion and without,

@@ -1,7 +1,8 @@
 """Runs spirv-val (Vulkan 1.1 rules) on every .spv file of a directory and
-checks that the directory's program.json names one kernel per module and
-dispatches only those, each with a grid, and that every kernel's workgroup
-memory fits in lavapipe's 32 KiB.
+checks that the directory's program.json names one kernel per module
+(kernel_N.spv, and kernel_N_subgroups.spv for each of its subgroup
+kernels) and dispatches only those, each with a grid, and that every
+kernel's workgroup memory fits in lavapipe's 32 KiB.
 
 Usage: validate_spirv.py DIR. Prints "N modules valid, D dispatches" or
 each failure.
@@ -28,8 +29,11 @@ def main():
         return 1
     program = json.load(open(os.path.join(folder, "program.json")))
     kernels, dispatches = program["kernels"], program["dispatches"]
-    if len(kernels) != len(files):
-        print(f"program.json names {len(kernels)} kernels for {len(files)} modules")
+    expected = sorted([f"kernel_{k}.spv" for k in range(len(kernels))] +
+                      [f"kernel_{k}_subgroups.spv" for k in program["subgroup_kernels"]])
+    if expected != files:
+        print(f"program.json names {len(kernels)} kernels and "
+              f"{len(program['subgroup_kernels'])} subgroup kernels for {len(files)} modules")
         return 1
     for d in dispatches:
         if not 0 <= d["kernel"] < len(files) or len(d["grid"]) != 3 or min(d["grid"]) < 1:
