@@ -103,6 +103,10 @@ options:
   --no-subgroups   Vulkan: reduce through workgroup memory only, even where
                    the device could combine partial results by subgroup
                    shuffles
+  --workgroup-size N
+                   Vulkan: run the kernels compiled for N invocations per
+                   workgroup (default: the most the device allows on a GPU,
+                   the fewest on a CPU device; see info)
   --profile 1      print the time spent in each kernel
 )";
 
@@ -194,16 +198,16 @@ struct Options {
 
 /// Parses the options of a command that runs the program: `known`, `lists`
 /// and `flags` as Options::parse takes them, plus --device, --threads and
-/// the flags --validation and --no-subgroups.
+/// --workgroup-size and the flags --validation and --no-subgroups.
 bool parseRunOptions(Options &opts, int argc, char **argv, std::vector<std::string> known,
                      const std::vector<std::string> &lists = {},
                      std::vector<std::string> flags = {}) {
-  known.insert(known.end(), {"device", "threads"});
+  known.insert(known.end(), {"device", "threads", "workgroup-size"});
   flags.insert(flags.end(), {"validation", "no-subgroups"});
   return opts.parse(argc, argv, known, lists, flags);
 }
 
-/// --device, --threads, --validation and --no-subgroups.
+/// --device, --threads, --workgroup-size, --validation and --no-subgroups.
 bool readDevice(Options &opts, DeviceChoice &device) {
   long long threads;
   if (!opts.integer("threads", 0, threads))
@@ -217,6 +221,14 @@ bool readDevice(Options &opts, DeviceChoice &device) {
   device.threads = static_cast<int>(threads);
   device.validation = opts.has("validation");
   device.subgroups = !opts.has("no-subgroups");
+  long long workgroupSize;
+  if (!opts.integer("workgroup-size", 0, workgroupSize))
+    return false;
+  if (workgroupSize < 0) {
+    opts.error = "--workgroup-size must be positive";
+    return false;
+  }
+  device.workgroupSize = workgroupSize;
   return true;
 }
 
@@ -425,8 +437,13 @@ int runProgramCommand(const char *self, int argc, char **argv, const ProgramSymb
     for (const ParameterDesc &p : program.parameters)
       params += program.tensors[p.tensor].elements();
     std::string targets = compiled.hasCpu() ? "cpu" : "";
-    if (compiled.hasVulkan())
+    if (compiled.hasVulkan()) {
       targets += targets.empty() ? "vulkan" : ", vulkan";
+      std::string sizes;
+      for (int64_t n : compiled.vulkanWorkgroupSizes())
+        sizes += (sizes.empty() ? "" : ", ") + std::to_string(n);
+      targets += " (workgroups of " + sizes + " invocations)";
+    }
     std::printf("model: %s\ntask: %s\npreset: %s\ntargets: %s\nparameters: %lld\n"
                 "parameter_bytes: %lld\nactivation_bytes: %lld\nkernels: %zu\ndispatches: %zu\n",
                 program.model.c_str(), program.task.c_str(), program.preset.c_str(),

@@ -71,31 +71,51 @@ bool CompiledProgram::fromSymbols(const ProgramSymbols &s, CompiledProgram &out,
     out.kernels_ = s.kernels;
   }
   if (s.vulkanProgram) {
-    if (!(out.vulkan_ = parseProgram(s.vulkanProgram, "Vulkan", error)))
+    Json parsed;
+    if (!Json::parse(s.vulkanProgram, parsed, error) || !parsed.isArray() ||
+        parsed.items().empty()) {
+      error = "the embedded Vulkan programs are damaged: " +
+              (error.empty() ? std::string("not a list of programs") : error);
       return false;
+    }
     if (!s.spirv || !s.spirvOffsets) {
       error = "the embedded Vulkan program has no SPIR-V modules";
       return false;
     }
-    const Program &p = *out.vulkan_;
-    for (size_t k = 0; k < p.kernels.size() + p.subgroupKernels.size(); ++k) {
-      int64_t begin = s.spirvOffsets[k], end = s.spirvOffsets[k + 1];
-      if (begin < 0 || end <= begin) {
-        std::string kernel =
-            k < p.kernels.size()
-                ? p.kernels[k]
-                : p.kernels[p.subgroupKernels[k - p.kernels.size()]] + " (subgroup reductions)";
-        error = "the embedded SPIR-V module of " + kernel + " is damaged";
+    size_t module = 0;
+    for (const Json &j : parsed.items()) {
+      VulkanKernels v;
+      if (!Program::fromJson(j, v.program, error)) {
+        error = "the embedded Vulkan program is damaged: " + error;
         return false;
       }
-      out.spirv_.emplace_back(s.spirv + begin, s.spirv + end);
+      const Program &p = v.program;
+      if (!out.vulkan_.empty() && (p.invocations <= out.vulkan_.back().program.invocations ||
+                                   !samePlan(p, out.vulkan_.front().program))) {
+        error = "the embedded Vulkan programs disagree";
+        return false;
+      }
+      for (size_t k = 0; k < p.kernels.size() + p.subgroupKernels.size(); ++k, ++module) {
+        int64_t begin = s.spirvOffsets[module], end = s.spirvOffsets[module + 1];
+        if (begin < 0 || end <= begin) {
+          std::string kernel =
+              k < p.kernels.size()
+                  ? p.kernels[k]
+                  : p.kernels[p.subgroupKernels[k - p.kernels.size()]] + " (subgroup reductions)";
+          error = "the embedded SPIR-V module of " + kernel + " (workgroups of " +
+                  std::to_string(p.invocations) + ") is damaged";
+          return false;
+        }
+        v.spirv.emplace_back(s.spirv + begin, s.spirv + end);
+      }
+      out.vulkan_.push_back(std::move(v));
     }
   }
-  if (!out.cpu_ && !out.vulkan_) {
+  if (!out.cpu_ && out.vulkan_.empty()) {
     error = "not a bertc program (no bertc_program or bertc_vulkan_program)";
     return false;
   }
-  if (out.cpu_ && out.vulkan_ && !samePlan(*out.cpu_, *out.vulkan_)) {
+  if (out.cpu_ && !out.vulkan_.empty() && !samePlan(*out.cpu_, out.vulkan_.front().program)) {
     error = "the embedded CPU and Vulkan programs disagree";
     return false;
   }
@@ -113,7 +133,7 @@ std::unique_ptr<Session> CompiledProgram::open(const DeviceChoice &device,
     }
     return std::make_unique<Session>(*cpu_, kernels_, device.threads);
   }
-  if (!vulkan_) {
+  if (vulkan_.empty()) {
     error = "this program was compiled for the CPU only: compile with --target cpu,vulkan (or "
             "vulkan) to run it on a Vulkan device";
     return nullptr;
@@ -122,10 +142,12 @@ std::unique_ptr<Session> CompiledProgram::open(const DeviceChoice &device,
   settings.device = device.index;
   settings.validation = device.validation;
   settings.subgroups = device.subgroups;
-  std::unique_ptr<Executor> executor = createVulkanExecutor(*vulkan_, spirv_, settings, error);
+  settings.workgroupSize = device.workgroupSize;
+  size_t chosen = 0;
+  std::unique_ptr<Executor> executor = createVulkanExecutor(vulkan_, settings, chosen, error);
   if (!executor)
     return nullptr;
-  return std::make_unique<Session>(*vulkan_, std::move(executor));
+  return std::make_unique<Session>(vulkan_[chosen].program, std::move(executor));
 }
 
 } // namespace bertc::rt

@@ -12,6 +12,7 @@
 #define BERTC_RUNTIME_COMPILED_H
 
 #include "runtime/Session.h"
+#include "runtime/VulkanExecutor.h"
 
 #include <cstdint>
 #include <memory>
@@ -26,10 +27,13 @@ struct ProgramSymbols {
   const char *cpuProgram = nullptr;     ///< bertc_program: JSON.
   const KernelFn *kernels = nullptr;    ///< bertc_kernels.
   const int64_t *kernelCount = nullptr; ///< bertc_kernel_count.
-  const char *vulkanProgram = nullptr;  ///< bertc_vulkan_program: JSON.
-  /// bertc_spirv: every kernel's SPIR-V words, one after the other, then
-  /// the second modules of the program's subgroup kernels; module i spans
-  /// words [offsets[i], offsets[i + 1]) of bertc_spirv_offsets.
+  /// bertc_vulkan_program: a JSON array of the program compiled for each
+  /// workgroup size, smallest first.
+  const char *vulkanProgram = nullptr;
+  /// bertc_spirv: the SPIR-V words of the programs' modules, one after the
+  /// other (for each program, its kernels' modules, then the second modules
+  /// of its subgroup kernels); module i spans words [offsets[i],
+  /// offsets[i + 1]) of bertc_spirv_offsets.
   const uint32_t *spirv = nullptr;
   const int64_t *spirvOffsets = nullptr;
 };
@@ -42,6 +46,7 @@ struct DeviceChoice {
   int threads = 0;           ///< CPU worker threads (0: all cores).
   bool validation = false;   ///< Vulkan: the Khronos validation layer.
   bool subgroups = true;     ///< Vulkan: subgroup reductions where the device can.
+  int64_t workgroupSize = 0; ///< Vulkan: the kernels of this workgroup size (0: by device).
   /// Reads "cpu", "vulkan" or "vulkan:N".
   static bool parse(const std::string &text, DeviceChoice &out, std::string &error);
 };
@@ -53,17 +58,25 @@ public:
   static bool fromSymbols(const ProgramSymbols &symbols, CompiledProgram &out, std::string &error);
 
   bool hasCpu() const { return cpu_ != nullptr; }
-  bool hasVulkan() const { return vulkan_ != nullptr; }
+  bool hasVulkan() const { return !vulkan_.empty(); }
+  /// The workgroup sizes the Vulkan kernels were compiled for, smallest
+  /// first.
+  std::vector<int64_t> vulkanWorkgroupSizes() const {
+    std::vector<int64_t> sizes;
+    for (const VulkanKernels &v : vulkan_)
+      sizes.push_back(v.program.invocations);
+    return sizes;
+  }
   /// The program (tensors, inputs, outputs) of the first target held.
-  const Program &program() const { return cpu_ ? *cpu_ : *vulkan_; }
+  const Program &program() const { return cpu_ ? *cpu_ : vulkan_.front().program; }
   /// A session on `device`; null, with the reason, when the target was not
   /// compiled in or the device cannot run it.
   std::unique_ptr<Session> open(const DeviceChoice &device, std::string &error) const;
 
 private:
-  std::shared_ptr<Program> cpu_, vulkan_;
+  std::shared_ptr<Program> cpu_;
   const KernelFn *kernels_ = nullptr;
-  std::vector<std::vector<uint32_t>> spirv_;
+  std::vector<VulkanKernels> vulkan_; ///< One per workgroup size, smallest first.
 };
 
 } // namespace bertc::rt

@@ -29,16 +29,19 @@ bool overlapsAny(const Range &r, const std::vector<Range> &list) {
 
 class VulkanExecutor final : public Executor {
 public:
-  explicit VulkanExecutor(const Program &program) : program_(program) {}
+  VulkanExecutor() = default;
   ~VulkanExecutor() override;
 
-  bool init(const std::vector<std::vector<uint32_t>> &spirv, const VulkanSettings &settings,
-            std::string &error);
+  /// Opens the device, chooses one of `variants` (its index to `chosen`)
+  /// and builds its kernels.
+  bool init(const std::vector<VulkanKernels> &variants, const VulkanSettings &settings,
+            size_t &chosen, std::string &error);
 
   char *parameters() override { return parameters_.host; }
   char *arena() override { return arena_.host; }
   std::string device() const override {
-    return subgroups_ ? name_ + ", subgroup reductions" : name_;
+    return name_ + ", " + std::to_string(program_.invocations) + " invocations per workgroup" +
+           (subgroups_ ? ", subgroup reductions" : "");
   }
   void run(size_t count, std::vector<KernelTime> *times) override;
 
@@ -63,6 +66,12 @@ private:
     return false;
   }
   bool chooseDevice(const VulkanSettings &settings, std::string &error);
+  /// Whether the device's limits allow `p`'s workgroups; if not, why.
+  bool fits(const Program &p, std::string &why) const;
+  bool chooseKernels(const std::vector<VulkanKernels> &variants, const VulkanSettings &settings,
+                     size_t &chosen, std::string &error);
+  /// What the chosen kernels need of the device beyond their workgroups.
+  bool checkLimits(std::string &error);
   bool allocate(int64_t bytes, Block &block, std::string &error);
   bool buildKernels(const std::vector<std::vector<uint32_t>> &spirv, std::string &error);
   bool bindDispatches(std::string &error);
@@ -76,6 +85,7 @@ private:
   /// Whether the kernels of program_.subgroupKernels run their second
   /// modules (subgroup shuffles).
   bool subgroups_ = false;
+  VkPhysicalDeviceSubgroupProperties subgroup_{};
   uint32_t queueFamily_ = 0;
   uint32_t timestampBits_ = 0;
   VkDevice device_ = VK_NULL_HANDLE;
@@ -113,13 +123,7 @@ bool VulkanExecutor::chooseDevice(const VulkanSettings &settings, std::string &e
   instance_->vkGetPhysicalDeviceProperties2(physical_, &props);
   properties_ = props.properties;
   name_ = "vulkan:" + std::to_string(settings.device) + " (" + properties_.deviceName + ")";
-  // The second modules number a workgroup's invocations subgroup after
-  // subgroup and shuffle among `subgroupCluster` lanes: the subgroups must
-  // be whole (their size divides the workgroup's) and at least that large.
-  subgroups_ = settings.subgroups && !program_.subgroupKernels.empty() &&
-               vk::shufflesInCompute(subgroup) &&
-               subgroup.subgroupSize >= program_.subgroupCluster &&
-               program_.invocations % subgroup.subgroupSize == 0;
+  subgroup_ = subgroup;
 
   VkPhysicalDeviceFeatures features{};
   instance_->vkGetPhysicalDeviceFeatures(physical_, &features);
@@ -147,25 +151,71 @@ bool VulkanExecutor::chooseDevice(const VulkanSettings &settings, std::string &e
     error = name_ + " has no compute queue";
     return false;
   }
+  return true;
+}
 
-  // What the program asks of the device's limits.
+bool VulkanExecutor::fits(const Program &p, std::string &why) const {
   const VkPhysicalDeviceLimits &limits = properties_.limits;
-  if (program_.invocations > limits.maxComputeWorkGroupInvocations ||
-      program_.invocations > limits.maxComputeWorkGroupSize[0]) {
-    error = name_ + ": the kernels' workgroups have " + std::to_string(program_.invocations) +
-            " invocations, the device allows " +
-            std::to_string(
-                std::min(limits.maxComputeWorkGroupInvocations, limits.maxComputeWorkGroupSize[0]));
+  if (p.invocations > limits.maxComputeWorkGroupInvocations ||
+      p.invocations > limits.maxComputeWorkGroupSize[0]) {
+    why = name_ + ": the kernels' workgroups have " + std::to_string(p.invocations) +
+          " invocations, the device allows " +
+          std::to_string(
+              std::min(limits.maxComputeWorkGroupInvocations, limits.maxComputeWorkGroupSize[0]));
     return false;
   }
-  for (size_t k = 0; k < program_.workgroupMemory.size(); ++k)
-    if (program_.workgroupMemory[k] > limits.maxComputeSharedMemorySize) {
-      error = name_ + ": " + program_.kernels[k] + " uses " +
-              std::to_string(program_.workgroupMemory[k]) +
-              " bytes of workgroup memory, the device has " +
-              std::to_string(limits.maxComputeSharedMemorySize);
+  for (size_t k = 0; k < p.workgroupMemory.size(); ++k)
+    if (p.workgroupMemory[k] > limits.maxComputeSharedMemorySize) {
+      why = name_ + ": " + p.kernels[k] + " uses " + std::to_string(p.workgroupMemory[k]) +
+            " bytes of workgroup memory at " + std::to_string(p.invocations) +
+            " invocations per workgroup, the device has " +
+            std::to_string(limits.maxComputeSharedMemorySize);
       return false;
     }
+  return true;
+}
+
+bool VulkanExecutor::chooseKernels(const std::vector<VulkanKernels> &variants,
+                                   const VulkanSettings &settings, size_t &chosen,
+                                   std::string &error) {
+  std::vector<size_t> fitting;
+  std::string why;
+  bool compiled = false;
+  std::string sizes;
+  for (size_t i = 0; i < variants.size(); ++i) {
+    const Program &p = variants[i].program;
+    sizes += (sizes.empty() ? "" : ", ") + std::to_string(p.invocations);
+    if (settings.workgroupSize != 0 && p.invocations != settings.workgroupSize)
+      continue;
+    compiled = true;
+    if (fits(p, why))
+      fitting.push_back(i);
+  }
+  if (!compiled) {
+    error = "the program was compiled for workgroups of " + sizes + " invocations, not " +
+            std::to_string(settings.workgroupSize) + " (bertc compile --workgroup-size)";
+    return false;
+  }
+  if (fitting.empty()) {
+    error = why;
+    return false;
+  }
+  // A CPU device runs a workgroup's invocations in one thread, where
+  // barriers are switches between them: the fewest; a GPU the most.
+  chosen = properties_.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU ? fitting.front() : fitting.back();
+  program_ = variants[chosen].program;
+  // The second modules number a workgroup's invocations subgroup after
+  // subgroup and shuffle among `subgroupCluster` lanes: the subgroups must
+  // be whole (their size divides the workgroup's) and at least that large.
+  subgroups_ = settings.subgroups && !program_.subgroupKernels.empty() &&
+               vk::shufflesInCompute(subgroup_) &&
+               subgroup_.subgroupSize >= program_.subgroupCluster &&
+               program_.invocations % subgroup_.subgroupSize == 0;
+  return true;
+}
+
+bool VulkanExecutor::checkLimits(std::string &error) {
+  const VkPhysicalDeviceLimits &limits = properties_.limits;
   size_t maxBindings = 0;
   for (const DispatchDesc &d : program_.dispatches) {
     maxBindings = std::max(maxBindings, d.bindings.size());
@@ -357,11 +407,13 @@ bool VulkanExecutor::bindDispatches(std::string &error) {
   return true;
 }
 
-bool VulkanExecutor::init(const std::vector<std::vector<uint32_t>> &spirv,
-                          const VulkanSettings &settings, std::string &error) {
+bool VulkanExecutor::init(const std::vector<VulkanKernels> &variants,
+                          const VulkanSettings &settings, size_t &chosen, std::string &error) {
   instance_ = vk::Instance::create(settings.validation, error);
-  if (!instance_ || !chooseDevice(settings, error))
+  if (!instance_ || !chooseDevice(settings, error) ||
+      !chooseKernels(variants, settings, chosen, error) || !checkLimits(error))
     return false;
+  const std::vector<std::vector<uint32_t>> &spirv = variants[chosen].spirv;
   float priority = 1.0f;
   VkDeviceQueueCreateInfo queue{};
   queue.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO;
@@ -548,11 +600,11 @@ VulkanExecutor::~VulkanExecutor() {
 
 } // namespace
 
-std::unique_ptr<Executor> createVulkanExecutor(const Program &program,
-                                               const std::vector<std::vector<uint32_t>> &spirv,
-                                               const VulkanSettings &settings, std::string &error) {
-  auto executor = std::make_unique<VulkanExecutor>(program);
-  if (!executor->init(spirv, settings, error))
+std::unique_ptr<Executor> createVulkanExecutor(const std::vector<VulkanKernels> &variants,
+                                               const VulkanSettings &settings, size_t &chosen,
+                                               std::string &error) {
+  auto executor = std::make_unique<VulkanExecutor>();
+  if (!executor->init(variants, settings, chosen, error))
     return nullptr;
   return executor;
 }

@@ -30,16 +30,31 @@ struct VulkanSettings {
   /// at least the program's cluster, shuffles in compute shaders); false:
   /// always the workgroup-memory ones (`--no-subgroups`).
   bool subgroups = true;
+  /// Run the kernels compiled for this many invocations per workgroup (0:
+  /// chosen from the device; `--workgroup-size`).
+  int64_t workgroupSize = 0;
 };
 
-/// An executor for `program` on a Vulkan device, `spirv[i]` being the
-/// SPIR-V module of `program.kernels[i]`, followed by the second modules of
-/// `program.subgroupKernels`, in that order. Null, with the reason in `error`,
-/// when there is no loader or device, the device lacks a feature the
-/// kernels need, or memory runs out.
-std::unique_ptr<Executor> createVulkanExecutor(const Program &program,
-                                               const std::vector<std::vector<uint32_t>> &spirv,
-                                               const VulkanSettings &settings, std::string &error);
+/// The kernels compiled for one workgroup size: the program (its grids and
+/// workgroup memory are this size's) and the SPIR-V module of each kernel,
+/// followed by the second modules of `program.subgroupKernels`, in that
+/// order.
+struct VulkanKernels {
+  Program program;
+  std::vector<std::vector<uint32_t>> spirv;
+};
+
+/// An executor on a Vulkan device for one of `variants` (the same program
+/// compiled for several workgroup sizes, smallest first): the one
+/// `settings` asks for, else the largest the device's limits allow on a
+/// GPU, the smallest on a CPU device (which runs a workgroup's invocations
+/// in one thread, barriers being switches between them). Its index goes to
+/// `chosen`. Null, with the reason in `error`, when there is no loader or
+/// device, the device lacks a feature or limit the kernels need, or memory
+/// runs out.
+std::unique_ptr<Executor> createVulkanExecutor(const std::vector<VulkanKernels> &variants,
+                                               const VulkanSettings &settings, size_t &chosen,
+                                               std::string &error);
 
 } // namespace bertc::rt
 

@@ -80,6 +80,13 @@ static cl::opt<int64_t> subgroupCluster(
              "in second modules run where the device's subgroups are that large (a power of "
              "two up to the workgroup's 64; default 8; 0: none)"),
     cl::init(-1), cl::value_desc("N"), cl::sub(compileCmd), cl::sub(benchCmd), cl::cat(category));
+static cl::list<int64_t> workgroupSizes(
+    "workgroup-size",
+    cl::desc("Vulkan: compile the kernels for these workgroup sizes (invocations, powers of two "
+             "from 8 to 256; default 64,256); the binary runs the largest a GPU allows, the "
+             "smallest on a CPU device; --emit=spirv shows the first"),
+    cl::CommaSeparated, cl::value_desc("N[,N...]"), cl::sub(compileCmd), cl::sub(benchCmd),
+    cl::cat(category));
 static cl::opt<bool> noSubgroups("no-subgroups",
                                  cl::desc("With --target vulkan: reduce through workgroup "
                                           "memory only, never by subgroup shuffles"),
@@ -191,6 +198,13 @@ int main(int argc, char **argv) {
     return 1;
   }
   options.workgroups = workgroups;
+  for (int64_t size : workgroupSizes) {
+    if (size < 8 || size > 256 || (size & (size - 1)) != 0) {
+      llvm::errs() << "bertc: error: --workgroup-size takes powers of two from 8 to 256\n";
+      return 1;
+    }
+    options.workgroupSizes.push_back(size);
+  }
   if (subgroupCluster.getNumOccurrences()) {
     if (subgroupCluster < 0 || subgroupCluster > 64 ||
         (subgroupCluster & (subgroupCluster - 1)) != 0) {

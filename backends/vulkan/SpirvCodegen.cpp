@@ -817,8 +817,8 @@ LogicalResult buildSpirvKernels(ModuleOp kernels, rt::Program &program,
   workgroups.scratchMemorySpace = spirv::StorageClassAttr::get(ctx, spirv::StorageClass::Workgroup);
   workgroups.evenTiles = true;
   // Small tiles: each workgroup keeps its producers' tiles in workgroup
-  // memory, tens of kilobytes.
-  workgroups.tiles.minIterations = 64;
+  // memory, tens of kilobytes; at least an iteration per invocation.
+  workgroups.tiles.minIterations = std::max<int64_t>(64, options.invocations);
   workgroups.tiles.maxFusedTile = 512;
   workgroups.tiles.maxMatmulRows = 32;
   workgroups.tiles.maxMatmulCols = 32;
@@ -981,25 +981,28 @@ LogicalResult serializeSpirvKernels(ModuleOp kernels,
   return success();
 }
 
-void addSpirvGlobals(ModuleOp object, const rt::Program &program,
-                     const std::vector<std::vector<uint32_t>> &binaries) {
+void addSpirvGlobals(ModuleOp object, const std::vector<rt::VulkanKernels> &variants) {
   MLIRContext *ctx = object.getContext();
   OpBuilder b = OpBuilder::atBlockEnd(object.getBody());
   Location loc = object.getLoc();
   auto constant = [&](Type type, StringRef name, Attribute value) {
     b.create<LLVM::GlobalOp>(loc, type, /*isConstant=*/true, LLVM::Linkage::External, name, value);
   };
-  std::string json = program.toJson().dump();
+  rt::Json programs = rt::Json::array();
+  for (const rt::VulkanKernels &v : variants)
+    programs.push(v.program.toJson());
+  std::string json = programs.dump();
   json.push_back('\0');
   constant(LLVM::LLVMArrayType::get(IntegerType::get(ctx, 8), json.size()), "bertc_vulkan_program",
            b.getStringAttr(json));
   SmallVector<int32_t> words;
   SmallVector<int64_t> offsets = {0};
-  for (const std::vector<uint32_t> &binary : binaries) {
-    for (uint32_t w : binary)
-      words.push_back(static_cast<int32_t>(w));
-    offsets.push_back(static_cast<int64_t>(words.size()));
-  }
+  for (const rt::VulkanKernels &v : variants)
+    for (const std::vector<uint32_t> &binary : v.spirv) {
+      for (uint32_t w : binary)
+        words.push_back(static_cast<int32_t>(w));
+      offsets.push_back(static_cast<int64_t>(words.size()));
+    }
   auto i32 = IntegerType::get(ctx, 32);
   auto i64 = IntegerType::get(ctx, 64);
   auto array = [](Type element, size_t n) {

@@ -21,6 +21,7 @@
 #define BERTC_BACKENDS_VULKAN_VULKANBACKEND_H
 
 #include "runtime/Program.h"
+#include "runtime/VulkanExecutor.h"
 
 #include "mlir/IR/BuiltinOps.h"
 
@@ -38,9 +39,8 @@ struct VulkanOptions {
   /// 64 invocations wants a tile of some size (BERT-tiny's step on
   /// lavapipe, alternating runs: 1.14 s per step at 1024, 1.44 s at 4096).
   int64_t targetWorkgroups = 1024;
-  /// Invocations per workgroup: within what every Vulkan device allows
-  /// (maxComputeWorkGroupInvocations and maxComputeWorkGroupSize.x are at
-  /// least 128), and a multiple of the usual subgroup sizes.
+  /// Invocations per workgroup (a power of two); each workgroup's tile has
+  /// at least as many iterations.
   int64_t invocations = 64;
   /// Invocations of a subgroup that combine a reduction's partial results
   /// with shuffles in the kernels' second modules (a power of two; 0 or 1:
@@ -49,6 +49,17 @@ struct VulkanOptions {
   /// shaders, the first modules (workgroup memory only) elsewhere.
   int64_t subgroupCluster = 8;
 };
+
+/// The workgroup sizes a binary carries kernels for unless told otherwise,
+/// for the executor to choose from by device: 64, within every Vulkan
+/// device's limits (maxComputeWorkGroupInvocations and
+/// maxComputeWorkGroupSize.x are at least 128) and fast on CPU devices
+/// (lavapipe, BERT-tiny's step: 16 to 64 alike, 128 1.2x and 256 1.9x
+/// slower); 256 for GPUs.
+inline const std::vector<int64_t> &defaultWorkgroupSizes() {
+  static const std::vector<int64_t> sizes = {64, 256};
+  return sizes;
+}
 
 /// Dialects and interfaces the Vulkan back end needs in its context.
 void registerVulkanBackend(mlir::DialectRegistry &registry);
@@ -66,11 +77,10 @@ mlir::LogicalResult serializeSpirvKernels(mlir::ModuleOp kernels,
 
 /// Adds to the LLVM-dialect module `object` the globals a compiled binary's
 /// Vulkan executor reads (runtime/Compiled.h): `bertc_vulkan_program` (the
-/// program as JSON), `bertc_spirv` (the binaries, one after the other) and
-/// `bertc_spirv_offsets` (where each starts, in words, and the end), the
-/// binaries in serializeSpirvKernels' order.
-void addSpirvGlobals(mlir::ModuleOp object, const rt::Program &program,
-                     const std::vector<std::vector<uint32_t>> &binaries);
+/// variants' programs, a JSON array), `bertc_spirv` (their binaries, one
+/// after the other, each variant's in serializeSpirvKernels' order) and
+/// `bertc_spirv_offsets` (where each starts, in words, and the end).
+void addSpirvGlobals(mlir::ModuleOp object, const std::vector<rt::VulkanKernels> &variants);
 
 } // namespace bertc::vulkan
 

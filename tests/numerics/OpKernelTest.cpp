@@ -123,26 +123,40 @@ void runCase(const Case &c, bool vulkan) {
   std::string error;
   std::unique_ptr<LoadedProgram> lib = LoadedProgram::open(libPath, error);
   ASSERT_TRUE(lib) << error;
-  // Vulkan: with the subgroup modules where the device runs them, and
-  // without (--no-subgroups), from the same inputs.
-  for (bool subgroups : vulkan ? std::vector<bool>{true, false} : std::vector<bool>{true}) {
-    SCOPED_TRACE(subgroups ? "subgroups" : "no subgroups");
+  // Vulkan: as the device chooses (lavapipe, a CPU device: workgroups of
+  // 64, with the subgroup modules), without the subgroup modules
+  // (--no-subgroups), and at 256 invocations per workgroup (a GPU's
+  // choice), from the same inputs.
+  struct Run {
+    const char *name;
+    bool subgroups;
+    int64_t workgroupSize;
+  };
+  std::vector<Run> runs = {{"cpu", true, 0}};
+  if (vulkan)
+    runs = {{"vulkan", true, 0}, {"vulkan no-subgroups", false, 0}, {"vulkan 256", true, 256}};
+  for (const Run &run : runs) {
+    SCOPED_TRACE(run.name);
+    bool subgroups = run.subgroups;
     bertc::rt::DeviceChoice device;
     device.kind =
         vulkan ? bertc::rt::DeviceChoice::Kind::Vulkan : bertc::rt::DeviceChoice::Kind::Cpu;
     device.threads = 2;
     device.validation = vulkan;
     device.subgroups = subgroups;
+    device.workgroupSize = run.workgroupSize;
     size_t messagesBefore = bertc::rt::vulkanValidationMessages();
     std::unique_ptr<Session> session = lib->newSession(device, error);
     ASSERT_TRUE(session) << error;
     const bertc::rt::Program &p = session->program();
     // lavapipe's subgroups (8 lanes, shuffles in compute) run the subgroup
     // modules unless told not to.
-    if (vulkan)
+    if (vulkan) {
       EXPECT_EQ(session->device().find("subgroup reductions") != std::string::npos,
                 subgroups && !p.subgroupKernels.empty() && subgroupsCanRun(p))
           << session->device();
+      EXPECT_EQ(p.invocations, run.workgroupSize ? run.workgroupSize : 64) << session->device();
+    }
 
     std::mt19937_64 rng(42);
     std::uniform_real_distribution<double> uniform(-2.0, 2.0);
@@ -189,10 +203,7 @@ void runCase(const Case &c, bool vulkan) {
       double diff = std::fabs(got(i) - expected.v[i]) / std::max(1.0, std::fabs(expected.v[i]));
       worst = std::max(worst, diff);
     }
-    std::printf("%-16s %-18s %zu elements, max rel diff %.3e\n", c.name.c_str(),
-                !vulkan     ? "cpu"
-                : subgroups ? "vulkan"
-                            : "vulkan (no-subgroups)",
+    std::printf("%-16s %-18s %zu elements, max rel diff %.3e\n", c.name.c_str(), run.name,
                 expected.v.size(), worst);
     EXPECT_LE(worst, c.tolerance) << c.name;
     session.reset();

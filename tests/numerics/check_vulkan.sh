@@ -5,8 +5,10 @@
 # parameter (dropout on, the same Philox masks on both) and the losses of
 # STEPS training steps must agree within 1e-4
 # (tests/numerics/compare_devices.py), and the layer must stay silent.
-# Vulkan runs twice: as the device chooses (lavapipe runs the reductions'
-# subgroup modules) and with --no-subgroups (workgroup memory only).
+# Vulkan runs three times: as the device chooses (lavapipe: the kernels
+# for 64 invocations per workgroup, with the reductions' subgroup modules),
+# with --no-subgroups (workgroup memory only), and with the kernels for 256
+# invocations per workgroup (what a GPU chooses).
 # Usage: check_vulkan.sh BERTC PRESET STEPS [COMPILE_FLAGS...]
 set -euo pipefail
 bertc="$1" preset="$2" steps="$3"
@@ -22,11 +24,13 @@ shape=(--batch 4 --seq 32)
   --target cpu,vulkan -o "$work/train"
 "$work/train" init --seed 5 --output "$work/weights.safetensors"
 compare=()
-for device in cpu vulkan vulkan-no-subgroups; do
+vulkans=(vulkan vulkan-no-subgroups vulkan-256)
+for device in cpu "${vulkans[@]}"; do
   case "$device" in
     cpu) flags=(--device cpu) ;;
     vulkan) flags=(--device vulkan --validation) ;;
-    *) flags=(--device vulkan --validation --no-subgroups) ;;
+    vulkan-no-subgroups) flags=(--device vulkan --validation --no-subgroups) ;;
+    vulkan-256) flags=(--device vulkan --validation --workgroup-size 256) ;;
   esac
   "$work/infer" infer "${flags[@]}" --weights "$work/weights.safetensors" \
     --input "$here/data/infer.jsonl" --output "$work/$device-outputs.safetensors"
@@ -35,7 +39,7 @@ for device in cpu vulkan vulkan-no-subgroups; do
     --data "$here/data/train_pretrain.jsonl" --steps "$steps" --lr 1e-3 --seed 3 \
     --dump-grads "$work/$device-grads.safetensors" > "$work/$device-steps.jsonl"
 done
-for device in vulkan vulkan-no-subgroups; do
+for device in "${vulkans[@]}"; do
   compare+=(--tensors "$work/cpu-outputs.safetensors" "$work/$device-outputs.safetensors")
   if [ "$steps" -gt 0 ]; then
     compare+=(--tensors "$work/cpu-grads.safetensors" "$work/$device-grads.safetensors"

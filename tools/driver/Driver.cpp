@@ -193,14 +193,24 @@ int finish(const std::string &text, const CompileOptions &options, std::ostream 
   return 0;
 }
 
-/// The Vulkan back end's options from the command line's.
-vulkan::VulkanOptions vulkanOptionsFor(const CompileOptions &options) {
-  vulkan::VulkanOptions vulkanOptions;
-  if (options.workgroups > 0)
-    vulkanOptions.targetWorkgroups = options.workgroups;
-  if (options.subgroupCluster >= 0)
-    vulkanOptions.subgroupCluster = options.subgroupCluster;
-  return vulkanOptions;
+/// The Vulkan back end's options from the command line's, for each
+/// workgroup size, smallest first.
+std::vector<vulkan::VulkanOptions> vulkanOptionsFor(const CompileOptions &options) {
+  std::vector<int64_t> sizes =
+      options.workgroupSizes.empty() ? vulkan::defaultWorkgroupSizes() : options.workgroupSizes;
+  llvm::sort(sizes);
+  sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
+  std::vector<vulkan::VulkanOptions> all;
+  for (int64_t size : sizes) {
+    vulkan::VulkanOptions vulkanOptions;
+    if (options.workgroups > 0)
+      vulkanOptions.targetWorkgroups = options.workgroups;
+    vulkanOptions.invocations = size;
+    if (options.subgroupCluster >= 0)
+      vulkanOptions.subgroupCluster = options.subgroupCluster;
+    all.push_back(vulkanOptions);
+  }
+  return all;
 }
 
 } // namespace
@@ -351,8 +361,9 @@ int compile(const CompileOptions &options, std::ostream &errs) {
           os << "planned_activation_bytes: " << program.activationBytes << "\n";
           os << "planned_peak_bytes: " << program.parameterBytes + program.activationBytes << "\n";
         } else if (options.emit == Emit::Spirv) {
+          // The kernels for the first workgroup size.
           if (mlir::failed(vulkan::buildSpirvKernels(*plan->kernels, plan->program,
-                                                     vulkanOptionsFor(options))))
+                                                     vulkanOptionsFor(options).front())))
             return 1;
           if (options.outputPath.empty() || options.outputPath == "-")
             plan->kernels->print(os);
@@ -360,17 +371,19 @@ int compile(const CompileOptions &options, std::ostream &errs) {
             return writeSpirvKernels(*plan->kernels, plan->program, options.outputPath, errs) ? 0
                                                                                               : 1;
         } else {
-          // The Vulkan kernels from a copy of the kernel module, before the
-          // CPU back end rewrites it; the binary carries them as data.
-          rt::Program vulkanProgram = plan->program;
-          std::vector<std::vector<uint32_t>> spirv;
-          if (vulkanTarget) {
-            mlir::OwningOpRef<mlir::ModuleOp> copy = plan->kernels->clone();
-            if (mlir::failed(
-                    vulkan::buildSpirvKernels(*copy, vulkanProgram, vulkanOptionsFor(options))) ||
-                mlir::failed(vulkan::serializeSpirvKernels(*copy, spirv)))
-              return 1;
-          }
+          // The Vulkan kernels for each workgroup size, from copies of the
+          // kernel module made before the CPU back end rewrites it; the
+          // binary carries them as data.
+          std::vector<rt::VulkanKernels> vulkanKernels;
+          if (vulkanTarget)
+            for (const vulkan::VulkanOptions &vulkanOptions : vulkanOptionsFor(options)) {
+              rt::VulkanKernels &v = vulkanKernels.emplace_back();
+              v.program = plan->program;
+              mlir::OwningOpRef<mlir::ModuleOp> copy = plan->kernels->clone();
+              if (mlir::failed(vulkan::buildSpirvKernels(*copy, v.program, vulkanOptions)) ||
+                  mlir::failed(vulkan::serializeSpirvKernels(*copy, v.spirv)))
+                return 1;
+            }
           mlir::OwningOpRef<mlir::ModuleOp> object;
           if (cpuTarget) {
             cpu::CpuOptions cpuOptions;
@@ -391,7 +404,7 @@ int compile(const CompileOptions &options, std::ostream &errs) {
             object = mlir::ModuleOp::create(mlir::UnknownLoc::get(&context));
           }
           if (vulkanTarget)
-            vulkan::addSpirvGlobals(*object, vulkanProgram, spirv);
+            vulkan::addSpirvGlobals(*object, vulkanKernels);
           if (options.emit == Emit::LLVM) {
             if (mlir::failed(cpu::printLLVMIR(*object, os)))
               return 1;

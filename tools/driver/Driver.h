@@ -44,6 +44,9 @@ struct CompileOptions {
   /// Vulkan: lanes a reduction's subgroup modules combine by shuffles
   /// (-1: the back end's default; 0: no subgroup modules).
   int64_t subgroupCluster = -1;
+  /// Vulkan: the workgroup sizes (invocations) to compile the kernels for,
+  /// the executor choosing by device (empty: the back end's default).
+  std::vector<int64_t> workgroupSizes;
   bool vectorize = true; ///< Off: scalar loops only.
   StepKind step = StepKind::Default;
   bool fusion = true; ///< Fuse kernels (bertc-fuse-elementwise); off: one per op.
