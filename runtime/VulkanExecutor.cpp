@@ -131,11 +131,6 @@ bool VulkanExecutor::chooseDevice(const VulkanSettings &settings, std::string &e
     error = name_ + " lacks the shaderInt64 feature the kernels need (dropout's generator)";
     return false;
   }
-  for (const TensorDesc &t : program_.tensors)
-    if (t.dtype == DType::F64) {
-      error = name_ + ": the Vulkan back end compiles float32 and int32 programs only";
-      return false;
-    }
   uint32_t families = 0;
   instance_->vkGetPhysicalDeviceQueueFamilyProperties(physical_, &families, nullptr);
   std::vector<VkQueueFamilyProperties> family(families);
@@ -188,8 +183,11 @@ bool VulkanExecutor::chooseKernels(const std::vector<VulkanKernels> &variants,
     if (settings.workgroupSize != 0 && p.invocations != settings.workgroupSize)
       continue;
     compiled = true;
-    if (fits(p, why))
+    std::string reason;
+    if (fits(p, reason))
       fitting.push_back(i);
+    else if (why.empty())
+      why = reason; // the smallest's
   }
   if (!compiled) {
     error = "the program was compiled for workgroups of " + sizes + " invocations, not " +
@@ -215,6 +213,11 @@ bool VulkanExecutor::chooseKernels(const std::vector<VulkanKernels> &variants,
 }
 
 bool VulkanExecutor::checkLimits(std::string &error) {
+  for (const TensorDesc &t : program_.tensors)
+    if (t.dtype == DType::F64) {
+      error = name_ + ": the Vulkan back end compiles float32 and int32 programs only";
+      return false;
+    }
   const VkPhysicalDeviceLimits &limits = properties_.limits;
   size_t maxBindings = 0;
   for (const DispatchDesc &d : program_.dispatches) {
