@@ -84,7 +84,7 @@ static cl::list<int64_t> workgroupSizes(
     "workgroup-size",
     cl::desc("Vulkan: compile the kernels for these workgroup sizes (invocations, powers of two "
              "from 8 to 256; default 64,256); the binary runs the largest a GPU allows, the "
-             "smallest on a CPU device; --emit=spirv shows the first"),
+             "smallest on a CPU device; --emit=spirv shows the smallest"),
     cl::CommaSeparated, cl::value_desc("N[,N...]"), cl::sub(compileCmd), cl::sub(benchCmd),
     cl::cat(category));
 static cl::opt<bool> noSubgroups("no-subgroups",

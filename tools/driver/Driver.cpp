@@ -361,7 +361,7 @@ int compile(const CompileOptions &options, std::ostream &errs) {
           os << "planned_activation_bytes: " << program.activationBytes << "\n";
           os << "planned_peak_bytes: " << program.parameterBytes + program.activationBytes << "\n";
         } else if (options.emit == Emit::Spirv) {
-          // The kernels for the first workgroup size.
+          // The kernels for the smallest workgroup size.
           if (mlir::failed(vulkan::buildSpirvKernels(*plan->kernels, plan->program,
                                                      vulkanOptionsFor(options).front())))
             return 1;
