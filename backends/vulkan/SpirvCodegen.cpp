@@ -290,6 +290,11 @@ void distribute(scf::ParallelOp loop, Value invocation, int64_t n) {
   rewriter.eraseOp(loop);
 }
 
+/// The most iterations a reduction's loop should run in one invocation:
+/// half of lavapipe's limit (gallivm stops an invocation's loops after
+/// 65535 back-edges in all, silently).
+constexpr int64_t kMaxLoopIterations = 32768;
+
 /// Ends the name of a kernel's second module, the one with subgroup
 /// shuffles.
 constexpr llvm::StringLiteral kSubgroupSuffix = "_subgroups";
@@ -452,10 +457,13 @@ bool spreadReduction(linalg::LinalgOp op, Invocations &inv, Attribute workgroupS
       }
       return map.lookup(body.getTerminator()->getOperand(0));
     };
-    // Unrolled by 8 (elements k, k + g, ..., k + 7g per iteration): a
-    // gradient's sum of squares in BERT-large is 488000 elements per
-    // invocation, more than 7 times lavapipe's loop limit.
+    // Unrolled by 8 (elements k, k + g, ..., k + 7g per iteration), or by
+    // as much more (up to 64) as keeps the loop under kMaxLoopIterations:
+    // a gradient's sum of squares in BERT-large is 488000 elements per
+    // invocation of 64, 3.9 million of 8, far past lavapipe's loop limit.
     int64_t unroll = reduced / g >= 16 ? 8 : 1;
+    while (unroll < 64 && reduced / (g * unroll) > kMaxLoopIterations)
+      unroll *= 2;
     bool whole = reduced % (g * unroll) == 0;
     auto loop =
         in.create<scf::ForOp>(loc, member, index(reduced), index(g * unroll), ValueRange{neutral});
