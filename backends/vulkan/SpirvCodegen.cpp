@@ -37,7 +37,7 @@
 #include "mlir/Target/SPIRV/Serialization.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/Passes.h"
-#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/MapVector.h"
 
 using namespace mlir;
 
@@ -101,18 +101,15 @@ struct LaneIdToSpirv final : OpConversionPattern<gpu::LaneIdOp> {
   }
 };
 
-/// Converts every gpu.module of `kernels` into a spirv.module placed before
-/// it, as MLIR's convert-gpu-to-spirv does for Vulkan (memory spaces to
-/// storage classes, then the gpu, scf, arith, memref, func and math ops),
-/// with gpu.lane_id too. Each module's target is its own.
+/// Converts every gpu.module of `kernels` into a spirv.module in its place,
+/// as MLIR's convert-gpu-to-spirv does for Vulkan (memory spaces to storage
+/// classes, then the gpu, scf, arith, memref, func and math ops) but without
+/// keeping the gpu.module, and with gpu.lane_id too. Each module's target is
+/// its own.
 LogicalResult convertToSpirv(ModuleOp kernels) {
   MLIRContext *ctx = kernels.getContext();
-  SmallVector<Operation *> copies;
-  for (gpu::GPUModuleOp m : kernels.getOps<gpu::GPUModuleOp>()) {
-    OpBuilder b(m);
-    copies.push_back(b.clone(*m));
-  }
-  for (Operation *m : copies) {
+  SmallVector<gpu::GPUModuleOp> modules(kernels.getOps<gpu::GPUModuleOp>());
+  for (gpu::GPUModuleOp m : modules) {
     spirv::MemorySpaceToStorageClassConverter storageClasses(
         spirv::mapMemorySpaceToVulkanStorageClass);
     spirv::convertMemRefTypesAndAttrs(m, storageClasses);
@@ -295,10 +292,6 @@ void distribute(scf::ParallelOp loop, Value invocation, int64_t n) {
 /// 65535 back-edges in all, silently).
 constexpr int64_t kMaxLoopIterations = 32768;
 
-/// Ends the name of a kernel's second module, the one with subgroup
-/// shuffles.
-constexpr llvm::StringLiteral kSubgroupSuffix = "_subgroups";
-
 /// Marks the steps spreadReduction built: already spread over the
 /// invocations, each between barriers.
 constexpr llvm::StringLiteral kSpreadAttr = "bertc.spread";
@@ -429,9 +422,8 @@ bool spreadReduction(linalg::LinalgOp op, Invocations &inv, Attribute workgroupS
       map.map(operand, operand == out ? acc : partial);
     return where.clone(*combine, map)->getResult(0);
   };
-  // The output element of group `which`.
-  auto outputAt = [&](OpBuilder &where, Value which) {
-    SmallVector<Value> parallel = delinearize(where, loc, which, parallelSizes);
+  // The output element at the parallel loop indices `parallel`.
+  auto outputAt = [&](OpBuilder &where, ArrayRef<Value> parallel) {
     SmallVector<Value> reductionZeros(reductionDims.size(), index(0));
     return apply(where, outMap, loopIndices(parallel, reductionZeros));
   };
@@ -505,7 +497,7 @@ bool spreadReduction(linalg::LinalgOp op, Invocations &inv, Attribute workgroupS
           loc, in.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, member, index(0)),
           /*withElseRegion=*/false);
       OpBuilder then = OpBuilder::atBlockBegin(first.thenBlock());
-      SmallVector<Value> target = outputAt(then, group);
+      SmallVector<Value> target = outputAt(then, parallel);
       Value initial = then.create<memref::LoadOp>(loc, outBuffer, target);
       then.create<memref::StoreOp>(loc, combineWith(then, initial, partial), outBuffer, target);
       op->erase();
@@ -519,7 +511,7 @@ bool spreadReduction(linalg::LinalgOp op, Invocations &inv, Attribute workgroupS
   // the clusters' are alike).
   {
     OpBuilder in = step(invocation, outputs);
-    SmallVector<Value> target = outputAt(in, invocation);
+    SmallVector<Value> target = outputAt(in, delinearize(in, loc, invocation, parallelSizes));
     Value initial = in.create<memref::LoadOp>(loc, outBuffer, target);
     Value base = in.create<arith::MulIOp>(loc, invocation, index(g));
     auto loop = in.create<scf::ForOp>(loc, index(0), index(g), index(cluster), ValueRange{initial});
@@ -856,16 +848,17 @@ LogicalResult buildSpirvKernels(ModuleOp kernels, rt::Program &program,
     return failure();
 
   // Each kernel's second module, its reductions combined through subgroup
-  // shuffles, after the first ones; kept where a reduction uses them.
-  SmallVector<gpu::GPUModuleOp> firsts(kernels.getOps<gpu::GPUModuleOp>());
-  llvm::DenseSet<Operation *> seconds;
+  // shuffles, after the first ones (the kernels' modules are in kernel
+  // order), with its kernel's index; kept where a reduction uses them.
+  llvm::MapVector<Operation *, int64_t> seconds;
   if (options.subgroupCluster > 1) {
+    SmallVector<gpu::GPUModuleOp> firsts(kernels.getOps<gpu::GPUModuleOp>());
     OpBuilder atEnd = OpBuilder::atBlockEnd(kernels.getBody());
-    for (gpu::GPUModuleOp m : firsts) {
+    for (auto [k, m] : llvm::enumerate(firsts)) {
       auto second = cast<gpu::GPUModuleOp>(atEnd.clone(*m));
-      second.setName((m.getName() + kSubgroupSuffix).str());
+      second.setName((m.getName() + "_subgroups").str());
       second->setAttr(spirv::getTargetEnvAttrName(), targetEnv(ctx, options.subgroupCluster));
-      seconds.insert(second);
+      seconds[second] = static_cast<int64_t>(k);
     }
   }
   SmallVector<gpu::GPUModuleOp> unshuffled;
@@ -875,7 +868,7 @@ LogicalResult buildSpirvKernels(ModuleOp kernels, rt::Program &program,
     inv.id = invocationId(kernel);
     inv.count = options.invocations;
     auto m = kernel->getParentOfType<gpu::GPUModuleOp>();
-    if (seconds.contains(m))
+    if (seconds.count(m))
       inv.cluster = options.subgroupCluster;
     SmallVector<linalg::LinalgOp> matmuls;
     kernel.walk([&](linalg::LinalgOp op) {
@@ -892,7 +885,7 @@ LogicalResult buildSpirvKernels(ModuleOp kernels, rt::Program &program,
     llvm::DenseMap<Type, Value> partials;
     for (linalg::LinalgOp op : reductions)
       spreadReduction(op, inv, workgroups.scratchMemorySpace, partials);
-    if (seconds.contains(m) && !inv.shuffled)
+    if (seconds.count(m) && !inv.shuffled)
       unshuffled.push_back(m);
   });
   for (gpu::GPUModuleOp m : unshuffled) {
@@ -900,18 +893,9 @@ LogicalResult buildSpirvKernels(ModuleOp kernels, rt::Program &program,
     m.erase();
   }
   program.subgroupKernels.clear();
+  for (auto [second, kernel] : seconds)
+    program.subgroupKernels.push_back(kernel);
   program.subgroupCluster = seconds.empty() ? 0 : options.subgroupCluster;
-  for (gpu::GPUModuleOp m : kernels.getOps<gpu::GPUModuleOp>()) {
-    if (!seconds.contains(m))
-      continue;
-    StringRef name = m.getName().drop_back(kSubgroupSuffix.size());
-    auto at = llvm::find(program.kernels, name.str());
-    if (at == program.kernels.end() ||
-        (!program.subgroupKernels.empty() &&
-         at - program.kernels.begin() <= program.subgroupKernels.back()))
-      return m.emitError("second modules out of kernel order");
-    program.subgroupKernels.push_back(at - program.kernels.begin());
-  }
   PassManager toLoops(ctx);
   (void)applyPassManagerCLOptions(toLoops);
   toLoops.nest<gpu::GPUModuleOp>().addNestedPass<gpu::GPUFuncOp>(
@@ -931,7 +915,7 @@ LogicalResult buildSpirvKernels(ModuleOp kernels, rt::Program &program,
   // device (a second module needs no more than the first).
   program.workgroupMemory.assign(program.kernels.size(), 0);
   kernels.walk([&](gpu::GPUFuncOp kernel) {
-    if (seconds.contains(kernel->getParentOfType<gpu::GPUModuleOp>()))
+    if (seconds.count(kernel->getParentOfType<gpu::GPUModuleOp>()))
       return;
     auto at = llvm::find(program.kernels, kernel.getName().str());
     if (at == program.kernels.end())
@@ -971,10 +955,6 @@ LogicalResult buildSpirvKernels(ModuleOp kernels, rt::Program &program,
     barrier.setMemorySemantics(barrier.getMemorySemantics() |
                                spirv::MemorySemantics::UniformMemory);
   });
-  // The gpu.modules stay beside their SPIR-V translations: drop them.
-  SmallVector<gpu::GPUModuleOp> gpuModules(kernels.getOps<gpu::GPUModuleOp>());
-  for (gpu::GPUModuleOp m : gpuModules)
-    m.erase();
   return success();
 }
 
