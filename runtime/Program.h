@@ -113,6 +113,15 @@ struct Program {
   int64_t configInt(const std::string &name, int64_t fallback) const;
 };
 
+/// The kernels compiled for one workgroup size: the program (its grids and
+/// workgroup memory are this size's) and the SPIR-V module of each kernel,
+/// followed by the second modules of `program.subgroupKernels`, in that
+/// order.
+struct VulkanKernels {
+  Program program;
+  std::vector<std::vector<uint32_t>> spirv;
+};
+
 } // namespace bertc::rt
 
 #endif // BERTC_RUNTIME_PROGRAM_H

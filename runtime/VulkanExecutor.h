@@ -35,15 +35,6 @@ struct VulkanSettings {
   int64_t workgroupSize = 0;
 };
 
-/// The kernels compiled for one workgroup size: the program (its grids and
-/// workgroup memory are this size's) and the SPIR-V module of each kernel,
-/// followed by the second modules of `program.subgroupKernels`, in that
-/// order.
-struct VulkanKernels {
-  Program program;
-  std::vector<std::vector<uint32_t>> spirv;
-};
-
 /// An executor on a Vulkan device for one of `variants` (the same program
 /// compiled for several workgroup sizes, smallest first): the one
 /// `settings` asks for, else the largest the device's limits allow on a

@@ -1,17 +1,24 @@
-//===- bertc-opt.cpp - Parse, verify and print bertc's dialects -----------===//
+//===- bertc-opt.cpp - bertc's passes and pipelines on IR, for lit tests --===//
+#include "backends/cpu/CpuBackend.h"
+#include "backends/vulkan/VulkanBackend.h"
 #include "dialects/graph/GraphDialect.h"
 #include "passes/Passes.h"
+#include "passes/Pipelines.h"
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "mlir/Transforms/Passes.h"
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
-  registry.insert<bertc::graph::GraphDialect, mlir::func::FuncDialect, mlir::arith::ArithDialect,
-                  mlir::linalg::LinalgDialect, mlir::math::MathDialect, mlir::scf::SCFDialect,
-                  mlir::tensor::TensorDialect>();
+  registry.insert<bertc::graph::GraphDialect>();
+  bertc::cpu::registerCpuBackend(registry);
+  bertc::vulkan::registerVulkanBackend(registry);
+  mlir::registerTransformsPasses(); // canonicalize, cse, ... between ours in tests
   bertc::registerBertcPasses();
+  bertc::registerGraphPipelines();
+  bertc::cpu::registerCpuPipelines();
+  bertc::vulkan::registerVulkanPipelines();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "bertc optimizer driver\n", registry));
 }

@@ -1,73 +1,35 @@
-//===- LowerToLLVM.cpp - Kernels to the LLVM dialect with the kernel ABI --===//
+//===- LowerToLLVM.cpp - The CPU back end's lowering steps ----------------===//
+//
+// The steps of bertc-cpu-lower-to-llvm that are bertc's own (the rest are
+// MLIR's conversions, in backends/cpu/Pipelines.cpp), and the program's
+// description as a global.
+//
+//===----------------------------------------------------------------------===//
 #include "backends/cpu/CpuBackend.h"
-#include "backends/cpu/Internal.h"
+#include "backends/cpu/Passes.h"
 
-#include "mlir/Conversion/Passes.h"
-#include "mlir/Dialect/Affine/IR/AffineOps.h"
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Arith/Transforms/BufferizableOpInterfaceImpl.h"
-#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
-#include "mlir/Dialect/Bufferization/Transforms/FuncBufferizableOpInterfaceImpl.h"
-#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/Index/IR/IndexDialect.h"
-#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Linalg/Passes.h"
-#include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Linalg/Transforms/Hoisting.h"
-#include "mlir/Dialect/Linalg/Transforms/SubsetInsertionOpInterfaceImpl.h"
-#include "mlir/Dialect/Linalg/Transforms/TilingInterfaceImpl.h"
-#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/MemRef/Transforms/Passes.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/SCF/Transforms/BufferizableOpInterfaceImpl.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/Dialect/Tensor/IR/TensorTilingInterfaceImpl.h"
-#include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
-#include "mlir/Dialect/Tensor/Transforms/SubsetInsertionOpInterfaceImpl.h"
-#include "mlir/Dialect/Vector/IR/VectorOps.h"
-#include "mlir/Dialect/Vector/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
-#include "mlir/Dialect/Vector/Transforms/SubsetOpInterfaceImpl.h"
-#include "mlir/Pass/PassManager.h"
-#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
-#include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
 
 namespace bertc::cpu {
 
-void registerCpuBackend(DialectRegistry &registry) {
-  registry
-      .insert<affine::AffineDialect, arith::ArithDialect, bufferization::BufferizationDialect,
-              cf::ControlFlowDialect, func::FuncDialect, index::IndexDialect, linalg::LinalgDialect,
-              LLVM::LLVMDialect, math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
-              tensor::TensorDialect, vector::VectorDialect>();
-  arith::registerBufferizableOpInterfaceExternalModels(registry);
-  linalg::registerBufferizableOpInterfaceExternalModels(registry);
-  linalg::registerSubsetOpInterfaceExternalModels(registry);
-  linalg::registerTilingInterfaceExternalModels(registry);
-  scf::registerBufferizableOpInterfaceExternalModels(registry);
-  tensor::registerBufferizableOpInterfaceExternalModels(registry);
-  tensor::registerSubsetOpInterfaceExternalModels(registry);
-  tensor::registerTilingInterfaceExternalModels(registry);
-  vector::registerBufferizableOpInterfaceExternalModels(registry);
-  vector::registerSubsetOpInterfaceExternalModels(registry);
-  registerBuiltinDialectTranslation(registry);
-  registerLLVMDialectTranslation(registry);
-}
+#define GEN_PASS_DEF_CPUADDENTRYPOINTS
+#define GEN_PASS_DEF_CPUAPPROXIMATEMATH
+#define GEN_PASS_DEF_CPUHOISTACCUMULATORS
+#define GEN_PASS_DEF_CPUHOISTSTATICALLOCAS
+#define GEN_PASS_DEF_CPULOWERVECTORS
+#include "backends/cpu/Passes.h.inc"
 
 namespace {
 
 /// Vector contractions become outer products (FMAs on registers), transfers
 /// become plain loads and stores; then the vector dialect meets LLVM.
-struct LowerVectorsPass : PassWrapper<LowerVectorsPass, OperationPass<ModuleOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(LowerVectorsPass)
+struct CpuLowerVectors : impl::CpuLowerVectorsBase<CpuLowerVectors> {
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
     RewritePatternSet patterns(ctx);
@@ -90,16 +52,14 @@ struct LowerVectorsPass : PassWrapper<LowerVectorsPass, OperationPass<ModuleOp>>
 
 /// Matmul accumulators stay in registers across the K loop: their loads and
 /// stores move out of it.
-struct HoistAccumulatorsPass : PassWrapper<HoistAccumulatorsPass, OperationPass<func::FuncOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(HoistAccumulatorsPass)
+struct CpuHoistAccumulators : impl::CpuHoistAccumulatorsBase<CpuHoistAccumulators> {
   void runOnOperation() override { linalg::hoistRedundantVectorTransfers(getOperation()); }
 };
 
 /// Moves fixed-size stack buffers (scratch space of vector transfers) from
 /// loops to the kernel's entry: an alloca in a loop would grow the stack at
 /// every iteration.
-struct HoistStaticAllocasPass : PassWrapper<HoistStaticAllocasPass, OperationPass<func::FuncOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(HoistStaticAllocasPass)
+struct CpuHoistStaticAllocas : impl::CpuHoistStaticAllocasBase<CpuHoistStaticAllocas> {
   void runOnOperation() override {
     Block &entry = getOperation().getBody().front();
     SmallVector<memref::AllocaOp> allocas;
@@ -114,8 +74,7 @@ struct HoistStaticAllocasPass : PassWrapper<HoistStaticAllocasPass, OperationPas
 
 /// f32 transcendental functions as polynomials (vectorisable, accurate to a
 /// few ulp); the rest become libm calls.
-struct ApproximateMathPass : PassWrapper<ApproximateMathPass, OperationPass<ModuleOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(ApproximateMathPass)
+struct CpuApproximateMath : impl::CpuApproximateMathBase<CpuApproximateMath> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateMathPolynomialApproximationPatterns(patterns);
@@ -124,51 +83,17 @@ struct ApproximateMathPass : PassWrapper<ApproximateMathPass, OperationPass<Modu
   }
 };
 
-LogicalResult runLoweringPipeline(ModuleOp module) {
-  PassManager pm(module.getContext());
-  (void)applyPassManagerCLOptions(pm);
-  // Identical subviews merge, so the self-copies bufferization left vanish.
-  pm.addPass(createCSEPass());
-  pm.addPass(createCanonicalizerPass());
-  pm.addNestedPass<func::FuncOp>(std::make_unique<HoistAccumulatorsPass>());
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(std::make_unique<LowerVectorsPass>());
-  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
-  pm.addPass(createConvertVectorToSCFPass());
-  pm.addNestedPass<func::FuncOp>(std::make_unique<HoistStaticAllocasPass>());
-  pm.addPass(createLowerAffinePass());
-  pm.addPass(createConvertSCFToCFPass());
-  pm.addPass(std::make_unique<ApproximateMathPass>());
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
-  pm.addPass(memref::createExpandStridedMetadataPass());
-  pm.addPass(createLowerAffinePass());
-  pm.addPass(createConvertVectorToLLVMPass());
-  // What LLVM has intrinsics for first; libm calls for the rest (f64 erf).
-  pm.addPass(createConvertMathToLLVMPass());
-  pm.addPass(createConvertMathToLibmPass());
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
-  ConvertFuncToLLVMPassOptions funcOptions;
-  funcOptions.useBarePtrCallConv = true;
-  pm.addPass(createConvertFuncToLLVMPass(funcOptions));
-  pm.addPass(createArithToLLVMConversionPass());
-  pm.addPass(createConvertIndexToLLVMPass());
-  pm.addPass(createConvertControlFlowToLLVMPass());
-  pm.addPass(createReconcileUnrealizedCastsPass());
-  return pm.run(module);
-}
-
 /// `void kernel_N_entry(ptr bindings, i64 x, i64 y, i64 z)` loads each
 /// binding's pointer and calls the kernel.
-void addEntryWrappers(ModuleOp module, ArrayRef<std::string> kernels) {
+void addEntryWrappers(ModuleOp module, ArrayRef<LLVM::LLVMFuncOp> kernels) {
   MLIRContext *ctx = module.getContext();
   OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
   Location loc = module.getLoc();
   auto ptr = LLVM::LLVMPointerType::get(ctx);
   auto i64 = IntegerType::get(ctx, 64);
   auto voidTy = LLVM::LLVMVoidType::get(ctx);
-  for (const std::string &name : kernels) {
-    auto kernel = module.lookupSymbol<LLVM::LLVMFuncOp>(name);
+  for (LLVM::LLVMFuncOp kernel : kernels) {
+    std::string name = kernel.getName().str();
     unsigned bindings = kernel.getNumArguments() - 3;
     auto entry = b.create<LLVM::LLVMFuncOp>(
         loc, name + "_entry", LLVM::LLVMFunctionType::get(voidTy, {ptr, i64, i64, i64}));
@@ -187,26 +112,21 @@ void addEntryWrappers(ModuleOp module, ArrayRef<std::string> kernels) {
   }
 }
 
-/// `bertc_program` (JSON, NUL-terminated), `bertc_kernels` (entry pointers)
-/// and `bertc_kernel_count`.
-void addProgramGlobals(ModuleOp module, const rt::Program &program) {
+/// `bertc_kernels` (entry pointers) and `bertc_kernel_count`.
+void addKernelTable(ModuleOp module, ArrayRef<LLVM::LLVMFuncOp> kernels) {
   MLIRContext *ctx = module.getContext();
   OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
   Location loc = module.getLoc();
-  std::string json = program.toJson().dump();
-  json.push_back('\0');
-  auto bytes = LLVM::LLVMArrayType::get(IntegerType::get(ctx, 8), json.size());
-  b.create<LLVM::GlobalOp>(loc, bytes, /*isConstant=*/true, LLVM::Linkage::External,
-                           "bertc_program", b.getStringAttr(json));
   auto ptr = LLVM::LLVMPointerType::get(ctx);
-  auto tableType = LLVM::LLVMArrayType::get(ptr, program.kernels.size());
+  auto tableType = LLVM::LLVMArrayType::get(ptr, kernels.size());
   auto table = b.create<LLVM::GlobalOp>(loc, tableType, /*isConstant=*/true,
                                         LLVM::Linkage::External, "bertc_kernels", Attribute());
   Block *init = b.createBlock(&table.getInitializerRegion());
   OpBuilder ib = OpBuilder::atBlockBegin(init);
   Value array = ib.create<LLVM::UndefOp>(loc, tableType);
-  for (auto [i, name] : llvm::enumerate(program.kernels)) {
-    Value fn = ib.create<LLVM::AddressOfOp>(loc, ptr, name + "_entry");
+  for (auto [i, k] : llvm::enumerate(kernels)) {
+    LLVM::LLVMFuncOp kernel = k;
+    Value fn = ib.create<LLVM::AddressOfOp>(loc, ptr, (kernel.getName() + "_entry").str());
     array = ib.create<LLVM::InsertValueOp>(loc, array, fn, static_cast<int64_t>(i));
   }
   ib.create<LLVM::ReturnOp>(loc, array);
@@ -214,17 +134,34 @@ void addProgramGlobals(ModuleOp module, const rt::Program &program) {
   auto i64 = IntegerType::get(ctx, 64);
   b.create<LLVM::GlobalOp>(loc, i64, /*isConstant=*/true, LLVM::Linkage::External,
                            "bertc_kernel_count",
-                           b.getI64IntegerAttr(static_cast<int64_t>(program.kernels.size())));
+                           b.getI64IntegerAttr(static_cast<int64_t>(kernels.size())));
 }
+
+struct CpuAddEntryPoints : impl::CpuAddEntryPointsBase<CpuAddEntryPoints> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<LLVM::LLVMFuncOp> kernels;
+    for (auto fn : module.getOps<LLVM::LLVMFuncOp>())
+      if (!fn.isExternal())
+        kernels.push_back(fn);
+    addEntryWrappers(module, kernels);
+    addKernelTable(module, kernels);
+  }
+};
 
 } // namespace
 
-LogicalResult lowerKernelsToLLVM(ModuleOp kernels, const rt::Program &program) {
-  if (failed(runLoweringPipeline(kernels)))
-    return failure();
-  addEntryWrappers(kernels, program.kernels);
-  addProgramGlobals(kernels, program);
-  return success();
+void addProgramGlobal(ModuleOp module, const rt::Program &program) {
+  MLIRContext *ctx = module.getContext();
+  // Before the kernel table, where readers of the LLVM IR look for it.
+  OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+  if (Operation *table = module.lookupSymbol("bertc_kernels"))
+    b.setInsertionPoint(table);
+  std::string json = program.toJson().dump();
+  json.push_back('\0');
+  auto bytes = LLVM::LLVMArrayType::get(IntegerType::get(ctx, 8), json.size());
+  b.create<LLVM::GlobalOp>(module.getLoc(), bytes, /*isConstant=*/true, LLVM::Linkage::External,
+                           "bertc_program", b.getStringAttr(json));
 }
 
 } // namespace bertc::cpu

@@ -1,56 +1,45 @@
 //===- Vectorize.cpp - Vector code for each workgroup's tile --------------===//
 //
 // Inside a workgroup, each linalg op is tiled with scf.for into pieces of a
-// fixed, small shape, each loop is peeled so that its full pieces have static
-// shapes, and those pieces are rewritten with vector ops:
-//  - matmuls into register blocks of kMr x kNr accumulators updated by one
-//    rank-1 product per step of K (the K loop innermost, so that after
+// fixed, small shape (the kernel's strategy), each loop is peeled so that its
+// full pieces have static shapes, and those pieces are rewritten with vector
+// ops:
+//  - matmuls into register blocks of accumulators updated by one rank-1
+//    product per step of K (the K loop innermost, so that after
 //    bufferization the accumulators are hoisted into registers);
-//  - transposes into kTranspose x kTranspose blocks;
-//  - other ops into rows of kVector elements along their last loop.
+//  - transposes into square blocks;
+//  - other ops into rows of vector elements along their last loop.
 // The partial pieces at the ends stay scalar loops.
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/Internal.h"
+#include "backends/cpu/Passes.h"
 #include "passes/MatmulOps.h"
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
 #include "mlir/Transforms/Passes.h"
 
+#include <functional>
+
 using namespace mlir;
 
 namespace bertc::cpu {
 
-namespace {
+#define GEN_PASS_DEF_CPUVECTORIZE
+#include "backends/cpu/Passes.h.inc"
 
-/// Register block of a matmul: kMr rows of kNr columns. With 256-bit
-/// vectors, 6 x 16 is 12 accumulator registers fed by 6 broadcasts and two
-/// loads per step of K (16 registers in all).
-constexpr int64_t kMr = 6;
-constexpr int64_t kNr = 16;
-/// K is consumed in chunks of kKc so that a chunk of B stays in L2 while
-/// every register block of the workgroup's rows uses it.
-constexpr int64_t kKc = 256;
-/// Elements per vector piece of other ops.
-constexpr int64_t kVector = 16;
-/// Transposes move kTranspose x kTranspose blocks.
-constexpr int64_t kTranspose = 8;
-/// Larger static ops are not unrolled into vector code.
-constexpr int64_t kMaxPieceElements = 1024;
+namespace {
 
 /// Tile sizes for the vector pieces of `op`'s loops (1 = not tiled beyond
 /// one element), or nothing when `op` is not worth vectorising.
-std::optional<SmallVector<int64_t>> pieceSizes(linalg::LinalgOp op) {
+std::optional<SmallVector<int64_t>> pieceSizes(linalg::LinalgOp op, const VectorStrategy &s) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   if (ranges.empty())
     return std::nullopt;
@@ -58,8 +47,8 @@ std::optional<SmallVector<int64_t>> pieceSizes(linalg::LinalgOp op) {
   size_t n = ranges.size();
   if (bertc::isMatmul(op)) {
     // (batch,) M, N, K: a register block, K one step at a time.
-    sizes[n - 3] = kMr;
-    sizes[n - 2] = kNr;
+    sizes[n - 3] = s.registerRows;
+    sizes[n - 2] = s.registerCols;
     return sizes;
   }
   if (auto transpose = dyn_cast<linalg::TransposeOp>(op.getOperation())) {
@@ -68,12 +57,12 @@ std::optional<SmallVector<int64_t>> pieceSizes(linalg::LinalgOp op) {
     size_t fromInner = 0;
     while (fromInner < n && perm[fromInner] != static_cast<int64_t>(n - 1))
       ++fromInner;
-    sizes[n - 1] = fromInner == n - 1 ? kVector : kTranspose;
+    sizes[n - 1] = fromInner == n - 1 ? s.vector : s.transpose;
     if (fromInner != n - 1)
-      sizes[fromInner] = kTranspose;
+      sizes[fromInner] = s.transpose;
     return sizes;
   }
-  sizes.back() = kVector;
+  sizes.back() = s.vector;
   return sizes;
 }
 
@@ -92,19 +81,20 @@ FailureOr<scf::SCFTilingResult> tileWithLoops(RewriterBase &rewriter, linalg::Li
 }
 
 /// True for a static op small enough to become straight-line vector code.
-bool isVectorPiece(linalg::LinalgOp op) {
+bool isVectorPiece(linalg::LinalgOp op, int64_t maxElements) {
   if (!op.hasPureTensorSemantics() || op.hasDynamicShape())
     return false;
   int64_t elements = 1;
   for (int64_t r : op.getStaticLoopRanges())
     elements *= r;
-  return elements <= kMaxPieceElements;
+  return elements <= maxElements;
 }
 
 /// Tiles `op` into pieces with scf.for and peels each loop, so that all but
 /// the last iteration of every loop see a full, static piece.
-LogicalResult tileIntoPieces(RewriterBase &rewriter, linalg::LinalgOp op) {
-  std::optional<SmallVector<int64_t>> sizes = pieceSizes(op);
+LogicalResult tileIntoPieces(RewriterBase &rewriter, linalg::LinalgOp op,
+                             const VectorStrategy &strategy) {
+  std::optional<SmallVector<int64_t>> sizes = pieceSizes(op, strategy);
   if (!sizes)
     return success();
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
@@ -128,44 +118,42 @@ LogicalResult tileIntoPieces(RewriterBase &rewriter, linalg::LinalgOp op) {
   return success();
 }
 
-/// Splits a matmul's K loop into chunks of kKc (an scf.for accumulating
+/// Splits a matmul's K loop into chunks of `kChunk` (an scf.for accumulating
 /// into the same output), returning the matmul of one chunk.
-linalg::LinalgOp tileReduction(RewriterBase &rewriter, linalg::LinalgOp op) {
+linalg::LinalgOp tileReduction(RewriterBase &rewriter, linalg::LinalgOp op, int64_t kChunk) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  if (!bertc::isMatmul(op) || ranges.back() <= kKc || ShapedType::isDynamic(ranges.back()))
+  if (!bertc::isMatmul(op) || ranges.back() <= kChunk || ShapedType::isDynamic(ranges.back()))
     return op;
   SmallVector<OpFoldResult> tiles(ranges.size(), rewriter.getIndexAttr(0));
-  tiles.back() = rewriter.getIndexAttr(kKc);
+  tiles.back() = rewriter.getIndexAttr(kChunk);
   FailureOr<scf::SCFTilingResult> tiled = tileWithLoops(rewriter, op, tiles);
   if (failed(tiled))
     return op;
   return cast<linalg::LinalgOp>(tiled->tiledOps.back());
 }
 
-} // namespace
-
-LogicalResult vectorizeKernels(ModuleOp kernels) {
-  MLIRContext *ctx = kernels.getContext();
+LogicalResult vectorize(func::FuncOp kernel, const VectorStrategy &strategy,
+                        const std::function<LogicalResult(OpPassManager &)> &runPipeline) {
+  MLIRContext *ctx = kernel.getContext();
   IRRewriter rewriter(ctx);
   SmallVector<linalg::LinalgOp> candidates;
-  kernels.walk([&](linalg::LinalgOp op) {
+  kernel.walk([&](linalg::LinalgOp op) {
     if (op.hasPureTensorSemantics())
       candidates.push_back(op);
   });
   for (linalg::LinalgOp &op : candidates)
-    op = tileReduction(rewriter, op);
+    op = tileReduction(rewriter, op, strategy.kChunk);
   for (linalg::LinalgOp op : candidates)
-    if (failed(tileIntoPieces(rewriter, op)))
+    if (failed(tileIntoPieces(rewriter, op, strategy)))
       return failure();
   // Full pieces get static shapes.
-  PassManager pm(ctx);
-  (void)applyPassManagerCLOptions(pm);
+  OpPassManager pm(func::FuncOp::getOperationName());
   pm.addPass(createCanonicalizerPass());
-  if (failed(pm.run(kernels)))
+  if (failed(runPipeline(pm)))
     return failure();
   SmallVector<linalg::LinalgOp> pieces;
-  kernels.walk([&](linalg::LinalgOp op) {
-    if (isVectorPiece(op))
+  kernel.walk([&](linalg::LinalgOp op) {
+    if (isVectorPiece(op, strategy.maxPieceElements))
       pieces.push_back(op);
   });
   for (linalg::LinalgOp op : pieces) {
@@ -176,13 +164,13 @@ LogicalResult vectorizeKernels(ModuleOp kernels) {
       return op.emitError("vectorisation failed");
   }
   // Static transfers get their in-bounds flags, trivial loops fold.
-  if (failed(pm.run(kernels)))
+  if (failed(runPipeline(pm)))
     return failure();
   // Matmul accumulators: the read and write of each register block move out
   // of the K loop and the block is carried in vector registers. Innermost
   // loops first, so that blocks also leave loops that do not touch them.
   SmallVector<scf::ForOp> loops;
-  kernels.walk([&](scf::ForOp loop) { loops.push_back(loop); });
+  kernel.walk([&](scf::ForOp loop) { loops.push_back(loop); });
   for (scf::ForOp loop : loops) {
     // Slices first, then the vector transfers on the slices they leave.
     LoopLikeOpInterface l = cast<LoopLikeOpInterface>(loop.getOperation());
@@ -191,5 +179,19 @@ LogicalResult vectorizeKernels(ModuleOp kernels) {
   }
   return success();
 }
+
+struct CpuVectorize : impl::CpuVectorizeBase<CpuVectorize> {
+  void runOnOperation() override {
+    func::FuncOp kernel = getOperation();
+    std::optional<VectorStrategy> strategy = VectorStrategy::of(kernel);
+    if (!strategy)
+      return;
+    auto run = [&](OpPassManager &pm) { return runPipeline(pm, kernel); };
+    if (failed(vectorize(kernel, *strategy, run)))
+      signalPassFailure();
+  }
+};
+
+} // namespace
 
 } // namespace bertc::cpu

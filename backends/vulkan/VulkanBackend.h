@@ -2,12 +2,15 @@
 //
 // The Vulkan back end compiles the kernel module that buildProgram outlined
 // into one SPIR-V module per kernel. It shares the CPU back end's steps up
-// to the workgroup kernels over memrefs (destination-passing form, tiling
-// into workgroups, bufferization, the workgroup ids as arguments), with
-// scratch buffers in workgroup memory, and then lowers each
-// kernel through MLIR's gpu and spirv dialects: the workgroup ids become
-// gpu.block_id, every binding (inputs, then outputs) a storage buffer at
-// descriptor set 0, binding i.
+// to the workgroup kernels over memrefs (backends/common: destination-passing
+// form, tiling into workgroups, bufferization, the workgroup ids as
+// arguments), its own strategy choosing small tiles whose scratch buffers
+// live in workgroup memory, and then lowers each kernel through MLIR's gpu
+// and spirv dialects: the workgroup ids become gpu.block_id, every binding
+// (inputs, then outputs) a storage buffer at descriptor set 0, binding i.
+// Two pipelines, registered in bertc-opt: bertc-vulkan-workgroup-kernels
+// (to gpu.modules whose invocations share each workgroup's tile) and
+// bertc-vulkan-to-spirv.
 //
 // A compiled binary carries the modules and the program as data
 // (addSpirvGlobals) for the runtime's Vulkan executor.
@@ -21,7 +24,6 @@
 #define BERTC_BACKENDS_VULKAN_VULKANBACKEND_H
 
 #include "runtime/Program.h"
-#include "runtime/VulkanExecutor.h"
 
 #include "mlir/IR/BuiltinOps.h"
 
@@ -30,11 +32,12 @@
 
 namespace mlir {
 class DialectRegistry;
+class OpPassManager;
 } // namespace mlir
 
 namespace bertc::vulkan {
 
-struct VulkanOptions {
+struct VulkanPipelineOptions {
   /// Workgroups to aim for per kernel: GPUs run many at once, but each of
   /// 64 invocations wants a tile of some size (BERT-tiny's step on
   /// lavapipe, alternating runs: 1.14 s per step at 1024, 1.44 s at 4096).
@@ -64,12 +67,27 @@ inline const std::vector<int64_t> &defaultWorkgroupSizes() {
 /// Dialects and interfaces the Vulkan back end needs in its context.
 void registerVulkanBackend(mlir::DialectRegistry &registry);
 
-/// Rewrites `kernels` in place: one `spirv.module` per kernel, in kernel
-/// order, then one more for each kernel of `program.subgroupKernels`, in
-/// that order (its reductions combine through subgroup shuffles); sets
-/// each dispatch's grid.
+/// bertc-vulkan-workgroup-kernels and bertc-vulkan-to-spirv, and every
+/// Vulkan back-end pass, for bertc-opt.
+void registerVulkanPipelines();
+
+/// Kernels over tensors to gpu.modules of workgroup kernels, each with its
+/// `bertc.grid`, `bertc.strategy` and `bertc.workgroup_memory`, followed by
+/// the kernels' second modules (`bertc.subgroups_of`).
+void buildVulkanWorkgroupKernelsPipeline(mlir::OpPassManager &pm,
+                                         const VulkanPipelineOptions &options);
+
+/// The gpu.modules to spirv.modules in their place, ready to serialise.
+void buildVulkanToSpirvPipeline(mlir::OpPassManager &pm);
+
+/// Rewrites `kernels` in place with both pipelines: one `spirv.module` per
+/// kernel, in kernel order, then one more for each kernel of
+/// `program.subgroupKernels`, in that order (its reductions combine through
+/// subgroup shuffles); sets each dispatch's grid and the program's
+/// invocations, workgroup memory and subgroup kernels from what the first
+/// pipeline recorded.
 mlir::LogicalResult buildSpirvKernels(mlir::ModuleOp kernels, rt::Program &program,
-                                      const VulkanOptions &options);
+                                      const VulkanPipelineOptions &options);
 
 /// The SPIR-V binary of each module buildSpirvKernels left, in its order.
 mlir::LogicalResult serializeSpirvKernels(mlir::ModuleOp kernels,

@@ -9,13 +9,12 @@
 #include "passes/BuildProgram.h"
 #include "passes/GraphSummary.h"
 #include "passes/KernelKinds.h"
-#include "passes/Passes.h"
+#include "passes/Pipelines.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Transforms/Passes.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/Path.h"
@@ -23,6 +22,7 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <optional>
 #include <sstream>
 
 namespace bertc {
@@ -63,48 +63,6 @@ void report(frontend::Diagnostics &diags, mlir::Diagnostic &d) {
   }
   for (mlir::Diagnostic &note : d.getNotes())
     report(diags, note);
-}
-
-/// Lowers the graph to dispatch regions; `stopAfter` prints an intermediate.
-mlir::LogicalResult lowerToDispatches(mlir::ModuleOp module, Emit emit, bool fusion,
-                                      unsigned maxBindings, bool vulkan, llvm::raw_ostream &os) {
-  mlir::PassManager pm(module.getContext());
-  (void)mlir::applyPassManagerCLOptions(pm);
-  ConvertGraphToLinalgOptions lowering;
-  // Vulkan workgroups keep attention's blocks in workgroup memory: smaller.
-  if (vulkan)
-    lowering.attentionRows = lowering.attentionKeys = 32;
-  pm.addNestedPass<mlir::func::FuncOp>(createConvertGraphToLinalg(lowering));
-  pm.addPass(mlir::createCanonicalizerPass());
-  pm.addPass(mlir::createCSEPass());
-  if (mlir::failed(pm.run(module)))
-    return mlir::failure();
-  if (emit == Emit::Linalg) {
-    module.print(os);
-    return mlir::success();
-  }
-  mlir::PassManager form(module.getContext());
-  (void)mlir::applyPassManagerCLOptions(form);
-  if (fusion) {
-    FuseElementwiseOptions elementwise;
-    elementwise.maxBindings = maxBindings;
-    form.addNestedPass<mlir::func::FuncOp>(createFuseElementwise(elementwise));
-    form.addPass(mlir::createCanonicalizerPass());
-    form.addPass(mlir::createCSEPass());
-  }
-  form.addNestedPass<mlir::func::FuncOp>(createFormDispatchRegions());
-  if (fusion) {
-    FuseReductionsOptions reductions;
-    reductions.maxBindings = maxBindings;
-    form.addNestedPass<mlir::func::FuncOp>(createFuseReductions(reductions));
-    FuseMatmulEpiloguesOptions epilogues;
-    epilogues.maxBindings = maxBindings;
-    form.addNestedPass<mlir::func::FuncOp>(createFuseMatmulEpilogues(epilogues));
-    FuseHorizontalOptions horizontal;
-    horizontal.maxBindings = maxBindings;
-    form.addNestedPass<mlir::func::FuncOp>(createFuseHorizontal(horizontal));
-  }
-  return form.run(module);
 }
 
 /// Links the kernels' object file with the runtime into an executable, or
@@ -195,14 +153,14 @@ int finish(const std::string &text, const CompileOptions &options, std::ostream 
 
 /// The Vulkan back end's options from the command line's, for each
 /// workgroup size, smallest first.
-std::vector<vulkan::VulkanOptions> vulkanOptionsFor(const CompileOptions &options) {
+std::vector<vulkan::VulkanPipelineOptions> vulkanOptionsFor(const CompileOptions &options) {
   std::vector<int64_t> sizes =
       options.workgroupSizes.empty() ? vulkan::defaultWorkgroupSizes() : options.workgroupSizes;
   llvm::sort(sizes);
   sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
-  std::vector<vulkan::VulkanOptions> all;
+  std::vector<vulkan::VulkanPipelineOptions> all;
   for (int64_t size : sizes) {
-    vulkan::VulkanOptions vulkanOptions;
+    vulkan::VulkanPipelineOptions vulkanOptions;
     if (options.workgroups > 0)
       vulkanOptions.targetWorkgroups = options.workgroups;
     vulkanOptions.invocations = size;
@@ -211,6 +169,223 @@ std::vector<vulkan::VulkanOptions> vulkanOptionsFor(const CompileOptions &option
     all.push_back(vulkanOptions);
   }
   return all;
+}
+
+/// The targets --target names.
+struct Targets {
+  bool cpu = false, vulkan = false;
+};
+
+/// Parses --target and checks that the output asked for fits it.
+bool checkTargets(const CompileOptions &options, Targets &targets, std::ostream &errs) {
+  for (llvm::StringRef rest = options.target; !rest.empty();) {
+    auto [name, tail] = rest.split(',');
+    rest = tail;
+    if (name == "cpu") {
+      targets.cpu = true;
+    } else if (name == "vulkan") {
+      targets.vulkan = true;
+    } else {
+      errs << "bertc: error: unknown target '" << name.str() << "' (known: cpu, vulkan)\n";
+      return false;
+    }
+  }
+  Emit emit = options.emit;
+  bool binary = emit == Emit::Object || emit == Emit::Executable || emit == Emit::Shared;
+  bool needsTarget = binary || emit == Emit::Kernels || emit == Emit::LLVM || emit == Emit::Spirv;
+  const char *error = nullptr;
+  if (emit == Emit::Spirv && (!targets.vulkan || targets.cpu))
+    error = "--emit=spirv needs --target vulkan";
+  else if (needsTarget && !targets.cpu && !targets.vulkan)
+    error = "this output needs --target cpu, vulkan or cpu,vulkan";
+  else if ((emit == Emit::Kernels || emit == Emit::LLVM) && (!targets.cpu || targets.vulkan))
+    error = "--emit=kernels and --emit=llvm show CPU code: use --target cpu "
+            "(--emit=spirv shows the Vulkan kernels)";
+  else if (binary && (options.outputPath.empty() || options.outputPath == "-"))
+    error = "writing a binary file needs -o FILE";
+  if (error)
+    errs << "bertc: error: " << error << "\n";
+  return !error;
+}
+
+/// The step the program computes: the default made explicit, checked
+/// against the task (a step with gradients needs an objective).
+std::optional<StepKind> resolveStep(mlir::ModuleOp module, const CompileOptions &options,
+                                    frontend::Diagnostics &diags) {
+  bool minimizes = false;
+  for (auto fn : module.getOps<mlir::func::FuncOp>())
+    minimizes = minimizes || fn->hasAttr("bertc.loss");
+  StepKind step = options.step;
+  if (step == StepKind::Default)
+    step = minimizes ? StepKind::Train : StepKind::Forward;
+  if (step != StepKind::Forward && !minimizes) {
+    diags.error({}, "task '" + options.graph.task +
+                        "' has no objective (`minimize`) to differentiate");
+    return std::nullopt;
+  }
+  if (options.emit == Emit::Train && step == StepKind::Forward)
+    step = StepKind::Gradients;
+  return step;
+}
+
+/// Runs `build`'s pipeline on `module`.
+template <typename Build>
+mlir::LogicalResult runPipeline(mlir::ModuleOp module, Build build) {
+  mlir::PassManager pm(module.getContext());
+  (void)mlir::applyPassManagerCLOptions(pm);
+  build(pm);
+  return pm.run(module);
+}
+
+/// --emit=summary: the graph's counts, then the program's.
+void printSummary(const GraphSummary &graph, const rt::Program &program, llvm::raw_ostream &os) {
+  printGraphSummary(graph, os);
+  os << "kernels: " << program.kernels.size() << "\n";
+  // Each kernel reads its inputs and writes its outputs once: the memory
+  // traffic fusion saves.
+  int64_t moved = 0;
+  for (const rt::DispatchDesc &d : program.dispatches)
+    for (int b : d.bindings)
+      moved += program.tensors[b].bytes();
+  os << "dispatches: " << program.dispatches.size() << "\n";
+  os << "kernels_per_step: " << program.dispatches.size() << "\n";
+  os << "estimated_bytes_moved_per_step: " << moved << "\n";
+  os << "state_tensors: " << program.state.size() << "\n";
+  os << "planned_persistent_bytes: " << program.parameterBytes << "\n";
+  os << "planned_activation_bytes: " << program.activationBytes << "\n";
+  os << "planned_peak_bytes: " << program.parameterBytes + program.activationBytes << "\n";
+}
+
+/// --emit=spirv: the kernels for the smallest workgroup size, printed, or
+/// with -o written as binaries and program.json.
+int emitSpirv(ProgramPlan &plan, const CompileOptions &options, llvm::raw_ostream &os,
+              std::ostream &errs) {
+  if (mlir::failed(vulkan::buildSpirvKernels(*plan.kernels, plan.program,
+                                             vulkanOptionsFor(options).front())))
+    return 1;
+  if (!options.outputPath.empty() && options.outputPath != "-")
+    return writeSpirvKernels(*plan.kernels, plan.program, options.outputPath, errs) ? 0 : 1;
+  plan.kernels->print(os);
+  return -1;
+}
+
+/// --emit=kernels, llvm, obj, exe, so: the CPU kernels and, with Vulkan a
+/// target, the SPIR-V modules as data. Returns the exit status, or -1 when
+/// `os` holds the output.
+int emitNative(ProgramPlan &plan, const CompileOptions &options, Targets targets,
+               llvm::raw_ostream &os, std::ostream &errs) {
+  // The Vulkan kernels for each workgroup size, from copies of the kernel
+  // module made before the CPU back end rewrites it.
+  std::vector<rt::VulkanKernels> vulkanKernels;
+  if (targets.vulkan)
+    for (const vulkan::VulkanPipelineOptions &vulkanOptions : vulkanOptionsFor(options)) {
+      rt::VulkanKernels &v = vulkanKernels.emplace_back();
+      v.program = plan.program;
+      mlir::OwningOpRef<mlir::ModuleOp> copy = plan.kernels->clone();
+      if (mlir::failed(vulkan::buildSpirvKernels(*copy, v.program, vulkanOptions)) ||
+          mlir::failed(vulkan::serializeSpirvKernels(*copy, v.spirv)))
+        return 1;
+    }
+  mlir::OwningOpRef<mlir::ModuleOp> object;
+  if (targets.cpu) {
+    cpu::CpuPipelineOptions cpuOptions;
+    if (options.workgroups > 0)
+      cpuOptions.targetWorkgroups = options.workgroups;
+    cpuOptions.vectorize = options.vectorize;
+    if (mlir::failed(cpu::buildWorkgroupKernels(*plan.kernels, plan.program, cpuOptions)))
+      return 1;
+    if (options.emit == Emit::Kernels) {
+      plan.kernels->print(os);
+      return -1;
+    }
+    if (mlir::failed(cpu::lowerKernelsToLLVM(*plan.kernels, plan.program)))
+      return 1;
+    object = std::move(plan.kernels);
+  } else {
+    object = mlir::ModuleOp::create(plan.kernels->getLoc());
+  }
+  if (targets.vulkan)
+    vulkan::addSpirvGlobals(*object, vulkanKernels);
+  if (options.emit == Emit::LLVM)
+    return mlir::failed(cpu::printLLVMIR(*object, os)) ? 1 : -1;
+  if (options.emit == Emit::Object)
+    return mlir::failed(cpu::emitObjectFile(*object, options.outputPath)) ? 1 : 0;
+  llvm::SmallString<128> objectPath;
+  if (llvm::sys::fs::createTemporaryFile("bertc-kernels", "o", objectPath)) {
+    errs << "bertc: error: cannot create a temporary file\n";
+    return 1;
+  }
+  llvm::FileRemover remover(objectPath);
+  if (mlir::failed(cpu::emitObjectFile(*object, objectPath.str().str())))
+    return 1;
+  return link(objectPath.str().str(), options.outputPath, options.emit == Emit::Shared, errs) ? 0
+                                                                                               : 1;
+}
+
+/// Everything after parsing: the graph through the pipelines to the output.
+/// Returns the exit status, or -1 when `os` holds the output.
+int compileGraph(const frontend::SourceFile &file, const frontend::Module &ast,
+                 const CompileOptions &options, Targets targets, frontend::Diagnostics &diags,
+                 llvm::raw_ostream &os, std::ostream &errs) {
+  mlir::DialectRegistry registry;
+  registry.insert<graph::GraphDialect>();
+  cpu::registerCpuBackend(registry);
+  vulkan::registerVulkanBackend(registry);
+  mlir::MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
+    report(diags, d);
+    return mlir::success();
+  });
+  mlir::OwningOpRef<mlir::ModuleOp> module = frontend::buildGraph(context, file, ast, options.graph);
+  if (!module)
+    return 1;
+  std::optional<StepKind> step = resolveStep(*module, options, diags);
+  if (!step)
+    return 1;
+  TrainingGraphOptions training;
+  training.gradients = *step != StepKind::Forward;
+  training.optimizer = *step == StepKind::Train;
+  training.fusion = options.fusion;
+  training.biasCorrection = options.biasCorrection;
+  if (options.emit != Emit::Graph &&
+      mlir::failed(runPipeline(*module, [&](auto &pm) { buildTrainingGraphPipeline(pm, training); })))
+    return 1;
+  if (options.emit == Emit::Graph || options.emit == Emit::Train) {
+    module->print(os);
+    return -1;
+  }
+  GraphSummary graphSummary = summarizeGraph(*module);
+  DispatchOptions dispatch;
+  dispatch.fusion = options.fusion;
+  // lavapipe, like many GPUs, binds at most 32 storage buffers per shader.
+  dispatch.maxBindings = options.maxBindings > 0 ? options.maxBindings : targets.vulkan ? 32 : 0;
+  // Vulkan workgroups keep attention's blocks in workgroup memory: smaller.
+  if (targets.vulkan)
+    dispatch.attentionRows = dispatch.attentionKeys = 32;
+  if (mlir::failed(runPipeline(*module, [&](auto &pm) { buildGraphToLinalgPipeline(pm, dispatch); })))
+    return 1;
+  if (options.emit == Emit::Linalg) {
+    module->print(os);
+    return -1;
+  }
+  if (mlir::failed(
+          runPipeline(*module, [&](auto &pm) { buildDispatchRegionsPipeline(pm, dispatch); })))
+    return 1;
+  if (options.emit == Emit::Dispatch) {
+    module->print(os);
+    return -1;
+  }
+  mlir::FailureOr<ProgramPlan> plan = buildProgram(*module->getOps<mlir::func::FuncOp>().begin());
+  if (mlir::failed(plan))
+    return 1;
+  if (options.emit == Emit::Summary) {
+    printSummary(graphSummary, plan->program, os);
+    return -1;
+  }
+  if (options.emit == Emit::Spirv)
+    return emitSpirv(*plan, options, os, errs);
+  return emitNative(*plan, options, targets, os, errs);
 }
 
 } // namespace
@@ -226,207 +401,26 @@ int compile(const CompileOptions &options, std::ostream &errs) {
   std::unique_ptr<frontend::Module> ast = frontend::parseModelFile(file, diags);
   if (!ast || !frontend::checkModule(*ast, diags))
     return 1;
-  bool binary = options.emit == Emit::Object || options.emit == Emit::Executable ||
-                options.emit == Emit::Shared;
-  bool needsTarget = binary || options.emit == Emit::Kernels || options.emit == Emit::LLVM ||
-                     options.emit == Emit::Spirv;
-  // --target: cpu, vulkan, or both, comma-separated.
-  bool cpuTarget = false, vulkanTarget = false;
-  for (llvm::StringRef rest = options.target; !rest.empty();) {
-    auto [name, tail] = rest.split(',');
-    rest = tail;
-    if (name == "cpu") {
-      cpuTarget = true;
-    } else if (name == "vulkan") {
-      vulkanTarget = true;
-    } else {
-      errs << "bertc: error: unknown target '" << name.str() << "' (known: cpu, vulkan)\n";
-      return 1;
-    }
-  }
-  if (options.emit == Emit::Spirv && (!vulkanTarget || cpuTarget)) {
-    errs << "bertc: error: --emit=spirv needs --target vulkan\n";
+  Targets targets;
+  if (!checkTargets(options, targets, errs))
     return 1;
-  }
-  if (needsTarget && !cpuTarget && !vulkanTarget) {
-    errs << "bertc: error: this output needs --target cpu, vulkan or cpu,vulkan\n";
-    return 1;
-  }
-  if ((options.emit == Emit::Kernels || options.emit == Emit::LLVM) &&
-      (!cpuTarget || vulkanTarget)) {
-    errs << "bertc: error: --emit=kernels and --emit=llvm show CPU code: use --target cpu "
-            "(--emit=spirv shows the Vulkan kernels)\n";
-    return 1;
-  }
-  if (binary && (options.outputPath.empty() || options.outputPath == "-")) {
-    errs << "bertc: error: writing a binary file needs -o FILE\n";
-    return 1;
-  }
-
   std::string text;
   llvm::raw_string_ostream os(text);
   if (options.emit == Emit::AST) {
     std::ostringstream ss;
     frontend::dumpAST(*ast, ss);
     os << ss.str();
-  } else {
-    if (options.graph.task.empty()) {
-      std::string known;
-      for (const frontend::TaskDecl &t : ast->tasks)
-        known += (known.empty() ? "" : ", ") + t.name.name;
-      diags.error({}, "--task is required" + (known.empty()
-                                                  ? std::string(" (the model defines no tasks)")
-                                                  : " (the model defines: " + known + ")"));
-      return 1;
-    }
-    mlir::DialectRegistry registry;
-    registry.insert<graph::GraphDialect>();
-    vulkan::registerVulkanBackend(registry);
-    mlir::MLIRContext context(registry);
-    context.loadAllAvailableDialects();
-    mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
-      report(diags, d);
-      return mlir::success();
-    });
-    mlir::OwningOpRef<mlir::ModuleOp> module =
-        frontend::buildGraph(context, file, *ast, options.graph);
-    if (!module)
-      return 1;
-    StepKind step = options.step;
-    bool minimizes = false;
-    for (auto fn : module->getOps<mlir::func::FuncOp>())
-      minimizes = minimizes || fn->hasAttr("bertc.loss");
-    if (step == StepKind::Default)
-      step = minimizes ? StepKind::Train : StepKind::Forward;
-    if (step != StepKind::Forward && !minimizes) {
-      diags.error({}, "task '" + options.graph.task +
-                          "' has no objective (`minimize`) to differentiate");
-      return 1;
-    }
-    if (options.emit == Emit::Train && step == StepKind::Forward)
-      step = StepKind::Gradients;
-    if (options.emit != Emit::Graph) {
-      mlir::PassManager pm(&context);
-      (void)mlir::applyPassManagerCLOptions(pm);
-      pm.addNestedPass<mlir::func::FuncOp>(createTagKernelKinds());
-      if (step != StepKind::Forward)
-        pm.addNestedPass<mlir::func::FuncOp>(createKeyDropout());
-      // Before differentiation: the attention's gradient recomputes its
-      // probabilities instead of keeping them.
-      if (options.fusion)
-        pm.addNestedPass<mlir::func::FuncOp>(createFormAttention());
-      if (step != StepKind::Forward)
-        pm.addNestedPass<mlir::func::FuncOp>(createDifferentiate());
-      if (step != StepKind::Forward && options.fusion)
-        pm.addNestedPass<mlir::func::FuncOp>(createFuseCrossEntropy());
-      if (step == StepKind::Train) {
-        AppendOptimizerOptions adam;
-        adam.biasCorrection = options.biasCorrection;
-        pm.addNestedPass<mlir::func::FuncOp>(createAppendOptimizer(adam));
-      }
-      if (mlir::failed(pm.run(*module)))
-        return 1;
-    }
-    if (options.emit == Emit::Graph || options.emit == Emit::Train) {
-      module->print(os);
-    } else {
-      GraphSummary graphSummary = summarizeGraph(*module);
-      // lavapipe, like many GPUs, binds at most 32 storage buffers per shader.
-      unsigned maxBindings = options.maxBindings > 0 ? options.maxBindings : vulkanTarget ? 32 : 0;
-      if (mlir::failed(lowerToDispatches(*module, options.emit, options.fusion, maxBindings,
-                                         vulkanTarget, os)))
-        return 1;
-      if (options.emit == Emit::Dispatch)
-        module->print(os);
-      if (options.emit != Emit::Linalg && options.emit != Emit::Dispatch) {
-        auto fn = *module->getOps<mlir::func::FuncOp>().begin();
-        mlir::FailureOr<ProgramPlan> plan = buildProgram(fn);
-        if (mlir::failed(plan))
-          return 1;
-        if (options.emit == Emit::Summary) {
-          printGraphSummary(graphSummary, os);
-          os << "kernels: " << plan->program.kernels.size() << "\n";
-          const rt::Program &program = plan->program;
-          // Each kernel reads its inputs and writes its outputs once: the
-          // memory traffic fusion saves.
-          int64_t moved = 0;
-          for (const rt::DispatchDesc &d : program.dispatches)
-            for (int b : d.bindings)
-              moved += program.tensors[b].bytes();
-          os << "dispatches: " << program.dispatches.size() << "\n";
-          os << "kernels_per_step: " << program.dispatches.size() << "\n";
-          os << "estimated_bytes_moved_per_step: " << moved << "\n";
-          os << "state_tensors: " << program.state.size() << "\n";
-          os << "planned_persistent_bytes: " << program.parameterBytes << "\n";
-          os << "planned_activation_bytes: " << program.activationBytes << "\n";
-          os << "planned_peak_bytes: " << program.parameterBytes + program.activationBytes << "\n";
-        } else if (options.emit == Emit::Spirv) {
-          // The kernels for the smallest workgroup size.
-          if (mlir::failed(vulkan::buildSpirvKernels(*plan->kernels, plan->program,
-                                                     vulkanOptionsFor(options).front())))
-            return 1;
-          if (options.outputPath.empty() || options.outputPath == "-")
-            plan->kernels->print(os);
-          else
-            return writeSpirvKernels(*plan->kernels, plan->program, options.outputPath, errs) ? 0
-                                                                                              : 1;
-        } else {
-          // The Vulkan kernels for each workgroup size, from copies of the
-          // kernel module made before the CPU back end rewrites it; the
-          // binary carries them as data.
-          std::vector<rt::VulkanKernels> vulkanKernels;
-          if (vulkanTarget)
-            for (const vulkan::VulkanOptions &vulkanOptions : vulkanOptionsFor(options)) {
-              rt::VulkanKernels &v = vulkanKernels.emplace_back();
-              v.program = plan->program;
-              mlir::OwningOpRef<mlir::ModuleOp> copy = plan->kernels->clone();
-              if (mlir::failed(vulkan::buildSpirvKernels(*copy, v.program, vulkanOptions)) ||
-                  mlir::failed(vulkan::serializeSpirvKernels(*copy, v.spirv)))
-                return 1;
-            }
-          mlir::OwningOpRef<mlir::ModuleOp> object;
-          if (cpuTarget) {
-            cpu::CpuOptions cpuOptions;
-            if (options.workgroups > 0)
-              cpuOptions.targetWorkgroups = options.workgroups;
-            cpuOptions.vectorize = options.vectorize;
-            if (mlir::failed(cpu::buildWorkgroupKernels(*plan->kernels, plan->program, cpuOptions)))
-              return 1;
-            if (options.emit == Emit::Kernels) {
-              plan->kernels->print(os);
-              os.flush();
-              return finish(text, options, errs);
-            }
-            if (mlir::failed(cpu::lowerKernelsToLLVM(*plan->kernels, plan->program)))
-              return 1;
-            object = std::move(plan->kernels);
-          } else {
-            object = mlir::ModuleOp::create(mlir::UnknownLoc::get(&context));
-          }
-          if (vulkanTarget)
-            vulkan::addSpirvGlobals(*object, vulkanKernels);
-          if (options.emit == Emit::LLVM) {
-            if (mlir::failed(cpu::printLLVMIR(*object, os)))
-              return 1;
-          } else if (options.emit == Emit::Object) {
-            return mlir::failed(cpu::emitObjectFile(*object, options.outputPath)) ? 1 : 0;
-          } else {
-            llvm::SmallString<128> objectPath;
-            if (llvm::sys::fs::createTemporaryFile("bertc-kernels", "o", objectPath)) {
-              errs << "bertc: error: cannot create a temporary file\n";
-              return 1;
-            }
-            llvm::FileRemover remover(objectPath);
-            if (mlir::failed(cpu::emitObjectFile(*object, objectPath.str().str())))
-              return 1;
-            return link(objectPath.str().str(), options.outputPath, options.emit == Emit::Shared,
-                        errs)
-                       ? 0
-                       : 1;
-          }
-        }
-      }
-    }
+  } else if (options.graph.task.empty()) {
+    std::string known;
+    for (const frontend::TaskDecl &t : ast->tasks)
+      known += (known.empty() ? "" : ", ") + t.name.name;
+    diags.error({}, "--task is required" + (known.empty()
+                                                ? std::string(" (the model defines no tasks)")
+                                                : " (the model defines: " + known + ")"));
+    return 1;
+  } else if (int status = compileGraph(file, *ast, options, targets, diags, os, errs);
+             status >= 0) {
+    return status;
   }
   os.flush();
   return finish(text, options, errs);

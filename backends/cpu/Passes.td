@@ -1,0 +1,129 @@
+//===- Passes.td - The CPU back end's steps ----------------*- tablegen -*-===//
+//
+// bertc-cpu-workgroup-kernels (backends/cpu/Pipelines.cpp) runs
+// bertc-to-destination-passing, bertc-cpu-select-strategy,
+// bertc-tile-workgroups, bertc-cpu-vectorize, bertc-bufferize-kernels and
+// bertc-distribute-workgroups; bertc-cpu-lower-to-llvm the passes below
+// marked "lowering" among MLIR's conversions to the LLVM dialect, ending
+// with bertc-cpu-add-entry-points.
+//
+//===----------------------------------------------------------------------===//
+#ifndef BERTC_BACKENDS_CPU_PASSES
+#define BERTC_BACKENDS_CPU_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+//===----------------------------------------------------------------------===//
+// Strategy and vector code
+//===----------------------------------------------------------------------===//
+
+def CpuSelectStrategy : Pass<"bertc-cpu-select-strategy", "mlir::ModuleOp"> {
+  let summary = "Choose each CPU kernel's workgroup tiles and vector blocks";
+  let description = [{
+    On kernels in destination-passing form, writes on every root op its
+    `bertc.workgroup_tiles` (about `target-workgroups` workgroups of at
+    least 4096 iterations; matmul tiles of at most 192 x 256, multiples of
+    the register block; fused tiles of at most 8192 elements) and, with
+    `vectorize`, the kernel's `bertc.strategy`:
+
+    ```mlir
+    func.func @kernel_0(...) attributes {bertc.strategy = {k_chunk = 256 : i64,
+        max_piece_elements = 1024 : i64, register_block_cols = 16 : i64,
+        register_block_rows = 6 : i64, transpose = 8 : i64, vector = 16 : i64}}
+    ```
+    - `register_block_rows` x `register_block_cols`: a matmul's accumulators
+      (6 x 16 with 256-bit vectors: 12 registers, fed by 6 broadcasts and
+      two loads per step of K);
+    - `k_chunk`: K is consumed in chunks this long, so a chunk of B stays in
+      L2 while every register block of the workgroup's rows uses it;
+    - `vector`: elements per vector piece of other ops along their last loop;
+    - `transpose`: side of the blocks a transpose moves;
+    - `max_piece_elements`: larger static pieces are not unrolled into
+      vector code.
+  }];
+  let options = [
+    Option<"targetWorkgroups", "target-workgroups", "int64_t", "32",
+           "Workgroups to aim for per kernel: enough to keep every thread busy">,
+    Option<"vectorize", "vectorize", "bool", "true",
+           "Vector code (off: scalar loops, the reference code path)">,
+  ];
+}
+
+def CpuVectorize : Pass<"bertc-cpu-vectorize", "mlir::func::FuncOp"> {
+  let summary = "Vector code for each workgroup's tile, as the kernel's strategy says";
+  let description = [{
+    Inside a workgroup, each linalg op is tiled with scf.for into pieces of
+    the shapes the kernel's `bertc.strategy` gives, each loop peeled so that
+    its full pieces have static shapes, and those pieces become vector ops:
+    matmuls register blocks updated by one rank-1 product per step of K
+    (the K loop innermost and split into chunks, the accumulators hoisted
+    into registers), transposes square blocks, other ops rows along their
+    last loop. The partial pieces at the ends stay scalar loops. A kernel
+    without a strategy is left scalar. Runs on tensors, before
+    bertc-bufferize-kernels.
+  }];
+  let dependentDialects = ["mlir::affine::AffineDialect", "mlir::arith::ArithDialect",
+                           "mlir::scf::SCFDialect", "mlir::tensor::TensorDialect",
+                           "mlir::vector::VectorDialect"];
+}
+
+//===----------------------------------------------------------------------===//
+// Lowering to the LLVM dialect
+//===----------------------------------------------------------------------===//
+
+def CpuHoistAccumulators : Pass<"bertc-cpu-hoist-accumulators", "mlir::func::FuncOp"> {
+  let summary = "Keep matmul accumulators in registers across the K loop";
+  let description = [{
+    Lowering. The vector transfers that read and write a register block in
+    every step of K move out of the loop (MLIR's
+    `hoistRedundantVectorTransfers`), on buffers.
+  }];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::vector::VectorDialect"];
+}
+
+def CpuLowerVectors : Pass<"bertc-cpu-lower-vectors", "mlir::ModuleOp"> {
+  let summary = "Vector contractions to outer products, transfers to loads and stores";
+  let description = [{
+    Lowering. Contractions become outer products (FMAs on registers),
+    transposes shuffles, multi-reductions inner-parallel, transfers of rank
+    above one unrolled to rank one, masks, broadcasts and shape casts their
+    plain forms, ready for the vector dialect's conversion to LLVM.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",
+                           "mlir::scf::SCFDialect", "mlir::vector::VectorDialect"];
+}
+
+def CpuHoistStaticAllocas : Pass<"bertc-cpu-hoist-static-allocas", "mlir::func::FuncOp"> {
+  let summary = "Move fixed-size stack buffers from loops to the kernel's entry";
+  let description = [{
+    Lowering. A `memref.alloca` of static shape inside a loop (the scratch
+    of a vector transfer) would grow the stack at every iteration; it moves
+    to the start of the kernel.
+  }];
+}
+
+def CpuApproximateMath : Pass<"bertc-cpu-approximate-math", "mlir::ModuleOp"> {
+  let summary = "f32 transcendental functions as polynomials";
+  let description = [{
+    Lowering. MLIR's polynomial approximations of tanh, erf, exp, log, ...
+    in float32 (vectorisable, accurate to a few ulp); the rest become libm
+    calls later.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::math::MathDialect",
+                           "mlir::vector::VectorDialect"];
+}
+
+def CpuAddEntryPoints : Pass<"bertc-cpu-add-entry-points", "mlir::ModuleOp"> {
+  let summary = "Add the kernel ABI's entry points and the kernel table";
+  let description = [{
+    Lowering, last. For each kernel defined in the module (an `llvm.func`
+    with a body, in kernel order), adds
+    `void kernel_N_entry(ptr bindings, i64 x, i64 y, i64 z)`, which loads
+    each binding's pointer and calls the kernel, and the globals
+    `bertc_kernels` (the entries, in order) and `bertc_kernel_count`, as
+    backends/cpu/CpuBackend.h documents.
+  }];
+  let dependentDialects = ["mlir::LLVM::LLVMDialect"];
+}
+
+#endif // BERTC_BACKENDS_CPU_PASSES

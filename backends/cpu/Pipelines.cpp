@@ -1,0 +1,121 @@
+//===- Pipelines.cpp - The CPU back end's pipelines -----------------------===//
+#include "backends/common/Passes.h"
+#include "backends/common/Strategy.h"
+#include "backends/cpu/CpuBackend.h"
+#include "backends/cpu/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/Index/IR/IndexDialect.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+namespace bertc::cpu {
+
+void registerCpuBackend(DialectRegistry &registry) {
+  registerCommonBackend(registry);
+  registry.insert<cf::ControlFlowDialect, index::IndexDialect, LLVM::LLVMDialect,
+                  math::MathDialect>();
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+}
+
+void buildCpuWorkgroupKernelsPipeline(OpPassManager &pm, const CpuPipelineOptions &options) {
+  pm.addPass(createToDestinationPassing());
+  CpuSelectStrategyOptions strategy;
+  strategy.targetWorkgroups = options.targetWorkgroups;
+  strategy.vectorize = options.vectorize;
+  pm.addPass(createCpuSelectStrategy(strategy));
+  pm.addNestedPass<func::FuncOp>(createTileWorkgroups());
+  pm.addNestedPass<func::FuncOp>(createCpuVectorize());
+  pm.addNestedPass<func::FuncOp>(createBufferizeKernels());
+  pm.addNestedPass<func::FuncOp>(createDistributeWorkgroups());
+}
+
+void buildCpuLowerToLLVMPipeline(OpPassManager &pm) {
+  // Identical subviews merge, so the self-copies bufferization left vanish.
+  pm.addPass(createCSEPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addNestedPass<func::FuncOp>(createCpuHoistAccumulators());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCpuLowerVectors());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(createConvertVectorToSCFPass());
+  pm.addNestedPass<func::FuncOp>(createCpuHoistStaticAllocas());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertSCFToCFPass());
+  pm.addPass(createCpuApproximateMath());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertVectorToLLVMPass());
+  // What LLVM has intrinsics for first; libm calls for the rest (f64 erf).
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  ConvertFuncToLLVMPassOptions funcOptions;
+  funcOptions.useBarePtrCallConv = true;
+  pm.addPass(createConvertFuncToLLVMPass(funcOptions));
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCpuAddEntryPoints());
+}
+
+namespace {
+
+struct WorkgroupKernelsOptions : PassPipelineOptions<WorkgroupKernelsOptions> {
+  Option<int64_t> targetWorkgroups{*this, "target-workgroups",
+                                   llvm::cl::desc("Workgroups to aim for per kernel"),
+                                   llvm::cl::init(32)};
+  Option<bool> vectorize{*this, "vectorize", llvm::cl::desc("Vector code (off: scalar loops)"),
+                         llvm::cl::init(true)};
+};
+
+} // namespace
+
+void registerCpuPipelines() {
+  registerBertcCommonPasses();
+  registerBertcCpuPasses();
+  PassPipelineRegistration<WorkgroupKernelsOptions>(
+      "bertc-cpu-workgroup-kernels",
+      "Kernels over tensors to CPU workgroup kernels over memrefs, each with its grid",
+      [](OpPassManager &pm, const WorkgroupKernelsOptions &o) {
+        buildCpuWorkgroupKernelsPipeline(pm, {o.targetWorkgroups, o.vectorize});
+      });
+  PassPipelineRegistration<>("bertc-cpu-lower-to-llvm",
+                             "CPU workgroup kernels to the LLVM dialect with the kernel ABI",
+                             buildCpuLowerToLLVMPipeline);
+}
+
+LogicalResult buildWorkgroupKernels(ModuleOp kernels, rt::Program &program,
+                                    const CpuPipelineOptions &options) {
+  PassManager pm(kernels.getContext());
+  (void)applyPassManagerCLOptions(pm);
+  buildCpuWorkgroupKernelsPipeline(pm, options);
+  if (failed(pm.run(kernels)))
+    return failure();
+  return readWorkgroupGrids(kernels, program);
+}
+
+LogicalResult lowerKernelsToLLVM(ModuleOp kernels, const rt::Program &program) {
+  PassManager pm(kernels.getContext());
+  (void)applyPassManagerCLOptions(pm);
+  buildCpuLowerToLLVMPipeline(pm);
+  if (failed(pm.run(kernels)))
+    return failure();
+  addProgramGlobal(kernels, program);
+  return success();
+}
+
+} // namespace bertc::cpu

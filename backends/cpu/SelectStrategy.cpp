@@ -1,0 +1,61 @@
+//===- SelectStrategy.cpp - Workgroup tiles and vector blocks per kernel --===//
+#include "backends/common/Strategy.h"
+#include "backends/cpu/Internal.h"
+#include "backends/cpu/Passes.h"
+
+#include "mlir/IR/Builders.h"
+
+using namespace mlir;
+
+namespace bertc::cpu {
+
+#define GEN_PASS_DEF_CPUSELECTSTRATEGY
+#include "backends/cpu/Passes.h.inc"
+
+DictionaryAttr VectorStrategy::toAttr(MLIRContext *ctx) const {
+  Builder b(ctx);
+  auto entry = [&](StringRef key, int64_t v) { return b.getNamedAttr(key, b.getI64IntegerAttr(v)); };
+  return b.getDictionaryAttr({entry("register_block_rows", registerRows),
+                              entry("register_block_cols", registerCols),
+                              entry("k_chunk", kChunk), entry("vector", vector),
+                              entry("transpose", transpose),
+                              entry("max_piece_elements", maxPieceElements)});
+}
+
+std::optional<VectorStrategy> VectorStrategy::of(Operation *kernel) {
+  if (!kernel->hasAttr(kStrategyAttr))
+    return std::nullopt;
+  VectorStrategy s;
+  s.registerRows = strategyValue(kernel, "register_block_rows", s.registerRows);
+  s.registerCols = strategyValue(kernel, "register_block_cols", s.registerCols);
+  s.kChunk = strategyValue(kernel, "k_chunk", s.kChunk);
+  s.vector = strategyValue(kernel, "vector", s.vector);
+  s.transpose = strategyValue(kernel, "transpose", s.transpose);
+  s.maxPieceElements = strategyValue(kernel, "max_piece_elements", s.maxPieceElements);
+  return s;
+}
+
+namespace {
+
+struct CpuSelectStrategy : impl::CpuSelectStrategyBase<CpuSelectStrategy> {
+  using CpuSelectStrategyBase::CpuSelectStrategyBase;
+  void runOnOperation() override {
+    ModuleOp kernels = getOperation();
+    VectorStrategy vectors;
+    WorkgroupTileLimits limits;
+    limits.targetWorkgroups = targetWorkgroups;
+    // Matmul tiles hold whole register blocks, other tiles whole vectors.
+    limits.matmulRowGranule = vectors.registerRows;
+    limits.colGranule = vectors.registerCols;
+    setWorkgroupTiles(kernels, limits);
+    if (!vectorize)
+      return;
+    DictionaryAttr strategy = vectors.toAttr(&getContext());
+    for (auto kernel : kernels.getOps<func::FuncOp>())
+      kernel->setAttr(kStrategyAttr, strategy);
+  }
+};
+
+} // namespace
+
+} // namespace bertc::cpu

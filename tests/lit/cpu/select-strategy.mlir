@@ -1,0 +1,48 @@
+// The CPU strategy: each root's workgroup tiles, each kernel's vector
+// blocks.
+// RUN: bertc-opt --bertc-cpu-select-strategy %s | FileCheck %s
+// RUN: bertc-opt '--bertc-cpu-select-strategy=target-workgroups=4 vectorize=false' %s | FileCheck %s --check-prefix=FEW
+
+// About 32 workgroups: the matmul's 384 x 512 in 96 x 64 tiles (multiples
+// of the 6 x 16 register block), K whole; the register block, K chunk and
+// vector widths on the kernel.
+// CHECK-LABEL: func.func @matmul(
+// CHECK-SAME: bertc.strategy = {k_chunk = 256 : i64, max_piece_elements = 1024 : i64, register_block_cols = 16 : i64, register_block_rows = 6 : i64, transpose = 8 : i64, vector = 16 : i64}
+// CHECK: linalg.matmul {bertc.workgroup_tiles = array<i64: 96, 64, 0>}
+// FEW-LABEL: func.func @matmul(
+// FEW-NOT: bertc.strategy
+// FEW: linalg.matmul {bertc.workgroup_tiles = array<i64: 192, 256, 0>}
+func.func @matmul(%a: memref<384x256xf32>, %b: memref<256x512xf32>, %out: memref<384x512xf32>, %x: index, %y: index, %z: index) {
+  %ta = bufferization.to_tensor %a restrict : memref<384x256xf32>
+  %tb = bufferization.to_tensor %b restrict : memref<256x512xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<384x512xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<384x512xf32>) -> tensor<384x512xf32>
+  %m = linalg.matmul ins(%ta, %tb : tensor<384x256xf32>, tensor<256x512xf32>) outs(%f : tensor<384x512xf32>) -> tensor<384x512xf32>
+  bufferization.materialize_in_destination %m in restrict writable %out : (tensor<384x512xf32>, memref<384x512xf32>) -> ()
+  return
+}
+
+// Elementwise: the last loop in multiples of 16.
+// CHECK-LABEL: func.func @elementwise(
+// CHECK: linalg.negf {bertc.workgroup_tiles = array<i64: 64, 128>}
+// FEW-LABEL: func.func @elementwise(
+// FEW: linalg.negf {bertc.workgroup_tiles = array<i64: 0, 256>}
+func.func @elementwise(%a: memref<256x1000xf32>, %out: memref<256x1000xf32>, %x: index, %y: index, %z: index) {
+  %ta = bufferization.to_tensor %a restrict : memref<256x1000xf32>
+  %e = tensor.empty() : tensor<256x1000xf32>
+  %n = linalg.negf ins(%ta : tensor<256x1000xf32>) outs(%e : tensor<256x1000xf32>) -> tensor<256x1000xf32>
+  bufferization.materialize_in_destination %n in restrict writable %out : (tensor<256x1000xf32>, memref<256x1000xf32>) -> ()
+  return
+}
+
+// Under 4096 iterations: one workgroup, no tiles.
+// CHECK-LABEL: func.func @small(
+// CHECK-NOT: bertc.workgroup_tiles
+func.func @small(%a: memref<32x32xf32>, %out: memref<32x32xf32>, %x: index, %y: index, %z: index) {
+  %ta = bufferization.to_tensor %a restrict : memref<32x32xf32>
+  %e = tensor.empty() : tensor<32x32xf32>
+  %n = linalg.negf ins(%ta : tensor<32x32xf32>) outs(%e : tensor<32x32xf32>) -> tensor<32x32xf32>
+  bufferization.materialize_in_destination %n in restrict writable %out : (tensor<32x32xf32>, memref<32x32xf32>) -> ()
+  return
+}

@@ -1,0 +1,23 @@
+// The Vulkan strategy: small workgroup tiles that divide their loops, the
+// invocations, subgroup cluster and matmul staging on each kernel, scratch
+// in workgroup memory.
+// RUN: bertc-opt --bertc-to-destination-passing --bertc-vulkan-select-strategy %s | FileCheck %s
+// RUN: bertc-opt --bertc-to-destination-passing '--bertc-vulkan-select-strategy=target-workgroups=4 invocations=128 subgroup-cluster=0' %s | FileCheck %s --check-prefix=FEW
+
+// About 1024 workgroups: 2 x 2 tiles of the 96 x 80 product.
+// CHECK-LABEL: func.func @matmul(
+// CHECK-SAME: bertc.scratch_space = #spirv.storage_class<Workgroup>
+// CHECK-SAME: bertc.strategy = {invocations = 64 : i64, staged_elements_max = 1024 : i64, staged_k_chunk = 32 : i64, staged_tile_min = 16 : i64, subgroup_cluster = 8 : i64}
+// CHECK: linalg.matmul {bertc.workgroup_tiles = array<i64: 2, 2, 0>}
+// Four workgroups: at most 32 x 32, and 80 columns in tiles of 20 (27
+// would leave a partial tile).
+// FEW-LABEL: func.func @matmul(
+// FEW-SAME: bertc.strategy = {invocations = 128 : i64, {{.*}}, subgroup_cluster = 0 : i64}
+// FEW: linalg.matmul {bertc.workgroup_tiles = array<i64: 32, 20, 0>}
+func.func @matmul(%a: tensor<96x64xf32>, %b: tensor<64x80xf32>) -> tensor<96x80xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<96x80xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<96x80xf32>) -> tensor<96x80xf32>
+  %m = linalg.matmul ins(%a, %b : tensor<96x64xf32>, tensor<64x80xf32>) outs(%f : tensor<96x80xf32>) -> tensor<96x80xf32>
+  return %m : tensor<96x80xf32>
+}
