@@ -31,7 +31,7 @@ struct AppendOptimizerPass : bertc::impl::AppendOptimizerBase<AppendOptimizerPas
     Block &body = fn.getBody().front();
     llvm::StringMap<Value> gradOf;
     for (auto out : body.getOps<gr::OutputOp>())
-      if (out.getName().starts_with("grad:"))
+      if (bertc::contract::isGradient(out.getName()))
         gradOf[out.getName().drop_front(5)] = out.getValue();
     SmallVector<std::pair<gr::ParameterOp, Value>> trained;
     for (auto param : body.getOps<gr::ParameterOp>())
@@ -44,9 +44,10 @@ struct AppendOptimizerPass : bertc::impl::AppendOptimizerBase<AppendOptimizerPas
     }
     Type element = cast<RankedTensorType>(trained.front().first.getType()).getElementType();
     auto scalar = RankedTensorType::get({}, element);
-    FailureOr<Value> lr = bertc::getOrCreateInput(fn, "learning_rate", scalar);
-    FailureOr<Value> step = bertc::getOrCreateInput(
-        fn, "step", RankedTensorType::get({}, IntegerType::get(fn.getContext(), 32)));
+    FailureOr<Value> lr = bertc::getOrCreateInput(fn, bertc::contract::kLearningRateInput, scalar);
+    FailureOr<Value> step =
+        bertc::getOrCreateInput(fn, bertc::contract::kStepInput,
+                                RankedTensorType::get({}, IntegerType::get(fn.getContext(), 32)));
     if (failed(lr) || failed(step))
       return signalPassFailure();
 
@@ -58,13 +59,13 @@ struct AppendOptimizerPass : bertc::impl::AppendOptimizerBase<AppendOptimizerPas
       SmallVector<int64_t> all;
       for (int64_t i = 0; i < t.getRank(); ++i)
         all.push_back(i);
-      Location loc = bertc::withKernelKind(param.getLoc(), "optimizer");
+      Location loc = bertc::withKernelKind(param.getLoc(), bertc::contract::KernelKind::Optimizer);
       Value sq = b.create<gr::MulOp>(loc, t, g, g);
       Value s = b.create<gr::SumOp>(loc, scalar, sq, b.getDenseI64ArrayAttr(all));
       sumsq = sumsq ? b.create<gr::AddOp>(loc, scalar, sumsq, s).getResult() : s;
     }
     for (auto [param, g] : trained) {
-      Location ploc = bertc::withKernelKind(param.getLoc(), "optimizer");
+      Location ploc = bertc::withKernelKind(param.getLoc(), bertc::contract::KernelKind::Optimizer);
       Type t = param.getType();
       Value m = b.create<gr::StateOp>(ploc, t, ("optimizer.adam_m." + param.getName()).str());
       Value v = b.create<gr::StateOp>(ploc, t, ("optimizer.adam_v." + param.getName()).str());

@@ -276,7 +276,7 @@ FailureOr<ProgramPlan> buildProgram(func::FuncOp fn) {
       if (inserted) {
         kernel.setSymName(name);
         p.kernels.push_back(name);
-        p.kernelKinds.push_back(kernelKindOf(dispatch.getBody()).str());
+        p.kernelKinds.emplace_back(contract::kernelKindName(kernelKindOf(dispatch.getBody())));
       } else {
         kernel.erase();
       }
@@ -302,7 +302,7 @@ FailureOr<ProgramPlan> buildProgram(func::FuncOp fn) {
   // gradient needs.
   p.forwardDispatches = 0;
   for (const rt::NamedTensor &o : p.outputs) {
-    if (llvm::StringRef(o.name).starts_with("grad:"))
+    if (contract::isGradient(o.name))
       continue;
     auto b = bufferOf.find(o.tensor);
     int64_t producer = b == bufferOf.end() ? -1 : buffers[b->second].first;

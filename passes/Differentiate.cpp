@@ -2,6 +2,7 @@
 #include "passes/Passes.h"
 
 #include "dialects/graph/GraphOps.h"
+#include "runtime/Contract.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -93,7 +94,8 @@ struct DifferentiatePass : bertc::impl::DifferentiateBase<DifferentiatePass> {
     for (Operation *op : forward)
       if (auto param = dyn_cast<gr::ParameterOp>(op))
         if (Value g = grads.lookup(param.getResult()))
-          b.create<gr::OutputOp>(param.getLoc(), ("grad:" + param.getName()).str(), g);
+          b.create<gr::OutputOp>(param.getLoc(),
+                                 bertc::contract::gradientName(param.getName().str()), g);
     // VJPs build every operand's gradient; those nobody needs go away.
     for (bool changed = true; changed;) {
       SmallVector<Operation *> dead;

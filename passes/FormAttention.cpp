@@ -93,7 +93,8 @@ struct FormAttentionPass : bertc::impl::FormAttentionBase<FormAttentionPass> {
               OpaqueProperties(nullptr), RegionRange(), types)) ||
           types.front() != product.getType())
         continue;
-      Location loc = bertc::withKernelKind(bertc::withoutKernelKind(product.getLoc()), "attention");
+      Location loc = bertc::withKernelKind(bertc::withoutKernelKind(product.getLoc()),
+                                           bertc::contract::KernelKind::Attention);
       auto attention = b.create<gr::AttentionOp>(loc, types, operands, attrs.getAttrs());
       product.replaceAllUsesWith(attention.getResult());
       // From the consumer back to the scores, each op's last use gone.

@@ -8,21 +8,20 @@
 #include "mlir/IR/Operation.h"
 
 using namespace mlir;
+using bertc::contract::KernelKind;
 
 namespace bertc {
 
 namespace {
 constexpr llvm::StringLiteral kPrefix = "kind:";
+
+/// The kind that ranks first (the enum is in rank order).
+KernelKind first(KernelKind a, KernelKind b) { return a < b ? a : b; }
 } // namespace
 
-llvm::ArrayRef<llvm::StringRef> kernelKinds() {
-  static const llvm::StringRef kinds[] = {"attention", "matmul",    "loss",       "layernorm",
-                                          "softmax",   "optimizer", "elementwise"};
-  return kinds;
-}
-
-Location withKernelKind(Location loc, llvm::StringRef kind) {
-  return NameLoc::get(StringAttr::get(loc.getContext(), kPrefix + kind), withoutKernelKind(loc));
+Location withKernelKind(Location loc, KernelKind kind) {
+  std::string name = kPrefix.str() + std::string(contract::kernelKindName(kind));
+  return NameLoc::get(StringAttr::get(loc.getContext(), name), withoutKernelKind(loc));
 }
 
 Location withoutKernelKind(Location loc) {
@@ -31,37 +30,33 @@ Location withoutKernelKind(Location loc) {
   return loc;
 }
 
-llvm::StringRef kernelKindOf(Location loc) {
-  if (auto name = dyn_cast<NameLoc>(loc); name && name.getName().strref().starts_with(kPrefix))
-    return name.getName().strref().drop_front(kPrefix.size());
-  // Canonicalization and CSE fuse the locations of the ops they merge.
-  if (auto fused = dyn_cast<FusedLoc>(loc)) {
-    llvm::StringRef best = "elementwise";
-    for (Location inner : fused.getLocations()) {
-      llvm::StringRef k = kernelKindOf(inner);
-      if (llvm::find(kernelKinds(), k) < llvm::find(kernelKinds(), best))
-        best = k;
-    }
-    return best;
+KernelKind kernelKindOf(Location loc) {
+  if (auto name = dyn_cast<NameLoc>(loc); name && name.getName().strref().starts_with(kPrefix)) {
+    llvm::StringRef tag = name.getName().strref().drop_front(kPrefix.size());
+    return contract::kernelKindNamed({tag.data(), tag.size()}).value_or(KernelKind::Elementwise);
   }
-  return "elementwise";
+  // Canonicalization and CSE fuse the locations of the ops they merge.
+  KernelKind best = KernelKind::Elementwise;
+  if (auto fused = dyn_cast<FusedLoc>(loc))
+    for (Location inner : fused.getLocations())
+      best = first(best, kernelKindOf(inner));
+  return best;
 }
 
-llvm::StringRef kernelKindOf(Region &region) {
-  llvm::StringRef best = "elementwise";
+KernelKind kernelKindOf(Region &region) {
+  KernelKind best = KernelKind::Elementwise;
   region.walk([&](Operation *op) {
     // The ops that compute: not constants, empty tensors or initial fills,
     // which CSE may have shared between ops of other kinds.
     bool computes = (isa<linalg::LinalgOp>(op) && !isa<linalg::FillOp>(op)) || isa<scf::ForOp>(op);
     if (!computes)
       return;
-    llvm::StringRef k = kernelKindOf(op->getLoc());
+    KernelKind k = kernelKindOf(op->getLoc());
     // A matmul's lowering also moves data (a transposed operand): only the
     // product itself is matmul work.
-    if (k == "matmul" && !isMatmul(op))
-      k = "elementwise";
-    if (llvm::find(kernelKinds(), k) < llvm::find(kernelKinds(), best))
-      best = k;
+    if (k == KernelKind::Matmul && !isMatmul(op))
+      k = KernelKind::Elementwise;
+    best = first(best, k);
   });
   return best;
 }

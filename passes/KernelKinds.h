@@ -4,30 +4,28 @@
 // the graph op it was built from (`KernelKindOp`), carried in its location
 // as a `NameLoc` "kind:<kind>" around the source position, so that it
 // survives differentiation, lowering and fusion without any pass knowing.
+// The kinds are the compiler-runtime contract's (runtime/Contract.h).
 //
 //===----------------------------------------------------------------------===//
 #ifndef BERTC_PASSES_KERNELKINDS_H
 #define BERTC_PASSES_KERNELKINDS_H
 
+#include "runtime/Contract.h"
+
 #include "mlir/IR/Location.h"
 #include "mlir/IR/Region.h"
-#include "llvm/ADT/StringRef.h"
 
 namespace bertc {
 
-/// Every kind, in rank order: a kernel holding ops of several kinds has the
-/// first (a matmul with its bias and GELU is a matmul kernel). Ops without a
-/// kind are "elementwise", which also covers reductions and data movement.
-llvm::ArrayRef<llvm::StringRef> kernelKinds();
-
 /// `loc` tagged with `kind`, replacing any kind it had.
-mlir::Location withKernelKind(mlir::Location loc, llvm::StringRef kind);
-/// The kind tagged in `loc`, or "elementwise".
-llvm::StringRef kernelKindOf(mlir::Location loc);
+mlir::Location withKernelKind(mlir::Location loc, contract::KernelKind kind);
+/// The kind tagged in `loc`; elementwise without a tag.
+contract::KernelKind kernelKindOf(mlir::Location loc);
 /// `loc` without its kind tag (for diagnostics).
 mlir::Location withoutKernelKind(mlir::Location loc);
-/// The kind of the kernel made of the ops in `region`.
-llvm::StringRef kernelKindOf(mlir::Region &region);
+/// The kind of the kernel made of the ops in `region`: the first, in rank
+/// order, of its ops' kinds.
+contract::KernelKind kernelKindOf(mlir::Region &region);
 
 } // namespace bertc
 

@@ -3,6 +3,7 @@
 #include "passes/Passes.h"
 
 #include "dialects/graph/GraphOps.h"
+#include "runtime/Contract.h"
 
 #include "mlir/IR/Builders.h"
 
@@ -28,9 +29,9 @@ struct KeyDropoutPass : bertc::impl::KeyDropoutBase<KeyDropoutPass> {
     auto i32 = RankedTensorType::get({}, b.getI32Type());
     auto scaleType = RankedTensorType::get(
         {}, cast<RankedTensorType>(dropouts.front().getX().getType()).getElementType());
-    FailureOr<Value> seed = bertc::getOrCreateInput(fn, "seed", i32);
-    FailureOr<Value> step = bertc::getOrCreateInput(fn, "step", i32);
-    FailureOr<Value> scale = bertc::getOrCreateInput(fn, "dropout", scaleType);
+    FailureOr<Value> seed = bertc::getOrCreateInput(fn, bertc::contract::kSeedInput, i32);
+    FailureOr<Value> step = bertc::getOrCreateInput(fn, bertc::contract::kStepInput, i32);
+    FailureOr<Value> scale = bertc::getOrCreateInput(fn, bertc::contract::kDropoutInput, scaleType);
     if (failed(seed) || failed(step) || failed(scale))
       return signalPassFailure();
     int64_t site = 0;

@@ -1,6 +1,7 @@
 //===- Batch.cpp - JSONL batches into a program's inputs ------------------===//
 #include "runtime/Batch.h"
 
+#include "runtime/Contract.h"
 #include "runtime/Json.h"
 
 #include <algorithm>
@@ -230,10 +231,11 @@ bool loadBatch(const std::string &path, Session &session, std::string &error, in
 }
 
 void setStepInputs(Session &session, const StepInputs &in) {
-  setStepInput(session, "learning_rate", in.learningRate);
-  setStepInput(session, "step", static_cast<double>(in.step));
-  setStepInput(session, "seed", static_cast<double>(in.seed & 0x7FFFFFFF));
-  setStepInput(session, "dropout", in.dropout);
+  setStepInput(session, std::string(contract::kLearningRateInput), in.learningRate);
+  setStepInput(session, std::string(contract::kStepInput), static_cast<double>(in.step));
+  setStepInput(session, std::string(contract::kSeedInput),
+               static_cast<double>(in.seed & 0x7FFFFFFF));
+  setStepInput(session, std::string(contract::kDropoutInput), in.dropout);
 }
 
 bool setStepInput(Session &session, const std::string &name, double value) {

@@ -2,6 +2,7 @@
 #include "runtime/Bench.h"
 
 #include "runtime/Batch.h"
+#include "runtime/Contract.h"
 #include "runtime/Random.h"
 
 #include <algorithm>
@@ -16,13 +17,9 @@ namespace bertc::rt {
 
 namespace {
 
-/// The table's rows: the kinds the compiler gives kernels (passes/KernelKinds.h).
 /// Gradients, parameters and state compare relative to at least this
 /// fraction of the largest of their group.
 constexpr double kFloor = 1e-4;
-
-constexpr const char *kKinds[] = {"matmul", "attention", "layernorm",  "softmax",
-                                  "loss",   "optimizer", "elementwise"};
 
 /// Reads element `i` of a floating-point tensor as a double.
 double element(const Session &s, const TensorDesc &t, int id, int64_t i) {
@@ -39,8 +36,6 @@ double maxAbs(const Session &s, int id) {
     m = std::max(m, std::fabs(element(s, t, id, i)));
   return m;
 }
-
-bool isGradient(const std::string &name) { return name.compare(0, 5, "grad:") == 0; }
 
 /// printf onto the end of `out`.
 __attribute__((format(printf, 2, 3))) void appendf(std::string &out, const char *format, ...) {
@@ -73,8 +68,9 @@ void finish(BenchFigures &f, const Session &s, int steps, int64_t tokens) {
   f.distinctKernels = static_cast<int64_t>(p.kernels.size());
   f.stepMs = median(f.stepsMs);
   f.tokensPerSecond = f.stepMs > 0 ? static_cast<double>(tokens) / (f.stepMs * 1e-3) : 0;
-  for (const char *kind : kKinds)
-    f.kindMs.push_back({kind, 0.0});
+  // The table's rows: every kind the compiler gives kernels.
+  for (contract::KernelKind kind : contract::kKernelKinds)
+    f.kindMs.push_back({std::string(contract::kernelKindName(kind)), 0.0});
   for (size_t k = 0; k < p.kernels.size(); ++k) {
     auto it = std::find_if(f.kindMs.begin(), f.kindMs.end(),
                            [&](const auto &e) { return e.first == p.kernelKinds[k]; });
@@ -205,7 +201,8 @@ bool runBench(Session &fused, Session &unfused, const BenchOptions &options, Ben
     return -1;
   };
   for (const NamedTensor &o : up.outputs)
-    if (!add(o.name, isGradient(o.name) ? "gradients" : "", o.tensor, fp.outputId(o.name)))
+    if (!add(o.name, contract::isGradient(o.name) ? "gradients" : "", o.tensor,
+             fp.outputId(o.name)))
       return false;
   for (const ParameterDesc &d : up.parameters) {
     int id = -1;

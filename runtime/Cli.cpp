@@ -3,6 +3,7 @@
 
 #include "runtime/Batch.h"
 #include "runtime/Compiled.h"
+#include "runtime/Contract.h"
 #include "runtime/Finetune.h"
 #include "runtime/Pretrain.h"
 #include "runtime/Tokenizer.h"
@@ -347,7 +348,7 @@ int trainStep(const char *self, const CompiledProgram &compiled, Options &opts) 
     return fail(self, "--steps must be at least 1");
   if (dropout < 0 || dropout > 1)
     return fail(self, "--dropout must be between 0 and 1");
-  if (!compiled.program().input("learning_rate"))
+  if (!compiled.program().input(std::string(contract::kLearningRateInput)))
     return fail(self, "this program does not train; compile its task with --step=train "
                       "(the default for tasks that minimize an objective)");
   std::unique_ptr<Session> opened = compiled.open(device, error);
@@ -379,7 +380,7 @@ int trainStep(const char *self, const CompiledProgram &compiled, Options &opts) 
     std::printf(", \"ms\": %.3f}\n", ms);
     std::fflush(stdout);
     if (step == 1 && opts.has("dump-grads") &&
-        !session.saveOutputs(opts.get("dump-grads"), "grad:", error))
+        !session.saveOutputs(opts.get("dump-grads"), std::string(contract::kGradientPrefix), error))
       return fail(self, error);
   }
   if (opts.has("save") && !session.saveParameters(opts.get("save"), error, true))

@@ -2,6 +2,7 @@
 #include "runtime/Finetune.h"
 
 #include "runtime/Batch.h"
+#include "runtime/Contract.h"
 #include "runtime/Json.h"
 #include "runtime/Pretrain.h"
 #include "runtime/Progress.h"
@@ -33,7 +34,8 @@ struct Classifier {
     mask = p.inputId("attention_mask"), label = p.inputId("label");
     logits = p.outputId("logits"), loss = p.outputId("loss");
     if (ids < 0 || types < 0 || mask < 0 || label < 0 || logits < 0 || loss < 0 ||
-        (training && !p.input("learning_rate")) || p.tensors[logits].dtype != DType::F32) {
+        (training && !p.input(std::string(contract::kLearningRateInput))) ||
+        p.tensors[logits].dtype != DType::F32) {
       error = "this program is not a float32 sequence-classification step (BERT's classify "
               "task, compiled with --step=train)";
       return false;

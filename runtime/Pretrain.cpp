@@ -2,6 +2,7 @@
 #include "runtime/Pretrain.h"
 
 #include "runtime/Batch.h"
+#include "runtime/Contract.h"
 #include "runtime/Json.h"
 #include "runtime/PretrainData.h"
 #include "runtime/Progress.h"
@@ -182,7 +183,7 @@ bool pretrain(const CompiledProgram &compiled, const PretrainConfig &c, std::str
   in.labels = program.inputId("masked_lm_labels");
   in.nsp = program.inputId("next_sentence_label");
   if (in.ids < 0 || in.types < 0 || in.mask < 0 || in.positions < 0 || in.labels < 0 ||
-      in.nsp < 0 || !program.input("learning_rate")) {
+      in.nsp < 0 || !program.input(std::string(contract::kLearningRateInput))) {
     error = "this program is not a pretraining step (it needs BERT's pretrain inputs and "
             "--step=train)";
     return false;

@@ -70,8 +70,7 @@ struct Program {
   /// parameters and state in place.
   std::vector<NamedTensor> state;
   std::vector<std::string> kernels; ///< Kernel names, in kernel-table order.
-  /// Each kernel's kind of work ("matmul", "attention", "layernorm",
-  /// "softmax", "loss", "optimizer", "elementwise"), for profiles.
+  /// Each kernel's kind of work (contract::kernelKindName), for profiles.
   std::vector<std::string> kernelKinds;
   std::vector<DispatchDesc> dispatches;
   /// The leading dispatches that compute every output but the gradients:

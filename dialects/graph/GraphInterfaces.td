@@ -7,11 +7,11 @@ include "mlir/IR/OpBase.td"
 def Graph_DifferentiableOpInterface : OpInterface<"DifferentiableOp"> {
   let cppNamespace = "::bertc::graph";
   let description = [{
-    An op that can build its vector-Jacobian product: given the gradient of
-    the loss with respect to each of its results, the graph ops that compute
-    the gradient with respect to each of its operands. Reverse-mode
-    differentiation (`bertc-differentiate`) asks each op through this
-    interface and never switches over op kinds.
+    An op that can build its vector - Jacobian
+    product: given the gradient of the loss with respect to each of its results,
+    the graph ops that compute the gradient with respect to each of its operands.Reverse -
+        mode differentiation(`bertc - differentiate`)
+            asks each op through this interface and never switches over op kinds.
   }];
   let methods = [
     InterfaceMethod<[{
@@ -29,17 +29,22 @@ def Graph_DifferentiableOpInterface : OpInterface<"DifferentiableOp"> {
 def Graph_KernelKindOpInterface : OpInterface<"KernelKindOp"> {
   let cppNamespace = "::bertc::graph";
   let description = [{
-    An op whose kernels, and those of its gradient, belong to a named kind of
-    work that `bertc bench` reports apart ("matmul", "attention",
-    "layernorm", "softmax", "loss", "optimizer"). Ops without this interface
-    are "elementwise" (which also counts reductions and data movement).
-    `bertc-tag-kernel-kinds` records the kind in each such op's location,
-    from where it reaches every op built from it: the gradient's ops, the
-    linalg ops of the lowering, the dispatch regions.
+    An op whose kernels,
+    and those of its gradient,
+    belong to a named kind of work
+            that `bertc bench` reports apart(`contract::KernelKind` in runtime / Contract.h)
+                .Ops without this interface are elementwise(
+                    which also counts reductions and data movement)
+                .
+    `bertc -
+        tag - kernel -
+        kinds` records the kind in each such op's location, from where it reaches every op built
+            from it: the gradient's ops, the linalg ops of the lowering,
+    the dispatch regions.
   }];
   let methods = [
-    InterfaceMethod<"The kind of work of this op's kernels.", "::llvm::StringRef",
-      "getKernelKind">,
+    InterfaceMethod<"The kind of work of this op's kernels.", "::bertc::contract::KernelKind",
+                    "getKernelKind">,
   ];
 }
 

@@ -692,12 +692,30 @@ LogicalResult EmbeddingGradOp::inferReturnTypes(MLIRContext *, std::optional<Loc
 // Kernel kinds (KernelKindOp)
 //===----------------------------------------------------------------------===//
 
-StringRef MatmulOp::getKernelKind() { return "matmul"; }
-StringRef SoftmaxOp::getKernelKind() { return "softmax"; }
-StringRef AttentionOp::getKernelKind() { return "attention"; }
-StringRef LayerNormOp::getKernelKind() { return "layernorm"; }
-StringRef LayerNormGradOp::getKernelKind() { return "layernorm"; }
-StringRef CrossEntropyOp::getKernelKind() { return "loss"; }
-StringRef CrossEntropyGradOp::getKernelKind() { return "loss"; }
-StringRef CrossEntropyWithGradOp::getKernelKind() { return "loss"; }
-StringRef AdamWOp::getKernelKind() { return "optimizer"; }
+bertc::contract::KernelKind MatmulOp::getKernelKind() {
+  return bertc::contract::KernelKind::Matmul;
+}
+bertc::contract::KernelKind SoftmaxOp::getKernelKind() {
+  return bertc::contract::KernelKind::Softmax;
+}
+bertc::contract::KernelKind AttentionOp::getKernelKind() {
+  return bertc::contract::KernelKind::Attention;
+}
+bertc::contract::KernelKind LayerNormOp::getKernelKind() {
+  return bertc::contract::KernelKind::LayerNorm;
+}
+bertc::contract::KernelKind LayerNormGradOp::getKernelKind() {
+  return bertc::contract::KernelKind::LayerNorm;
+}
+bertc::contract::KernelKind CrossEntropyOp::getKernelKind() {
+  return bertc::contract::KernelKind::Loss;
+}
+bertc::contract::KernelKind CrossEntropyGradOp::getKernelKind() {
+  return bertc::contract::KernelKind::Loss;
+}
+bertc::contract::KernelKind CrossEntropyWithGradOp::getKernelKind() {
+  return bertc::contract::KernelKind::Loss;
+}
+bertc::contract::KernelKind AdamWOp::getKernelKind() {
+  return bertc::contract::KernelKind::Optimizer;
+}

@@ -3,6 +3,7 @@
 #define BERTC_DIALECTS_GRAPH_GRAPHOPS_H
 
 #include "dialects/graph/GraphDialect.h"
+#include "runtime/Contract.h"
 
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinTypes.h"
