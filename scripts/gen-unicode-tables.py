@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Writes runtime/UnicodeTables.inc: the Unicode facts the WordPiece basic
+"""Writes runtime/train/UnicodeTables.inc: the Unicode facts the WordPiece basic
 tokenizer needs, from Python's unicodedata (the same source as the reference
 tokenizer), so that the runtime needs no Unicode library.
 
-    scripts/gen-unicode-tables.py > runtime/UnicodeTables.inc
+    scripts/gen-unicode-tables.py > runtime/train/UnicodeTables.inc
 
 - kCharClasses: sorted, merged ranges [first, last] with a class: whitespace
   (space, tab, newline, return, Zs), control (other C* categories, including

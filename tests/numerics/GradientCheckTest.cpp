@@ -8,7 +8,7 @@
 // every output element carries a different cotangent.
 //
 //===----------------------------------------------------------------------===//
-#include "runtime/Batch.h"
+#include "runtime/train/Batch.h"
 #include "runtime/Loader.h"
 #include "tools/driver/Driver.h"
 

@@ -1,5 +1,5 @@
 //===- PretrainDataTest.cpp - Corpus reading, instances, shards -----------===//
-#include "runtime/PretrainData.h"
+#include "runtime/train/PretrainData.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 //===- TableTest.cpp - CSV, TSV and JSONL labelled text -------------------===//
-#include "runtime/Table.h"
+#include "runtime/train/Table.h"
 
 #include <gtest/gtest.h>
 

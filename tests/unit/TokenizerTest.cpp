@@ -6,8 +6,8 @@
 // scripts/install-data.sh, sentences whose tokens were checked by hand.
 //
 //===----------------------------------------------------------------------===//
-#include "runtime/Tokenizer.h"
-#include "runtime/Unicode.h"
+#include "runtime/train/Tokenizer.h"
+#include "runtime/train/Unicode.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 //===- Bench.cpp - `bertc bench`: fused against unfused kernels ----------===//
 #include "tools/driver/Driver.h"
 
-#include "runtime/Bench.h"
+#include "runtime/train/Bench.h"
 #include "runtime/Loader.h"
 
 #include "llvm/ADT/SmallString.h"

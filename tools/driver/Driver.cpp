@@ -72,7 +72,8 @@ bool link(const std::string &object, const std::string &output, bool shared, std
   if (shared) {
     args.push_back("-shared");
   } else {
-    for (const char *lib : {BERTC_RUNTIME_MAIN_LIB, BERTC_RUNTIME_LIB, BERTC_RUNTIME_FORMAT_LIB})
+    for (const char *lib :
+         {BERTC_RUNTIME_MAIN_LIB, BERTC_TRAIN_LIB, BERTC_RUNTIME_LIB, BERTC_RUNTIME_FORMAT_LIB})
       args.push_back(lib);
     args.push_back("-ltbb");
     args.push_back("-lpthread");
@@ -219,8 +220,8 @@ std::optional<StepKind> resolveStep(mlir::ModuleOp module, const CompileOptions 
   if (step == StepKind::Default)
     step = minimizes ? StepKind::Train : StepKind::Forward;
   if (step != StepKind::Forward && !minimizes) {
-    diags.error({}, "task '" + options.graph.task +
-                        "' has no objective (`minimize`) to differentiate");
+    diags.error({},
+                "task '" + options.graph.task + "' has no objective (`minimize`) to differentiate");
     return std::nullopt;
   }
   if (options.emit == Emit::Train && step == StepKind::Forward)
@@ -229,8 +230,7 @@ std::optional<StepKind> resolveStep(mlir::ModuleOp module, const CompileOptions 
 }
 
 /// Runs `build`'s pipeline on `module`.
-template <typename Build>
-mlir::LogicalResult runPipeline(mlir::ModuleOp module, Build build) {
+template <typename Build> mlir::LogicalResult runPipeline(mlir::ModuleOp module, Build build) {
   mlir::PassManager pm(module.getContext());
   (void)mlir::applyPassManagerCLOptions(pm);
   build(pm);
@@ -319,7 +319,7 @@ int emitNative(ProgramPlan &plan, const CompileOptions &options, Targets targets
   if (mlir::failed(cpu::emitObjectFile(*object, objectPath.str().str())))
     return 1;
   return link(objectPath.str().str(), options.outputPath, options.emit == Emit::Shared, errs) ? 0
-                                                                                               : 1;
+                                                                                              : 1;
 }
 
 /// Everything after parsing: the graph through the pipelines to the output.
@@ -337,7 +337,8 @@ int compileGraph(const frontend::SourceFile &file, const frontend::Module &ast,
     report(diags, d);
     return mlir::success();
   });
-  mlir::OwningOpRef<mlir::ModuleOp> module = frontend::buildGraph(context, file, ast, options.graph);
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      frontend::buildGraph(context, file, ast, options.graph);
   if (!module)
     return 1;
   std::optional<StepKind> step = resolveStep(*module, options, diags);
@@ -348,8 +349,9 @@ int compileGraph(const frontend::SourceFile &file, const frontend::Module &ast,
   training.optimizer = *step == StepKind::Train;
   training.fusion = options.fusion;
   training.biasCorrection = options.biasCorrection;
-  if (options.emit != Emit::Graph &&
-      mlir::failed(runPipeline(*module, [&](auto &pm) { buildTrainingGraphPipeline(pm, training); })))
+  if (options.emit != Emit::Graph && mlir::failed(runPipeline(*module, [&](auto &pm) {
+        buildTrainingGraphPipeline(pm, training);
+      })))
     return 1;
   if (options.emit == Emit::Graph || options.emit == Emit::Train) {
     module->print(os);
@@ -363,7 +365,8 @@ int compileGraph(const frontend::SourceFile &file, const frontend::Module &ast,
   // Vulkan workgroups keep attention's blocks in workgroup memory: smaller.
   if (targets.vulkan)
     dispatch.attentionRows = dispatch.attentionKeys = 32;
-  if (mlir::failed(runPipeline(*module, [&](auto &pm) { buildGraphToLinalgPipeline(pm, dispatch); })))
+  if (mlir::failed(
+          runPipeline(*module, [&](auto &pm) { buildGraphToLinalgPipeline(pm, dispatch); })))
     return 1;
   if (options.emit == Emit::Linalg) {
     module->print(os);
@@ -414,9 +417,9 @@ int compile(const CompileOptions &options, std::ostream &errs) {
     std::string known;
     for (const frontend::TaskDecl &t : ast->tasks)
       known += (known.empty() ? "" : ", ") + t.name.name;
-    diags.error({}, "--task is required" + (known.empty()
-                                                ? std::string(" (the model defines no tasks)")
-                                                : " (the model defines: " + known + ")"));
+    diags.error({},
+                "--task is required" + (known.empty() ? std::string(" (the model defines no tasks)")
+                                                      : " (the model defines: " + known + ")"));
     return 1;
   } else if (int status = compileGraph(file, *ast, options, targets, diags, os, errs);
              status >= 0) {

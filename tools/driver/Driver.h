@@ -73,7 +73,7 @@ struct BenchSettings {
 /// `bertc bench`: compiles `options`' model twice, with fusion and without,
 /// into shared libraries in a temporary directory, runs both on the same
 /// parameters and synthetic batch, checks that their first steps agree, and
-/// prints the table of runtime/Bench.h on `out`. Returns the exit status.
+/// prints the table of runtime/train/Bench.h on `out`. Returns the exit status.
 int bench(const CompileOptions &options, const BenchSettings &settings, std::ostream &out,
           std::ostream &errs);
 

@@ -1,9 +1,9 @@
 //===- Bench.cpp - Two compilations of one step, side by side -------------===//
-#include "runtime/Bench.h"
+#include "runtime/train/Bench.h"
 
-#include "runtime/Batch.h"
+#include "runtime/train/Batch.h"
 #include "runtime/Contract.h"
-#include "runtime/Random.h"
+#include "runtime/train/Random.h"
 
 #include <algorithm>
 #include <chrono>

@@ -11,8 +11,8 @@
 // same weights bit for bit as one that was not.
 //
 //===----------------------------------------------------------------------===//
-#ifndef BERTC_RUNTIME_PRETRAIN_H
-#define BERTC_RUNTIME_PRETRAIN_H
+#ifndef BERTC_RUNTIME_TRAIN_PRETRAIN_H
+#define BERTC_RUNTIME_TRAIN_PRETRAIN_H
 
 #include "runtime/Compiled.h"
 
@@ -48,4 +48,4 @@ bool pretrain(const CompiledProgram &compiled, const PretrainConfig &config, std
 
 } // namespace bertc::rt
 
-#endif // BERTC_RUNTIME_PRETRAIN_H
+#endif // BERTC_RUNTIME_TRAIN_PRETRAIN_H

@@ -17,10 +17,10 @@
 // positions and labels), read one record at a time, never loaded whole.
 //
 //===----------------------------------------------------------------------===//
-#ifndef BERTC_RUNTIME_PRETRAINDATA_H
-#define BERTC_RUNTIME_PRETRAINDATA_H
+#ifndef BERTC_RUNTIME_TRAIN_PRETRAINDATA_H
+#define BERTC_RUNTIME_TRAIN_PRETRAINDATA_H
 
-#include "runtime/Corpus.h"
+#include "runtime/train/Corpus.h"
 
 #include <cstdint>
 #include <cstdio>
@@ -87,4 +87,4 @@ private:
 
 } // namespace bertc::rt
 
-#endif // BERTC_RUNTIME_PRETRAINDATA_H
+#endif // BERTC_RUNTIME_TRAIN_PRETRAINDATA_H

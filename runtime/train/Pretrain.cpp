@@ -1,11 +1,11 @@
 //===- Pretrain.cpp - The pretraining loop of a compiled program ----------===//
-#include "runtime/Pretrain.h"
+#include "runtime/train/Pretrain.h"
 
-#include "runtime/Batch.h"
+#include "runtime/train/Batch.h"
 #include "runtime/Contract.h"
 #include "runtime/Json.h"
-#include "runtime/PretrainData.h"
-#include "runtime/Progress.h"
+#include "runtime/train/PretrainData.h"
+#include "runtime/train/Progress.h"
 
 #include <algorithm>
 #include <chrono>

@@ -5,7 +5,7 @@
 // the symbols of a target left out are weak and null.
 //
 //===----------------------------------------------------------------------===//
-#include "runtime/Cli.h"
+#include "runtime/train/Cli.h"
 
 extern "C" {
 extern const char bertc_program[] __attribute__((weak));

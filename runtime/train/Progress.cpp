@@ -1,5 +1,5 @@
 //===- Progress.cpp - Training progress, metrics and the loss curve -------===//
-#include "runtime/Progress.h"
+#include "runtime/train/Progress.h"
 
 #include "runtime/Json.h"
 

@@ -1,14 +1,14 @@
 //===- Finetune.cpp - Sequence classification: train, eval, predict -------===//
-#include "runtime/Finetune.h"
+#include "runtime/train/Finetune.h"
 
-#include "runtime/Batch.h"
+#include "runtime/train/Batch.h"
 #include "runtime/Contract.h"
 #include "runtime/Json.h"
-#include "runtime/Pretrain.h"
-#include "runtime/Progress.h"
-#include "runtime/Random.h"
-#include "runtime/Table.h"
-#include "runtime/Tokenizer.h"
+#include "runtime/train/Pretrain.h"
+#include "runtime/train/Progress.h"
+#include "runtime/train/Random.h"
+#include "runtime/train/Table.h"
+#include "runtime/train/Tokenizer.h"
 
 #include <algorithm>
 #include <chrono>

@@ -1,7 +1,7 @@
 //===- Tokenizer.cpp - BERT's WordPiece tokenizer -------------------------===//
-#include "runtime/Tokenizer.h"
+#include "runtime/train/Tokenizer.h"
 
-#include "runtime/Unicode.h"
+#include "runtime/train/Unicode.h"
 
 #include <fstream>
 #include <sstream>

@@ -9,8 +9,8 @@
 // metadata, so eval and predict answer in the user's spelling.
 //
 //===----------------------------------------------------------------------===//
-#ifndef BERTC_RUNTIME_FINETUNE_H
-#define BERTC_RUNTIME_FINETUNE_H
+#ifndef BERTC_RUNTIME_TRAIN_FINETUNE_H
+#define BERTC_RUNTIME_TRAIN_FINETUNE_H
 
 #include "runtime/Compiled.h"
 
@@ -48,4 +48,4 @@ bool predict(const CompiledProgram &compiled, const DeviceChoice &device,
 
 } // namespace bertc::rt
 
-#endif // BERTC_RUNTIME_FINETUNE_H
+#endif // BERTC_RUNTIME_TRAIN_FINETUNE_H

@@ -6,8 +6,8 @@
 // The whole state is four words and can be saved in a checkpoint.
 //
 //===----------------------------------------------------------------------===//
-#ifndef BERTC_RUNTIME_RANDOM_H
-#define BERTC_RUNTIME_RANDOM_H
+#ifndef BERTC_RUNTIME_TRAIN_RANDOM_H
+#define BERTC_RUNTIME_TRAIN_RANDOM_H
 
 #include <array>
 #include <cstdint>
@@ -71,4 +71,4 @@ private:
 
 } // namespace bertc::rt
 
-#endif // BERTC_RUNTIME_RANDOM_H
+#endif // BERTC_RUNTIME_TRAIN_RANDOM_H

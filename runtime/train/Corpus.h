@@ -8,10 +8,10 @@
 // sentence, as in BERT's data recipe, needs no splitting.
 //
 //===----------------------------------------------------------------------===//
-#ifndef BERTC_RUNTIME_CORPUS_H
-#define BERTC_RUNTIME_CORPUS_H
+#ifndef BERTC_RUNTIME_TRAIN_CORPUS_H
+#define BERTC_RUNTIME_TRAIN_CORPUS_H
 
-#include "runtime/Tokenizer.h"
+#include "runtime/train/Tokenizer.h"
 
 #include <cstdint>
 #include <string>
@@ -47,4 +47,4 @@ std::vector<std::string> splitSentences(const std::string &line);
 
 } // namespace bertc::rt
 
-#endif // BERTC_RUNTIME_CORPUS_H
+#endif // BERTC_RUNTIME_TRAIN_CORPUS_H

@@ -7,8 +7,8 @@
 // with each kernel's time summed by its kind of work.
 //
 //===----------------------------------------------------------------------===//
-#ifndef BERTC_RUNTIME_BENCH_H
-#define BERTC_RUNTIME_BENCH_H
+#ifndef BERTC_RUNTIME_TRAIN_BENCH_H
+#define BERTC_RUNTIME_TRAIN_BENCH_H
 
 #include "runtime/Json.h"
 #include "runtime/Session.h"
@@ -89,4 +89,4 @@ Json benchJson(const BenchResult &result, const std::string &name, const Json &c
 
 } // namespace bertc::rt
 
-#endif // BERTC_RUNTIME_BENCH_H
+#endif // BERTC_RUNTIME_TRAIN_BENCH_H

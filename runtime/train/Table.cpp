@@ -1,8 +1,8 @@
 //===- Table.cpp - Labelled text from CSV, TSV or JSONL files -------------===//
-#include "runtime/Table.h"
+#include "runtime/train/Table.h"
 
 #include "runtime/Json.h"
-#include "runtime/Unicode.h"
+#include "runtime/train/Unicode.h"
 
 #include <algorithm>
 #include <cstdlib>

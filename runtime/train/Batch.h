@@ -10,8 +10,8 @@
 // with fewer lines than the batch leaves the other rows as padding.
 //
 //===----------------------------------------------------------------------===//
-#ifndef BERTC_RUNTIME_BATCH_H
-#define BERTC_RUNTIME_BATCH_H
+#ifndef BERTC_RUNTIME_TRAIN_BATCH_H
+#define BERTC_RUNTIME_TRAIN_BATCH_H
 
 #include "runtime/Json.h"
 #include "runtime/Session.h"
@@ -65,4 +65,4 @@ void setStepInputs(Session &session, const StepInputs &inputs);
 
 } // namespace bertc::rt
 
-#endif // BERTC_RUNTIME_BATCH_H
+#endif // BERTC_RUNTIME_TRAIN_BATCH_H

@@ -1,12 +1,12 @@
 //===- Cli.cpp - The command line of a compiled bertc binary --------------===//
-#include "runtime/Cli.h"
+#include "runtime/train/Cli.h"
 
-#include "runtime/Batch.h"
+#include "runtime/train/Batch.h"
 #include "runtime/Compiled.h"
 #include "runtime/Contract.h"
-#include "runtime/Finetune.h"
-#include "runtime/Pretrain.h"
-#include "runtime/Tokenizer.h"
+#include "runtime/train/Finetune.h"
+#include "runtime/train/Pretrain.h"
+#include "runtime/train/Tokenizer.h"
 #include "runtime/VulkanDevices.h"
 
 #include <algorithm>

@@ -1,7 +1,7 @@
 //===- PretrainData.cpp - BERT's pretraining instances and shards ---------===//
-#include "runtime/PretrainData.h"
+#include "runtime/train/PretrainData.h"
 
-#include "runtime/Random.h"
+#include "runtime/train/Random.h"
 
 #include <algorithm>
 #include <cmath>

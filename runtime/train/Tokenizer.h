@@ -10,8 +10,8 @@
 //   with a part no piece matches, becomes [UNK].
 //
 //===----------------------------------------------------------------------===//
-#ifndef BERTC_RUNTIME_TOKENIZER_H
-#define BERTC_RUNTIME_TOKENIZER_H
+#ifndef BERTC_RUNTIME_TRAIN_TOKENIZER_H
+#define BERTC_RUNTIME_TRAIN_TOKENIZER_H
 
 #include <cstdint>
 #include <string>
@@ -64,4 +64,4 @@ private:
 
 } // namespace bertc::rt
 
-#endif // BERTC_RUNTIME_TOKENIZER_H
+#endif // BERTC_RUNTIME_TRAIN_TOKENIZER_H

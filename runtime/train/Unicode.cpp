@@ -1,5 +1,5 @@
 //===- Unicode.cpp - The Unicode facts WordPiece needs --------------------===//
-#include "runtime/Unicode.h"
+#include "runtime/train/Unicode.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -18,7 +18,7 @@ struct Fold {
   uint32_t start, length; ///< Into kFoldPool.
 };
 
-#include "runtime/UnicodeTables.inc"
+#include "runtime/train/UnicodeTables.inc"
 
 template <size_t N> const CharRange *findRange(const CharRange (&table)[N], char32_t c) {
   auto it = std::upper_bound(std::begin(table), std::end(table), static_cast<uint32_t>(c),

@@ -5,8 +5,8 @@
 // unicodedata by scripts/gen-unicode-tables.py (no Unicode library needed).
 //
 //===----------------------------------------------------------------------===//
-#ifndef BERTC_RUNTIME_UNICODE_H
-#define BERTC_RUNTIME_UNICODE_H
+#ifndef BERTC_RUNTIME_TRAIN_UNICODE_H
+#define BERTC_RUNTIME_TRAIN_UNICODE_H
 
 #include <cstddef>
 #include <string>
@@ -38,4 +38,4 @@ void appendUtf8(char32_t c, std::string &out);
 
 } // namespace bertc::rt::unicode
 
-#endif // BERTC_RUNTIME_UNICODE_H
+#endif // BERTC_RUNTIME_TRAIN_UNICODE_H

@@ -1,5 +1,5 @@
 //===- Batch.cpp - JSONL batches into a program's inputs ------------------===//
-#include "runtime/Batch.h"
+#include "runtime/train/Batch.h"
 
 #include "runtime/Contract.h"
 #include "runtime/Json.h"

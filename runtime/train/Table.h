@@ -7,8 +7,8 @@
 // without a header (when both columns are indices, the first line is data).
 //
 //===----------------------------------------------------------------------===//
-#ifndef BERTC_RUNTIME_TABLE_H
-#define BERTC_RUNTIME_TABLE_H
+#ifndef BERTC_RUNTIME_TRAIN_TABLE_H
+#define BERTC_RUNTIME_TRAIN_TABLE_H
 
 #include <cstdint>
 #include <string>
@@ -35,4 +35,4 @@ std::vector<std::string> sortedLabels(const std::vector<LabelledText> &rows);
 
 } // namespace bertc::rt
 
-#endif // BERTC_RUNTIME_TABLE_H
+#endif // BERTC_RUNTIME_TRAIN_TABLE_H

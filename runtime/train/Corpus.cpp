@@ -1,7 +1,7 @@
 //===- Corpus.cpp - Plain-text corpora, tokenized -------------------------===//
-#include "runtime/Corpus.h"
+#include "runtime/train/Corpus.h"
 
-#include "runtime/Unicode.h"
+#include "runtime/train/Unicode.h"
 
 #include <algorithm>
 #include <filesystem>

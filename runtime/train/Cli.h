@@ -1,6 +1,6 @@
 //===- Cli.h - The command line of a compiled bertc binary ------*- C++ -*-===//
-#ifndef BERTC_RUNTIME_CLI_H
-#define BERTC_RUNTIME_CLI_H
+#ifndef BERTC_RUNTIME_TRAIN_CLI_H
+#define BERTC_RUNTIME_TRAIN_CLI_H
 
 #include "runtime/Compiled.h"
 
@@ -12,4 +12,4 @@ int runCommandLine(int argc, char **argv, const ProgramSymbols &symbols);
 
 } // namespace bertc::rt
 
-#endif // BERTC_RUNTIME_CLI_H
+#endif // BERTC_RUNTIME_TRAIN_CLI_H

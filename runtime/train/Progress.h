@@ -5,8 +5,8 @@
 // metrics go to a JSONL file; at the end, the loss curve is drawn as SVG.
 //
 //===----------------------------------------------------------------------===//
-#ifndef BERTC_RUNTIME_PROGRESS_H
-#define BERTC_RUNTIME_PROGRESS_H
+#ifndef BERTC_RUNTIME_TRAIN_PROGRESS_H
+#define BERTC_RUNTIME_TRAIN_PROGRESS_H
 
 #include <cstdint>
 #include <cstdio>
@@ -49,4 +49,4 @@ bool writeLineChart(const std::string &path, const std::string &title, const std
 
 } // namespace bertc::rt
 
-#endif // BERTC_RUNTIME_PROGRESS_H
+#endif // BERTC_RUNTIME_TRAIN_PROGRESS_H
