@@ -9,7 +9,7 @@
 //   bertc-dispatch-regions fuse elementwise chains, form dispatch regions,
 //                          fuse reductions, matmul epilogues, horizontally
 //
-// after which buildProgram (passes/BuildProgram.h) schedules the dispatches
+// after which buildProgram (passes/program/BuildProgram.h) schedules the dispatches
 // and outlines one kernel per distinct region.
 //
 //===----------------------------------------------------------------------===//

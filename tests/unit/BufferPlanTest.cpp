@@ -14,13 +14,12 @@
 #include "frontend/MLIRGen.h"
 #include "frontend/Parser.h"
 #include "frontend/Sema.h"
-#include "passes/BuildProgram.h"
-#include "passes/Passes.h"
+#include "passes/Pipelines.h"
+#include "passes/program/BuildProgram.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Transforms/Passes.h"
 
 #include <gtest/gtest.h>
 
@@ -50,16 +49,16 @@ bertc::rt::Program buildBert(const std::string &preset, const std::string &task,
   options.seq = 64;
   auto module = buildGraph(ctx, file, *ast, options);
   EXPECT_TRUE(module);
+  // The compiler's pipelines, without fusion: one dispatch per op.
   mlir::PassManager pm(&ctx);
-  if (train) {
-    pm.addNestedPass<mlir::func::FuncOp>(bertc::createKeyDropout());
-    pm.addNestedPass<mlir::func::FuncOp>(bertc::createDifferentiate());
-    pm.addNestedPass<mlir::func::FuncOp>(bertc::createAppendOptimizer());
-  }
-  pm.addNestedPass<mlir::func::FuncOp>(bertc::createConvertGraphToLinalg());
-  pm.addPass(mlir::createCanonicalizerPass());
-  pm.addPass(mlir::createCSEPass());
-  pm.addNestedPass<mlir::func::FuncOp>(bertc::createFormDispatchRegions());
+  bertc::TrainingGraphOptions training;
+  training.gradients = training.optimizer = train;
+  training.fusion = false;
+  bertc::buildTrainingGraphPipeline(pm, training);
+  bertc::DispatchOptions dispatch;
+  dispatch.fusion = false;
+  bertc::buildGraphToLinalgPipeline(pm, dispatch);
+  bertc::buildDispatchRegionsPipeline(pm, dispatch);
   EXPECT_TRUE(mlir::succeeded(pm.run(*module)));
   auto plan = bertc::buildProgram(*module->getOps<mlir::func::FuncOp>().begin());
   EXPECT_TRUE(mlir::succeeded(plan));
@@ -108,7 +107,8 @@ TEST_P(BufferPlan, LiveTensorsNeverShareBytes) {
   std::vector<int> updated(p.parameterBytes / 4, -1);
   int lateReads = 0, rewrites = 0;
   auto span = [&](int t) {
-    return std::make_pair(p.tensors[t].offset / 4, (p.tensors[t].offset + p.tensors[t].bytes()) / 4);
+    return std::make_pair(p.tensors[t].offset / 4,
+                          (p.tensors[t].offset + p.tensors[t].bytes()) / 4);
   };
   auto readPersistent = [&](int t, size_t step) {
     auto [begin, end] = span(t);

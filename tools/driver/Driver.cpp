@@ -6,7 +6,7 @@
 #include "dialects/graph/GraphDialect.h"
 #include "frontend/Parser.h"
 #include "frontend/Sema.h"
-#include "passes/BuildProgram.h"
+#include "passes/program/BuildProgram.h"
 #include "passes/GraphSummary.h"
 #include "passes/KernelKinds.h"
 #include "passes/Pipelines.h"

@@ -1,15 +1,16 @@
 //===- BuildProgram.h - Schedule and buffer plan of a graph -----*- C++ -*-===//
 //
-// Turns a function of dispatch regions into what the runtime executes: the
-// ordered dispatches with their bindings, a buffer plan in which activations
-// share an arena by liveness (views share their source's range), and one
-// kernel per distinct region, outlined as `func.func @kernel_N(tensors...)
-// -> tensors` for a back end to compile. Twelve identical encoder layers
-// give one kernel per distinct region, each dispatched twelve times.
+// Turns a function of dispatch regions into what the runtime executes, in
+// three steps: the schedule (the ordered dispatches with their bindings, the
+// tensors with their storage, in-place updates checked), the kernel table
+// (passes/program/KernelTable.h: one kernel per distinct region, outlined as
+// `func.func @kernel_N(tensors...) -> tensors` for a back end to compile)
+// and the buffer plan (passes/program/BufferPlan.h: activations share an
+// arena by liveness, views share their source's range).
 //
 //===----------------------------------------------------------------------===//
-#ifndef BERTC_PASSES_BUILDPROGRAM_H
-#define BERTC_PASSES_BUILDPROGRAM_H
+#ifndef BERTC_PASSES_PROGRAM_BUILDPROGRAM_H
+#define BERTC_PASSES_PROGRAM_BUILDPROGRAM_H
 
 #include "runtime/Program.h"
 
@@ -29,4 +30,4 @@ mlir::FailureOr<ProgramPlan> buildProgram(mlir::func::FuncOp fn);
 
 } // namespace bertc
 
-#endif // BERTC_PASSES_BUILDPROGRAM_H
+#endif // BERTC_PASSES_PROGRAM_BUILDPROGRAM_H
