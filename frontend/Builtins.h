@@ -1,7 +1,8 @@
 //===- Builtins.h - Signatures of the language's built-in ops ---*- C++ -*-===//
 //
-// The one table of built-in functions: Sema checks calls against it and
-// MLIRGen binds each name to the graph op that implements it.
+// The one table of built-in functions (frontend/Builtins.def): Sema checks
+// calls against the signatures below and MLIRGen binds each name to the
+// builder of the graph op that implements it.
 //
 //===----------------------------------------------------------------------===//
 #ifndef BERTC_FRONTEND_BUILTINS_H

@@ -285,229 +285,249 @@ NamedAttribute attr(Generator &g, StringRef name, Attribute value) {
   return g.builder().getNamedAttr(name, value);
 }
 
+/// sum and mean over `axes` (default: all).
+template <typename OpTy>
+FailureOr<Val> reduceOver(Generator &g, BuiltinArgs &a, SourceLoc l, const char *name) {
+  auto x = g.tensor(a.values[0], a.locs[0], std::string(name) + "'s x");
+  if (failed(x))
+    return failure();
+  SmallVector<int64_t> axes;
+  if (a.has(1)) {
+    auto list = g.intList(a.values[1], a.locs[1], "axes");
+    if (failed(list))
+      return failure();
+    for (int64_t v : *list) {
+      auto ax = g.axis(Val::ofInt(v), *x, a.locs[1], "axis");
+      if (failed(ax))
+        return failure();
+      axes.push_back(*ax);
+    }
+  }
+  return g.create<OpTy>(l, {*x}, {attr(g, "axes", g.builder().getDenseI64ArrayAttr(axes))});
+}
+
+FailureOr<Val> build_matmul(Generator &g, BuiltinArgs &a, SourceLoc l) {
+  auto x = g.tensor(a.values[0], a.locs[0], "matmul's a");
+  auto y = g.tensor(a.values[1], a.locs[1], "matmul's b");
+  if (failed(x) || failed(y))
+    return failure();
+  SmallVector<NamedAttribute> attrs;
+  for (size_t i : {2, 3}) {
+    if (!a.has(i))
+      continue;
+    auto v = g.boolean(a.values[i], a.locs[i], i == 2 ? "transpose_a" : "transpose_b");
+    if (failed(v))
+      return failure();
+    attrs.push_back(attr(g, i == 2 ? "transpose_a" : "transpose_b", g.builder().getBoolAttr(*v)));
+  }
+  return g.create<gr::MatmulOp>(l, {*x, *y}, attrs);
+}
+
+FailureOr<Val> build_scale(Generator &g, BuiltinArgs &a, SourceLoc l) {
+  auto x = g.tensor(a.values[0], a.locs[0], "scale's x");
+  auto f = g.number(a.values[1], a.locs[1], "scale's factor");
+  if (failed(x) || failed(f))
+    return failure();
+  return g.create<gr::ScaleOp>(l, {*x}, {attr(g, "factor", g.builder().getF64FloatAttr(*f))});
+}
+
+FailureOr<Val> build_gelu(Generator &g, BuiltinArgs &a, SourceLoc l) {
+  auto x = g.tensor(a.values[0], a.locs[0], "gelu's x");
+  if (failed(x))
+    return failure();
+  std::string approx = "none";
+  if (a.has(1)) {
+    auto s = g.string(a.values[1], a.locs[1], "approximate");
+    if (failed(s))
+      return failure();
+    if (*s != "none" && *s != "tanh")
+      return g.error(a.locs[1], "approximate must be \"none\" or \"tanh\", got \"" + *s + "\"");
+    approx = *s;
+  }
+  return g.create<gr::GeluOp>(l, {*x}, {attr(g, "approximate", g.builder().getStringAttr(approx))});
+}
+
+FailureOr<Val> build_tanh(Generator &g, BuiltinArgs &a, SourceLoc l) {
+  auto x = g.tensor(a.values[0], a.locs[0], "tanh's x");
+  if (failed(x))
+    return failure();
+  return g.create<gr::TanhOp>(l, {*x});
+}
+
+FailureOr<Val> build_softmax(Generator &g, BuiltinArgs &a, SourceLoc l) {
+  auto x = g.tensor(a.values[0], a.locs[0], "softmax's x");
+  if (failed(x))
+    return failure();
+  auto ax = g.axis(a.has(1) ? a.values[1] : Val::ofInt(-1), *x, a.has(1) ? a.locs[1] : l,
+                   "softmax's axis");
+  if (failed(ax))
+    return failure();
+  return g.create<gr::SoftmaxOp>(l, {*x}, {attr(g, "axis", g.builder().getI64IntegerAttr(*ax))});
+}
+
+FailureOr<Val> build_argmax(Generator &g, BuiltinArgs &a, SourceLoc l) {
+  auto x = g.tensor(a.values[0], a.locs[0], "argmax's x");
+  if (failed(x))
+    return failure();
+  auto ax = g.axis(a.has(1) ? a.values[1] : Val::ofInt(-1), *x, a.has(1) ? a.locs[1] : l,
+                   "argmax's axis");
+  if (failed(ax))
+    return failure();
+  return g.create<gr::ArgmaxOp>(l, {*x}, {attr(g, "axis", g.builder().getI64IntegerAttr(*ax))});
+}
+
+FailureOr<Val> build_layer_norm(Generator &g, BuiltinArgs &a, SourceLoc l) {
+  auto x = g.tensor(a.values[0], a.locs[0], "layer_norm's x");
+  auto w = g.tensor(a.values[1], a.locs[1], "layer_norm's weight");
+  auto b = g.tensor(a.values[2], a.locs[2], "layer_norm's bias");
+  if (failed(x) || failed(w) || failed(b))
+    return failure();
+  double eps = 1e-12;
+  if (a.has(3)) {
+    auto e = g.number(a.values[3], a.locs[3], "eps");
+    if (failed(e))
+      return failure();
+    eps = *e;
+  }
+  return g.create<gr::LayerNormOp>(l, {*x, *w, *b},
+                                   {attr(g, "eps", g.builder().getF64FloatAttr(eps))});
+}
+
+FailureOr<Val> build_embedding(Generator &g, BuiltinArgs &a, SourceLoc l) {
+  auto table = g.tensor(a.values[0], a.locs[0], "embedding's table");
+  auto ids = g.tensor(a.values[1], a.locs[1], "embedding's ids");
+  if (failed(table) || failed(ids))
+    return failure();
+  if (!cast<RankedTensorType>(ids->getType()).getElementType().isInteger(32))
+    return g.error(a.locs[1],
+                   "embedding's ids must be an i32 tensor, got " + gr::formatType(ids->getType()));
+  return g.create<gr::EmbeddingOp>(l, {*table, *ids});
+}
+
+FailureOr<Val> build_reshape(Generator &g, BuiltinArgs &a, SourceLoc l) {
+  auto x = g.tensor(a.values[0], a.locs[0], "reshape's x");
+  auto shape = g.intList(a.values[1], a.locs[1], "reshape's shape");
+  if (failed(x) || failed(shape))
+    return failure();
+  return g.create<gr::ReshapeOp>(l, {*x},
+                                 {attr(g, "shape", g.builder().getDenseI64ArrayAttr(*shape))});
+}
+
+FailureOr<Val> build_transpose(Generator &g, BuiltinArgs &a, SourceLoc l) {
+  auto x = g.tensor(a.values[0], a.locs[0], "transpose's x");
+  auto perm = g.intList(a.values[1], a.locs[1], "transpose's perm");
+  if (failed(x) || failed(perm))
+    return failure();
+  return g.create<gr::TransposeOp>(l, {*x},
+                                   {attr(g, "perm", g.builder().getDenseI64ArrayAttr(*perm))});
+}
+
+FailureOr<Val> build_slice(Generator &g, BuiltinArgs &a, SourceLoc l) {
+  auto x = g.tensor(a.values[0], a.locs[0], "slice's x");
+  if (failed(x))
+    return failure();
+  auto ax = g.axis(a.values[1], *x, a.locs[1], "slice's axis");
+  auto start = g.integer(a.values[2], a.locs[2], "slice's start");
+  auto end = g.integer(a.values[3], a.locs[3], "slice's end");
+  if (failed(ax) || failed(start) || failed(end))
+    return failure();
+  return g.create<gr::SliceOp>(l, {*x},
+                               {attr(g, "axis", g.builder().getI64IntegerAttr(*ax)),
+                                attr(g, "start", g.builder().getI64IntegerAttr(*start)),
+                                attr(g, "end", g.builder().getI64IntegerAttr(*end))});
+}
+
+FailureOr<Val> build_select(Generator &g, BuiltinArgs &a, SourceLoc l) {
+  auto x = g.tensor(a.values[0], a.locs[0], "select's x");
+  if (failed(x))
+    return failure();
+  auto ax = g.axis(a.values[1], *x, a.locs[1], "select's axis");
+  auto index = g.integer(a.values[2], a.locs[2], "select's index");
+  if (failed(ax) || failed(index))
+    return failure();
+  return g.create<gr::SelectOp>(l, {*x},
+                                {attr(g, "axis", g.builder().getI64IntegerAttr(*ax)),
+                                 attr(g, "index", g.builder().getI64IntegerAttr(*index))});
+}
+
+FailureOr<Val> build_gather(Generator &g, BuiltinArgs &a, SourceLoc l) {
+  auto x = g.tensor(a.values[0], a.locs[0], "gather's x");
+  auto idx = g.tensor(a.values[1], a.locs[1], "gather's indices");
+  if (failed(x) || failed(idx))
+    return failure();
+  if (!cast<RankedTensorType>(idx->getType()).getElementType().isInteger(32))
+    return g.error(a.locs[1],
+                   "gather's indices must be an i32 tensor, got " + gr::formatType(idx->getType()));
+  auto ax = g.axis(a.values[2], *x, a.locs[2], "gather's axis");
+  if (failed(ax))
+    return failure();
+  return g.create<gr::GatherOp>(l, {*x, *idx},
+                                {attr(g, "axis", g.builder().getI64IntegerAttr(*ax))});
+}
+
+FailureOr<Val> build_dropout(Generator &g, BuiltinArgs &a, SourceLoc l) {
+  auto x = g.tensor(a.values[0], a.locs[0], "dropout's x");
+  auto rate = g.number(a.values[1], a.locs[1], "dropout's rate");
+  if (failed(x) || failed(rate))
+    return failure();
+  if (!(*rate >= 0 && *rate < 1))
+    return g.error(a.locs[1], "dropout rate must be in [0, 1), got " + formatNumber(*rate));
+  return g.create<gr::DropoutOp>(l, {*x}, {attr(g, "rate", g.builder().getF64FloatAttr(*rate))});
+}
+
+FailureOr<Val> build_cross_entropy(Generator &g, BuiltinArgs &a, SourceLoc l) {
+  auto logits = g.tensor(a.values[0], a.locs[0], "cross_entropy's logits");
+  auto labels = g.tensor(a.values[1], a.locs[1], "cross_entropy's labels");
+  if (failed(logits) || failed(labels))
+    return failure();
+  if (!cast<RankedTensorType>(labels->getType()).getElementType().isInteger(32))
+    return g.error(a.locs[1], "cross_entropy's labels must be an i32 tensor, got " +
+                                  gr::formatType(labels->getType()));
+  int64_t ignore = -100;
+  if (a.has(2)) {
+    auto v = g.integer(a.values[2], a.locs[2], "ignore_index");
+    if (failed(v))
+      return failure();
+    ignore = *v;
+  }
+  return g.create<gr::CrossEntropyOp>(
+      l, {*logits, *labels}, {attr(g, "ignore_index", g.builder().getI64IntegerAttr(ignore))});
+}
+
+FailureOr<Val> build_sum(Generator &g, BuiltinArgs &a, SourceLoc l) {
+  return reduceOver<gr::SumOp>(g, a, l, "sum");
+}
+
+FailureOr<Val> build_mean(Generator &g, BuiltinArgs &a, SourceLoc l) {
+  return reduceOver<gr::MeanOp>(g, a, l, "mean");
+}
+
+FailureOr<Val> build_size(Generator &g, BuiltinArgs &a, SourceLoc) {
+  auto x = g.tensor(a.values[0], a.locs[0], "size's x");
+  if (failed(x))
+    return failure();
+  auto ax = g.axis(a.values[1], *x, a.locs[1], "size's axis");
+  if (failed(ax))
+    return failure();
+  return Val::ofInt(cast<RankedTensorType>(x->getType()).getDimSize(*ax));
+}
+
+FailureOr<Val> build_sqrt(Generator &g, BuiltinArgs &a, SourceLoc) {
+  auto x = g.number(a.values[0], a.locs[0], "sqrt's x");
+  if (failed(x))
+    return failure();
+  if (*x < 0)
+    return g.error(a.locs[0], "sqrt of a negative number");
+  return Val::ofFloat(std::sqrt(*x));
+}
+
+/// Each built-in's builder, by name (frontend/Builtins.def).
 const llvm::StringMap<BuiltinFn> &builtinTable() {
-  static const llvm::StringMap<BuiltinFn> table = [] {
-    llvm::StringMap<BuiltinFn> t;
-    t["matmul"] = [](Generator &g, BuiltinArgs &a, SourceLoc l) -> FailureOr<Val> {
-      auto x = g.tensor(a.values[0], a.locs[0], "matmul's a");
-      auto y = g.tensor(a.values[1], a.locs[1], "matmul's b");
-      if (failed(x) || failed(y))
-        return failure();
-      SmallVector<NamedAttribute> attrs;
-      for (size_t i : {2, 3}) {
-        if (!a.has(i))
-          continue;
-        auto v = g.boolean(a.values[i], a.locs[i], i == 2 ? "transpose_a" : "transpose_b");
-        if (failed(v))
-          return failure();
-        attrs.push_back(
-            attr(g, i == 2 ? "transpose_a" : "transpose_b", g.builder().getBoolAttr(*v)));
-      }
-      return g.create<gr::MatmulOp>(l, {*x, *y}, attrs);
-    };
-    t["scale"] = [](Generator &g, BuiltinArgs &a, SourceLoc l) -> FailureOr<Val> {
-      auto x = g.tensor(a.values[0], a.locs[0], "scale's x");
-      auto f = g.number(a.values[1], a.locs[1], "scale's factor");
-      if (failed(x) || failed(f))
-        return failure();
-      return g.create<gr::ScaleOp>(l, {*x}, {attr(g, "factor", g.builder().getF64FloatAttr(*f))});
-    };
-    t["gelu"] = [](Generator &g, BuiltinArgs &a, SourceLoc l) -> FailureOr<Val> {
-      auto x = g.tensor(a.values[0], a.locs[0], "gelu's x");
-      if (failed(x))
-        return failure();
-      std::string approx = "none";
-      if (a.has(1)) {
-        auto s = g.string(a.values[1], a.locs[1], "approximate");
-        if (failed(s))
-          return failure();
-        if (*s != "none" && *s != "tanh")
-          return g.error(a.locs[1], "approximate must be \"none\" or \"tanh\", got \"" + *s + "\"");
-        approx = *s;
-      }
-      return g.create<gr::GeluOp>(l, {*x},
-                                  {attr(g, "approximate", g.builder().getStringAttr(approx))});
-    };
-    t["tanh"] = [](Generator &g, BuiltinArgs &a, SourceLoc l) -> FailureOr<Val> {
-      auto x = g.tensor(a.values[0], a.locs[0], "tanh's x");
-      if (failed(x))
-        return failure();
-      return g.create<gr::TanhOp>(l, {*x});
-    };
-    t["softmax"] = [](Generator &g, BuiltinArgs &a, SourceLoc l) -> FailureOr<Val> {
-      auto x = g.tensor(a.values[0], a.locs[0], "softmax's x");
-      if (failed(x))
-        return failure();
-      auto ax = g.axis(a.has(1) ? a.values[1] : Val::ofInt(-1), *x, a.has(1) ? a.locs[1] : l,
-                       "softmax's axis");
-      if (failed(ax))
-        return failure();
-      return g.create<gr::SoftmaxOp>(l, {*x},
-                                     {attr(g, "axis", g.builder().getI64IntegerAttr(*ax))});
-    };
-    t["argmax"] = [](Generator &g, BuiltinArgs &a, SourceLoc l) -> FailureOr<Val> {
-      auto x = g.tensor(a.values[0], a.locs[0], "argmax's x");
-      if (failed(x))
-        return failure();
-      auto ax = g.axis(a.has(1) ? a.values[1] : Val::ofInt(-1), *x, a.has(1) ? a.locs[1] : l,
-                       "argmax's axis");
-      if (failed(ax))
-        return failure();
-      return g.create<gr::ArgmaxOp>(l, {*x},
-                                    {attr(g, "axis", g.builder().getI64IntegerAttr(*ax))});
-    };
-    t["layer_norm"] = [](Generator &g, BuiltinArgs &a, SourceLoc l) -> FailureOr<Val> {
-      auto x = g.tensor(a.values[0], a.locs[0], "layer_norm's x");
-      auto w = g.tensor(a.values[1], a.locs[1], "layer_norm's weight");
-      auto b = g.tensor(a.values[2], a.locs[2], "layer_norm's bias");
-      if (failed(x) || failed(w) || failed(b))
-        return failure();
-      double eps = 1e-12;
-      if (a.has(3)) {
-        auto e = g.number(a.values[3], a.locs[3], "eps");
-        if (failed(e))
-          return failure();
-        eps = *e;
-      }
-      return g.create<gr::LayerNormOp>(l, {*x, *w, *b},
-                                       {attr(g, "eps", g.builder().getF64FloatAttr(eps))});
-    };
-    t["embedding"] = [](Generator &g, BuiltinArgs &a, SourceLoc l) -> FailureOr<Val> {
-      auto table = g.tensor(a.values[0], a.locs[0], "embedding's table");
-      auto ids = g.tensor(a.values[1], a.locs[1], "embedding's ids");
-      if (failed(table) || failed(ids))
-        return failure();
-      if (!cast<RankedTensorType>(ids->getType()).getElementType().isInteger(32))
-        return g.error(a.locs[1], "embedding's ids must be an i32 tensor, got " +
-                                      gr::formatType(ids->getType()));
-      return g.create<gr::EmbeddingOp>(l, {*table, *ids});
-    };
-    t["reshape"] = [](Generator &g, BuiltinArgs &a, SourceLoc l) -> FailureOr<Val> {
-      auto x = g.tensor(a.values[0], a.locs[0], "reshape's x");
-      auto shape = g.intList(a.values[1], a.locs[1], "reshape's shape");
-      if (failed(x) || failed(shape))
-        return failure();
-      return g.create<gr::ReshapeOp>(l, {*x},
-                                     {attr(g, "shape", g.builder().getDenseI64ArrayAttr(*shape))});
-    };
-    t["transpose"] = [](Generator &g, BuiltinArgs &a, SourceLoc l) -> FailureOr<Val> {
-      auto x = g.tensor(a.values[0], a.locs[0], "transpose's x");
-      auto perm = g.intList(a.values[1], a.locs[1], "transpose's perm");
-      if (failed(x) || failed(perm))
-        return failure();
-      return g.create<gr::TransposeOp>(l, {*x},
-                                       {attr(g, "perm", g.builder().getDenseI64ArrayAttr(*perm))});
-    };
-    t["slice"] = [](Generator &g, BuiltinArgs &a, SourceLoc l) -> FailureOr<Val> {
-      auto x = g.tensor(a.values[0], a.locs[0], "slice's x");
-      if (failed(x))
-        return failure();
-      auto ax = g.axis(a.values[1], *x, a.locs[1], "slice's axis");
-      auto start = g.integer(a.values[2], a.locs[2], "slice's start");
-      auto end = g.integer(a.values[3], a.locs[3], "slice's end");
-      if (failed(ax) || failed(start) || failed(end))
-        return failure();
-      return g.create<gr::SliceOp>(l, {*x},
-                                   {attr(g, "axis", g.builder().getI64IntegerAttr(*ax)),
-                                    attr(g, "start", g.builder().getI64IntegerAttr(*start)),
-                                    attr(g, "end", g.builder().getI64IntegerAttr(*end))});
-    };
-    t["select"] = [](Generator &g, BuiltinArgs &a, SourceLoc l) -> FailureOr<Val> {
-      auto x = g.tensor(a.values[0], a.locs[0], "select's x");
-      if (failed(x))
-        return failure();
-      auto ax = g.axis(a.values[1], *x, a.locs[1], "select's axis");
-      auto index = g.integer(a.values[2], a.locs[2], "select's index");
-      if (failed(ax) || failed(index))
-        return failure();
-      return g.create<gr::SelectOp>(l, {*x},
-                                    {attr(g, "axis", g.builder().getI64IntegerAttr(*ax)),
-                                     attr(g, "index", g.builder().getI64IntegerAttr(*index))});
-    };
-    t["gather"] = [](Generator &g, BuiltinArgs &a, SourceLoc l) -> FailureOr<Val> {
-      auto x = g.tensor(a.values[0], a.locs[0], "gather's x");
-      auto idx = g.tensor(a.values[1], a.locs[1], "gather's indices");
-      if (failed(x) || failed(idx))
-        return failure();
-      if (!cast<RankedTensorType>(idx->getType()).getElementType().isInteger(32))
-        return g.error(a.locs[1], "gather's indices must be an i32 tensor, got " +
-                                      gr::formatType(idx->getType()));
-      auto ax = g.axis(a.values[2], *x, a.locs[2], "gather's axis");
-      if (failed(ax))
-        return failure();
-      return g.create<gr::GatherOp>(l, {*x, *idx},
-                                    {attr(g, "axis", g.builder().getI64IntegerAttr(*ax))});
-    };
-    t["dropout"] = [](Generator &g, BuiltinArgs &a, SourceLoc l) -> FailureOr<Val> {
-      auto x = g.tensor(a.values[0], a.locs[0], "dropout's x");
-      auto rate = g.number(a.values[1], a.locs[1], "dropout's rate");
-      if (failed(x) || failed(rate))
-        return failure();
-      if (!(*rate >= 0 && *rate < 1))
-        return g.error(a.locs[1], "dropout rate must be in [0, 1), got " + formatNumber(*rate));
-      return g.create<gr::DropoutOp>(l, {*x},
-                                     {attr(g, "rate", g.builder().getF64FloatAttr(*rate))});
-    };
-    t["cross_entropy"] = [](Generator &g, BuiltinArgs &a, SourceLoc l) -> FailureOr<Val> {
-      auto logits = g.tensor(a.values[0], a.locs[0], "cross_entropy's logits");
-      auto labels = g.tensor(a.values[1], a.locs[1], "cross_entropy's labels");
-      if (failed(logits) || failed(labels))
-        return failure();
-      if (!cast<RankedTensorType>(labels->getType()).getElementType().isInteger(32))
-        return g.error(a.locs[1], "cross_entropy's labels must be an i32 tensor, got " +
-                                      gr::formatType(labels->getType()));
-      int64_t ignore = -100;
-      if (a.has(2)) {
-        auto v = g.integer(a.values[2], a.locs[2], "ignore_index");
-        if (failed(v))
-          return failure();
-        ignore = *v;
-      }
-      return g.create<gr::CrossEntropyOp>(
-          l, {*logits, *labels}, {attr(g, "ignore_index", g.builder().getI64IntegerAttr(ignore))});
-    };
-    auto reduce = [](auto opTag, const char *name) {
-      return [name](Generator &g, BuiltinArgs &a, SourceLoc l) -> FailureOr<Val> {
-        using OpTy = typename decltype(opTag)::type;
-        auto x = g.tensor(a.values[0], a.locs[0], std::string(name) + "'s x");
-        if (failed(x))
-          return failure();
-        SmallVector<int64_t> axes;
-        if (a.has(1)) {
-          auto list = g.intList(a.values[1], a.locs[1], "axes");
-          if (failed(list))
-            return failure();
-          for (int64_t v : *list) {
-            auto ax = g.axis(Val::ofInt(v), *x, a.locs[1], "axis");
-            if (failed(ax))
-              return failure();
-            axes.push_back(*ax);
-          }
-        }
-        return g.create<OpTy>(l, {*x}, {attr(g, "axes", g.builder().getDenseI64ArrayAttr(axes))});
-      };
-    };
-    t["sum"] = reduce(std::common_type<gr::SumOp>{}, "sum");
-    t["mean"] = reduce(std::common_type<gr::MeanOp>{}, "mean");
-    t["size"] = [](Generator &g, BuiltinArgs &a, SourceLoc) -> FailureOr<Val> {
-      auto x = g.tensor(a.values[0], a.locs[0], "size's x");
-      if (failed(x))
-        return failure();
-      auto ax = g.axis(a.values[1], *x, a.locs[1], "size's axis");
-      if (failed(ax))
-        return failure();
-      return Val::ofInt(cast<RankedTensorType>(x->getType()).getDimSize(*ax));
-    };
-    t["sqrt"] = [](Generator &g, BuiltinArgs &a, SourceLoc) -> FailureOr<Val> {
-      auto x = g.number(a.values[0], a.locs[0], "sqrt's x");
-      if (failed(x))
-        return failure();
-      if (*x < 0)
-        return g.error(a.locs[0], "sqrt of a negative number");
-      return Val::ofFloat(std::sqrt(*x));
-    };
-    return t;
-  }();
+  static const llvm::StringMap<BuiltinFn> table = {
+#define BUILTIN(NAME, PARAMS, SUMMARY, SCALAR) {#NAME, &build_##NAME},
+#include "frontend/Builtins.def"
+#undef BUILTIN
+  };
   return table;
 }
 
