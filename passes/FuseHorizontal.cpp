@@ -6,7 +6,7 @@
 // kernels are independent of each other, so runs of them become one
 // dispatch (horizontal fusion): the back end gives every root of such a
 // dispatch its own range of the workgroup grid
-// (backends/cpu/KernelCodegen.cpp).
+// (backends/common/TileWorkgroups.cpp).
 //
 //===----------------------------------------------------------------------===//
 #include "passes/DispatchFusion.h"

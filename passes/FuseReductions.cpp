@@ -5,7 +5,7 @@
 // result on the same row. Their reductions and the elementwise work between
 // them are merged into the dispatch that consumes them, so that each row is
 // reduced and used inside one workgroup: the back end tiles such a kernel
-// by rows only (backends/cpu/KernelCodegen.cpp).
+// by rows only (chooseWorkgroupTiles, backends/common/Strategy.cpp).
 //
 //===----------------------------------------------------------------------===//
 #include "passes/DispatchFusion.h"

@@ -40,7 +40,7 @@ def read_safetensors(path):
 
 
 def pad_batch(path, batch, seq, max_predictions):
-    """Mirrors runtime/Batch.cpp: ids and types pad with 0, masks cover the
+    """Mirrors runtime/train/Batch.cpp: ids and types pad with 0, masks cover the
     given tokens, label lists pad with -100."""
     rows = [json.loads(line) for line in open(path) if line.strip()]
     ids = torch.zeros(batch, seq, dtype=torch.long)
