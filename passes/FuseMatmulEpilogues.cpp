@@ -24,7 +24,7 @@ namespace {
 /// Whether the matmul of `producer` can join `consumer`: the consumer is
 /// one all-parallel linalg.generic, without another contraction, that alone
 /// reads the product, element for element.
-bool canMerge(gr::DispatchOp producer, gr::DispatchOp consumer) {
+bool canMergeEpilogue(gr::DispatchOp producer, gr::DispatchOp consumer) {
   linalg::LinalgOp p = bertc::dispatchRoot(producer);
   auto c = dyn_cast_or_null<linalg::GenericOp>(bertc::dispatchRoot(consumer).getOperation());
   if (!p || !bertc::isMatmul(p) || !c || c.getNumReductionLoops() != 0)
@@ -53,7 +53,7 @@ struct FuseMatmulEpiloguesPass : bertc::impl::FuseMatmulEpiloguesBase<FuseMatmul
   void runOnOperation() override {
     // A product used by several kernels stays in a kernel of its own.
     bertc::mergeIntoConsumers(
-        getOperation().getBody().front(), canMerge, [](gr::DispatchOp) { return false; },
+        getOperation().getBody().front(), canMergeEpilogue, [](gr::DispatchOp) { return false; },
         maxBindings);
   }
 };

@@ -46,7 +46,7 @@ bool reduces(gr::DispatchOp dispatch) {
 /// consumer reads, for a reduction, one value per row of the user's leading
 /// (parallel) loops, and for elementwise work, the same elements in the
 /// same order, so no workgroup tile recomputes another's rows.
-bool canMerge(gr::DispatchOp producer, gr::DispatchOp consumer) {
+bool canMergeReduction(gr::DispatchOp producer, gr::DispatchOp consumer) {
   auto p = dyn_cast_or_null<linalg::GenericOp>(bertc::dispatchRoot(producer).getOperation());
   auto c = dyn_cast_or_null<linalg::GenericOp>(bertc::dispatchRoot(consumer).getOperation());
   if (!p || !c || p->getNumResults() != producer->getNumResults())
@@ -90,7 +90,7 @@ struct FuseReductionsPass : bertc::impl::FuseReductionsBase<FuseReductionsPass> 
   void runOnOperation() override {
     // A reduction is recomputed by each kernel that uses it (they read its
     // input anyway); elementwise work joins a sole consumer only.
-    bertc::mergeIntoConsumers(getOperation().getBody().front(), canMerge, reduces, maxBindings);
+    bertc::mergeIntoConsumers(getOperation().getBody().front(), canMergeReduction, reduces, maxBindings);
   }
 };
 
