@@ -7,9 +7,10 @@
 // linalg.matmul / batch_matmul after collapsing shared batch axes (a
 // transposed first operand read in place by their *_transpose_a forms, a
 // transposed second one made explicit by linalg.transpose); reshapes become
-// collapse/expand views. An attention becomes one scf.forall of workgroups,
-// each walking the keys in blocks (online softmax); a cross-entropy with
-// its gradient one scf.forall over blocks of rows.
+// collapse/expand views. A cross-entropy with its gradient becomes one
+// scf.forall over blocks of rows; an attention stays, a kernel of its own
+// that the back end lowers once its strategy has chosen the blocks
+// (bertc-lower-kernel-ops).
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
@@ -43,17 +44,16 @@ struct ConvertGraphToLinalgPass : impl::ConvertGraphToLinalgBase<ConvertGraphToL
     // rewriter: the nested loops are built whole, from operands of the
     // same types.
     IRRewriter rewriter(ctx);
-    getOperation().walk([&](Operation *op) {
+    getOperation().walk([&](gr::CrossEntropyWithGradOp op) {
       rewriter.setInsertionPoint(op);
-      if (auto attention = dyn_cast<gr::AttentionOp>(op))
-        lowering::lowerAttention(rewriter, attention, attentionRows, attentionKeys);
-      else if (auto crossEntropy = dyn_cast<gr::CrossEntropyWithGradOp>(op))
-        lowering::lowerCrossEntropyWithGrad(rewriter, crossEntropy);
+      lowering::lowerCrossEntropyWithGrad(rewriter, op);
     });
     ConversionTarget target(*ctx);
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect, math::MathDialect,
                            scf::SCFDialect, tensor::TensorDialect>();
-    target.addIllegalDialect<gr::GraphDialect>();
+    // Ops the back ends lower in their kernels stay.
+    target.addDynamicallyLegalDialect<gr::GraphDialect>(
+        [](Operation *op) { return op->hasTrait<gr::OpTrait::LoweredInKernel>(); });
     target.addLegalOp<gr::ParameterOp, gr::InputOp, gr::OutputOp, gr::ConstantOp, gr::StateOp,
                       gr::AssignOp>();
     if (failed(applyPartialConversion(getOperation(), target, std::move(patterns))))

@@ -57,13 +57,15 @@ void collectRegionOps(Operation *op, llvm::SetVector<Operation *> &ops) {
 
 struct FormDispatchRegionsPass : bertc::impl::FormDispatchRegionsBase<FormDispatchRegionsPass> {
   void runOnOperation() override {
-    // Roots: the function's own linalg ops, and loops over tensors (a
-    // scatter, an attention's workgroups), whose bodies go into the region
-    // with them.
+    // Roots: the function's own linalg ops, loops over tensors (a scatter,
+    // a cross-entropy's workgroups), whose bodies go into the region with
+    // them, and the graph ops the back ends lower in their own kernels (an
+    // attention).
     SmallVector<Operation *> roots;
     for (Operation &op : getOperation().getBody().front()) {
       bool loop = isa<scf::ForOp, scf::ForallOp>(op) && op.getNumResults() > 0;
-      if (loop || (isa<linalg::LinalgOp>(op) && !isClonedIntoRegion(&op)))
+      bool kernel = op.hasTrait<gr::OpTrait::LoweredInKernel>();
+      if (loop || kernel || (isa<linalg::LinalgOp>(op) && !isClonedIntoRegion(&op)))
         roots.push_back(&op);
     }
     for (Operation *root : roots)

@@ -90,7 +90,8 @@ struct FuseReductionsPass : bertc::impl::FuseReductionsBase<FuseReductionsPass> 
   void runOnOperation() override {
     // A reduction is recomputed by each kernel that uses it (they read its
     // input anyway); elementwise work joins a sole consumer only.
-    bertc::mergeIntoConsumers(getOperation().getBody().front(), canMergeReduction, reduces, maxBindings);
+    bertc::mergeIntoConsumers(getOperation().getBody().front(), canMergeReduction, reduces,
+                              maxBindings);
   }
 };
 

@@ -2,6 +2,8 @@
 #include "passes/KernelKinds.h"
 #include "passes/MatmulOps.h"
 
+#include "dialects/graph/GraphOps.h"
+
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -48,7 +50,8 @@ KernelKind kernelKindOf(Region &region) {
   region.walk([&](Operation *op) {
     // The ops that compute: not constants, empty tensors or initial fills,
     // which CSE may have shared between ops of other kinds.
-    bool computes = (isa<linalg::LinalgOp>(op) && !isa<linalg::FillOp>(op)) || isa<scf::ForOp>(op);
+    bool computes = (isa<linalg::LinalgOp>(op) && !isa<linalg::FillOp>(op)) ||
+                    isa<scf::ForOp>(op) || op->hasTrait<graph::OpTrait::LoweredInKernel>();
     if (!computes)
       return;
     KernelKind k = kernelKindOf(op->getLoc());

@@ -162,7 +162,9 @@ def ConvertGraphToLinalg : Pass<"bertc-convert-graph-to-linalg", "mlir::func::Fu
     Each graph op becomes linalg ops on tensors (with tensor reshapes and
     slices where they are views). Parameters, inputs, outputs and constants
     stay graph ops: they are the graph's boundary. Dropout is the identity
-    here (inference).
+    here (inference). Ops with `LoweredInKernel` (`graph.attention`) stay
+    too: each becomes a dispatch region of its own, which the back end
+    lowers with the blocks its strategy chooses.
 
     ```mlir
     %y = graph.tanh %x : tensor<2x4xf32>
@@ -178,12 +180,6 @@ def ConvertGraphToLinalg : Pass<"bertc-convert-graph-to-linalg", "mlir::func::Fu
     } -> tensor<2x4xf32>
     ```
   }];
-  let options = [
-    Option<"attentionRows", "attention-rows", "int64_t", "128",
-           "Most query rows per attention workgroup">,
-    Option<"attentionKeys", "attention-keys", "int64_t", "64",
-           "Most keys per step of an attention workgroup">,
-  ];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
     "mlir::math::MathDialect", "mlir::scf::SCFDialect", "mlir::tensor::TensorDialect"

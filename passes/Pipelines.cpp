@@ -31,10 +31,7 @@ void buildTrainingGraphPipeline(OpPassManager &pm, const TrainingGraphOptions &o
 }
 
 void buildGraphToLinalgPipeline(OpPassManager &pm, const DispatchOptions &options) {
-  ConvertGraphToLinalgOptions lowering;
-  lowering.attentionRows = options.attentionRows;
-  lowering.attentionKeys = options.attentionKeys;
-  pm.addNestedPass<func::FuncOp>(createConvertGraphToLinalg(lowering));
+  pm.addNestedPass<func::FuncOp>(createConvertGraphToLinalg());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
@@ -80,14 +77,8 @@ struct DispatchCLOptions : PassPipelineOptions<DispatchCLOptions> {
   Option<unsigned> maxBindings{*this, "max-bindings",
                                llvm::cl::desc("Most buffers per dispatch (0: no bound)"),
                                llvm::cl::init(0)};
-  Option<int64_t> attentionRows{*this, "attention-rows", llvm::cl::desc("Attention's row block"),
-                                llvm::cl::init(128)};
-  Option<int64_t> attentionKeys{*this, "attention-keys", llvm::cl::desc("Attention's key block"),
-                                llvm::cl::init(64)};
 
-  DispatchOptions get() const {
-    return {fusion, maxBindings, attentionRows, attentionKeys};
-  }
+  DispatchOptions get() const { return {fusion, maxBindings}; }
 };
 
 } // namespace
@@ -98,20 +89,22 @@ void registerGraphPipelines() {
       [](OpPassManager &pm, const TrainingGraphCLOptions &o) {
         buildTrainingGraphPipeline(pm, {o.gradients, o.optimizer, o.fusion, o.biasCorrection});
       });
-  PassPipelineRegistration<DispatchCLOptions>(
-      "bertc-graph-to-linalg", "The graph as linalg on tensors",
-      [](OpPassManager &pm, const DispatchCLOptions &o) { buildGraphToLinalgPipeline(pm, o.get()); });
-  PassPipelineRegistration<DispatchCLOptions>(
-      "bertc-dispatch-regions", "Linalg on tensors grouped into dispatch regions",
-      [](OpPassManager &pm, const DispatchCLOptions &o) {
-        buildDispatchRegionsPipeline(pm, o.get());
-      });
-  PassPipelineRegistration<DispatchCLOptions>(
-      "bertc-dispatch", "The graph as linalg, grouped into dispatch regions",
-      [](OpPassManager &pm, const DispatchCLOptions &o) {
-        buildGraphToLinalgPipeline(pm, o.get());
-        buildDispatchRegionsPipeline(pm, o.get());
-      });
+  PassPipelineRegistration<DispatchCLOptions>("bertc-graph-to-linalg",
+                                              "The graph as linalg on tensors",
+                                              [](OpPassManager &pm, const DispatchCLOptions &o) {
+                                                buildGraphToLinalgPipeline(pm, o.get());
+                                              });
+  PassPipelineRegistration<DispatchCLOptions>("bertc-dispatch-regions",
+                                              "Linalg on tensors grouped into dispatch regions",
+                                              [](OpPassManager &pm, const DispatchCLOptions &o) {
+                                                buildDispatchRegionsPipeline(pm, o.get());
+                                              });
+  PassPipelineRegistration<DispatchCLOptions>("bertc-dispatch",
+                                              "The graph as linalg, grouped into dispatch regions",
+                                              [](OpPassManager &pm, const DispatchCLOptions &o) {
+                                                buildGraphToLinalgPipeline(pm, o.get());
+                                                buildDispatchRegionsPipeline(pm, o.get());
+                                              });
 }
 
 } // namespace bertc

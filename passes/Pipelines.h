@@ -36,8 +36,6 @@ struct TrainingGraphOptions {
 struct DispatchOptions {
   bool fusion = true;       ///< Off: one dispatch per linalg op.
   unsigned maxBindings = 0; ///< Most buffers one dispatch binds (0: no bound).
-  /// Attention's row and key blocks in its lowering.
-  int64_t attentionRows = 128, attentionKeys = 64;
 };
 
 /// On a module of the graph dialect: a forward graph (gradients off) or a

@@ -32,6 +32,21 @@ def ToDestinationPassing : Pass<"bertc-to-destination-passing", "mlir::ModuleOp"
   let dependentDialects = ["mlir::bufferization::BufferizationDialect"];
 }
 
+def LowerKernelOps : Pass<"bertc-lower-kernel-ops", "mlir::func::FuncOp"> {
+  let summary = "Lower the graph ops left in a kernel with its strategy's blocks";
+  let description = [{
+    A `graph.attention` (an op with `LoweredInKernel`) reaches the back end
+    as a kernel of its own; once the strategy has chosen its blocks
+    (`attention_rows`, `attention_keys` in the kernel's `bertc.strategy`;
+    128 and 64 without one) it becomes one `scf.forall` of workgroups, each
+    taking a block of query rows and walking the keys in blocks (online
+    softmax), canonicalized. Other kernels are left alone.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
+                           "mlir::math::MathDialect", "mlir::scf::SCFDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
 def TileWorkgroups : Pass<"bertc-tile-workgroups", "mlir::func::FuncOp"> {
   let summary = "Tile each kernel's roots into workgroups, as their strategy says";
   let description = [{

@@ -2,6 +2,8 @@
 #include "backends/common/Strategy.h"
 #include "passes/MatmulOps.h"
 
+#include "dialects/graph/GraphOps.h"
+
 #include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -23,8 +25,7 @@ SmallVector<TilingInterface> findRoots(Operation *kernel) {
   return roots;
 }
 
-SmallVector<int64_t> chooseWorkgroupTiles(TilingInterface root,
-                                          const WorkgroupTileLimits &limits) {
+SmallVector<int64_t> chooseWorkgroupTiles(TilingInterface root, const WorkgroupTileLimits &limits) {
   int64_t target = limits.targetWorkgroups;
   OpBuilder b(root);
   SmallVector<Range> domain = root.getIterationDomain(b);
@@ -143,6 +144,20 @@ void setWorkgroupTiles(ModuleOp kernels, const WorkgroupTileLimits &limits) {
       if (llvm::any_of(tiles, [](int64_t t) { return t != 0; }))
         root->setAttr(kWorkgroupTilesAttr, b.getDenseI64ArrayAttr(tiles));
     }
+}
+
+void setAttentionBlocks(ModuleOp kernels, int64_t rows, int64_t keys) {
+  Builder b(kernels.getContext());
+  for (auto kernel : kernels.getOps<func::FuncOp>()) {
+    if (kernel.getBody().getOps<graph::AttentionOp>().empty())
+      continue;
+    NamedAttrList entries;
+    if (auto strategy = kernel->getAttrOfType<DictionaryAttr>(kStrategyAttr))
+      entries.append(strategy.getValue());
+    entries.set("attention_rows", b.getI64IntegerAttr(rows));
+    entries.set("attention_keys", b.getI64IntegerAttr(keys));
+    kernel->setAttr(kStrategyAttr, entries.getDictionary(kernels.getContext()));
+  }
 }
 
 int64_t strategyValue(Operation *kernel, StringRef key, int64_t otherwise) {

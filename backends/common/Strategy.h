@@ -76,6 +76,11 @@ llvm::SmallVector<int64_t> chooseWorkgroupTiles(mlir::TilingInterface root,
 /// `kernels` (func.func ops in destination-passing form).
 void setWorkgroupTiles(mlir::ModuleOp kernels, const WorkgroupTileLimits &limits);
 
+/// Adds `attention_rows` and `attention_keys` to the strategy of every
+/// kernel of `kernels` that holds a graph.attention (bertc-lower-kernel-ops
+/// reads them).
+void setAttentionBlocks(mlir::ModuleOp kernels, int64_t rows, int64_t keys);
+
 /// Each integer entry of `kernel`'s `bertc.strategy`, or `otherwise`.
 int64_t strategyValue(mlir::Operation *kernel, llvm::StringRef key, int64_t otherwise);
 

@@ -192,7 +192,6 @@ LogicalResult tileIntoWorkgroups(func::FuncOp kernel) {
   return success();
 }
 
-
 struct TileWorkgroups : impl::TileWorkgroupsBase<TileWorkgroups> {
   void runOnOperation() override {
     if (failed(tileIntoWorkgroups(getOperation())))

@@ -25,7 +25,8 @@ struct VectorStrategy {
   int64_t maxPieceElements = 1024;
 
   mlir::DictionaryAttr toAttr(mlir::MLIRContext *ctx) const;
-  /// The strategy of `kernel`; none without a `bertc.strategy`.
+  /// The strategy of `kernel`; none without vector entries in its
+  /// `bertc.strategy`.
   static std::optional<VectorStrategy> of(mlir::Operation *kernel);
 };
 

@@ -39,13 +39,21 @@ def CpuSelectStrategy : Pass<"bertc-cpu-select-strategy", "mlir::ModuleOp"> {
     - `vector`: elements per vector piece of other ops along their last loop;
     - `transpose`: side of the blocks a transpose moves;
     - `max_piece_elements`: larger static pieces are not unrolled into
-      vector code.
+      vector code;
+    - on kernels of a `graph.attention`, `attention_rows` and
+      `attention_keys`: the query rows of a workgroup and the keys of one
+      step (the largest divisors up to these), which keep a block's scores
+      in L1.
   }];
   let options = [
     Option<"targetWorkgroups", "target-workgroups", "int64_t", "32",
            "Workgroups to aim for per kernel: enough to keep every thread busy">,
     Option<"vectorize", "vectorize", "bool", "true",
            "Vector code (off: scalar loops, the reference code path)">,
+    Option<"attentionRows", "attention-rows", "int64_t", "128",
+           "Most query rows per attention workgroup">,
+    Option<"attentionKeys", "attention-keys", "int64_t", "64",
+           "Most keys per step of an attention workgroup">,
   ];
 }
 

@@ -22,8 +22,8 @@ namespace bertc::cpu {
 
 void registerCpuBackend(DialectRegistry &registry) {
   registerCommonBackend(registry);
-  registry.insert<cf::ControlFlowDialect, index::IndexDialect, LLVM::LLVMDialect,
-                  math::MathDialect>();
+  registry
+      .insert<cf::ControlFlowDialect, index::IndexDialect, LLVM::LLVMDialect, math::MathDialect>();
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
 }
@@ -34,6 +34,7 @@ void buildCpuWorkgroupKernelsPipeline(OpPassManager &pm, const CpuPipelineOption
   strategy.targetWorkgroups = options.targetWorkgroups;
   strategy.vectorize = options.vectorize;
   pm.addPass(createCpuSelectStrategy(strategy));
+  pm.addNestedPass<func::FuncOp>(createLowerKernelOps());
   pm.addNestedPass<func::FuncOp>(createTileWorkgroups());
   pm.addNestedPass<func::FuncOp>(createCpuVectorize());
   pm.addNestedPass<func::FuncOp>(createBufferizeKernels());

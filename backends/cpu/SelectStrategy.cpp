@@ -14,16 +14,18 @@ namespace bertc::cpu {
 
 DictionaryAttr VectorStrategy::toAttr(MLIRContext *ctx) const {
   Builder b(ctx);
-  auto entry = [&](StringRef key, int64_t v) { return b.getNamedAttr(key, b.getI64IntegerAttr(v)); };
+  auto entry = [&](StringRef key, int64_t v) {
+    return b.getNamedAttr(key, b.getI64IntegerAttr(v));
+  };
   return b.getDictionaryAttr({entry("register_block_rows", registerRows),
-                              entry("register_block_cols", registerCols),
-                              entry("k_chunk", kChunk), entry("vector", vector),
-                              entry("transpose", transpose),
+                              entry("register_block_cols", registerCols), entry("k_chunk", kChunk),
+                              entry("vector", vector), entry("transpose", transpose),
                               entry("max_piece_elements", maxPieceElements)});
 }
 
 std::optional<VectorStrategy> VectorStrategy::of(Operation *kernel) {
-  if (!kernel->hasAttr(kStrategyAttr))
+  auto strategy = kernel->getAttrOfType<DictionaryAttr>(kStrategyAttr);
+  if (!strategy || !strategy.contains("vector"))
     return std::nullopt;
   VectorStrategy s;
   s.registerRows = strategyValue(kernel, "register_block_rows", s.registerRows);
@@ -48,11 +50,12 @@ struct CpuSelectStrategy : impl::CpuSelectStrategyBase<CpuSelectStrategy> {
     limits.matmulRowGranule = vectors.registerRows;
     limits.colGranule = vectors.registerCols;
     setWorkgroupTiles(kernels, limits);
-    if (!vectorize)
-      return;
-    DictionaryAttr strategy = vectors.toAttr(&getContext());
-    for (auto kernel : kernels.getOps<func::FuncOp>())
-      kernel->setAttr(kStrategyAttr, strategy);
+    if (vectorize) {
+      DictionaryAttr strategy = vectors.toAttr(&getContext());
+      for (auto kernel : kernels.getOps<func::FuncOp>())
+        kernel->setAttr(kStrategyAttr, strategy);
+    }
+    setAttentionBlocks(kernels, attentionRows, attentionKeys);
   }
 };
 

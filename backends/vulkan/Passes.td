@@ -36,7 +36,10 @@ def VulkanSelectStrategy : Pass<"bertc-vulkan-select-strategy", "mlir::ModuleOp"
     - `staged_tile_min`, `staged_elements_max`, `staged_k_chunk`: a matmul
       tile with both sides at least the first stages operand pieces of at
       most the second many elements through workgroup memory, K in chunks
-      of at most the third.
+      of at most the third;
+    - on kernels of a `graph.attention`, `attention_rows` and
+      `attention_keys` (32 and 32: a block's scores, and the workgroup's
+      other tiles, stay within workgroup memory).
   }];
   let options = [
     Option<"targetWorkgroups", "target-workgroups", "int64_t", "1024",
@@ -44,6 +47,10 @@ def VulkanSelectStrategy : Pass<"bertc-vulkan-select-strategy", "mlir::ModuleOp"
     Option<"invocations", "invocations", "int64_t", "64", "Invocations per workgroup">,
     Option<"subgroupCluster", "subgroup-cluster", "int64_t", "8",
            "Lanes that combine a reduction by subgroup shuffles (0: none)">,
+    Option<"attentionRows", "attention-rows", "int64_t", "32",
+           "Most query rows per attention workgroup">,
+    Option<"attentionKeys", "attention-keys", "int64_t", "32",
+           "Most keys per step of an attention workgroup">,
   ];
   let dependentDialects = ["mlir::spirv::SPIRVDialect"];
 }

@@ -34,6 +34,7 @@ void buildVulkanWorkgroupKernelsPipeline(OpPassManager &pm, const VulkanPipeline
   strategy.invocations = options.invocations;
   strategy.subgroupCluster = options.subgroupCluster;
   pm.addPass(createVulkanSelectStrategy(strategy));
+  pm.addNestedPass<func::FuncOp>(createLowerKernelOps());
   pm.addNestedPass<func::FuncOp>(createTileWorkgroups());
   pm.addNestedPass<func::FuncOp>(createBufferizeKernels());
   pm.addNestedPass<func::FuncOp>(createDistributeWorkgroups());
@@ -110,8 +111,8 @@ void registerVulkanPipelines() {
       "bertc-vulkan-workgroup-kernels",
       "Kernels over tensors to gpu.modules whose invocations share each workgroup's tile",
       [](OpPassManager &pm, const WorkgroupKernelsOptions &o) {
-        buildVulkanWorkgroupKernelsPipeline(pm, {o.targetWorkgroups, o.invocations,
-                                                 o.subgroupCluster});
+        buildVulkanWorkgroupKernelsPipeline(pm,
+                                            {o.targetWorkgroups, o.invocations, o.subgroupCluster});
       });
   PassPipelineRegistration<>("bertc-vulkan-to-spirv",
                              "Vulkan workgroup kernels' gpu.modules to spirv.modules",

@@ -15,7 +15,9 @@ namespace bertc::vulkan {
 
 DictionaryAttr VulkanStrategy::toAttr(MLIRContext *ctx) const {
   Builder b(ctx);
-  auto entry = [&](StringRef key, int64_t v) { return b.getNamedAttr(key, b.getI64IntegerAttr(v)); };
+  auto entry = [&](StringRef key, int64_t v) {
+    return b.getNamedAttr(key, b.getI64IntegerAttr(v));
+  };
   return b.getDictionaryAttr(
       {entry("invocations", invocations), entry("subgroup_cluster", subgroupCluster),
        entry("staged_tile_min", stagedTileMin), entry("staged_elements_max", stagedElementsMax),
@@ -58,6 +60,7 @@ struct VulkanSelectStrategy : impl::VulkanSelectStrategyBase<VulkanSelectStrateg
       kernel->setAttr(kStrategyAttr, attr);
       kernel->setAttr(kScratchSpaceAttr, workgroupSpace);
     }
+    setAttentionBlocks(kernels, attentionRows, attentionKeys);
   }
 };
 

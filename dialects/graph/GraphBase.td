@@ -29,6 +29,13 @@ def Graph_Dialect : Dialect {
 class Graph_Op<string mnemonic, list<Trait> traits = []>
     : Op<Graph_Dialect, mnemonic, traits>;
 
+// An op that stays a graph op through the lowering to linalg and becomes a
+// kernel of its own: each back end lowers it inside that kernel once its
+// strategy has chosen the op's blocks (bertc-lower-kernel-ops).
+def Graph_LoweredInKernel : NativeOpTrait<"LoweredInKernel"> {
+  let cppNamespace = "::bertc::graph::OpTrait";
+}
+
 def Graph_InitKind : I32EnumAttr<"InitKind", "parameter initializer", [
     I32EnumAttrCase<"normal", 0>,
     I32EnumAttrCase<"zeros", 1>,

@@ -12,6 +12,13 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+namespace bertc::graph::OpTrait {
+/// Ops lowered inside their own kernel by the back ends
+/// (Graph_LoweredInKernel in GraphBase.td).
+template <typename ConcreteType>
+class LoweredInKernel : public mlir::OpTrait::TraitBase<ConcreteType, LoweredInKernel> {};
+} // namespace bertc::graph::OpTrait
+
 #include "dialects/graph/GraphEnums.h.inc"
 #include "dialects/graph/GraphInterfaces.h.inc"
 

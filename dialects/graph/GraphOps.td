@@ -193,6 +193,7 @@ def Graph_SoftmaxOp : Graph_UnaryOp<"softmax", [
 
 def Graph_AttentionOp : Graph_Op<"attention", [
     DeclareOpInterfaceMethods<Graph_KernelKindOpInterface>, Pure, InferTypeOpAdaptor,
+    Graph_LoweredInKernel,
     DeclareOpInterfaceMethods<Graph_DifferentiableOpInterface>]> {
   let summary = "scaled dot-product attention with an additive bias";
   let description = [{

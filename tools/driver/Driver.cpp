@@ -362,9 +362,6 @@ int compileGraph(const frontend::SourceFile &file, const frontend::Module &ast,
   dispatch.fusion = options.fusion;
   // lavapipe, like many GPUs, binds at most 32 storage buffers per shader.
   dispatch.maxBindings = options.maxBindings > 0 ? options.maxBindings : targets.vulkan ? 32 : 0;
-  // Vulkan workgroups keep attention's blocks in workgroup memory: smaller.
-  if (targets.vulkan)
-    dispatch.attentionRows = dispatch.attentionKeys = 32;
   if (mlir::failed(
           runPipeline(*module, [&](auto &pm) { buildGraphToLinalgPipeline(pm, dispatch); })))
     return 1;

@@ -46,3 +46,17 @@ func.func @small(%a: memref<32x32xf32>, %out: memref<32x32xf32>, %x: index, %y: 
   bufferization.materialize_in_destination %n in restrict writable %out : (tensor<32x32xf32>, memref<32x32xf32>) -> ()
   return
 }
+
+// A kernel of an attention: its blocks join the strategy (at most 128 query
+// rows per workgroup, 64 keys per step).
+// CHECK-LABEL: func.func @attention(
+// CHECK-SAME: bertc.strategy = {attention_keys = 64 : i64, attention_rows = 128 : i64, k_chunk = 256
+// FEW-LABEL: func.func @attention(
+// FEW-SAME: bertc.strategy = {attention_keys = 64 : i64, attention_rows = 128 : i64}}
+func.func @attention(%q: memref<2x64x8xf32>, %b: memref<2x1x64xf32>, %out: memref<2x64x8xf32>, %x: index, %y: index, %z: index) {
+  %tq = bufferization.to_tensor %q restrict : memref<2x64x8xf32>
+  %tb = bufferization.to_tensor %b restrict : memref<2x1x64xf32>
+  %o = graph.attention %tq, %tq, %tq, %tb scale 2.500000e-01 rate 0.0 : tensor<2x64x8xf32>, tensor<2x64x8xf32>, tensor<2x64x8xf32>, tensor<2x1x64xf32> -> tensor<2x64x8xf32>
+  bufferization.materialize_in_destination %o in restrict writable %out : (tensor<2x64x8xf32>, memref<2x64x8xf32>) -> ()
+  return
+}

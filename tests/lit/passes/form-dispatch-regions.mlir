@@ -148,3 +148,16 @@ func.func @two_outputs_one_empty(%a: tensor<4xf32>) -> (tensor<4xf32>, tensor<4x
   } -> (tensor<4xf32>, tensor<4xf32>)
   return %r#0, %r#1 : tensor<4xf32>, tensor<4xf32>
 }
+
+// -----
+
+// An attention is a dispatch of its own: the back end lowers it there.
+// CHECK-LABEL: func.func @attention
+// CHECK: %[[A:.*]] = graph.dispatch(%{{.*}}, %{{.*}}, %{{.*}}) : (tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x1x4xf32>) -> tensor<2x4x8xf32> {
+// CHECK-NEXT: ^bb0(%[[Q:.*]]: tensor<2x4x8xf32>, %[[V:.*]]: tensor<2x4x8xf32>, %[[B:.*]]: tensor<2x1x4xf32>):
+// CHECK-NEXT: %[[O:.*]] = graph.attention %[[Q]], %[[Q]], %[[V]], %[[B]]
+// CHECK-NEXT: graph.yield %[[O]]
+func.func @attention(%q: tensor<2x4x8xf32>, %v: tensor<2x4x8xf32>, %bias: tensor<2x1x4xf32>) -> tensor<2x4x8xf32> {
+  %o = graph.attention %q, %q, %v, %bias scale 2.500000e-01 rate 0.0 : tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x1x4xf32> -> tensor<2x4x8xf32>
+  return %o : tensor<2x4x8xf32>
+}

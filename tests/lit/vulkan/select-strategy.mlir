@@ -21,3 +21,13 @@ func.func @matmul(%a: tensor<96x64xf32>, %b: tensor<64x80xf32>) -> tensor<96x80x
   %m = linalg.matmul ins(%a, %b : tensor<96x64xf32>, tensor<64x80xf32>) outs(%f : tensor<96x80xf32>) -> tensor<96x80xf32>
   return %m : tensor<96x80xf32>
 }
+
+// An attention's kernel gets blocks of 32 query rows and 32 keys.
+// CHECK-LABEL: func.func @attention(
+// CHECK-SAME: bertc.strategy = {attention_keys = 32 : i64, attention_rows = 32 : i64, invocations = 64
+// FEW-LABEL: func.func @attention(
+// FEW-SAME: bertc.strategy = {attention_keys = 32 : i64, attention_rows = 32 : i64, invocations = 128
+func.func @attention(%tq: tensor<2x64x8xf32>, %tb: tensor<2x1x64xf32>) -> tensor<2x64x8xf32> {
+  %o = graph.attention %tq, %tq, %tq, %tb scale 2.500000e-01 rate 0.0 : tensor<2x64x8xf32>, tensor<2x64x8xf32>, tensor<2x64x8xf32>, tensor<2x1x64xf32> -> tensor<2x64x8xf32>
+  return %o : tensor<2x64x8xf32>
+}
