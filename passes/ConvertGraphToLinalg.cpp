@@ -7,10 +7,10 @@
 // linalg.matmul / batch_matmul after collapsing shared batch axes (a
 // transposed first operand read in place by their *_transpose_a forms, a
 // transposed second one made explicit by linalg.transpose); reshapes become
-// collapse/expand views. A cross-entropy with its gradient becomes one
-// scf.forall over blocks of rows; an attention stays, a kernel of its own
-// that the back end lowers once its strategy has chosen the blocks
-// (bertc-lower-kernel-ops).
+// collapse/expand views. An attention stays, and a cross-entropy with its
+// gradient becomes a count, graph.cross_entropy_rows and a mean: those two
+// ops are kernels of their own that the back end lowers once its strategy
+// has chosen their blocks (bertc-lower-kernel-ops).
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
@@ -40,14 +40,6 @@ struct ConvertGraphToLinalgPass : impl::ConvertGraphToLinalgBase<ConvertGraphToL
     lowering::populateDataMovementPatterns(patterns);
     lowering::populateLossPatterns(patterns);
     lowering::populateOptimizerPatterns(patterns);
-    // Ops lowered to their own scf.forall of workgroups first, with a plain
-    // rewriter: the nested loops are built whole, from operands of the
-    // same types.
-    IRRewriter rewriter(ctx);
-    getOperation().walk([&](gr::CrossEntropyWithGradOp op) {
-      rewriter.setInsertionPoint(op);
-      lowering::lowerCrossEntropyWithGrad(rewriter, op);
-    });
     ConversionTarget target(*ctx);
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect, math::MathDialect,
                            scf::SCFDialect, tensor::TensorDialect>();

@@ -162,9 +162,10 @@ def ConvertGraphToLinalg : Pass<"bertc-convert-graph-to-linalg", "mlir::func::Fu
     Each graph op becomes linalg ops on tensors (with tensor reshapes and
     slices where they are views). Parameters, inputs, outputs and constants
     stay graph ops: they are the graph's boundary. Dropout is the identity
-    here (inference). Ops with `LoweredInKernel` (`graph.attention`) stay
-    too: each becomes a dispatch region of its own, which the back end
-    lowers with the blocks its strategy chooses.
+    here (inference). Ops with `LoweredInKernel` (`graph.attention`, and
+    the `graph.cross_entropy_rows` that a `graph.cross_entropy_with_grad`
+    lowers to) stay too: each becomes a dispatch region of its own, which
+    the back end lowers with the blocks its strategy chooses.
 
     ```mlir
     %y = graph.tanh %x : tensor<2x4xf32>

@@ -18,15 +18,25 @@ namespace {
 struct LowerKernelOps : impl::LowerKernelOpsBase<LowerKernelOps> {
   void runOnOperation() override {
     func::FuncOp kernel = getOperation();
-    SmallVector<graph::AttentionOp> attentions(kernel.getBody().getOps<graph::AttentionOp>());
-    if (attentions.empty())
+    SmallVector<Operation *> ops;
+    for (Operation &op : kernel.getBody().getOps())
+      if (op.hasTrait<graph::OpTrait::LoweredInKernel>())
+        ops.push_back(&op);
+    if (ops.empty())
       return;
-    int64_t rows = strategyValue(kernel, "attention_rows", 128);
-    int64_t keys = strategyValue(kernel, "attention_keys", 64);
+    KernelOpBlocks defaults;
+    int64_t rows = strategyValue(kernel, "attention_rows", defaults.attentionRows);
+    int64_t keys = strategyValue(kernel, "attention_keys", defaults.attentionKeys);
+    int64_t lossRows = strategyValue(kernel, "loss_rows", defaults.lossRows);
     IRRewriter rewriter(&getContext());
-    for (graph::AttentionOp op : attentions) {
+    for (Operation *op : ops) {
       rewriter.setInsertionPoint(op);
-      lowering::lowerAttention(rewriter, op, rows, keys);
+      if (auto attention = dyn_cast<graph::AttentionOp>(op))
+        lowering::lowerAttention(rewriter, attention, rows, keys);
+      else if (auto loss = dyn_cast<graph::CrossEntropyRowsOp>(op))
+        lowering::lowerCrossEntropyRows(rewriter, loss, lossRows);
+      else
+        return (void)(op->emitOpError("has no lowering in a kernel"), signalPassFailure());
     }
     // As the graph's own lowering is.
     OpPassManager cleanup(func::FuncOp::getOperationName());

@@ -35,12 +35,16 @@ def ToDestinationPassing : Pass<"bertc-to-destination-passing", "mlir::ModuleOp"
 def LowerKernelOps : Pass<"bertc-lower-kernel-ops", "mlir::func::FuncOp"> {
   let summary = "Lower the graph ops left in a kernel with its strategy's blocks";
   let description = [{
-    A `graph.attention` (an op with `LoweredInKernel`) reaches the back end
-    as a kernel of its own; once the strategy has chosen its blocks
-    (`attention_rows`, `attention_keys` in the kernel's `bertc.strategy`;
-    128 and 64 without one) it becomes one `scf.forall` of workgroups, each
-    taking a block of query rows and walking the keys in blocks (online
-    softmax), canonicalized. Other kernels are left alone.
+    The graph ops with `LoweredInKernel` reach the back end as kernels of
+    their own; once the strategy has chosen their blocks (in the kernel's
+    `bertc.strategy`) each becomes one `scf.forall` of workgroups:
+    - `graph.attention`: blocks of `attention_rows` query rows (128 without
+      a strategy), each walking the keys in blocks of `attention_keys` (64;
+      online softmax);
+    - `graph.cross_entropy_rows`: blocks of `loss_rows` rows (4), each row's
+      maximum, sum of exponentials, loss and gradient computed while the
+      block is in cache.
+    The result is canonicalized. Other kernels are left alone.
   }];
   let dependentDialects = ["mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
                            "mlir::math::MathDialect", "mlir::scf::SCFDialect",

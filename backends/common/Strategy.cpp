@@ -146,17 +146,29 @@ void setWorkgroupTiles(ModuleOp kernels, const WorkgroupTileLimits &limits) {
     }
 }
 
-void setAttentionBlocks(ModuleOp kernels, int64_t rows, int64_t keys) {
+namespace {
+
+/// Adds `entries` to the strategy of `kernel`.
+void addToStrategy(func::FuncOp kernel, ArrayRef<NamedAttribute> entries) {
+  NamedAttrList all;
+  if (auto strategy = kernel->getAttrOfType<DictionaryAttr>(kStrategyAttr))
+    all.append(strategy.getValue());
+  for (const NamedAttribute &entry : entries)
+    all.set(entry.getName(), entry.getValue());
+  kernel->setAttr(kStrategyAttr, all.getDictionary(kernel.getContext()));
+}
+
+} // namespace
+
+void setKernelOpBlocks(ModuleOp kernels, const KernelOpBlocks &blocks) {
   Builder b(kernels.getContext());
   for (auto kernel : kernels.getOps<func::FuncOp>()) {
-    if (kernel.getBody().getOps<graph::AttentionOp>().empty())
-      continue;
-    NamedAttrList entries;
-    if (auto strategy = kernel->getAttrOfType<DictionaryAttr>(kStrategyAttr))
-      entries.append(strategy.getValue());
-    entries.set("attention_rows", b.getI64IntegerAttr(rows));
-    entries.set("attention_keys", b.getI64IntegerAttr(keys));
-    kernel->setAttr(kStrategyAttr, entries.getDictionary(kernels.getContext()));
+    if (!kernel.getBody().getOps<graph::AttentionOp>().empty())
+      addToStrategy(kernel,
+                    {b.getNamedAttr("attention_rows", b.getI64IntegerAttr(blocks.attentionRows)),
+                     b.getNamedAttr("attention_keys", b.getI64IntegerAttr(blocks.attentionKeys))});
+    if (!kernel.getBody().getOps<graph::CrossEntropyRowsOp>().empty())
+      addToStrategy(kernel, {b.getNamedAttr("loss_rows", b.getI64IntegerAttr(blocks.lossRows))});
   }
 }
 

@@ -76,10 +76,19 @@ llvm::SmallVector<int64_t> chooseWorkgroupTiles(mlir::TilingInterface root,
 /// `kernels` (func.func ops in destination-passing form).
 void setWorkgroupTiles(mlir::ModuleOp kernels, const WorkgroupTileLimits &limits);
 
+/// The blocks of the graph ops lowered in their kernels.
+struct KernelOpBlocks {
+  /// graph.attention: query rows per workgroup, keys per step.
+  int64_t attentionRows = 128, attentionKeys = 64;
+  /// graph.cross_entropy_rows: rows of logits per workgroup.
+  int64_t lossRows = 4;
+};
+
 /// Adds `attention_rows` and `attention_keys` to the strategy of every
-/// kernel of `kernels` that holds a graph.attention (bertc-lower-kernel-ops
-/// reads them).
-void setAttentionBlocks(mlir::ModuleOp kernels, int64_t rows, int64_t keys);
+/// kernel of `kernels` that holds a graph.attention, and `loss_rows` to
+/// that of every one that holds a graph.cross_entropy_rows
+/// (bertc-lower-kernel-ops reads them).
+void setKernelOpBlocks(mlir::ModuleOp kernels, const KernelOpBlocks &blocks);
 
 /// Each integer entry of `kernel`'s `bertc.strategy`, or `otherwise`.
 int64_t strategyValue(mlir::Operation *kernel, llvm::StringRef key, int64_t otherwise);

@@ -55,7 +55,11 @@ struct CpuSelectStrategy : impl::CpuSelectStrategyBase<CpuSelectStrategy> {
       for (auto kernel : kernels.getOps<func::FuncOp>())
         kernel->setAttr(kStrategyAttr, strategy);
     }
-    setAttentionBlocks(kernels, attentionRows, attentionKeys);
+    KernelOpBlocks blocks;
+    blocks.attentionRows = attentionRows;
+    blocks.attentionKeys = attentionKeys;
+    blocks.lossRows = lossRows;
+    setKernelOpBlocks(kernels, blocks);
   }
 };
 

@@ -60,7 +60,11 @@ struct VulkanSelectStrategy : impl::VulkanSelectStrategyBase<VulkanSelectStrateg
       kernel->setAttr(kStrategyAttr, attr);
       kernel->setAttr(kScratchSpaceAttr, workgroupSpace);
     }
-    setAttentionBlocks(kernels, attentionRows, attentionKeys);
+    KernelOpBlocks blocks;
+    blocks.attentionRows = attentionRows;
+    blocks.attentionKeys = attentionKeys;
+    blocks.lossRows = lossRows;
+    setKernelOpBlocks(kernels, blocks);
   }
 };
 

@@ -641,6 +641,24 @@ LogicalResult CrossEntropyWithGradOp::inferReturnTypes(MLIRContext *, std::optio
   return success();
 }
 
+LogicalResult CrossEntropyRowsOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                                   Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  FailureOr<RankedTensorType> logits = crossEntropyGradType(
+      loc, "cross_entropy_rows", adaptor.getLogits(), adaptor.getLabels(), adaptor.getGrad());
+  auto count = staticTensor(loc, adaptor.getCount(), "cross_entropy_rows", "count");
+  if (failed(logits) || failed(count))
+    return failure();
+  if (logits->getRank() != 2)
+    return emitOptionalError(loc, "cross_entropy_rows: logits ", formatType(*logits),
+                             " must be rows of classes (rank 2)");
+  if (count->getRank() != 0)
+    return emitOptionalError(loc, "cross_entropy_rows: count ", formatType(*count),
+                             " must be a scalar");
+  types.push_back(RankedTensorType::get({logits->getDimSize(0)}, logits->getElementType()));
+  types.push_back(*logits);
+  return success();
+}
+
 LogicalResult SliceGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                             Adaptor adaptor, SmallVectorImpl<Type> &types) {
   auto t = staticTensor(loc, adaptor.getX(), "slice_grad", "operand");
@@ -714,6 +732,9 @@ bertc::contract::KernelKind CrossEntropyGradOp::getKernelKind() {
   return bertc::contract::KernelKind::Loss;
 }
 bertc::contract::KernelKind CrossEntropyWithGradOp::getKernelKind() {
+  return bertc::contract::KernelKind::Loss;
+}
+bertc::contract::KernelKind CrossEntropyRowsOp::getKernelKind() {
   return bertc::contract::KernelKind::Loss;
 }
 bertc::contract::KernelKind AdamWOp::getKernelKind() {

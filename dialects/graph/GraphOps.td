@@ -484,6 +484,35 @@ def Graph_CrossEntropyWithGradOp : Graph_Op<"cross_entropy_with_grad", [
   }];
 }
 
+def Graph_CrossEntropyRowsOp : Graph_Op<"cross_entropy_rows", [
+    DeclareOpInterfaceMethods<Graph_KernelKindOpInterface>, Pure, InferTypeOpAdaptor,
+    Graph_LoweredInKernel]> {
+  let summary = "each row's loss and gradient of a cross_entropy_with_grad";
+  let description = [{
+    The kernel of `graph.cross_entropy_with_grad` that reads the logits, as
+    the lowering to linalg leaves it: for logits `[R, C]` and labels `[R]`,
+    each row's loss `log(sum(exp(x))) - x[label]` (0 on an ignored row),
+    `[R]`, and the gradient `grad / count * (softmax(x) - onehot(label))`
+    (0 on an ignored row), `[R, C]`, where `count` is the number of labelled
+    rows. Each back end lowers it to workgroups of a few rows whose second
+    read of each row hits the cache; its strategy picks how many
+    (`loss_rows`).
+
+    ```mlir
+    %losses, %dlogits = graph.cross_entropy_rows %logits, %labels, %count, %g
+        : tensor<160x30522xf32>, tensor<160xi32>, tensor<f32>, tensor<f32>
+    ```
+  }];
+  let arguments = (ins Graph_FloatTensor:$logits, Graph_IndexTensor:$labels,
+                       Graph_FloatTensor:$count, Graph_FloatTensor:$grad,
+                       DefaultValuedAttr<I64Attr, "-100">:$ignore_index);
+  let results = (outs Graph_FloatTensor:$losses, Graph_FloatTensor:$dlogits);
+  let assemblyFormat = [{
+    $logits `,` $labels `,` $count `,` $grad attr-dict `:` type($logits) `,` type($labels) `,`
+    type($count) `,` type($grad)
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Training state and the optimizer (built by bertc-append-optimizer)
 //===----------------------------------------------------------------------===//

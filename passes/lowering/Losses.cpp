@@ -150,41 +150,59 @@ struct CrossEntropyGradPattern : GraphPattern<gr::CrossEntropyGradOp> {
   }
 };
 
-/// Rows of logits per workgroup of cross_entropy_with_grad: a few, so that
-/// the second read of each row hits the cache.
-constexpr int64_t kCrossEntropyRowBlock = 4;
+/// cross_entropy_with_grad: a count of the labelled rows, the rows' losses
+/// and gradients (graph.cross_entropy_rows, which each back end lowers in
+/// its kernel), then the mean of the row losses.
+struct CrossEntropyWithGradPattern : GraphPattern<gr::CrossEntropyWithGradOp> {
+  using GraphPattern::GraphPattern;
+  LogicalResult matchAndRewrite(gr::CrossEntropyWithGradOp op, Adaptor a,
+                                ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = tensorType(a.getLogits());
+    Type t = type.getElementType();
+    int64_t classes = type.getShape().back(), rows = type.getNumElements() / classes;
+    int64_t ignore = op.getIgnoreIndex();
+    Value logits = reshapeView(rw, loc, a.getLogits(), RankedTensorType::get({rows, classes}, t));
+    Value labels =
+        reshapeView(rw, loc, a.getLabels(),
+                    RankedTensorType::get({rows}, tensorType(a.getLabels()).getElementType()));
+    Value count = countLabelled(rw, loc, labels, ignore, classes, t);
+    auto perRow = rw.create<gr::CrossEntropyRowsOp>(loc, logits, labels, count, a.getGrad(),
+                                                    op.getIgnoreIndexAttr());
+    // The mean over labelled rows (0 when there are none).
+    Value total = reduce(rw, loc, perRow.getLosses(), {0}, 0.0, addf);
+    Value mean = meanOverLabelled(rw, loc, total, count);
+    rw.replaceOp(op, {mean, reshapeView(rw, loc, perRow.getDlogits(), type)});
+    return success();
+  }
+};
 
 } // namespace
 
 void populateLossPatterns(RewritePatternSet &patterns) {
-  patterns.add<CrossEntropyPattern, CrossEntropyGradPattern>(patterns.getContext());
+  patterns.add<CrossEntropyPattern, CrossEntropyGradPattern, CrossEntropyWithGradPattern>(
+      patterns.getContext());
 }
 
-/// cross_entropy_with_grad: a count of the labelled rows, then one
-/// scf.forall over blocks of rows that computes each row's maximum, sum of
-/// exponentials, loss and gradient while the rows are in cache, then the
-/// mean of the row losses.
-void lowerCrossEntropyWithGrad(RewriterBase &rw, gr::CrossEntropyWithGradOp op) {
+/// One scf.forall over blocks of rows that computes each row's maximum, sum
+/// of exponentials, loss and gradient while the rows are in cache.
+void lowerCrossEntropyRows(RewriterBase &rw, gr::CrossEntropyRowsOp op, int64_t maxRows) {
   Location loc = op.getLoc();
-  RankedTensorType type = tensorType(op.getLogits());
+  Value logits = op.getLogits(), labels = op.getLabels(), count = op.getCount();
+  RankedTensorType type = tensorType(logits);
   Type t = type.getElementType();
-  int64_t classes = type.getShape().back(), rows = type.getNumElements() / classes;
+  int64_t rows = type.getDimSize(0), classes = type.getDimSize(1);
   int64_t ignore = op.getIgnoreIndex();
   MLIRContext *ctx = rw.getContext();
-  Value logits = reshapeView(rw, loc, op.getLogits(), RankedTensorType::get({rows, classes}, t));
-  Value labels =
-      reshapeView(rw, loc, op.getLabels(),
-                  RankedTensorType::get({rows}, tensorType(op.getLabels()).getElementType()));
-  Value count = countLabelled(rw, loc, labels, ignore, classes, t);
-  int64_t rb = kCrossEntropyRowBlock;
+  // Blocks that divide the rows.
+  int64_t rb = std::max<int64_t>(1, std::min(maxRows, rows));
   while (rows % rb)
     --rb;
   auto lossesType = RankedTensorType::get({rows}, t);
   auto forall = rw.create<scf::ForallOp>(
       loc, ArrayRef<OpFoldResult>{rw.getIndexAttr(0)},
       ArrayRef<OpFoldResult>{rw.getIndexAttr(rows)}, ArrayRef<OpFoldResult>{rw.getIndexAttr(rb)},
-      ValueRange{emptyTensor(rw, loc, lossesType), emptyTensor(rw, loc, tensorType(logits))},
-      std::nullopt);
+      ValueRange{emptyTensor(rw, loc, lossesType), emptyTensor(rw, loc, type)}, std::nullopt);
   OpBuilder::InsertionGuard guard(rw);
   rw.setInsertionPointToStart(forall.getBody());
   Value r0 = forall.getInductionVars()[0];
@@ -237,11 +255,7 @@ void lowerCrossEntropyWithGrad(RewriterBase &rw, gr::CrossEntropyWithGradOp op) 
   rw.create<tensor::ParallelInsertSliceOp>(loc, rowGrad, grads, ArrayRef<OpFoldResult>{r0, zero},
                                            ArrayRef<OpFoldResult>{blockRows, allClasses},
                                            ArrayRef<OpFoldResult>{one, one});
-  rw.setInsertionPointAfter(forall);
-  // The mean over labelled rows (0 when there are none).
-  Value total = reduce(rw, loc, forall.getResult(0), {0}, 0.0, addf);
-  Value mean = meanOverLabelled(rw, loc, total, count);
-  rw.replaceOp(op, {mean, reshapeView(rw, loc, forall.getResult(1), type)});
+  rw.replaceOp(op, forall.getResults());
 }
 
 } // namespace bertc::lowering

@@ -1,9 +1,11 @@
 //===- Lowering.h - The graph ops' lowering to linalg, by op family --*- C++ -*-===//
 //
 // bertc-convert-graph-to-linalg gathers one populate function per op family
-// (each in its own file beside this one) and the two pre-tiled lowerings;
-// the builders below are what the families share. The lowering makes no
-// target decision: what differs by target comes in as an option.
+// (each in its own file beside this one); the builders below are what the
+// families share. The lowering makes no target decision: the two ops that
+// are lowered in their kernels (graph.attention, graph.cross_entropy_rows)
+// get their blocks from each back end's strategy, through
+// bertc-lower-kernel-ops.
 //
 //===----------------------------------------------------------------------===//
 #ifndef BERTC_PASSES_LOWERING_LOWERING_H
@@ -120,7 +122,7 @@ void populateMatmulPatterns(RewritePatternSet &patterns);
 /// embedding, gather, reshape, transpose, slice, and the gradients of
 /// embedding, gather and slice.
 void populateDataMovementPatterns(RewritePatternSet &patterns);
-/// cross_entropy and its gradient.
+/// cross_entropy, its gradient and the two together.
 void populateLossPatterns(RewritePatternSet &patterns);
 /// adamw.
 void populateOptimizerPatterns(RewritePatternSet &patterns);
@@ -129,8 +131,9 @@ void populateOptimizerPatterns(RewritePatternSet &patterns);
 /// query rows, each walking the keys in blocks of at most `maxKeys` (online
 /// softmax); the score matrix never exists whole.
 void lowerAttention(RewriterBase &rw, gr::AttentionOp op, int64_t maxRows, int64_t maxKeys);
-/// graph.cross_entropy_with_grad as one scf.forall over blocks of rows.
-void lowerCrossEntropyWithGrad(RewriterBase &rw, gr::CrossEntropyWithGradOp op);
+/// graph.cross_entropy_rows as one scf.forall of workgroups of at most
+/// `maxRows` rows (the largest such count that divides the rows).
+void lowerCrossEntropyRows(RewriterBase &rw, gr::CrossEntropyRowsOp op, int64_t maxRows);
 
 } // namespace bertc::lowering
 

@@ -1,6 +1,7 @@
-// graph.attention lowered inside its kernel with the blocks of the
-// kernel's strategy (backends/common/LowerKernelOps.cpp,
-// passes/lowering/Attention.cpp).
+// graph.attention and graph.cross_entropy_rows lowered inside their
+// kernels with the blocks of the kernel's strategy
+// (backends/common/LowerKernelOps.cpp, passes/lowering/Attention.cpp and
+// Losses.cpp).
 // RUN: bertc-opt %s --bertc-lower-kernel-ops --split-input-file | FileCheck %s
 
 // Without a strategy, at most 128 rows and 64 keys: one scf.forall over
@@ -52,4 +53,40 @@ func.func @small_blocks(%q: tensor<2x3x160x8xf32>, %v: tensor<2x3x160x4xf32>,
     attributes {bertc.strategy = {attention_keys = 32 : i64, attention_rows = 32 : i64}} {
   %o = graph.attention %q, %q, %v, %bias scale 2.500000e-01 rate 0.0 : tensor<2x3x160x8xf32>, tensor<2x3x160x8xf32>, tensor<2x3x160x4xf32>, tensor<2x1x1x160xf32> -> tensor<2x3x160x4xf32>
   return %o : tensor<2x3x160x4xf32>
+}
+
+// -----
+
+// Without a strategy, blocks of at most 4 rows: one scf.forall over blocks
+// of 4 of the 12 rows computing each row's maximum, sum of exponentials,
+// loss and gradient from one slice of the logits.
+// CHECK-LABEL: func.func @cross_entropy_rows
+func.func @cross_entropy_rows(%logits: tensor<12x7xf32>, %labels: tensor<12xi32>, %count: tensor<f32>,
+                              %g: tensor<f32>) -> (tensor<12xf32>, tensor<12x7xf32>) {
+  // CHECK: %[[R:.*]]:2 = scf.forall (%[[ROW:.*]]) = (0) to (12) step (4) shared_outs(%[[LOSS:.*]] = %{{.*}}, %[[GRAD:.*]] = %{{.*}}) -> (tensor<12xf32>, tensor<12x7xf32>)
+  // CHECK: %[[TILE:.*]] = tensor.extract_slice %arg0[%[[ROW]], 0] [4, 7] [1, 1] : tensor<12x7xf32> to tensor<4x7xf32>
+  // CHECK: arith.maximumf
+  // CHECK: math.exp
+  // CHECK: math.log
+  // CHECK: linalg.generic {{.*}} ins(%[[TILE]], {{.*}}, %arg2, %arg3 : {{.*}}) outs(%{{.*}} : tensor<4x7xf32>)
+  // CHECK: scf.forall.in_parallel
+  // CHECK: tensor.parallel_insert_slice %{{.*}} into %[[LOSS]][%[[ROW]]] [4] [1]
+  // CHECK: tensor.parallel_insert_slice %{{.*}} into %[[GRAD]][%[[ROW]], 0] [4, 7] [1, 1]
+  // CHECK: return %[[R]]#0, %[[R]]#1
+  %l, %d = graph.cross_entropy_rows %logits, %labels, %count, %g : tensor<12x7xf32>, tensor<12xi32>, tensor<f32>, tensor<f32>
+  return %l, %d : tensor<12xf32>, tensor<12x7xf32>
+}
+
+// -----
+
+// The strategy's block: 8 rows at most, so 6, the largest that divides 12.
+// CHECK-LABEL: func.func @loss_rows
+// CHECK: scf.forall ({{.*}}) = (0) to (12) step (6)
+// CHECK: tensor.extract_slice %arg0[{{.*}}, 0] [6, 7] [1, 1]
+// CHECK-NOT: graph.cross_entropy_rows
+func.func @loss_rows(%logits: tensor<12x7xf32>, %labels: tensor<12xi32>, %count: tensor<f32>,
+                     %g: tensor<f32>) -> (tensor<12xf32>, tensor<12x7xf32>)
+    attributes {bertc.strategy = {loss_rows = 8 : i64}} {
+  %l, %d = graph.cross_entropy_rows %logits, %labels, %count, %g : tensor<12x7xf32>, tensor<12xi32>, tensor<f32>, tensor<f32>
+  return %l, %d : tensor<12xf32>, tensor<12x7xf32>
 }

@@ -60,3 +60,18 @@ func.func @attention(%q: memref<2x64x8xf32>, %b: memref<2x1x64xf32>, %out: memre
   bufferization.materialize_in_destination %o in restrict writable %out : (tensor<2x64x8xf32>, memref<2x64x8xf32>) -> ()
   return
 }
+
+// A kernel of a cross-entropy's rows: blocks of at most 4 rows.
+// CHECK-LABEL: func.func @cross_entropy_rows(
+// CHECK-SAME: bertc.strategy = {k_chunk = 256 : i64, loss_rows = 4 : i64,
+// FEW-LABEL: func.func @cross_entropy_rows(
+// FEW-SAME: bertc.strategy = {loss_rows = 4 : i64}}
+func.func @cross_entropy_rows(%x: memref<12x7xf32>, %l: memref<12xi32>, %c: memref<f32>, %losses: memref<12xf32>, %d: memref<12x7xf32>, %wx: index, %wy: index, %wz: index) {
+  %tx = bufferization.to_tensor %x restrict : memref<12x7xf32>
+  %tl = bufferization.to_tensor %l restrict : memref<12xi32>
+  %tc = bufferization.to_tensor %c restrict : memref<f32>
+  %r:2 = graph.cross_entropy_rows %tx, %tl, %tc, %tc : tensor<12x7xf32>, tensor<12xi32>, tensor<f32>, tensor<f32>
+  bufferization.materialize_in_destination %r#0 in restrict writable %losses : (tensor<12xf32>, memref<12xf32>) -> ()
+  bufferization.materialize_in_destination %r#1 in restrict writable %d : (tensor<12x7xf32>, memref<12x7xf32>) -> ()
+  return
+}

@@ -176,6 +176,14 @@ func.func @cross_entropy_labels(%l: tensor<2x3x4xf32>, %y: tensor<2x4xi32>) {
 
 // -----
 
+func.func @cross_entropy_rows_rank(%l: tensor<2x3x4xf32>, %y: tensor<2x3xi32>, %c: tensor<f32>) {
+  // expected-error @+1 {{cross_entropy_rows: logits f32[2, 3, 4] must be rows of classes (rank 2)}}
+  %0:2 = graph.cross_entropy_rows %l, %y, %c, %c : tensor<2x3x4xf32>, tensor<2x3xi32>, tensor<f32>, tensor<f32>
+  return
+}
+
+// -----
+
 func.func @dropout_rate(%x: tensor<2xf32>) {
   // expected-error @+1 {{'graph.dropout' op rate must be in [0, 1), got 1}}
   %0 = graph.dropout %x rate 1.0 : tensor<2xf32>

@@ -97,6 +97,8 @@ func.func @training() {
   %labels = graph.input "labels" : tensor<4xi32>
   // CHECK: %{{.*}}, %{{.*}} = graph.cross_entropy_with_grad %{{.*}}, %{{.*}}, %{{.*}} : tensor<4x8xf32>, tensor<4xi32>, tensor<f32>
   %cel, %ced = graph.cross_entropy_with_grad %x, %labels, %scale : tensor<4x8xf32>, tensor<4xi32>, tensor<f32>
+  // CHECK: %{{.*}}, %{{.*}} = graph.cross_entropy_rows %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<4x8xf32>, tensor<4xi32>, tensor<f32>, tensor<f32>
+  %rows:2 = graph.cross_entropy_rows %x, %labels, %scale, %scale : tensor<4x8xf32>, tensor<4xi32>, tensor<f32>, tensor<f32>
   // CHECK: graph.attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} scale 2.500000e-01 rate 0.000000e+00 : tensor<2x3x4x8xf32>, tensor<2x3x4x8xf32>, tensor<2x3x4x8xf32>, tensor<2x1x1x4xf32> -> tensor<2x3x4x8xf32>
   %att2 = graph.attention %q, %q, %q, %bias scale 2.500000e-01 rate 0.0 : tensor<2x3x4x8xf32>, tensor<2x3x4x8xf32>, tensor<2x3x4x8xf32>, tensor<2x1x1x4xf32> -> tensor<2x3x4x8xf32>
   %w = graph.parameter "w" normal std = 2.000000e-02 : tensor<4x8xf32>

@@ -31,3 +31,13 @@ func.func @attention(%tq: tensor<2x64x8xf32>, %tb: tensor<2x1x64xf32>) -> tensor
   %o = graph.attention %tq, %tq, %tq, %tb scale 2.500000e-01 rate 0.0 : tensor<2x64x8xf32>, tensor<2x64x8xf32>, tensor<2x64x8xf32>, tensor<2x1x64xf32> -> tensor<2x64x8xf32>
   return %o : tensor<2x64x8xf32>
 }
+
+// A cross-entropy's rows: blocks of at most 4 rows.
+// CHECK-LABEL: func.func @cross_entropy_rows(
+// CHECK-SAME: bertc.strategy = {invocations = 64 : i64, loss_rows = 4 : i64,
+// FEW-LABEL: func.func @cross_entropy_rows(
+// FEW-SAME: bertc.strategy = {invocations = 128 : i64, loss_rows = 4 : i64,
+func.func @cross_entropy_rows(%x: tensor<12x7xf32>, %l: tensor<12xi32>, %c: tensor<f32>) -> (tensor<12xf32>, tensor<12x7xf32>) {
+  %r:2 = graph.cross_entropy_rows %x, %l, %c, %c : tensor<12x7xf32>, tensor<12xi32>, tensor<f32>, tensor<f32>
+  return %r#0, %r#1 : tensor<12xf32>, tensor<12x7xf32>
+}
