@@ -31,12 +31,8 @@ bool isClonedIntoRegion(Operation *op) {
   // value from a buffer that every workgroup would have to copy.
   if (auto fill = dyn_cast<linalg::FillOp>(op)) {
     return !fill->use_empty() && llvm::all_of(fill->getUses(), [](OpOperand &use) {
-      if (auto user = dyn_cast<linalg::LinalgOp>(use.getOwner()))
-        return user.isDpsInit(&use);
-      // The initial value of a loop's accumulator (a scatter).
-      if (auto loop = dyn_cast<scf::ForOp>(use.getOwner()))
-        return use.getOperandNumber() >= loop.getNumControlOperands();
-      return false;
+      auto user = dyn_cast<linalg::LinalgOp>(use.getOwner());
+      return user && user.isDpsInit(&use);
     });
   }
   return false;
@@ -57,15 +53,12 @@ void collectRegionOps(Operation *op, llvm::SetVector<Operation *> &ops) {
 
 struct FormDispatchRegionsPass : bertc::impl::FormDispatchRegionsBase<FormDispatchRegionsPass> {
   void runOnOperation() override {
-    // Roots: the function's own linalg ops, loops over tensors (a scatter,
-    // a cross-entropy's workgroups), whose bodies go into the region with
-    // them, and the graph ops the back ends lower in their own kernels (an
-    // attention).
+    // Roots: the function's own linalg ops and the graph ops the back ends
+    // lower in their own kernels (an attention, a scatter).
     SmallVector<Operation *> roots;
     for (Operation &op : getOperation().getBody().front()) {
-      bool loop = isa<scf::ForOp, scf::ForallOp>(op) && op.getNumResults() > 0;
       bool kernel = op.hasTrait<gr::OpTrait::LoweredInKernel>();
-      if (loop || kernel || (isa<linalg::LinalgOp>(op) && !isClonedIntoRegion(&op)))
+      if (kernel || (isa<linalg::LinalgOp>(op) && !isClonedIntoRegion(&op)))
         roots.push_back(&op);
     }
     for (Operation *root : roots)

@@ -5,7 +5,6 @@
 #include "dialects/graph/GraphOps.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Operation.h"
 
@@ -51,7 +50,7 @@ KernelKind kernelKindOf(Region &region) {
     // The ops that compute: not constants, empty tensors or initial fills,
     // which CSE may have shared between ops of other kinds.
     bool computes = (isa<linalg::LinalgOp>(op) && !isa<linalg::FillOp>(op)) ||
-                    isa<scf::ForOp>(op) || op->hasTrait<graph::OpTrait::LoweredInKernel>();
+                    op->hasTrait<graph::OpTrait::LoweredInKernel>();
     if (!computes)
       return;
     KernelKind k = kernelKindOf(op->getLoc());

@@ -162,9 +162,9 @@ def ConvertGraphToLinalg : Pass<"bertc-convert-graph-to-linalg", "mlir::func::Fu
     Each graph op becomes linalg ops on tensors (with tensor reshapes and
     slices where they are views). Parameters, inputs, outputs and constants
     stay graph ops: they are the graph's boundary. Dropout is the identity
-    here (inference). Ops with `LoweredInKernel` (`graph.attention`, and
-    the `graph.cross_entropy_rows` that a `graph.cross_entropy_with_grad`
-    lowers to) stay too: each becomes a dispatch region of its own, which
+    here (inference). Ops with `LoweredInKernel` (`graph.attention`,
+    `graph.embedding_grad`, and the `graph.cross_entropy_rows` that a
+    `graph.cross_entropy_with_grad` lowers to) stay too: each becomes a dispatch region of its own, which
     the back end lowers with the blocks its strategy chooses.
 
     ```mlir
@@ -287,13 +287,15 @@ def FuseHorizontal : Pass<"bertc-fuse-horizontal", "mlir::func::FuncOp"> {
 }
 
 def FormDispatchRegions : Pass<"bertc-form-dispatch-regions", "mlir::func::FuncOp"> {
-  let summary = "Wrap each linalg op in a graph.dispatch region";
+  let summary = "Wrap each linalg op (and each op lowered in a kernel) in a graph.dispatch region";
   let description = [{
     Every linalg op that computes (not a `linalg.fill` that only initialises
     another op's output) becomes the root of a `graph.dispatch`; the
     `tensor.empty`, `linalg.fill`, constants and `tensor.extract_slice`
     that feed it are cloned into the region, so that the region reads only
-    real tensors. Reshapes between regions stay outside: they are views.
+    real tensors. A graph op with `LoweredInKernel` is the root of a
+    region of its own in the same way. Reshapes between regions stay
+    outside: they are views.
 
     ```mlir
     %e = tensor.empty() : tensor<4x8xf32>

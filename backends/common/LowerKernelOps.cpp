@@ -27,12 +27,16 @@ struct LowerKernelOps : impl::LowerKernelOpsBase<LowerKernelOps> {
     KernelOpBlocks defaults;
     int64_t rows = strategyValue(kernel, "attention_rows", defaults.attentionRows);
     int64_t keys = strategyValue(kernel, "attention_keys", defaults.attentionKeys);
+    int64_t columnBlocks =
+        strategyValue(kernel, "scatter_column_blocks", defaults.scatterColumnBlocks);
     int64_t lossRows = strategyValue(kernel, "loss_rows", defaults.lossRows);
     IRRewriter rewriter(&getContext());
     for (Operation *op : ops) {
       rewriter.setInsertionPoint(op);
       if (auto attention = dyn_cast<graph::AttentionOp>(op))
         lowering::lowerAttention(rewriter, attention, rows, keys);
+      else if (auto scatter = dyn_cast<graph::EmbeddingGradOp>(op))
+        lowering::lowerEmbeddingGrad(rewriter, scatter, columnBlocks);
       else if (auto loss = dyn_cast<graph::CrossEntropyRowsOp>(op))
         lowering::lowerCrossEntropyRows(rewriter, loss, lossRows);
       else

@@ -41,6 +41,9 @@ def LowerKernelOps : Pass<"bertc-lower-kernel-ops", "mlir::func::FuncOp"> {
     - `graph.attention`: blocks of `attention_rows` query rows (128 without
       a strategy), each walking the keys in blocks of `attention_keys` (64;
       online softmax);
+    - `graph.embedding_grad`: `scatter_column_blocks` blocks of the table's
+      columns (8), each zeroed and then given each position's gradient row
+      in order (ids may repeat);
     - `graph.cross_entropy_rows`: blocks of `loss_rows` rows (4), each row's
       maximum, sum of exponentials, loss and gradient computed while the
       block is in cache.

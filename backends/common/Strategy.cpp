@@ -167,6 +167,9 @@ void setKernelOpBlocks(ModuleOp kernels, const KernelOpBlocks &blocks) {
       addToStrategy(kernel,
                     {b.getNamedAttr("attention_rows", b.getI64IntegerAttr(blocks.attentionRows)),
                      b.getNamedAttr("attention_keys", b.getI64IntegerAttr(blocks.attentionKeys))});
+    if (!kernel.getBody().getOps<graph::EmbeddingGradOp>().empty())
+      addToStrategy(kernel, {b.getNamedAttr("scatter_column_blocks",
+                                            b.getI64IntegerAttr(blocks.scatterColumnBlocks))});
     if (!kernel.getBody().getOps<graph::CrossEntropyRowsOp>().empty())
       addToStrategy(kernel, {b.getNamedAttr("loss_rows", b.getI64IntegerAttr(blocks.lossRows))});
   }

@@ -80,14 +80,17 @@ void setWorkgroupTiles(mlir::ModuleOp kernels, const WorkgroupTileLimits &limits
 struct KernelOpBlocks {
   /// graph.attention: query rows per workgroup, keys per step.
   int64_t attentionRows = 128, attentionKeys = 64;
+  /// graph.embedding_grad: blocks of the table's columns (workgroups).
+  int64_t scatterColumnBlocks = 8;
   /// graph.cross_entropy_rows: rows of logits per workgroup.
   int64_t lossRows = 4;
 };
 
 /// Adds `attention_rows` and `attention_keys` to the strategy of every
-/// kernel of `kernels` that holds a graph.attention, and `loss_rows` to
-/// that of every one that holds a graph.cross_entropy_rows
-/// (bertc-lower-kernel-ops reads them).
+/// kernel of `kernels` that holds a graph.attention,
+/// `scatter_column_blocks` to that of every one that holds a
+/// graph.embedding_grad, and `loss_rows` to that of every one that holds a
+/// graph.cross_entropy_rows (bertc-lower-kernel-ops reads them).
 void setKernelOpBlocks(mlir::ModuleOp kernels, const KernelOpBlocks &blocks);
 
 /// Each integer entry of `kernel`'s `bertc.strategy`, or `otherwise`.

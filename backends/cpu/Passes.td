@@ -44,6 +44,8 @@ def CpuSelectStrategy : Pass<"bertc-cpu-select-strategy", "mlir::ModuleOp"> {
       `attention_keys`: the query rows of a workgroup and the keys of one
       step (the largest divisors up to these), which keep a block's scores
       in L1.
+    - on kernels of a `graph.embedding_grad`, `scatter_column_blocks`: its
+      workgroups, each a block of the table's columns (8).
     - on kernels of a `graph.cross_entropy_rows`, `loss_rows`: the rows of
       logits of a workgroup (4: a second read of each row hits the cache).
   }];
@@ -56,6 +58,8 @@ def CpuSelectStrategy : Pass<"bertc-cpu-select-strategy", "mlir::ModuleOp"> {
            "Most query rows per attention workgroup">,
     Option<"attentionKeys", "attention-keys", "int64_t", "64",
            "Most keys per step of an attention workgroup">,
+    Option<"scatterColumnBlocks", "scatter-column-blocks", "int64_t", "8",
+           "Workgroups of an embedding gradient, each a block of the table's columns">,
     Option<"lossRows", "loss-rows", "int64_t", "4",
            "Most rows of logits per workgroup of a cross-entropy's rows">,
   ];

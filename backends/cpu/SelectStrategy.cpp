@@ -58,6 +58,7 @@ struct CpuSelectStrategy : impl::CpuSelectStrategyBase<CpuSelectStrategy> {
     KernelOpBlocks blocks;
     blocks.attentionRows = attentionRows;
     blocks.attentionKeys = attentionKeys;
+    blocks.scatterColumnBlocks = scatterColumnBlocks;
     blocks.lossRows = lossRows;
     setKernelOpBlocks(kernels, blocks);
   }

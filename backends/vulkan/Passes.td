@@ -40,6 +40,8 @@ def VulkanSelectStrategy : Pass<"bertc-vulkan-select-strategy", "mlir::ModuleOp"
     - on kernels of a `graph.attention`, `attention_rows` and
       `attention_keys` (32 and 32: a block's scores, and the workgroup's
       other tiles, stay within workgroup memory).
+    - on kernels of a `graph.embedding_grad`, `scatter_column_blocks`: its
+      workgroups, each a block of the table's columns (8).
     - on kernels of a `graph.cross_entropy_rows`, `loss_rows`: the rows of
       logits of a workgroup (4).
   }];
@@ -53,6 +55,8 @@ def VulkanSelectStrategy : Pass<"bertc-vulkan-select-strategy", "mlir::ModuleOp"
            "Most query rows per attention workgroup">,
     Option<"attentionKeys", "attention-keys", "int64_t", "32",
            "Most keys per step of an attention workgroup">,
+    Option<"scatterColumnBlocks", "scatter-column-blocks", "int64_t", "8",
+           "Workgroups of an embedding gradient, each a block of the table's columns">,
     Option<"lossRows", "loss-rows", "int64_t", "4",
            "Most rows of logits per workgroup of a cross-entropy's rows">,
   ];

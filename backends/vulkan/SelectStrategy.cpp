@@ -63,6 +63,7 @@ struct VulkanSelectStrategy : impl::VulkanSelectStrategyBase<VulkanSelectStrateg
     KernelOpBlocks blocks;
     blocks.attentionRows = attentionRows;
     blocks.attentionKeys = attentionKeys;
+    blocks.scatterColumnBlocks = scatterColumnBlocks;
     blocks.lossRows = lossRows;
     setKernelOpBlocks(kernels, blocks);
   }

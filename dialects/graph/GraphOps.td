@@ -412,11 +412,15 @@ def Graph_GatherGradOp : Graph_Op<"gather_grad", [Pure, InferTypeOpAdaptor]> {
   }];
 }
 
-def Graph_EmbeddingGradOp : Graph_Op<"embedding_grad", [Pure, InferTypeOpAdaptor]> {
+def Graph_EmbeddingGradOp : Graph_Op<"embedding_grad", [Pure, InferTypeOpAdaptor,
+    Graph_LoweredInKernel]> {
   let summary = "gradient of embedding: rows added into a zero table";
   let description = [{
     `ids[...]` and `grad[..., H]` give `[rows, H]` where row `v` is the sum
-    of the gradient rows whose id is `v`.
+    of the gradient rows whose id is `v`. Ids may repeat, so the rows are
+    added one position after another; the columns are independent, and each
+    back end's strategy says in how many blocks of columns its workgroups
+    take them (`scatter_column_blocks`).
   }];
   let arguments = (ins Graph_IndexTensor:$ids, Graph_FloatTensor:$grad, I64Attr:$rows);
   let results = (outs Graph_FloatTensor:$result);

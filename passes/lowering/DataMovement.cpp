@@ -25,80 +25,6 @@ struct EmbeddingPattern : GraphPattern<gr::EmbeddingOp> {
   }
 };
 
-/// Adds each gradient row into the row of its id, one position after another
-/// (an scf.for over positions: ids may repeat, so rows are not independent).
-/// Columns are independent: an scf.forall over blocks of columns gives the
-/// table's zeroing and the additions to several workgroups.
-struct EmbeddingGradPattern : GraphPattern<gr::EmbeddingGradOp> {
-  using GraphPattern::GraphPattern;
-  /// Column blocks of the gradient table.
-  static constexpr int64_t kColumnBlocks = 8;
-
-  LogicalResult matchAndRewrite(gr::EmbeddingGradOp op, Adaptor a,
-                                ConversionPatternRewriter &rw) const override {
-    Location loc = op.getLoc();
-    RankedTensorType rt = tensorType(op.getResult());
-    RankedTensorType gt = tensorType(a.getGrad());
-    int64_t rows = rt.getDimSize(0), h = rt.getDimSize(1);
-    int64_t positions = gt.getNumElements() / h;
-    int64_t block = h;
-    for (int64_t parts = kColumnBlocks; parts > 1; --parts)
-      if (h % parts == 0) {
-        block = h / parts;
-        break;
-      }
-    Type element = rt.getElementType();
-    Value ids =
-        reshapeView(rw, loc, a.getIds(),
-                    RankedTensorType::get({positions}, tensorType(a.getIds()).getElementType()));
-    Value g = reshapeView(rw, loc, a.getGrad(), RankedTensorType::get({positions, h}, element));
-    auto forall = rw.create<scf::ForallOp>(loc, ArrayRef<OpFoldResult>{rw.getIndexAttr(0)},
-                                           ArrayRef<OpFoldResult>{rw.getIndexAttr(h)},
-                                           ArrayRef<OpFoldResult>{rw.getIndexAttr(block)},
-                                           ValueRange{emptyTensor(rw, loc, rt)}, std::nullopt);
-    OpBuilder::InsertionGuard guard(rw);
-    rw.setInsertionPointToStart(forall.getBody());
-    Value c0 = forall.getInductionVars()[0];
-    OpFoldResult zeroIndex = rw.getIndexAttr(0), oneIndex = rw.getIndexAttr(1);
-    auto tableType = RankedTensorType::get({rows, block}, element);
-    Value zero = rw.create<arith::ConstantIndexOp>(loc, 0);
-    Value one = rw.create<arith::ConstantIndexOp>(loc, 1);
-    Value end = rw.create<arith::ConstantIndexOp>(loc, positions);
-    // The block's columns of the table, zeroed in place.
-    Value columns = rw.create<tensor::ExtractSliceOp>(
-        loc, tableType, forall.getRegionIterArgs()[0], ArrayRef<OpFoldResult>{zeroIndex, c0},
-        ArrayRef<OpFoldResult>{rw.getIndexAttr(rows), rw.getIndexAttr(block)},
-        ArrayRef<OpFoldResult>{oneIndex, oneIndex});
-    Value zeroed =
-        rw.create<linalg::FillOp>(loc, floatConst(rw, loc, element, 0.0), columns).getResult(0);
-    auto loop = rw.create<scf::ForOp>(
-        loc, zero, end, one, ValueRange{zeroed},
-        [&](OpBuilder &b, Location l, Value p, ValueRange acc) {
-          Value row = clampedIndex(b, l, b.create<tensor::ExtractOp>(l, ids, p), rows);
-          auto rowType = RankedTensorType::get({1, block}, element);
-          SmallVector<OpFoldResult> sizes = {oneIndex, b.getIndexAttr(block)};
-          SmallVector<OpFoldResult> strides = {oneIndex, oneIndex};
-          Value current = b.create<tensor::ExtractSliceOp>(
-              l, rowType, acc[0], ArrayRef<OpFoldResult>{row, zeroIndex}, sizes, strides);
-          Value update = b.create<tensor::ExtractSliceOp>(
-              l, rowType, g, ArrayRef<OpFoldResult>{p, c0}, sizes, strides);
-          Value sum = b.create<linalg::AddOp>(l, ValueRange{current, update}, ValueRange{current})
-                          .getResult(0);
-          Value next = b.create<tensor::InsertSliceOp>(
-              l, sum, acc[0], ArrayRef<OpFoldResult>{row, zeroIndex}, sizes, strides);
-          b.create<scf::YieldOp>(l, next);
-        });
-    rw.setInsertionPointToStart(forall.getTerminator().getBody());
-    rw.create<tensor::ParallelInsertSliceOp>(
-        loc, loop.getResult(0), forall.getRegionIterArgs()[0],
-        ArrayRef<OpFoldResult>{zeroIndex, c0},
-        ArrayRef<OpFoldResult>{rw.getIndexAttr(rows), rw.getIndexAttr(block)},
-        ArrayRef<OpFoldResult>{oneIndex, oneIndex});
-    rw.replaceOp(op, forall.getResult(0));
-    return success();
-  }
-};
-
 struct GatherPattern : GraphPattern<gr::GatherOp> {
   using GraphPattern::GraphPattern;
   LogicalResult matchAndRewrite(gr::GatherOp op, Adaptor a,
@@ -235,9 +161,73 @@ struct SliceGradPattern : GraphPattern<gr::SliceGradOp> {
 } // namespace
 
 void populateDataMovementPatterns(RewritePatternSet &patterns) {
-  patterns.add<EmbeddingPattern, EmbeddingGradPattern, GatherPattern, GatherGradPattern,
-               ReshapePattern, TransposePattern, SlicePattern, SliceGradPattern>(
-      patterns.getContext());
+  patterns.add<EmbeddingPattern, GatherPattern, GatherGradPattern, ReshapePattern, TransposePattern,
+               SlicePattern, SliceGradPattern>(patterns.getContext());
+}
+
+/// Adds each gradient row into the row of its id, one position after another
+/// (an scf.for over positions: ids may repeat, so rows are not independent).
+/// Columns are independent: an scf.forall over blocks of columns gives the
+/// table's zeroing and the additions to several workgroups.
+void lowerEmbeddingGrad(RewriterBase &rw, gr::EmbeddingGradOp op, int64_t columnBlocks) {
+  Location loc = op.getLoc();
+  RankedTensorType rt = tensorType(op.getResult());
+  RankedTensorType gt = tensorType(op.getGrad());
+  int64_t rows = rt.getDimSize(0), h = rt.getDimSize(1);
+  int64_t positions = gt.getNumElements() / h;
+  int64_t block = h;
+  for (int64_t parts = std::min(columnBlocks, h); parts > 1; --parts)
+    if (h % parts == 0) {
+      block = h / parts;
+      break;
+    }
+  Type element = rt.getElementType();
+  Value ids =
+      reshapeView(rw, loc, op.getIds(),
+                  RankedTensorType::get({positions}, tensorType(op.getIds()).getElementType()));
+  Value g = reshapeView(rw, loc, op.getGrad(), RankedTensorType::get({positions, h}, element));
+  auto forall = rw.create<scf::ForallOp>(loc, ArrayRef<OpFoldResult>{rw.getIndexAttr(0)},
+                                         ArrayRef<OpFoldResult>{rw.getIndexAttr(h)},
+                                         ArrayRef<OpFoldResult>{rw.getIndexAttr(block)},
+                                         ValueRange{emptyTensor(rw, loc, rt)}, std::nullopt);
+  OpBuilder::InsertionGuard guard(rw);
+  rw.setInsertionPointToStart(forall.getBody());
+  Value c0 = forall.getInductionVars()[0];
+  OpFoldResult zeroIndex = rw.getIndexAttr(0), oneIndex = rw.getIndexAttr(1);
+  auto tableType = RankedTensorType::get({rows, block}, element);
+  Value zero = rw.create<arith::ConstantIndexOp>(loc, 0);
+  Value one = rw.create<arith::ConstantIndexOp>(loc, 1);
+  Value end = rw.create<arith::ConstantIndexOp>(loc, positions);
+  // The block's columns of the table, zeroed in place.
+  Value columns = rw.create<tensor::ExtractSliceOp>(
+      loc, tableType, forall.getRegionIterArgs()[0], ArrayRef<OpFoldResult>{zeroIndex, c0},
+      ArrayRef<OpFoldResult>{rw.getIndexAttr(rows), rw.getIndexAttr(block)},
+      ArrayRef<OpFoldResult>{oneIndex, oneIndex});
+  Value zeroed =
+      rw.create<linalg::FillOp>(loc, floatConst(rw, loc, element, 0.0), columns).getResult(0);
+  auto loop = rw.create<scf::ForOp>(
+      loc, zero, end, one, ValueRange{zeroed},
+      [&](OpBuilder &b, Location l, Value p, ValueRange acc) {
+        Value row = clampedIndex(b, l, b.create<tensor::ExtractOp>(l, ids, p), rows);
+        auto rowType = RankedTensorType::get({1, block}, element);
+        SmallVector<OpFoldResult> sizes = {oneIndex, b.getIndexAttr(block)};
+        SmallVector<OpFoldResult> strides = {oneIndex, oneIndex};
+        Value current = b.create<tensor::ExtractSliceOp>(
+            l, rowType, acc[0], ArrayRef<OpFoldResult>{row, zeroIndex}, sizes, strides);
+        Value update = b.create<tensor::ExtractSliceOp>(
+            l, rowType, g, ArrayRef<OpFoldResult>{p, c0}, sizes, strides);
+        Value sum = b.create<linalg::AddOp>(l, ValueRange{current, update}, ValueRange{current})
+                        .getResult(0);
+        Value next = b.create<tensor::InsertSliceOp>(
+            l, sum, acc[0], ArrayRef<OpFoldResult>{row, zeroIndex}, sizes, strides);
+        b.create<scf::YieldOp>(l, next);
+      });
+  rw.setInsertionPointToStart(forall.getTerminator().getBody());
+  rw.create<tensor::ParallelInsertSliceOp>(
+      loc, loop.getResult(0), forall.getRegionIterArgs()[0], ArrayRef<OpFoldResult>{zeroIndex, c0},
+      ArrayRef<OpFoldResult>{rw.getIndexAttr(rows), rw.getIndexAttr(block)},
+      ArrayRef<OpFoldResult>{oneIndex, oneIndex});
+  rw.replaceOp(op, forall.getResult(0));
 }
 
 } // namespace bertc::lowering

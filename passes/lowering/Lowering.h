@@ -2,10 +2,10 @@
 //
 // bertc-convert-graph-to-linalg gathers one populate function per op family
 // (each in its own file beside this one); the builders below are what the
-// families share. The lowering makes no target decision: the two ops that
-// are lowered in their kernels (graph.attention, graph.cross_entropy_rows)
-// get their blocks from each back end's strategy, through
-// bertc-lower-kernel-ops.
+// families share. The lowering makes no target decision: the ops that are
+// lowered in their kernels (graph.attention, graph.embedding_grad,
+// graph.cross_entropy_rows) get their blocks from each back end's
+// strategy, through bertc-lower-kernel-ops.
 //
 //===----------------------------------------------------------------------===//
 #ifndef BERTC_PASSES_LOWERING_LOWERING_H
@@ -120,7 +120,7 @@ void populateReductionPatterns(RewritePatternSet &patterns);
 /// matmul in every transposed and batched form.
 void populateMatmulPatterns(RewritePatternSet &patterns);
 /// embedding, gather, reshape, transpose, slice, and the gradients of
-/// embedding, gather and slice.
+/// gather and slice.
 void populateDataMovementPatterns(RewritePatternSet &patterns);
 /// cross_entropy, its gradient and the two together.
 void populateLossPatterns(RewritePatternSet &patterns);
@@ -131,6 +131,10 @@ void populateOptimizerPatterns(RewritePatternSet &patterns);
 /// query rows, each walking the keys in blocks of at most `maxKeys` (online
 /// softmax); the score matrix never exists whole.
 void lowerAttention(RewriterBase &rw, gr::AttentionOp op, int64_t maxRows, int64_t maxKeys);
+/// graph.embedding_grad as one scf.forall of (at most) `columnBlocks`
+/// workgroups, each a block of the table's columns: zeroed, then each
+/// position's gradient row added into the row of its id, in order.
+void lowerEmbeddingGrad(RewriterBase &rw, gr::EmbeddingGradOp op, int64_t columnBlocks);
 /// graph.cross_entropy_rows as one scf.forall of workgroups of at most
 /// `maxRows` rows (the largest such count that divides the rows).
 void lowerCrossEntropyRows(RewriterBase &rw, gr::CrossEntropyRowsOp op, int64_t maxRows);

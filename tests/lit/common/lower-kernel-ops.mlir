@@ -1,7 +1,7 @@
-// graph.attention and graph.cross_entropy_rows lowered inside their
-// kernels with the blocks of the kernel's strategy
-// (backends/common/LowerKernelOps.cpp, passes/lowering/Attention.cpp and
-// Losses.cpp).
+// graph.attention, graph.embedding_grad and graph.cross_entropy_rows
+// lowered inside their kernels with the blocks of the kernel's strategy
+// (backends/common/LowerKernelOps.cpp, passes/lowering/Attention.cpp,
+// DataMovement.cpp and Losses.cpp).
 // RUN: bertc-opt %s --bertc-lower-kernel-ops --split-input-file | FileCheck %s
 
 // Without a strategy, at most 128 rows and 64 keys: one scf.forall over
@@ -89,4 +89,41 @@ func.func @loss_rows(%logits: tensor<12x7xf32>, %labels: tensor<12xi32>, %count:
     attributes {bertc.strategy = {loss_rows = 8 : i64}} {
   %l, %d = graph.cross_entropy_rows %logits, %labels, %count, %g : tensor<12x7xf32>, tensor<12xi32>, tensor<f32>, tensor<f32>
   return %l, %d : tensor<12xf32>, tensor<12x7xf32>
+}
+
+// -----
+
+// Without a strategy, an embedding gradient is an scf.forall over 8 blocks
+// of columns (workgroups),
+// each zeroing its columns of the table in place and adding the gradient
+// rows into them one position after another (ids may repeat), the id
+// clamped to the table.
+// CHECK-LABEL: func.func @embedding_grad
+func.func @embedding_grad(%ids: tensor<4xi32>, %g: tensor<4x16xf32>) -> tensor<10x16xf32> {
+  // CHECK: %[[R:.*]] = scf.forall (%[[C0:.*]]) = (0) to (16) step (2) shared_outs(%[[TABLE:.*]] = %{{.*}}) -> (tensor<10x16xf32>)
+  // CHECK: %[[COLS:.*]] = tensor.extract_slice %[[TABLE]][0, %[[C0]]] [10, 2] [1, 1]
+  // CHECK: %[[ZERO:.*]] = linalg.fill {{.*}} outs(%[[COLS]] : tensor<10x2xf32>)
+  // CHECK: %[[SUMS:.*]] = scf.for %[[P:.*]] = {{.*}} iter_args(%[[ACC:.*]] = %[[ZERO]])
+  // CHECK: arith.maxsi
+  // CHECK: %[[ROW:.*]] = arith.minsi
+  // CHECK: %[[CUR:.*]] = tensor.extract_slice %[[ACC]][%[[ROW]], 0] [1, 2] [1, 1]
+  // CHECK: %[[UPD:.*]] = tensor.extract_slice %arg1[%[[P]], %[[C0]]] [1, 2] [1, 1]
+  // CHECK: linalg.add ins(%[[CUR]], %[[UPD]] : {{.*}}) outs(%[[CUR]] : tensor<1x2xf32>)
+  // CHECK: tensor.parallel_insert_slice %[[SUMS]] into %[[TABLE]][0, %[[C0]]] [10, 2] [1, 1]
+  // CHECK: return %[[R]]
+  %0 = graph.embedding_grad %ids, %g rows 10 : tensor<4xi32>, tensor<4x16xf32> -> tensor<10x16xf32>
+  return %0 : tensor<10x16xf32>
+}
+
+// -----
+
+// The strategy's blocks: 3 at most, so 2 (the most that divide the 16
+// columns).
+// CHECK-LABEL: func.func @scatter_blocks
+// CHECK: scf.forall ({{.*}}) = (0) to (16) step (8)
+// CHECK-NOT: graph.embedding_grad
+func.func @scatter_blocks(%ids: tensor<4xi32>, %g: tensor<4x16xf32>) -> tensor<10x16xf32>
+    attributes {bertc.strategy = {scatter_column_blocks = 3 : i64}} {
+  %0 = graph.embedding_grad %ids, %g rows 10 : tensor<4xi32>, tensor<4x16xf32> -> tensor<10x16xf32>
+  return %0 : tensor<10x16xf32>
 }

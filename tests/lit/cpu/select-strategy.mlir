@@ -75,3 +75,16 @@ func.func @cross_entropy_rows(%x: memref<12x7xf32>, %l: memref<12xi32>, %c: memr
   bufferization.materialize_in_destination %r#1 in restrict writable %d : (tensor<12x7xf32>, memref<12x7xf32>) -> ()
   return
 }
+
+// A kernel of an embedding gradient: 8 blocks of the table's columns.
+// CHECK-LABEL: func.func @embedding_grad(
+// CHECK-SAME: bertc.strategy = {k_chunk = 256 : i64, max_piece_elements = 1024 : i64, register_block_cols = 16 : i64, register_block_rows = 6 : i64, scatter_column_blocks = 8 : i64,
+// FEW-LABEL: func.func @embedding_grad(
+// FEW-SAME: bertc.strategy = {scatter_column_blocks = 8 : i64}}
+func.func @embedding_grad(%i: memref<4xi32>, %g: memref<4x16xf32>, %out: memref<10x16xf32>, %x: index, %y: index, %z: index) {
+  %ti = bufferization.to_tensor %i restrict : memref<4xi32>
+  %tg = bufferization.to_tensor %g restrict : memref<4x16xf32>
+  %t = graph.embedding_grad %ti, %tg rows 10 : tensor<4xi32>, tensor<4x16xf32> -> tensor<10x16xf32>
+  bufferization.materialize_in_destination %t in restrict writable %out : (tensor<10x16xf32>, memref<10x16xf32>) -> ()
+  return
+}

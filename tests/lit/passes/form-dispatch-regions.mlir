@@ -78,30 +78,15 @@ func.func @captured_table(%t: tensor<10x4xf32>, %ids: tensor<3xi32>) -> tensor<3
 
 // -----
 
-// A loop over tensors (a scatter) is a region of its own, with the fill of
-// its accumulator cloned in.
-// CHECK-LABEL: func.func @scatter_loop
-func.func @scatter_loop(%g: tensor<4x8xf32>) -> tensor<10x8xf32> {
-  %cst = arith.constant 0.0 : f32
-  %c0 = arith.constant 0 : index
-  %c1 = arith.constant 1 : index
-  %c4 = arith.constant 4 : index
-  %e = tensor.empty() : tensor<10x8xf32>
-  %z = linalg.fill ins(%cst : f32) outs(%e : tensor<10x8xf32>) -> tensor<10x8xf32>
-  // CHECK: graph.dispatch(%{{.*}}) : (tensor<4x8xf32>) -> tensor<10x8xf32> {
-  // CHECK: linalg.fill
-  // CHECK: scf.for
-  // CHECK: linalg.add
-  // CHECK: graph.yield
-  %r = scf.for %i = %c0 to %c4 step %c1 iter_args(%acc = %z) -> (tensor<10x8xf32>) {
-    %row = tensor.extract_slice %acc[%i, 0] [1, 8] [1, 1] : tensor<10x8xf32> to tensor<1x8xf32>
-    %upd = tensor.extract_slice %g[%i, 0] [1, 8] [1, 1] : tensor<4x8xf32> to tensor<1x8xf32>
-    %s = linalg.add ins(%row, %upd : tensor<1x8xf32>, tensor<1x8xf32>) outs(%row : tensor<1x8xf32>) -> tensor<1x8xf32>
-    %n = tensor.insert_slice %s into %acc[%i, 0] [1, 8] [1, 1] : tensor<1x8xf32> into tensor<10x8xf32>
-    scf.yield %n : tensor<10x8xf32>
-  }
-  // CHECK-NOT: graph.dispatch
-  return %r : tensor<10x8xf32>
+// An embedding gradient is a dispatch of its own, as an attention is.
+// CHECK-LABEL: func.func @embedding_grad
+// CHECK: %[[R:.*]] = graph.dispatch(%{{.*}}, %{{.*}}) : (tensor<4xi32>, tensor<4x8xf32>) -> tensor<10x8xf32> {
+// CHECK-NEXT: ^bb0(%[[I:.*]]: tensor<4xi32>, %[[G:.*]]: tensor<4x8xf32>):
+// CHECK-NEXT: %[[T:.*]] = graph.embedding_grad %[[I]], %[[G]] rows 10
+// CHECK-NEXT: graph.yield %[[T]]
+func.func @embedding_grad(%ids: tensor<4xi32>, %g: tensor<4x8xf32>) -> tensor<10x8xf32> {
+  %t = graph.embedding_grad %ids, %g rows 10 : tensor<4xi32>, tensor<4x8xf32> -> tensor<10x8xf32>
+  return %t : tensor<10x8xf32>
 }
 
 // -----

@@ -41,3 +41,11 @@ func.func @cross_entropy_rows(%x: tensor<12x7xf32>, %l: tensor<12xi32>, %c: tens
   %r:2 = graph.cross_entropy_rows %x, %l, %c, %c : tensor<12x7xf32>, tensor<12xi32>, tensor<f32>, tensor<f32>
   return %r#0, %r#1 : tensor<12xf32>, tensor<12x7xf32>
 }
+
+// An embedding gradient: 8 blocks of the table's columns.
+// CHECK-LABEL: func.func @embedding_grad(
+// CHECK-SAME: scatter_column_blocks = 8 : i64
+func.func @embedding_grad(%i: tensor<4xi32>, %g: tensor<4x16xf32>) -> tensor<10x16xf32> {
+  %t = graph.embedding_grad %i, %g rows 10 : tensor<4xi32>, tensor<4x16xf32> -> tensor<10x16xf32>
+  return %t : tensor<10x16xf32>
+}
