@@ -25,6 +25,47 @@ SmallVector<TilingInterface> findRoots(Operation *kernel) {
   return roots;
 }
 
+namespace {
+
+/// What the ops fused into a root's tiles ask of its tiling.
+struct FusedProducers {
+  /// The outer loops that may be split: a row reduction among the
+  /// producers (a LayerNorm's mean, a softmax's max) must see whole rows,
+  /// so only the loops of its rows.
+  size_t splittableLoops;
+  /// A matmul among them (an epilogue): the kernel is tiled like it.
+  bool matmul = false;
+  /// Any producer that computes (each keeps its tile as scratch).
+  bool any = false;
+};
+
+/// The root's producers in the kernel (not the other roots of a
+/// horizontally fused kernel), for a root of `loops` loops.
+FusedProducers fusedProducers(TilingInterface root, size_t loops) {
+  FusedProducers fused{loops};
+  llvm::SetVector<Operation *> slice;
+  BackwardSliceOptions sliceOptions;
+  sliceOptions.filter = [&](Operation *op) { return op->getBlock() == root->getBlock(); };
+  getBackwardSlice(root.getOperation(), &slice, sliceOptions);
+  for (Operation *sliced : slice) {
+    auto op = dyn_cast<linalg::LinalgOp>(sliced);
+    if (!op || isa<linalg::FillOp>(op))
+      continue;
+    fused.any = true;
+    if (op.getNumReductionLoops() == 0)
+      continue;
+    fused.matmul = fused.matmul || bertc::isMatmul(op);
+    SmallVector<utils::IteratorType> its = op.getIteratorTypesArray();
+    size_t rows = 0;
+    while (rows < its.size() && its[rows] == utils::IteratorType::parallel)
+      ++rows;
+    fused.splittableLoops = std::min(fused.splittableLoops, rows);
+  }
+  return fused;
+}
+
+} // namespace
+
 SmallVector<int64_t> chooseWorkgroupTiles(TilingInterface root, const WorkgroupTileLimits &limits) {
   int64_t target = limits.targetWorkgroups;
   OpBuilder b(root);
@@ -38,32 +79,9 @@ SmallVector<int64_t> chooseWorkgroupTiles(TilingInterface root, const WorkgroupT
     iterations *= sizes.back();
   }
   target = std::min(target, std::max<int64_t>(1, iterations / limits.minIterations));
-  // The ops fused into the root's tiles: a row reduction among them (a
-  // LayerNorm's mean, a softmax's max) must see whole rows, so only the
-  // loops of its rows are split; a matmul among them (an epilogue) makes
-  // the kernel tiled like that matmul.
-  size_t splittable = domain.size();
-  bool matmulProducer = false, producers = false;
-  // The root's producers in the kernel (not the other roots of a
-  // horizontally fused kernel).
-  llvm::SetVector<Operation *> slice;
-  BackwardSliceOptions sliceOptions;
-  sliceOptions.filter = [&](Operation *op) { return op->getBlock() == root->getBlock(); };
-  getBackwardSlice(root.getOperation(), &slice, sliceOptions);
-  for (Operation *sliced : slice) {
-    auto op = dyn_cast<linalg::LinalgOp>(sliced);
-    if (!op || isa<linalg::FillOp>(op))
-      continue;
-    producers = true;
-    if (op.getNumReductionLoops() == 0)
-      continue;
-    matmulProducer = matmulProducer || bertc::isMatmul(op);
-    SmallVector<utils::IteratorType> its = op.getIteratorTypesArray();
-    size_t rows = 0;
-    while (rows < its.size() && its[rows] == utils::IteratorType::parallel)
-      ++rows;
-    splittable = std::min(splittable, rows);
-  }
+  FusedProducers fused = fusedProducers(root, domain.size());
+  size_t splittable = fused.splittableLoops;
+  bool matmulProducer = fused.matmul, producers = fused.any;
   SmallVector<int> chosen;
   for (size_t i = 0; i < splittable && chosen.size() < kGridDims; ++i)
     if (iterators[i] == utils::IteratorType::parallel)
