@@ -5,6 +5,9 @@
 // RUN: bertc-opt %s '--bertc-training-graph=gradients=false' | FileCheck %s --check-prefix=FORWARD
 // RUN: bertc-opt %s --bertc-training-graph --bertc-dispatch | FileCheck %s --check-prefix=DISPATCH
 // RUN: bertc-opt %s --bertc-training-graph '--bertc-dispatch=fusion=false' | FileCheck %s --check-prefix=UNFUSED
+// bertc-dispatch is its two halves one after the other.
+// RUN: bertc-opt %s --bertc-training-graph --bertc-graph-to-linalg | FileCheck %s --check-prefix=LINALG
+// RUN: bertc-opt %s --bertc-training-graph --bertc-graph-to-linalg --bertc-dispatch-regions | FileCheck %s --check-prefix=DISPATCH
 
 // CHECK-LABEL: func.func @step
 // CHECK: graph.input "seed"
@@ -22,6 +25,9 @@
 // DISPATCH-NOT: graph.dispatch
 // DISPATCH-NOT: graph.tanh
 // DISPATCH-NOT: graph.matmul
+// LINALG: linalg.matmul
+// LINALG-NOT: graph.dispatch
+// LINALG-NOT: graph.matmul
 // UNFUSED-COUNT-15: graph.dispatch
 // UNFUSED-NOT: graph.dispatch
 func.func @step() attributes {bertc.loss = "loss"} {
