@@ -1,5 +1,6 @@
 //===- Compiled.cpp - A compiled program, for each target it holds --------===//
 #include "runtime/Compiled.h"
+#include "runtime/CpuFeatures.h"
 
 #include "runtime/VulkanExecutor.h"
 
@@ -129,6 +130,17 @@ std::unique_ptr<Session> CompiledProgram::open(const DeviceChoice &device,
   if (!vulkan) {
     if (!cpu_) {
       error = "this program was compiled for Vulkan only (--target vulkan): use --device vulkan";
+      return nullptr;
+    }
+    std::vector<std::string> missing = missingCpuFeatures(cpu_->cpuFeatures);
+    if (!missing.empty()) {
+      std::string names;
+      for (const std::string &f : missing)
+        names += (names.empty() ? "" : ", ") + f;
+      error = "this program's kernels were compiled for CPU '" + cpu_->cpu +
+              "' and this machine lacks " + names +
+              ": compile with --cpu native here, or for a CPU this one covers (--cpu x86-64-v3 "
+              "for AVX2, x86-64-v4 for AVX-512)";
       return nullptr;
     }
     return std::make_unique<Session>(*cpu_, kernels_, device.threads);

@@ -66,6 +66,14 @@ Json Program::toJson() const {
   j["workgroup_memory"] = std::move(shared);
   j["subgroup_kernels"] = intArray(subgroupKernels);
   j["subgroup_cluster"] = Json(subgroupCluster);
+  if (!cpu.empty()) {
+    Json c = Json::object(), features = Json::array();
+    c["name"] = cpu;
+    for (const std::string &f : cpuFeatures)
+      features.push(Json(f));
+    c["features"] = std::move(features);
+    j["cpu"] = std::move(c);
+  }
   Json ts = Json::array();
   for (const TensorDesc &t : tensors) {
     Json o = Json::object();
@@ -167,6 +175,23 @@ struct Reader {
 };
 
 } // namespace
+
+/// The CPU the kernels were compiled for (programs written before it was
+/// recorded, and Vulkan ones, have none).
+static bool readCpu(const Json &j, Program &p, Reader &r) {
+  const Json *c = j.find("cpu");
+  if (!c)
+    return true;
+  const Json *features = c->isObject() ? c->find("features") : nullptr;
+  if (!r.str(*c, "name", p.cpu, "program: cpu") || !features || !features->isArray())
+    return r.fail("program: 'cpu' must have a name and an array of features");
+  for (const Json &f : features->items()) {
+    if (!f.isString())
+      return r.fail("program: cpu features must be strings");
+    p.cpuFeatures.push_back(f.string());
+  }
+  return true;
+}
 
 bool Program::fromJson(const Json &j, Program &p, std::string &error) {
   p = Program();
@@ -312,7 +337,7 @@ bool Program::fromJson(const Json &j, Program &p, std::string &error) {
   }
   if (p.forwardDispatches < 0 || p.forwardDispatches > static_cast<int64_t>(p.dispatches.size()))
     return r.fail("forward_dispatches out of range");
-  return true;
+  return readCpu(j, p, r);
 }
 
 std::vector<NamedTensor> &Program::namedList(const std::string &key) {

@@ -91,6 +91,11 @@ struct Program {
   /// are none): a device runs them when its subgroups are at least this
   /// large and divide `invocations`.
   int64_t subgroupCluster = 0;
+  /// CPU kernels: the CPU they were compiled for (an LLVM CPU name) and
+  /// the features of runtime/CpuFeatures.h it has, which the machine that
+  /// runs them must have too; empty for Vulkan kernels.
+  std::string cpu;
+  std::vector<std::string> cpuFeatures;
   int64_t parameterBytes = 0;  ///< Parameters and state.
   int64_t activationBytes = 0; ///< The planned peak of the activation arena.
 

@@ -69,6 +69,13 @@ static cl::opt<std::string> target("target",
                                             "(--device)"),
                                    cl::value_desc("cpu|vulkan|cpu,vulkan"), cl::sub(compileCmd),
                                    cl::sub(benchCmd), cl::cat(category));
+static cl::opt<std::string> cpuName(
+    "cpu",
+    cl::desc("The CPU the kernels are for: native (default: this machine's), x86-64-v3 (AVX2 "
+             "and FMA), x86-64-v4 (AVX-512) or an LLVM CPU name (znver4, sapphirerapids, ...); "
+             "the program refuses to run on a CPU without its features"),
+    cl::init("native"), cl::value_desc("NAME"), cl::sub(compileCmd), cl::sub(benchCmd),
+    cl::cat(category));
 static cl::opt<int64_t> workgroups("workgroups",
                                    cl::desc("Workgroups to aim for per kernel (default: 32 "
                                             "for the CPU, 1024 for Vulkan)"),
@@ -198,6 +205,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   options.workgroups = workgroups;
+  options.cpu = cpuName;
   for (int64_t size : workgroupSizes) {
     if (size < 8 || size > 256 || (size & (size - 1)) != 0) {
       llvm::errs() << "bertc: error: --workgroup-size takes powers of two from 8 to 256\n";

@@ -28,6 +28,7 @@
 #include "mlir/IR/BuiltinOps.h"
 
 #include <cstdint>
+#include <string>
 
 namespace mlir {
 class DialectRegistry;
@@ -36,6 +37,7 @@ class OpPassManager;
 
 namespace llvm {
 class raw_ostream;
+class StringRef;
 } // namespace llvm
 
 namespace bertc::cpu {
@@ -74,12 +76,20 @@ mlir::LogicalResult buildWorkgroupKernels(mlir::ModuleOp kernels, rt::Program &p
 /// Runs bertc-cpu-lower-to-llvm on workgroup kernels and adds the program.
 mlir::LogicalResult lowerKernelsToLLVM(mlir::ModuleOp kernels, const rt::Program &program);
 
-/// Translates an LLVM-dialect module to optimised LLVM IR for the host CPU
-/// and prints it.
-mlir::LogicalResult printLLVMIR(mlir::ModuleOp module, llvm::raw_ostream &os);
+/// Records in `program` the CPU its kernels are compiled for: `cpu` (an
+/// LLVM x86 CPU name such as x86-64-v3 or znver4, or "native": this
+/// machine's) and the features of runtime/CpuFeatures.h it has, which the
+/// runtime checks before it runs a kernel. False, with `error` set, for an
+/// unknown CPU.
+bool describeCpu(llvm::StringRef cpu, rt::Program &program, std::string &error);
 
-/// Translates, optimises and writes a relocatable object file for the host.
-mlir::LogicalResult emitObjectFile(mlir::ModuleOp module, const std::string &path);
+/// Translates an LLVM-dialect module to optimised LLVM IR for `cpu` and
+/// prints it.
+mlir::LogicalResult printLLVMIR(mlir::ModuleOp module, llvm::StringRef cpu, llvm::raw_ostream &os);
+
+/// Translates, optimises and writes a relocatable object file for `cpu`.
+mlir::LogicalResult emitObjectFile(mlir::ModuleOp module, llvm::StringRef cpu,
+                                   const std::string &path);
 
 } // namespace bertc::cpu
 

@@ -1,5 +1,6 @@
-//===- ObjectEmitter.cpp - LLVM dialect to host object code ---------------===//
+//===- ObjectEmitter.cpp - LLVM dialect to object code for one CPU -------===//
 #include "backends/cpu/CpuBackend.h"
+#include "runtime/CpuFeatures.h"
 
 #include "mlir/Target/LLVMIR/Export.h"
 
@@ -7,12 +8,14 @@
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
 
 using namespace mlir;
 
@@ -20,23 +23,45 @@ namespace bertc::cpu {
 
 namespace {
 
-/// The host's triple, CPU and features, position-independent code, fused
-/// multiply-adds.
-std::unique_ptr<llvm::TargetMachine> hostTargetMachine() {
+/// A target machine for `cpu` (an LLVM x86 CPU name, or "native": this
+/// machine's CPU and features) on this host's triple: position-independent
+/// code, fused multiply-adds. Null, with `error` set, for an unknown CPU.
+std::unique_ptr<llvm::TargetMachine> createTargetMachine(llvm::StringRef cpu, std::string &error) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
-  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!builder) {
-    llvm::consumeError(builder.takeError());
+  llvm::Triple triple(llvm::sys::getProcessTriple());
+  std::string lookupError;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple.str(), lookupError);
+  if (!target) {
+    error = "no LLVM target for " + triple.str() + ": " + lookupError;
     return nullptr;
   }
-  builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  llvm::orc::JITTargetMachineBuilder builder(triple);
+  if (cpu == "native") {
+    auto host = llvm::orc::JITTargetMachineBuilder::detectHost();
+    if (!host) {
+      error = llvm::toString(host.takeError());
+      return nullptr;
+    }
+    builder = std::move(*host);
+  } else {
+    std::unique_ptr<llvm::MCSubtargetInfo> info(
+        target->createMCSubtargetInfo(triple.str(), "", ""));
+    if (!info || !info->isCPUStringValid(cpu)) {
+      error = "unknown CPU '" + cpu.str() +
+              "' (native, x86-64-v3 for AVX2, x86-64-v4 for AVX-512, or an LLVM CPU name such "
+              "as znver4 or sapphirerapids)";
+      return nullptr;
+    }
+    builder.setCPU(cpu.str());
+  }
+  builder.setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
   // a * b + c becomes one fused multiply-add (and rounds once).
-  builder->getOptions().AllowFPOpFusion = llvm::FPOpFusion::Fast;
-  builder->setRelocationModel(llvm::Reloc::PIC_);
-  auto tm = builder->createTargetMachine();
+  builder.getOptions().AllowFPOpFusion = llvm::FPOpFusion::Fast;
+  builder.setRelocationModel(llvm::Reloc::PIC_);
+  auto tm = builder.createTargetMachine();
   if (!tm) {
-    llvm::consumeError(tm.takeError());
+    error = llvm::toString(tm.takeError());
     return nullptr;
   }
   return std::move(*tm);
@@ -67,18 +92,19 @@ std::unique_ptr<llvm::Module> translateAndOptimize(ModuleOp module, llvm::LLVMCo
 
 } // namespace
 
-/// Translated, optimised LLVM IR for the host, with the machine it is for.
+/// Translated, optimised LLVM IR for a CPU, with the machine it is for.
 namespace {
 struct HostModule {
   std::unique_ptr<llvm::TargetMachine> tm;
   std::unique_ptr<llvm::Module> module;
 };
 
-FailureOr<HostModule> toHostModule(ModuleOp module, llvm::LLVMContext &ctx) {
+FailureOr<HostModule> toHostModule(ModuleOp module, llvm::LLVMContext &ctx, llvm::StringRef cpu) {
   HostModule host;
-  host.tm = hostTargetMachine();
+  std::string error;
+  host.tm = createTargetMachine(cpu, error);
   if (!host.tm)
-    return module.emitError("cannot create a target machine for this host");
+    return module.emitError(error);
   host.module = translateAndOptimize(module, ctx, *host.tm);
   if (!host.module)
     return module.emitError("translation to LLVM IR failed");
@@ -86,18 +112,31 @@ FailureOr<HostModule> toHostModule(ModuleOp module, llvm::LLVMContext &ctx) {
 }
 } // namespace
 
-LogicalResult printLLVMIR(ModuleOp module, llvm::raw_ostream &os) {
+bool describeCpu(llvm::StringRef cpu, rt::Program &program, std::string &error) {
+  std::unique_ptr<llvm::TargetMachine> tm = createTargetMachine(cpu, error);
+  if (!tm)
+    return false;
+  const llvm::MCSubtargetInfo *info = tm->getMCSubtargetInfo();
+  program.cpu = cpu == "native" ? llvm::sys::getHostCPUName().str() : cpu.str();
+  program.cpuFeatures.clear();
+  for (const rt::CpuFeature &f : rt::knownCpuFeatures())
+    if (info->checkFeatures(std::string("+") + f.llvmName))
+      program.cpuFeatures.emplace_back(f.llvmName);
+  return true;
+}
+
+LogicalResult printLLVMIR(ModuleOp module, llvm::StringRef cpu, llvm::raw_ostream &os) {
   llvm::LLVMContext ctx;
-  FailureOr<HostModule> host = toHostModule(module, ctx);
+  FailureOr<HostModule> host = toHostModule(module, ctx, cpu);
   if (failed(host))
     return failure();
   host->module->print(os, nullptr);
   return success();
 }
 
-LogicalResult emitObjectFile(ModuleOp module, const std::string &path) {
+LogicalResult emitObjectFile(ModuleOp module, llvm::StringRef cpu, const std::string &path) {
   llvm::LLVMContext ctx;
-  FailureOr<HostModule> host = toHostModule(module, ctx);
+  FailureOr<HostModule> host = toHostModule(module, ctx, cpu);
   if (failed(host))
     return failure();
   std::error_code ec;

@@ -1,13 +1,13 @@
 //===- Cli.cpp - The command line of a compiled bertc binary --------------===//
 #include "runtime/train/Cli.h"
 
-#include "runtime/train/Batch.h"
 #include "runtime/Compiled.h"
 #include "runtime/Contract.h"
+#include "runtime/VulkanDevices.h"
+#include "runtime/train/Batch.h"
 #include "runtime/train/Finetune.h"
 #include "runtime/train/Pretrain.h"
 #include "runtime/train/Tokenizer.h"
-#include "runtime/VulkanDevices.h"
 
 #include <algorithm>
 #include <chrono>
@@ -452,6 +452,12 @@ int runProgramCommand(const char *self, int argc, char **argv, const ProgramSymb
                 static_cast<long long>(program.parameterBytes),
                 static_cast<long long>(program.activationBytes), program.kernels.size(),
                 program.dispatches.size());
+    if (!program.cpu.empty()) {
+      std::string features;
+      for (const std::string &f : program.cpuFeatures)
+        features += " " + f;
+      std::printf("cpu: %s\ncpu_features:%s\n", program.cpu.c_str(), features.c_str());
+    }
     for (const NamedTensor &n : program.inputs)
       std::printf("input %s: %s\n", n.name.c_str(), dtypeName(program.tensors[n.tensor].dtype));
     for (const NamedTensor &n : program.outputs)

@@ -1,13 +1,17 @@
-//===- RuntimeTest.cpp - JSON, safetensors and the program format ---------===//
+//===- RuntimeTest.cpp - JSON, safetensors, the program format, CPU features ===//
+#include "runtime/CpuFeatures.h"
 #include "runtime/Json.h"
 #include "runtime/Program.h"
 #include "runtime/Safetensors.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <set>
+#include <sstream>
 #include <unistd.h>
 
 using namespace bertc::rt;
@@ -115,6 +119,15 @@ TEST(Program, JsonRoundTripAndValidation) {
   EXPECT_FALSE(Program::fromJson(bad, back, error));
   EXPECT_NE(error.find("range outside its storage"), std::string::npos) << error;
 
+  // The CPU the kernels were compiled for and its features round-trip.
+  p.cpu = "x86-64-v3";
+  p.cpuFeatures = {"avx", "avx2", "fma"};
+  ASSERT_TRUE(Program::fromJson(p.toJson(), back, error)) << error;
+  EXPECT_EQ(back.cpu, "x86-64-v3");
+  EXPECT_EQ(back.cpuFeatures, p.cpuFeatures);
+  p.cpu.clear();
+  p.cpuFeatures.clear();
+
   // A Vulkan program's workgroup size, each kernel's workgroup memory and
   // its subgroup modules round-trip; a count per kernel is required, sizes
   // must be positive, subgroup kernels must exist, with a cluster.
@@ -144,4 +157,32 @@ TEST(Program, JsonRoundTripAndValidation) {
   EXPECT_NE(error.find("kernel indices"), std::string::npos) << error;
   EXPECT_TRUE(refused("\"subgroup_cluster\":8", "\"subgroup_cluster\":0"));
   EXPECT_NE(error.find("at least 2"), std::string::npos) << error;
+}
+
+// CPUID's answer for every feature a program may require against the flags
+// Linux reports in /proc/cpuinfo (which, like the runtime, leaves out what
+// the kernel does not save the registers of).
+TEST(CpuFeatures, AgreeWithProcCpuinfo) {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  std::set<std::string> flags;
+  while (std::getline(cpuinfo, line))
+    if (line.rfind("flags", 0) == 0) {
+      std::istringstream words(line.substr(line.find(':') + 1));
+      for (std::string w; words >> w;)
+        flags.insert(w);
+      break;
+    }
+  if (flags.empty())
+    GTEST_SKIP() << "skipped: no /proc/cpuinfo flags";
+  std::vector<std::string> host = hostCpuFeatures();
+  for (const CpuFeature &f : knownCpuFeatures()) {
+    bool detected = std::find(host.begin(), host.end(), f.llvmName) != host.end();
+    EXPECT_EQ(detected, flags.count(f.linuxFlag) > 0) << f.llvmName << " (" << f.linuxFlag << ")";
+  }
+  // Every x86-64 CPU bertc runs on has SSE3; names outside the table count
+  // as missing, since the runtime cannot check them.
+  EXPECT_TRUE(missingCpuFeatures({"sse3"}).empty());
+  EXPECT_EQ(missingCpuFeatures({"sse3", "no-such-feature"}),
+            (std::vector<std::string>{"no-such-feature"}));
 }

@@ -6,10 +6,10 @@
 #include "dialects/graph/GraphDialect.h"
 #include "frontend/Parser.h"
 #include "frontend/Sema.h"
-#include "passes/program/BuildProgram.h"
 #include "passes/GraphSummary.h"
 #include "passes/KernelKinds.h"
 #include "passes/Pipelines.h"
+#include "passes/program/BuildProgram.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -298,6 +298,11 @@ int emitNative(ProgramPlan &plan, const CompileOptions &options, Targets targets
       plan.kernels->print(os);
       return -1;
     }
+    std::string error;
+    if (!cpu::describeCpu(options.cpu, plan.program, error)) {
+      errs << "bertc: error: --cpu: " << error << "\n";
+      return 1;
+    }
     if (mlir::failed(cpu::lowerKernelsToLLVM(*plan.kernels, plan.program)))
       return 1;
     object = std::move(plan.kernels);
@@ -307,16 +312,16 @@ int emitNative(ProgramPlan &plan, const CompileOptions &options, Targets targets
   if (targets.vulkan)
     vulkan::addSpirvGlobals(*object, vulkanKernels);
   if (options.emit == Emit::LLVM)
-    return mlir::failed(cpu::printLLVMIR(*object, os)) ? 1 : -1;
+    return mlir::failed(cpu::printLLVMIR(*object, options.cpu, os)) ? 1 : -1;
   if (options.emit == Emit::Object)
-    return mlir::failed(cpu::emitObjectFile(*object, options.outputPath)) ? 1 : 0;
+    return mlir::failed(cpu::emitObjectFile(*object, options.cpu, options.outputPath)) ? 1 : 0;
   llvm::SmallString<128> objectPath;
   if (llvm::sys::fs::createTemporaryFile("bertc-kernels", "o", objectPath)) {
     errs << "bertc: error: cannot create a temporary file\n";
     return 1;
   }
   llvm::FileRemover remover(objectPath);
-  if (mlir::failed(cpu::emitObjectFile(*object, objectPath.str().str())))
+  if (mlir::failed(cpu::emitObjectFile(*object, options.cpu, objectPath.str().str())))
     return 1;
   return link(objectPath.str().str(), options.outputPath, options.emit == Emit::Shared, errs) ? 0
                                                                                               : 1;

@@ -38,7 +38,10 @@ struct CompileOptions {
   std::string modelPath;
   frontend::GraphOptions graph;
   Emit emit = Emit::Summary;
-  std::string target;     ///< "" (none), "cpu", "vulkan" or "cpu,vulkan".
+  std::string target; ///< "" (none), "cpu", "vulkan" or "cpu,vulkan".
+  /// The CPU the kernels are for: "native" (this machine's), x86-64-v3,
+  /// x86-64-v4 or another LLVM x86 CPU name.
+  std::string cpu = "native";
   std::string outputPath; ///< "-" or empty: standard output.
   int64_t workgroups = 0; ///< Workgroups per kernel to aim for (0: the target's default).
   /// Vulkan: lanes a reduction's subgroup modules combine by shuffles
