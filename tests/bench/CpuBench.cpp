@@ -1,6 +1,8 @@
 //===- CpuBench.cpp - Generated CPU code at BERT's shapes -----------------===//
 //
-// Google Benchmark suite: the generated matmul at BERT's shapes in GFLOP/s,
+// Google Benchmark suite: the machine's FMA peak (FmaPeak.cpp), the
+// generated matmul of every linear layer of BERT-mini and BERT-base training
+// in its three forms (forward, data gradient, weight gradient) in GFLOP/s,
 // the whole BERT-mini forward pass (infer task) in sequences/s, and the
 // BERT-mini training steps (pretrain and classify: forward, backward,
 // clipping and AdamW) in tokens/s with their planned memory. Programs
@@ -13,9 +15,11 @@
 
 #include <benchmark/benchmark.h>
 
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <initializer_list>
 #include <memory>
 #include <sstream>
 
@@ -52,36 +56,75 @@ std::unique_ptr<bertc::rt::LoadedProgram> build(const std::string &name, const s
   return lib;
 }
 
-void BM_Matmul(benchmark::State &state) {
-  int64_t m = state.range(0), k = state.range(1), n = state.range(2);
-  std::string model = "const m = " + std::to_string(m) + "\nconst k = " + std::to_string(k) +
-                      "\nconst n = " + std::to_string(n) +
-                      "\ntask t {\n  input a : f32[m, k]\n"
-                      "  output c = matmul(a, param f32[k, n] normal(0.02) \"w\")\n}\n";
+/// The three products of a linear layer in training, with the weight
+/// `w[out, in]` as BERT (and PyTorch's F.linear) keeps it, over T tokens.
+enum class Form {
+  Forward, ///< y[T, out] = x[T, in] w^T
+  Data,    ///< dx[T, in] = g[T, out] w
+  Weight,  ///< dw[out, in] = g^T x
+};
+
+/// The generated matmul of one form at one shape, 2 threads, in GFLOP/s.
+void BM_Linear(benchmark::State &state, Form form) {
+  std::string t = std::to_string(state.range(0)), in = std::to_string(state.range(1)),
+              out = std::to_string(state.range(2));
+  std::string task;
+  switch (form) {
+  case Form::Forward:
+    task =
+        "  input x : f32[t, d_in]\n"
+        "  output y = matmul(x, param f32[d_out, d_in] normal(0.02) \"w\", transpose_b = true)\n";
+    break;
+  case Form::Data:
+    task = "  input g : f32[t, d_out]\n"
+           "  output dx = matmul(g, param f32[d_out, d_in] normal(0.02) \"w\")\n";
+    break;
+  case Form::Weight:
+    task = "  input g : f32[t, d_out]\n  input x : f32[t, d_in]\n"
+           "  output dw = matmul(g, x, transpose_a = true)\n";
+    break;
+  }
+  std::string model = "const t = " + t + "\nconst d_in = " + in + "\nconst d_out = " + out +
+                      "\ntask linear {\n" + task + "}\n";
   bertc::frontend::GraphOptions graph;
-  graph.task = "t";
-  auto lib = build("matmul", model, graph);
+  graph.task = "linear";
+  auto lib = build("linear", model, graph);
   auto session = lib->newSession(kThreads);
   session->initParameters(1);
-  for (int i = 0; i < static_cast<int>(session->program().tensors[0].elements()); ++i)
-    static_cast<float *>(session->data(session->program().inputs[0].tensor))[i] = 0.5f;
+  for (const bertc::rt::NamedTensor &input : session->program().inputs) {
+    float *data = static_cast<float *>(session->data(input.tensor));
+    for (int64_t i = 0; i < session->program().tensors[input.tensor].elements(); ++i)
+      data[i] = 0.5f - static_cast<float>(i % 7) * 0.1f;
+  }
   session->run(); // warm-up
   for (auto _ : state)
     session->run();
+  double flops = 2.0 * static_cast<double>(state.range(0)) * static_cast<double>(state.range(1)) *
+                 static_cast<double>(state.range(2));
   state.counters["GFLOP/s"] =
-      benchmark::Counter(2.0 * m * n * k * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+      benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
-BENCHMARK(BM_Matmul)
-    ->Args({4096, 256, 256})
-    ->Args({256, 1024, 256})
-    ->Args({1024, 256, 256})
-    ->Args({768, 768, 768})
-    ->Args({768, 3072, 768})
-    ->Args({3072, 768, 768})
-    ->ArgNames({"M", "K", "N"})
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
+/// Every linear layer's shape in BERT-mini (batch 32, seq 128: 4096 tokens,
+/// 640 masked positions for the MLM decoder) and BERT-base (batch 8: 1024
+/// tokens, 160 masked positions): tokens, in, out. tests/bench/torch_bench.py
+/// measures the same list.
+void linearShapes(benchmark::internal::Benchmark *b) {
+  for (auto [t, in, out] : std::initializer_list<std::array<int64_t, 3>>{{4096, 256, 256},
+                                                                         {4096, 256, 1024},
+                                                                         {4096, 1024, 256},
+                                                                         {640, 256, 30522},
+                                                                         {1024, 768, 768},
+                                                                         {1024, 768, 3072},
+                                                                         {1024, 3072, 768},
+                                                                         {160, 768, 30522}})
+    b->Args({t, in, out});
+  b->ArgNames({"T", "in", "out"})->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+
+BENCHMARK_CAPTURE(BM_Linear, forward, Form::Forward)->Apply(linearShapes);
+BENCHMARK_CAPTURE(BM_Linear, data, Form::Data)->Apply(linearShapes);
+BENCHMARK_CAPTURE(BM_Linear, weight, Form::Weight)->Apply(linearShapes);
 
 void BM_BertMiniForward(benchmark::State &state) {
   int64_t batch = state.range(0), seq = state.range(1);
@@ -126,8 +169,8 @@ void BM_BertMiniTrainStep(benchmark::State &state, bool pretrain) {
   graph.task = pretrain ? "pretrain" : "classify";
   graph.batch = batch;
   graph.seq = seq;
-  auto lib = build("bert-mini-" + graph.task, std::string(BERTC_SOURCE_DIR) + "/models/bert.bertc",
-                   graph);
+  auto lib =
+      build("bert-mini-" + graph.task, std::string(BERTC_SOURCE_DIR) + "/models/bert.bertc", graph);
   auto session = lib->newSession(kThreads);
   session->initParameters(1);
   const bertc::rt::Program &p = session->program();

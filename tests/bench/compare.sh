@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # bertc's generated CPU code beside PyTorch on this machine, in one run:
-# matmul GFLOP/s at BERT's shapes, the BERT-mini forward in sequences/s and
+# the FMA peak, the products of every linear layer of BERT-mini and
+# BERT-base training in their three forms (GFLOP/s, ratio, % of the 2-thread
+# peak), the BERT-mini forward in sequences/s and
 # the BERT-mini training steps (pretrain, classify; batch 32, seq 128) in
 # tokens/s with their memory, 2 threads each, two interleaved rounds,
 # medians reported with the ratio.
@@ -26,6 +28,8 @@ bertc = {}
 memory = {}
 for path in sorted(glob.glob(f"{work}/bertc-*.json")):
     for b in json.load(open(path))["benchmarks"]:
+        if b.get("error_occurred"):  # skipped: the CPU lacks the instructions
+            continue
         key = b["name"].split("/iterations")[0]
         value = b.get("GFLOP/s", b.get("sequences/s", b.get("tokens/s")))
         bertc.setdefault(key, []).append(value)
@@ -33,14 +37,29 @@ for path in sorted(glob.glob(f"{work}/bertc-*.json")):
             memory[key] = b["planned_peak_MB"]
 torch_runs = [json.load(open(p)) for p in sorted(glob.glob(f"{work}/torch-[0-9]*.json"))]
 train_runs = [json.load(open(p)) for p in sorted(glob.glob(f"{work}/torch-train-*.json"))]
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+print(f"CPU: {cpu}")
+peaks = {k: statistics.median(v) for k, v in bertc.items() if k.startswith("BM_FmaPeak")}
+for name, value in peaks.items():
+    print(f"{name + ' (GFLOP/s)':44s} {value:10.1f}")
+peak = max((v for k, v in peaks.items() if "threads:2" in k), default=float("nan"))
+print()
+print(f"{'linear layer: form T in out':44s} {'bertc':>10s} {'pytorch':>10s} {'ratio':>7s} {'% peak':>7s}")
+for name, values in bertc.items():
+    if not name.startswith("BM_Linear"):
+        continue
+    form = name.split("/")[1]
+    parts = dict(p.split(":") for p in name.split("/")[2:] if ":" in p)
+    key = f"{form} {parts['T']} {parts['in']} {parts['out']}"
+    ours = statistics.median(values)
+    ref = statistics.median(r["linear"][key] for r in torch_runs)
+    print(f"{key:44s} {ours:10.1f} {ref:10.1f} {ours / ref:7.2f} {100 * ours / peak:6.0f}%")
+print()
 print(f"{'benchmark':44s} {'bertc':>10s} {'pytorch':>10s} {'ratio':>7s}")
 for name, values in bertc.items():
-    if name.startswith("BM_Matmul"):
-        parts = dict(p.split(":") for p in name.split("/")[1:] if ":" in p)
-        shape = f"{parts['M']} {parts['K']} {parts['N']}"
-        ref = statistics.median(r["matmul"][shape] for r in torch_runs)
-        unit = "GFLOP/s"
-    elif name.startswith("BM_BertMiniTrainStep"):
+    if name.startswith(("BM_Linear", "BM_FmaPeak")):
+        continue
+    if name.startswith("BM_BertMiniTrainStep"):
         task = name.split("/")[1]
         ref = statistics.median(r[task]["tokens/s"] for r in train_runs)
         unit = "tokens/s"

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
-"""PyTorch at the shapes of bertc-bench-cpu: fp32 matmul GFLOP/s and the
-BERT-mini forward (MLM logits at every position, as the bertc infer task)
-in sequences/s, 2 threads. Prints JSON: {"matmul": {"M K N": gflops}, "mini": seq_per_s}.
+"""PyTorch at the shapes of bertc-bench-cpu: the fp32 products of every
+linear layer of BERT-mini and BERT-base training in GFLOP/s, in the three
+forms of F.linear and its backward with the weight w[out, in] (forward
+x w^T, data gradient g w, weight gradient g^T x), and the BERT-mini forward
+(MLM logits at every position, as the bertc infer task) in sequences/s, 2
+threads. Prints JSON: {"linear": {"FORM T IN OUT": gflops}, "mini": seq_per_s}.
 
 Run through tests/bench/compare.sh, which points torch at OpenBLAS.
 """
@@ -16,8 +19,9 @@ import torch
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "numerics"))
 from bert_reference import bert, mlm_logits  # noqa: E402
 
-SHAPES = [(4096, 256, 256), (256, 1024, 256), (1024, 256, 256),
-          (768, 768, 768), (768, 3072, 768), (3072, 768, 768)]
+# tokens, in, out: linearShapes in tests/bench/CpuBench.cpp.
+LINEAR_SHAPES = [(4096, 256, 256), (4096, 256, 1024), (4096, 1024, 256), (640, 256, 30522),
+                 (1024, 768, 768), (1024, 768, 3072), (1024, 3072, 768), (160, 768, 30522)]
 
 
 def median_time(fn, reps):
@@ -63,12 +67,19 @@ def mini_weights(hidden=256, layers=4, inter=1024, vocab=30522):
 def main():
     threads = int(os.environ.get("BENCH_THREADS", "2"))
     torch.set_num_threads(threads)
-    out = {"matmul": {}, "threads": threads, "config": torch.__config__.show().count("openblas")}
+    out = {"linear": {}, "threads": threads, "config": torch.__config__.show().count("openblas")}
     with torch.no_grad():
-        for m, k, n in SHAPES:
-            a, b, c = torch.randn(m, k), torch.randn(k, n), torch.empty(m, n)
-            t = median_time(lambda: torch.matmul(a, b, out=c), 20)
-            out["matmul"][f"{m} {k} {n}"] = 2 * m * k * n / t / 1e9
+        for t_, i, o in LINEAR_SHAPES:
+            x, g, w = torch.randn(t_, i), torch.randn(t_, o), torch.randn(o, i) * 0.02
+            forms = {
+                "forward": (lambda y: torch.matmul(x, w.t(), out=y), (t_, o)),
+                "data": (lambda y: torch.matmul(g, w, out=y), (t_, i)),
+                "weight": (lambda y: torch.matmul(g.t(), x, out=y), (o, i)),
+            }
+            for form, (product, shape) in forms.items():
+                y = torch.empty(*shape)
+                t = median_time(lambda: product(y), 10)
+                out["linear"][f"{form} {t_} {i} {o}"] = 2 * t_ * i * o / t / 1e9
         batch, seq = 8, 128
         w = mini_weights()
         ids = (1000 + torch.arange(batch * seq) % 20000).view(batch, seq)
