@@ -7,6 +7,8 @@
 # tokens/s with their memory, 2 threads each, two interleaved rounds,
 # medians reported with the ratio.
 # Usage: tests/bench/compare.sh [BUILD_DIR]   (default: build)
+# BENCH_FILTER=REGEX runs only the bertc benchmarks it matches (e.g.
+# 'FmaPeak|Linear'), and PyTorch's training steps only when it matches them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build="${1:-build}"
@@ -15,11 +17,15 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 # PyTorch on OpenBLAS (OpenMP flavour), not Debian's reference BLAS.
 export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp OMP_NUM_THREADS=2 BENCH_THREADS=2
+filter="${BENCH_FILTER:-.}"
 for round in 1 2; do
-  "$build/bin/bertc-bench-cpu" --benchmark_format=json --benchmark_out="$work/bertc-$round.json" \
-    --benchmark_out_format=json >/dev/null 2>"$work/bertc-$round.log"
+  "$build/bin/bertc-bench-cpu" --benchmark_filter="$filter" --benchmark_format=json \
+    --benchmark_out="$work/bertc-$round.json" --benchmark_out_format=json \
+    >/dev/null 2>"$work/bertc-$round.log"
   /usr/bin/python3 tests/bench/torch_bench.py > "$work/torch-$round.json"
-  /usr/bin/python3 tests/bench/torch_train_bench.py > "$work/torch-train-$round.json"
+  if [[ BM_BertMiniTrainStep =~ $filter ]]; then
+    /usr/bin/python3 tests/bench/torch_train_bench.py > "$work/torch-train-$round.json"
+  fi
 done
 /usr/bin/python3 - "$work" <<'PY'
 import json, statistics, sys, glob
