@@ -60,11 +60,12 @@ for name, values in bertc.items():
     ours = statistics.median(values)
     ref = statistics.median(r["linear"][key] for r in torch_runs)
     print(f"{key:44s} {ours:10.1f} {ref:10.1f} {ours / ref:7.2f} {100 * ours / peak:6.0f}%")
-print()
-print(f"{'benchmark':44s} {'bertc':>10s} {'pytorch':>10s} {'ratio':>7s}")
-for name, values in bertc.items():
-    if name.startswith(("BM_Linear", "BM_FmaPeak")):
-        continue
+others = [n for n in bertc if not n.startswith(("BM_Linear", "BM_FmaPeak"))]
+if others:
+    print()
+    print(f"{'benchmark':44s} {'bertc':>10s} {'pytorch':>10s} {'ratio':>7s}")
+for name in others:
+    values = bertc[name]
     if name.startswith("BM_BertMiniTrainStep"):
         task = name.split("/")[1]
         ref = statistics.median(r[task]["tokens/s"] for r in train_runs)
@@ -74,6 +75,8 @@ for name, values in bertc.items():
         unit = "seq/s"
     ours = statistics.median(values)
     print(f"{name + ' (' + unit + ')':44s} {ours:10.1f} {ref:10.1f} {ours / ref:7.2f}")
+if not memory:
+    sys.exit(0)
 print()
 print(f"{'training step memory (MB)':44s} {'bertc':>10s} {'pytorch':>10s} {'ratio':>7s}")
 for name, ours in memory.items():
