@@ -11,10 +11,13 @@
 #include "passes/Pipelines.h"
 #include "passes/program/BuildProgram.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/Path.h"
@@ -238,7 +241,21 @@ template <typename Build> mlir::LogicalResult runPipeline(mlir::ModuleOp module,
 }
 
 /// --emit=summary: the graph's counts, then the program's.
-void printSummary(const GraphSummary &graph, const rt::Program &program, llvm::raw_ostream &os) {
+/// True for a kernel whose only computing ops are linalg.transpose: data
+/// movement that a matmul reading its operand transposed would not need.
+bool isTransposeKernel(mlir::func::FuncOp kernel) {
+  bool transposes = false, other = false;
+  kernel.walk([&](mlir::linalg::LinalgOp op) {
+    if (mlir::isa<mlir::linalg::TransposeOp>(op.getOperation()))
+      transposes = true;
+    else if (!mlir::isa<mlir::linalg::FillOp>(op.getOperation()))
+      other = true;
+  });
+  return transposes && !other;
+}
+
+void printSummary(const GraphSummary &graph, ProgramPlan &plan, llvm::raw_ostream &os) {
+  const rt::Program &program = plan.program;
   printGraphSummary(graph, os);
   os << "kernels: " << program.kernels.size() << "\n";
   // Each kernel reads its inputs and writes its outputs once: the memory
@@ -249,6 +266,15 @@ void printSummary(const GraphSummary &graph, const rt::Program &program, llvm::r
       moved += program.tensors[b].bytes();
   os << "dispatches: " << program.dispatches.size() << "\n";
   os << "kernels_per_step: " << program.dispatches.size() << "\n";
+  llvm::DenseSet<int> transposeKernels;
+  for (auto [index, name] : llvm::enumerate(program.kernels))
+    if (auto kernel = plan.kernels->lookupSymbol<mlir::func::FuncOp>(name);
+        kernel && isTransposeKernel(kernel))
+      transposeKernels.insert(static_cast<int>(index));
+  int64_t transposeDispatches = llvm::count_if(program.dispatches, [&](const rt::DispatchDesc &d) {
+    return transposeKernels.contains(d.kernel);
+  });
+  os << "transpose_kernels_per_step: " << transposeDispatches << "\n";
   os << "estimated_bytes_moved_per_step: " << moved << "\n";
   os << "state_tensors: " << program.state.size() << "\n";
   os << "planned_persistent_bytes: " << program.parameterBytes << "\n";
@@ -385,7 +411,7 @@ int compileGraph(const frontend::SourceFile &file, const frontend::Module &ast,
   if (mlir::failed(plan))
     return 1;
   if (options.emit == Emit::Summary) {
-    printSummary(graphSummary, plan->program, os);
+    printSummary(graphSummary, *plan, os);
     return -1;
   }
   if (options.emit == Emit::Spirv)
