@@ -40,13 +40,9 @@ struct FuseElementwisePass : bertc::impl::FuseElementwiseBase<FuseElementwisePas
   void runOnOperation() override {
     // Only a result nobody else reads: fusing a shared one would recompute it
     // in every consumer. And no kernel binding more than maxBindings buffers.
-    // Ops inside the workgroup loops that lowering already arranged
-    // (attention, cross-entropy) stay as they are: their in-place updates of
-    // per-row state must run once per row.
     auto soleUse = [this](OpOperand *fused) {
       Operation *producer = fused->get().getDefiningOp();
       return producer && producer->hasOneUse() &&
-             isa<func::FuncOp>(fused->getOwner()->getParentOp()) &&
              (maxBindings == 0 || bindingsAfterFusion(fused) <= maxBindings);
     };
     // First the chains at their own shapes (a dense layer's bias, dropout

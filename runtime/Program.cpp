@@ -182,9 +182,9 @@ static bool readCpu(const Json &j, Program &p, Reader &r) {
   const Json *c = j.find("cpu");
   if (!c)
     return true;
-  const Json *features = c->isObject() ? c->find("features") : nullptr;
-  if (!r.str(*c, "name", p.cpu, "program: cpu") || !features || !features->isArray())
-    return r.fail("program: 'cpu' must have a name and an array of features");
+  const Json *features = r.member(*c, "features", Json::Kind::Array, "program: cpu");
+  if (!features || !r.str(*c, "name", p.cpu, "program: cpu"))
+    return false;
   for (const Json &f : features->items()) {
     if (!f.isString())
       return r.fail("program: cpu features must be strings");

@@ -55,12 +55,7 @@ struct CpuSelectStrategy : impl::CpuSelectStrategyBase<CpuSelectStrategy> {
       for (auto kernel : kernels.getOps<func::FuncOp>())
         kernel->setAttr(kStrategyAttr, strategy);
     }
-    KernelOpBlocks blocks;
-    blocks.attentionRows = attentionRows;
-    blocks.attentionKeys = attentionKeys;
-    blocks.scatterColumnBlocks = scatterColumnBlocks;
-    blocks.lossRows = lossRows;
-    setKernelOpBlocks(kernels, blocks);
+    setKernelOpBlocks(kernels, {attentionRows, attentionKeys, scatterColumnBlocks, lossRows});
   }
 };
 

@@ -60,12 +60,7 @@ struct VulkanSelectStrategy : impl::VulkanSelectStrategyBase<VulkanSelectStrateg
       kernel->setAttr(kStrategyAttr, attr);
       kernel->setAttr(kScratchSpaceAttr, workgroupSpace);
     }
-    KernelOpBlocks blocks;
-    blocks.attentionRows = attentionRows;
-    blocks.attentionKeys = attentionKeys;
-    blocks.scatterColumnBlocks = scatterColumnBlocks;
-    blocks.lossRows = lossRows;
-    setKernelOpBlocks(kernels, blocks);
+    setKernelOpBlocks(kernels, {attentionRows, attentionKeys, scatterColumnBlocks, lossRows});
   }
 };
 

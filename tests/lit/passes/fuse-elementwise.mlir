@@ -158,39 +158,3 @@ func.func @chain_over_product(%x: tensor<8x16xf32>, %w: tensor<16x4xf32>, %b: te
   } -> tensor<2x4x4xf32>
   return %d : tensor<2x4x4xf32>
 }
-
-// -----
-
-// Ops inside a workgroup loop that lowering built (attention's online
-// softmax) stay apart: their in-place per-row updates must run once per
-// row, not once per element of a consumer.
-// CHECK-LABEL: func.func @inside_forall
-// CHECK: scf.forall
-// CHECK: %[[T:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<4xf32>)
-// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[T]] : tensor<4x8xf32>, tensor<4xf32>)
-#r = affine_map<(d0) -> (d0)>
-#rc = affine_map<(d0, d1) -> (d0, d1)>
-#row = affine_map<(d0, d1) -> (d0)>
-func.func @inside_forall(%s: tensor<4xf32>, %x: tensor<4x8xf32>, %out: tensor<8x8xf32>) -> tensor<8x8xf32> {
-  %r = scf.forall (%i) in (2) shared_outs(%o = %out) -> (tensor<8x8xf32>) {
-    %e = tensor.empty() : tensor<4xf32>
-    %t = linalg.generic {indexing_maps = [#r, #r], iterator_types = ["parallel"]}
-        ins(%s : tensor<4xf32>) outs(%e : tensor<4xf32>) {
-    ^bb0(%in: f32, %o1: f32):
-      %0 = arith.addf %in, %in : f32
-      linalg.yield %0 : f32
-    } -> tensor<4xf32>
-    %e2 = tensor.empty() : tensor<4x8xf32>
-    %u = linalg.generic {indexing_maps = [#rc, #row, #rc], iterator_types = ["parallel", "parallel"]}
-        ins(%x, %t : tensor<4x8xf32>, tensor<4xf32>) outs(%e2 : tensor<4x8xf32>) {
-    ^bb0(%in: f32, %in2: f32, %o2: f32):
-      %0 = arith.divf %in, %in2 : f32
-      linalg.yield %0 : f32
-    } -> tensor<4x8xf32>
-    %off = affine.apply affine_map<(d0) -> (d0 * 4)>(%i)
-    scf.forall.in_parallel {
-      tensor.parallel_insert_slice %u into %o[%off, 0] [4, 8] [1, 1] : tensor<4x8xf32> into tensor<8x8xf32>
-    }
-  }
-  return %r : tensor<8x8xf32>
-}
