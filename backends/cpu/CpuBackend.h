@@ -47,6 +47,9 @@ struct CpuPipelineOptions {
   int64_t targetWorkgroups = 32;
   /// Vectorise kernels (off: scalar loops, the reference code path).
   bool vectorize = true;
+  /// Width of the CPU's vector registers (256: AVX2, 16 of them; 512:
+  /// AVX-512, 32), which sizes the matmul register blocks.
+  int64_t vectorBits = 256;
 };
 
 /// Dialects, interfaces and translations the CPU back end needs in its
@@ -82,6 +85,10 @@ mlir::LogicalResult lowerKernelsToLLVM(mlir::ModuleOp kernels, const rt::Program
 /// runtime checks before it runs a kernel. False, with `error` set, for an
 /// unknown CPU.
 bool describeCpu(llvm::StringRef cpu, rt::Program &program, std::string &error);
+
+/// The vector width the kernels of a program describeCpu filled in may use:
+/// 512 with AVX-512 (avx512f), otherwise 256 (AVX2).
+int64_t vectorBits(const rt::Program &program);
 
 /// Translates an LLVM-dialect module to optimised LLVM IR for `cpu` and
 /// prints it.

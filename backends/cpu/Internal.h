@@ -13,16 +13,25 @@ namespace bertc::cpu {
 /// bertc-cpu-select-strategy writes and bertc-cpu-vectorize reads (the keys
 /// are the Passes.td's).
 struct VectorStrategy {
-  /// Matmul register block: rows x columns of accumulators.
+  /// Matmul register block: rows x columns of accumulators (6 x 16 with
+  /// ymm registers: 12 accumulators, two loads of B and six broadcasts of A
+  /// per step of K).
   int64_t registerRows = 6, registerCols = 16;
   /// K chunk of a matmul.
   int64_t kChunk = 256;
+  /// Pack each chunk of B a register block wide (1) or read B where it is
+  /// (0).
+  int64_t packB = 1;
   /// Elements per vector piece of other ops.
   int64_t vector = 16;
   /// Side of a transpose's blocks.
   int64_t transpose = 8;
   /// Larger static pieces are not unrolled into vector code.
   int64_t maxPieceElements = 1024;
+
+  /// The strategy for vector registers of `bits` (256: AVX2's 16 ymm, the
+  /// defaults above; 512: AVX-512's 32 zmm).
+  static VectorStrategy forVectorBits(int64_t bits);
 
   mlir::DictionaryAttr toAttr(mlir::MLIRContext *ctx) const;
   /// The strategy of `kernel`; none without vector entries in its

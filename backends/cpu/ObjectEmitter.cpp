@@ -17,6 +17,8 @@
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
 
+#include <algorithm>
+
 using namespace mlir;
 
 namespace bertc::cpu {
@@ -149,6 +151,11 @@ LogicalResult emitObjectFile(ModuleOp module, llvm::StringRef cpu, const std::st
   pm.run(*host->module);
   out.keep();
   return success();
+}
+
+int64_t vectorBits(const rt::Program &program) {
+  const std::vector<std::string> &f = program.cpuFeatures;
+  return std::find(f.begin(), f.end(), "avx512f") != f.end() ? 512 : 256;
 }
 
 } // namespace bertc::cpu

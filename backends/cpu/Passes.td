@@ -54,6 +54,8 @@ def CpuSelectStrategy : Pass<"bertc-cpu-select-strategy", "mlir::ModuleOp"> {
            "Workgroups to aim for per kernel: enough to keep every thread busy">,
     Option<"vectorize", "vectorize", "bool", "true",
            "Vector code (off: scalar loops, the reference code path)">,
+    Option<"vectorBits", "vector-bits", "int64_t", "256",
+           "Width of the CPU's vector registers: 256 (AVX2) or 512 (AVX-512)">,
     Option<"attentionRows", "attention-rows", "int64_t", "128",
            "Most query rows per attention workgroup">,
     Option<"attentionKeys", "attention-keys", "int64_t", "64",

@@ -33,6 +33,7 @@ void buildCpuWorkgroupKernelsPipeline(OpPassManager &pm, const CpuPipelineOption
   CpuSelectStrategyOptions strategy;
   strategy.targetWorkgroups = options.targetWorkgroups;
   strategy.vectorize = options.vectorize;
+  strategy.vectorBits = options.vectorBits;
   pm.addPass(createCpuSelectStrategy(strategy));
   pm.addNestedPass<func::FuncOp>(createLowerKernelOps());
   pm.addNestedPass<func::FuncOp>(createTileWorkgroups());
@@ -81,6 +82,9 @@ struct WorkgroupKernelsOptions : PassPipelineOptions<WorkgroupKernelsOptions> {
                                    llvm::cl::init(32)};
   Option<bool> vectorize{*this, "vectorize", llvm::cl::desc("Vector code (off: scalar loops)"),
                          llvm::cl::init(true)};
+  Option<int64_t> vectorBits{*this, "vector-bits",
+                             llvm::cl::desc("Vector register width: 256 (AVX2) or 512 (AVX-512)"),
+                             llvm::cl::init(256)};
 };
 
 } // namespace
@@ -92,7 +96,7 @@ void registerCpuPipelines() {
       "bertc-cpu-workgroup-kernels",
       "Kernels over tensors to CPU workgroup kernels over memrefs, each with its grid",
       [](OpPassManager &pm, const WorkgroupKernelsOptions &o) {
-        buildCpuWorkgroupKernelsPipeline(pm, {o.targetWorkgroups, o.vectorize});
+        buildCpuWorkgroupKernelsPipeline(pm, {o.targetWorkgroups, o.vectorize, o.vectorBits});
       });
   PassPipelineRegistration<>("bertc-cpu-lower-to-llvm",
                              "CPU workgroup kernels to the LLVM dialect with the kernel ABI",

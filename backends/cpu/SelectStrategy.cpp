@@ -12,13 +12,25 @@ namespace bertc::cpu {
 #define GEN_PASS_DEF_CPUSELECTSTRATEGY
 #include "backends/cpu/Passes.h.inc"
 
+VectorStrategy VectorStrategy::forVectorBits(int64_t bits) {
+  VectorStrategy s;
+  if (bits >= 512) {
+    // 32 zmm registers: 16 accumulators (8 rows of two vectors), two loads
+    // of B and eight broadcasts of A per step of K, enough independent FMAs
+    // to cover their latency on two FMA pipes.
+    s.registerRows = 8;
+    s.registerCols = 32;
+  }
+  return s;
+}
+
 DictionaryAttr VectorStrategy::toAttr(MLIRContext *ctx) const {
   Builder b(ctx);
   auto entry = [&](StringRef key, int64_t v) {
     return b.getNamedAttr(key, b.getI64IntegerAttr(v));
   };
   return b.getDictionaryAttr({entry("register_block_rows", registerRows),
-                              entry("register_block_cols", registerCols), entry("k_chunk", kChunk),
+                              entry("register_block_cols", registerCols), entry("k_chunk", kChunk), entry("pack_b", packB),
                               entry("vector", vector), entry("transpose", transpose),
                               entry("max_piece_elements", maxPieceElements)});
 }
@@ -31,6 +43,7 @@ std::optional<VectorStrategy> VectorStrategy::of(Operation *kernel) {
   s.registerRows = strategyValue(kernel, "register_block_rows", s.registerRows);
   s.registerCols = strategyValue(kernel, "register_block_cols", s.registerCols);
   s.kChunk = strategyValue(kernel, "k_chunk", s.kChunk);
+  s.packB = strategyValue(kernel, "pack_b", s.packB);
   s.vector = strategyValue(kernel, "vector", s.vector);
   s.transpose = strategyValue(kernel, "transpose", s.transpose);
   s.maxPieceElements = strategyValue(kernel, "max_piece_elements", s.maxPieceElements);
@@ -43,7 +56,7 @@ struct CpuSelectStrategy : impl::CpuSelectStrategyBase<CpuSelectStrategy> {
   using CpuSelectStrategyBase::CpuSelectStrategyBase;
   void runOnOperation() override {
     ModuleOp kernels = getOperation();
-    VectorStrategy vectors;
+    VectorStrategy vectors = VectorStrategy::forVectorBits(vectorBits);
     WorkgroupTileLimits limits;
     limits.targetWorkgroups = targetWorkgroups;
     // Matmul tiles hold whole register blocks, other tiles whole vectors.

@@ -21,11 +21,13 @@
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
 #include "mlir/Transforms/Passes.h"
 
+#include <algorithm>
 #include <functional>
 
 using namespace mlir;
@@ -80,6 +82,16 @@ FailureOr<scf::SCFTilingResult> tileWithLoops(RewriterBase &rewriter, linalg::Li
   return tiled;
 }
 
+/// Peels each loop of `tiled`, so that all its iterations but the last see
+/// a full tile of static size.
+void peelLoops(RewriterBase &rewriter, const scf::SCFTilingResult &tiled) {
+  for (LoopLikeOpInterface loop : tiled.loops) {
+    scf::ForOp partial;
+    (void)scf::peelForLoopAndSimplifyBounds(rewriter, cast<scf::ForOp>(loop.getOperation()),
+                                            partial);
+  }
+}
+
 /// True for a static op small enough to become straight-line vector code.
 bool isVectorPiece(linalg::LinalgOp op, int64_t maxElements) {
   if (!op.hasPureTensorSemantics() || op.hasDynamicShape())
@@ -110,45 +122,129 @@ LogicalResult tileIntoPieces(RewriterBase &rewriter, linalg::LinalgOp op,
   FailureOr<scf::SCFTilingResult> tiled = tileWithLoops(rewriter, op, tiles);
   if (failed(tiled))
     return op.emitError("cannot tile into vector pieces");
-  for (LoopLikeOpInterface loop : tiled->loops) {
-    scf::ForOp partial;
-    (void)scf::peelForLoopAndSimplifyBounds(rewriter, cast<scf::ForOp>(loop.getOperation()),
-                                            partial);
-  }
+  peelLoops(rewriter, *tiled);
   return success();
 }
 
 /// Splits a matmul's K loop into chunks of `kChunk` (an scf.for accumulating
-/// into the same output), returning the matmul of one chunk.
-linalg::LinalgOp tileReduction(RewriterBase &rewriter, linalg::LinalgOp op, int64_t kChunk) {
+/// into the same output, peeled: every chunk but a shorter last one has a
+/// static length).
+void tileReduction(RewriterBase &rewriter, linalg::LinalgOp op, int64_t kChunk) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   if (!bertc::isMatmul(op) || ranges.back() <= kChunk || ShapedType::isDynamic(ranges.back()))
-    return op;
+    return;
   SmallVector<OpFoldResult> tiles(ranges.size(), rewriter.getIndexAttr(0));
   tiles.back() = rewriter.getIndexAttr(kChunk);
   FailureOr<scf::SCFTilingResult> tiled = tileWithLoops(rewriter, op, tiles);
-  if (failed(tiled))
-    return op;
-  return cast<linalg::LinalgOp>(tiled->tiledOps.back());
+  if (succeeded(tiled))
+    peelLoops(rewriter, *tiled);
+}
+
+/// Splits a matmul into column panels as wide as its register block (an
+/// scf.for over N, one over each batch, peeled), so that each panel's
+/// chunk of B can be packed.
+void tilePanels(RewriterBase &rewriter, linalg::LinalgOp op, int64_t cols) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  size_t n = ranges.size();
+  if (!bertc::isMatmul(op))
+    return;
+  SmallVector<OpFoldResult> tiles(n, rewriter.getIndexAttr(0));
+  bool tiledAny = false;
+  for (size_t i = 0; i + 3 < n; ++i) {
+    tiles[i] = rewriter.getIndexAttr(1);
+    tiledAny = tiledAny || ranges[i] != 1;
+  }
+  if (ShapedType::isDynamic(ranges[n - 2]) || ranges[n - 2] > cols) {
+    tiles[n - 2] = rewriter.getIndexAttr(cols);
+    tiledAny = true;
+  }
+  if (!tiledAny)
+    return;
+  FailureOr<scf::SCFTilingResult> tiled = tileWithLoops(rewriter, op, tiles);
+  if (succeeded(tiled))
+    peelLoops(rewriter, *tiled);
+}
+
+/// Has a matmul whose B is a full panel (static K x `cols`) and whose rows
+/// reuse it often enough read B from a packed copy: one contiguous block of
+/// K x cols (a scratch buffer on the kernel's stack), written once, then
+/// read by every register block of the rows in order, with no stride that
+/// maps all of K to a few cache sets.
+/// The copy of `from` (static [1, ...,] K x cols) into `into`, row by row
+/// in vectors of `vector` elements.
+Value copyRows(RewriterBase &rewriter, Location loc, Value from, Value into, int64_t vector) {
+  auto type = cast<RankedTensorType>(from.getType());
+  int64_t rank = type.getRank(), rows = type.getDimSize(rank - 2), cols = type.getDimSize(rank - 1);
+  Value zero = rewriter.create<arith::ConstantIndexOp>(loc, 0);
+  Value pad = rewriter.create<arith::ConstantOp>(loc, rewriter.getZeroAttr(type.getElementType()));
+  auto loop = rewriter.create<scf::ForOp>(
+      loc, zero, rewriter.create<arith::ConstantIndexOp>(loc, rows),
+      rewriter.create<arith::ConstantIndexOp>(loc, 1), ValueRange{into},
+      [&](OpBuilder &b, Location l, Value row, ValueRange args) {
+        Value acc = args[0];
+        int64_t width = std::min(vector, cols);
+        auto vt = VectorType::get({width}, type.getElementType());
+        SmallVector<bool> inBounds = {true};
+        for (int64_t c = 0; c + width <= cols; c += width) {
+          SmallVector<Value> idx(rank, zero);
+          idx[rank - 2] = row;
+          idx[rank - 1] = b.create<arith::ConstantIndexOp>(l, c);
+          Value v = b.create<vector::TransferReadOp>(l, vt, from, idx, pad, inBounds);
+          acc = b.create<vector::TransferWriteOp>(l, v, acc, idx, inBounds).getResult();
+        }
+        b.create<scf::YieldOp>(l, acc);
+      });
+  return loop.getResult(0);
+}
+
+void packPanel(RewriterBase &rewriter, linalg::LinalgOp op, int64_t rows, int64_t cols,
+               int64_t vector) {
+  if (!bertc::isMatmul(op))
+    return;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  size_t n = ranges.size();
+  int64_t m = ranges[n - 3];
+  OpOperand *b = op.getDpsInputOperand(1);
+  auto type = dyn_cast<RankedTensorType>(b->get().getType());
+  if (!type || !type.hasStaticShape() || ranges[n - 2] != cols || cols % vector != 0 ||
+      (!ShapedType::isDynamic(m) && m < 4 * rows))
+    return;
+  rewriter.setInsertionPoint(op);
+  Location loc = op.getLoc();
+  Value empty = rewriter.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType());
+  Value packed = copyRows(rewriter, loc, b->get(), empty, vector);
+  rewriter.modifyOpInPlace(op, [&] { b->set(packed); });
 }
 
 LogicalResult vectorize(func::FuncOp kernel, const VectorStrategy &strategy,
                         const std::function<LogicalResult(OpPassManager &)> &runPipeline) {
   MLIRContext *ctx = kernel.getContext();
   IRRewriter rewriter(ctx);
-  SmallVector<linalg::LinalgOp> candidates;
-  kernel.walk([&](linalg::LinalgOp op) {
-    if (op.hasPureTensorSemantics())
-      candidates.push_back(op);
-  });
-  for (linalg::LinalgOp &op : candidates)
-    op = tileReduction(rewriter, op, strategy.kChunk);
-  for (linalg::LinalgOp op : candidates)
+  auto tensorOps = [&] {
+    SmallVector<linalg::LinalgOp> ops;
+    kernel.walk([&](linalg::LinalgOp op) {
+      if (op.hasPureTensorSemantics())
+        ops.push_back(op);
+    });
+    return ops;
+  };
+  OpPassManager pm(func::FuncOp::getOperationName());
+  pm.addPass(createCanonicalizerPass());
+  for (linalg::LinalgOp op : tensorOps())
+    tileReduction(rewriter, op, strategy.kChunk);
+  if (strategy.packB) {
+    // Chunks of K, then panels of N, with static shapes where full.
+    for (linalg::LinalgOp op : tensorOps())
+      tilePanels(rewriter, op, strategy.registerCols);
+    if (failed(runPipeline(pm)))
+      return failure();
+    for (linalg::LinalgOp op : tensorOps())
+      packPanel(rewriter, op, strategy.registerRows, strategy.registerCols, strategy.vector);
+  }
+  for (linalg::LinalgOp op : tensorOps())
     if (failed(tileIntoPieces(rewriter, op, strategy)))
       return failure();
   // Full pieces get static shapes.
-  OpPassManager pm(func::FuncOp::getOperationName());
-  pm.addPass(createCanonicalizerPass());
   if (failed(runPipeline(pm)))
     return failure();
   SmallVector<linalg::LinalgOp> pieces;

@@ -6,7 +6,8 @@
 // the whole BERT-mini forward pass (infer task) in sequences/s, and the
 // BERT-mini training steps (pretrain and classify: forward, backward,
 // clipping and AdamW) in tokens/s with their planned memory. Programs
-// are compiled by bertc in process into shared libraries at start-up.
+// are compiled by bertc in process into shared libraries at start-up, for
+// --cpu BENCH_CPU (default native).
 // tests/bench/compare.sh runs this beside PyTorch and prints the ratios.
 //
 //===----------------------------------------------------------------------===//
@@ -41,6 +42,8 @@ std::unique_ptr<bertc::rt::LoadedProgram> build(const std::string &name, const s
   options.modelPath = path;
   options.graph = std::move(graph);
   options.target = "cpu";
+  if (const char *cpu = std::getenv("BENCH_CPU")) // e.g. x86-64-v3: the AVX2 variant
+    options.cpu = cpu;
   options.emit = bertc::Emit::Shared;
   options.outputPath = dir + "/bertc-bench-" + name + ".so";
   std::ostringstream errs;

@@ -7,6 +7,8 @@
 # tokens/s with their memory, 2 threads each, two interleaved rounds,
 # medians reported with the ratio.
 # Usage: tests/bench/compare.sh [BUILD_DIR]   (default: build)
+# BENCH_CPU=NAME compiles bertc's programs with --cpu NAME (e.g. x86-64-v3:
+# the AVX2 variant on an AVX-512 machine).
 # BENCH_FILTER=REGEX runs only the bertc benchmarks it matches (e.g.
 # 'FmaPeak|Linear'), and PyTorch's training steps only when it matches them.
 set -euo pipefail
@@ -44,7 +46,10 @@ for path in sorted(glob.glob(f"{work}/bertc-*.json")):
 torch_runs = [json.load(open(p)) for p in sorted(glob.glob(f"{work}/torch-[0-9]*.json"))]
 train_runs = [json.load(open(p)) for p in sorted(glob.glob(f"{work}/torch-train-*.json"))]
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-print(f"CPU: {cpu}")
+import os
+flags = next((l.split(":", 1)[1].split() for l in open("/proc/cpuinfo") if l.startswith("flags")), [])
+isa = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
+print(f"CPU: {cpu} ({isa}{', AMX' if 'amx_tile' in flags else ''}); bertc compiled with --cpu {os.environ.get('BENCH_CPU', 'native')}")
 peaks = {k: statistics.median(v) for k, v in bertc.items() if k.startswith("BM_FmaPeak")}
 for name, value in peaks.items():
     print(f"{name + ' (GFLOP/s)':44s} {value:10.1f}")

@@ -14,12 +14,15 @@ config.environment["PATH"] = os.pathsep.join(
 config.substitutions.append(("%models", os.path.join(config.bertc_src_root, "models")))
 config.substitutions.append(("%python", "/usr/bin/python3"))
 
-# The host CPU's flags as lit features (tests/lit/runtime/cpu-foreign-*.test).
-try:
-    with open("/proc/cpuinfo") as cpuinfo:
-        for line in cpuinfo:
-            if line.startswith("flags"):
-                config.available_features.update(line.split(":", 1)[1].split())
-                break
-except OSError:
-    pass
+# The host CPU's features as bertc compiles for them with --cpu native
+# (LLVM's names, as cpu-NAME: tests/lit/runtime/cpu-foreign-*.test). Not
+# /proc/cpuinfo's flags: some hypervisors list fewer than CPUID reports.
+import subprocess
+summary = subprocess.run(
+    [os.path.join(config.bertc_tools_dir, "bertc"), "compile",
+     os.path.join(config.test_source_root, "runtime", "Inputs", "small.bertc"),
+     "--task", "infer", "--target", "cpu", "--emit=summary"],
+    capture_output=True, text=True, check=True).stdout
+for line in summary.splitlines():
+    if line.startswith("cpu_features:"):
+        config.available_features.update("cpu-" + f for f in line.split(":", 1)[1].split())

@@ -6,15 +6,19 @@
 // drawn from a seeded generator and include sizes that no tile or vector
 // width divides, large enough to be split into several workgroups. Every
 // case runs twice: on the CPU, and as SPIR-V on the first Vulkan device
-// (lavapipe in CI) with the validation layer, which must stay silent.
+// (lavapipe in CI) with the validation layer, which must stay silent. On a
+// CPU with AVX-512 the CPU cases also run compiled for x86-64-v3, the AVX2
+// variant with its own register blocks.
 //
 //===----------------------------------------------------------------------===//
+#include "runtime/CpuFeatures.h"
 #include "runtime/Loader.h"
 #include "runtime/VulkanDevices.h"
 #include "tools/driver/Driver.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -99,12 +103,12 @@ bool subgroupsCanRun(const bertc::rt::Program &p) {
          p.invocations % d.subgroupSize == 0;
 }
 
-/// Compiles `model` to a shared library for the CPU or Vulkan, fills inputs
-/// and parameters with random values, runs it and checks output `y` against
-/// the reference.
-void runCase(const Case &c, bool vulkan) {
+/// Compiles `model` to a shared library for the CPU (`cpu`: --cpu) or
+/// Vulkan, fills inputs and parameters with random values, runs it and
+/// checks output `y` against the reference.
+void runCase(const Case &c, bool vulkan, const std::string &cpu = "native") {
   std::string dir = testing::TempDir();
-  std::string stem = dir + "/bertc-op-" + c.name + (vulkan ? "-vulkan" : "");
+  std::string stem = dir + "/bertc-op-" + c.name + (vulkan ? "-vulkan" : "-" + cpu);
   std::string modelPath = stem + ".bertc";
   std::string libPath = stem + ".so";
   {
@@ -115,6 +119,7 @@ void runCase(const Case &c, bool vulkan) {
   options.modelPath = modelPath;
   options.graph.task = "t";
   options.target = vulkan ? "vulkan" : "cpu";
+  options.cpu = cpu;
   options.emit = bertc::Emit::Shared;
   options.outputPath = libPath;
   options.workgroups = vulkan ? 0 : 8; // Vulkan: its own default tiles
@@ -586,6 +591,18 @@ class OpKernel : public ::testing::TestWithParam<Case> {};
 TEST_P(OpKernel, MatchesReference) { runCase(GetParam(), /*vulkan=*/false); }
 
 INSTANTIATE_TEST_SUITE_P(All, OpKernel, ::testing::ValuesIn(cases()),
+                         [](const testing::TestParamInfo<Case> &info) { return info.param.name; });
+
+class OpKernelAvx2 : public ::testing::TestWithParam<Case> {};
+
+TEST_P(OpKernelAvx2, MatchesReference) {
+  std::vector<std::string> host = bertc::rt::hostCpuFeatures();
+  if (std::find(host.begin(), host.end(), "avx512f") == host.end())
+    GTEST_SKIP() << "skipped: no AVX-512 (OpKernel runs the AVX2 variant)";
+  runCase(GetParam(), /*vulkan=*/false, "x86-64-v3");
+}
+
+INSTANTIATE_TEST_SUITE_P(All, OpKernelAvx2, ::testing::ValuesIn(cases()),
                          [](const testing::TestParamInfo<Case> &info) { return info.param.name; });
 
 class OpKernelVulkan : public ::testing::TestWithParam<Case> {};

@@ -1,8 +1,8 @@
 //===- ProgramTest.cpp - The program builder's steps, each alone ----------===//
 //
-// The buffer plan on hand-made lifetimes, and the kernel table on dispatch
-// regions parsed from IR: structurally equivalent bodies share a kernel,
-// others do not.
+// The buffer plan on hand-made lifetimes, the kernel table on dispatch
+// regions parsed from IR (structurally equivalent bodies share a kernel,
+// others do not), and the runtime's CPU feature detection against LLVM's.
 //
 //===----------------------------------------------------------------------===//
 #include "dialects/graph/GraphDialect.h"
@@ -10,6 +10,7 @@
 #include "passes/program/BufferPlan.h"
 #include "passes/program/BuildProgram.h"
 #include "passes/program/KernelTable.h"
+#include "runtime/CpuFeatures.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -18,8 +19,11 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "llvm/TargetParser/Host.h"
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
 
 namespace {
 
@@ -149,6 +153,20 @@ TEST_F(KernelTableTest, TheProgramDispatchesEachKernel) {
   EXPECT_EQ(p.inputs.size(), 1u);
   EXPECT_EQ(p.outputs.size(), 1u);
   EXPECT_EQ(p.forwardDispatches, 3);
+}
+
+// The runtime decodes CPUID itself (it has no LLVM): for every feature a
+// program may require it must agree with LLVM's host detection, which
+// `--cpu native` compiles for.
+TEST(CpuFeatures, AgreeWithLlvmHostDetection) {
+  llvm::StringMap<bool> llvmFeatures = llvm::sys::getHostCPUFeatures();
+  if (llvmFeatures.empty())
+    GTEST_SKIP() << "skipped: LLVM detects no host features";
+  std::vector<std::string> host = bertc::rt::hostCpuFeatures();
+  for (const bertc::rt::CpuFeature &f : bertc::rt::knownCpuFeatures()) {
+    bool detected = std::find(host.begin(), host.end(), f.llvmName) != host.end();
+    EXPECT_EQ(detected, llvmFeatures.lookup(f.llvmName)) << f.llvmName;
+  }
 }
 
 } // namespace

@@ -161,7 +161,10 @@ TEST(Program, JsonRoundTripAndValidation) {
 
 // CPUID's answer for every feature a program may require against the flags
 // Linux reports in /proc/cpuinfo (which, like the runtime, leaves out what
-// the kernel does not save the registers of).
+// the kernel does not save the registers of): every flag listed is detected.
+// Some hypervisors list fewer flags than CPUID reports (seen: sse4a and abm
+// on AMD EPYC guests); those are printed, and the exact check is against
+// LLVM's own decoding of CPUID (CpuFeatures.AgreeWithLlvmHostDetection).
 TEST(CpuFeatures, AgreeWithProcCpuinfo) {
   std::ifstream cpuinfo("/proc/cpuinfo");
   std::string line;
@@ -178,7 +181,12 @@ TEST(CpuFeatures, AgreeWithProcCpuinfo) {
   std::vector<std::string> host = hostCpuFeatures();
   for (const CpuFeature &f : knownCpuFeatures()) {
     bool detected = std::find(host.begin(), host.end(), f.llvmName) != host.end();
-    EXPECT_EQ(detected, flags.count(f.linuxFlag) > 0) << f.llvmName << " (" << f.linuxFlag << ")";
+    bool listed = flags.count(f.linuxFlag) > 0;
+    if (listed)
+      EXPECT_TRUE(detected) << f.llvmName << " (" << f.linuxFlag << ") is in /proc/cpuinfo";
+    else if (detected)
+      std::printf("note: CPUID reports %s, /proc/cpuinfo does not list %s\n", f.llvmName,
+                  f.linuxFlag);
   }
   // Every x86-64 CPU bertc runs on has SSE3; names outside the table count
   // as missing, since the runtime cannot check them.

@@ -318,16 +318,17 @@ int emitNative(ProgramPlan &plan, const CompileOptions &options, Targets targets
     if (options.workgroups > 0)
       cpuOptions.targetWorkgroups = options.workgroups;
     cpuOptions.vectorize = options.vectorize;
+    std::string error;
+    if (!cpu::describeCpu(options.cpu, plan.program, error)) {
+      errs << "bertc: error: --cpu: " << error << "\n";
+      return 1;
+    }
+    cpuOptions.vectorBits = cpu::vectorBits(plan.program);
     if (mlir::failed(cpu::buildWorkgroupKernels(*plan.kernels, plan.program, cpuOptions)))
       return 1;
     if (options.emit == Emit::Kernels) {
       plan.kernels->print(os);
       return -1;
-    }
-    std::string error;
-    if (!cpu::describeCpu(options.cpu, plan.program, error)) {
-      errs << "bertc: error: --cpu: " << error << "\n";
-      return 1;
     }
     if (mlir::failed(cpu::lowerKernelsToLLVM(*plan.kernels, plan.program)))
       return 1;
@@ -412,6 +413,20 @@ int compileGraph(const frontend::SourceFile &file, const frontend::Module &ast,
     return 1;
   if (options.emit == Emit::Summary) {
     printSummary(graphSummary, *plan, os);
+    if (targets.cpu) {
+      // What --cpu compiles for: the features the runtime will require.
+      std::string error;
+      if (!cpu::describeCpu(options.cpu, plan->program, error)) {
+        errs << "bertc: error: --cpu: " << error << "\n";
+        return 1;
+      }
+      os << "cpu: " << plan->program.cpu << "\n";
+      os << "cpu_features:";
+      for (const std::string &f : plan->program.cpuFeatures)
+        os << " " << f;
+      os << "\n";
+      os << "cpu_vector_bits: " << cpu::vectorBits(plan->program) << "\n";
+    }
     return -1;
   }
   if (options.emit == Emit::Spirv)

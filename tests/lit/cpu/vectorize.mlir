@@ -1,13 +1,15 @@
 // Vector code as each kernel's bertc.strategy says.
 // RUN: bertc-opt --bertc-cpu-vectorize %s | FileCheck %s
 
-// The default strategy: 6 x 16 register blocks carried through the K loop,
-// one rank-1 update per step; the fill in rows of 16.
+// The default strategy: the matmul in panels of B 16 wide (too few rows to
+// pack them: 12 < 4 x 6), each in 6 x 16 register blocks carried through
+// the K loop, one rank-1 update per step; the fill in rows of 16.
 // CHECK-LABEL: func.func @matmul(
 // CHECK: vector.transfer_write {{.*}} : vector<1x16xf32>, tensor<1x16xf32>
-// CHECK: scf.for {{.*}} step %c6
 // CHECK: scf.for {{.*}} step %c16
-// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (tensor<12x32xf32>, tensor<6x16xf32>, vector<6x16xf32>)
+// CHECK-NOT: tensor.empty
+// CHECK: scf.for {{.*}} step %c6
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (tensor<12x16xf32>, tensor<6x16xf32>, vector<6x16xf32>)
 // CHECK: arith.mulf {{.*}} : vector<6x16x1xf32>
 // CHECK-NOT: linalg.matmul
 func.func @matmul(%a: memref<12x16xf32>, %b: memref<16x32xf32>, %out: memref<12x32xf32>, %x: index, %y: index, %z: index) attributes {bertc.strategy = {k_chunk = 256 : i64, max_piece_elements = 1024 : i64, register_block_cols = 16 : i64, register_block_rows = 6 : i64, transpose = 8 : i64, vector = 16 : i64}} {
@@ -22,12 +24,13 @@ func.func @matmul(%a: memref<12x16xf32>, %b: memref<16x32xf32>, %out: memref<12x
 }
 
 // Another strategy, other code: 4 x 8 blocks, K in chunks of 8 (the chunk
-// loop outermost), rows of 8.
+// loop outermost), panels 8 wide, rows of 8.
 // CHECK-LABEL: func.func @small_blocks(
 // CHECK: vector.transfer_write {{.*}} : vector<1x8xf32>, tensor<1x8xf32>
 // CHECK: scf.for %{{.*}} = %c0 to %c16 step %c8
+// CHECK: scf.for %{{.*}} = %c0 to %c32 step %c8
 // CHECK: scf.for {{.*}} step %c4
-// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (tensor<12x32xf32>, tensor<4x8xf32>, vector<4x8xf32>)
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (tensor<12x8xf32>, tensor<4x8xf32>, vector<4x8xf32>)
 // CHECK: arith.mulf {{.*}} : vector<4x8x1xf32>
 func.func @small_blocks(%a: memref<12x16xf32>, %b: memref<16x32xf32>, %out: memref<12x32xf32>, %x: index, %y: index, %z: index) attributes {bertc.strategy = {k_chunk = 8 : i64, max_piece_elements = 1024 : i64, register_block_cols = 8 : i64, register_block_rows = 4 : i64, transpose = 8 : i64, vector = 8 : i64}} {
   %ta = bufferization.to_tensor %a restrict : memref<12x16xf32>
@@ -37,6 +40,44 @@ func.func @small_blocks(%a: memref<12x16xf32>, %b: memref<16x32xf32>, %out: memr
   %f = linalg.fill ins(%zero : f32) outs(%e : tensor<12x32xf32>) -> tensor<12x32xf32>
   %m = linalg.matmul ins(%ta, %tb : tensor<12x16xf32>, tensor<16x32xf32>) outs(%f : tensor<12x32xf32>) -> tensor<12x32xf32>
   bufferization.materialize_in_destination %m in restrict writable %out : (tensor<12x32xf32>, memref<12x32xf32>) -> ()
+  return
+}
+
+// Rows enough to pay for packing: in each chunk of K (32) every full panel
+// of B (32 x 16) is copied row by row into a contiguous tensor, which the
+// register blocks read; the last panel (8 wide) is read where it is, in
+// 6 x 8 blocks. Without pack_b, no copy.
+// CHECK-LABEL: func.func @packed(
+// CHECK: scf.for %{{.*}} = %c0 to %c64 step %c32
+// CHECK: scf.for %{{.*}} = %c0 to %c32 step %c16
+// CHECK: %[[PANEL:.*]] = tensor.empty() : tensor<32x16xf32>
+// CHECK: scf.for {{.*}} iter_args(%[[P:.*]] = %[[PANEL]]) -> (tensor<32x16xf32>)
+// CHECK: vector.transfer_read {{.*}} : tensor<32x16xf32>, vector<16xf32>
+// CHECK-NEXT: vector.transfer_write {{.*}}, %[[P]][{{.*}}] {{.*}} : vector<16xf32>, tensor<32x16xf32>
+// CHECK: scf.for {{.*}} step %c6
+// CHECK: arith.mulf {{.*}} : vector<6x16x1xf32>
+// CHECK: arith.mulf {{.*}} : vector<6x8x1xf32>
+// CHECK-LABEL: func.func @unpacked(
+// CHECK-NOT: tensor.empty() : tensor<32x16xf32>
+// CHECK: arith.mulf {{.*}} : vector<6x16x1xf32>
+func.func @packed(%a: memref<48x64xf32>, %b: memref<64x40xf32>, %out: memref<48x40xf32>, %x: index, %y: index, %z: index) attributes {bertc.strategy = {k_chunk = 32 : i64, max_piece_elements = 1024 : i64, pack_b = 1 : i64, register_block_cols = 16 : i64, register_block_rows = 6 : i64, transpose = 8 : i64, vector = 16 : i64}} {
+  %ta = bufferization.to_tensor %a restrict : memref<48x64xf32>
+  %tb = bufferization.to_tensor %b restrict : memref<64x40xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<48x40xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<48x40xf32>) -> tensor<48x40xf32>
+  %m = linalg.matmul ins(%ta, %tb : tensor<48x64xf32>, tensor<64x40xf32>) outs(%f : tensor<48x40xf32>) -> tensor<48x40xf32>
+  bufferization.materialize_in_destination %m in restrict writable %out : (tensor<48x40xf32>, memref<48x40xf32>) -> ()
+  return
+}
+func.func @unpacked(%a: memref<48x64xf32>, %b: memref<64x40xf32>, %out: memref<48x40xf32>, %x: index, %y: index, %z: index) attributes {bertc.strategy = {k_chunk = 32 : i64, max_piece_elements = 1024 : i64, pack_b = 0 : i64, register_block_cols = 16 : i64, register_block_rows = 6 : i64, transpose = 8 : i64, vector = 16 : i64}} {
+  %ta = bufferization.to_tensor %a restrict : memref<48x64xf32>
+  %tb = bufferization.to_tensor %b restrict : memref<64x40xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<48x40xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<48x40xf32>) -> tensor<48x40xf32>
+  %m = linalg.matmul ins(%ta, %tb : tensor<48x64xf32>, tensor<64x40xf32>) outs(%f : tensor<48x40xf32>) -> tensor<48x40xf32>
+  bufferization.materialize_in_destination %m in restrict writable %out : (tensor<48x40xf32>, memref<48x40xf32>) -> ()
   return
 }
 
