@@ -32,8 +32,10 @@ def CpuSelectStrategy : Pass<"bertc-cpu-select-strategy", "mlir::ModuleOp"> {
         register_block_rows = 6 : i64, transpose = 8 : i64, vector = 16 : i64}}
     ```
     - `register_block_rows` x `register_block_cols`: a matmul's accumulators
-      (6 x 16 with 256-bit vectors: 12 registers, fed by 6 broadcasts and
-      two loads per step of K);
+      (`vector-bits=256`: 6 x 16, 12 ymm registers fed by 6 broadcasts and
+      two loads per step of K; 512: 8 x 32, 16 zmm registers fed by 8
+      broadcasts and two loads);
+    - `pack_b`: each full panel of B is packed (1) or read in place (0);
     - `k_chunk`: K is consumed in chunks this long, so a chunk of B stays in
       L2 while every register block of the workgroup's rows uses it;
     - `vector`: elements per vector piece of other ops along their last loop;
@@ -74,8 +76,10 @@ def CpuVectorize : Pass<"bertc-cpu-vectorize", "mlir::func::FuncOp"> {
     the shapes the kernel's `bertc.strategy` gives, each loop peeled so that
     its full pieces have static shapes, and those pieces become vector ops:
     matmuls register blocks updated by one rank-1 product per step of K
-    (the K loop innermost and split into chunks, the accumulators hoisted
-    into registers), transposes square blocks, other ops rows along their
+    (the K loop innermost and split into chunks, N split into panels a
+    register block wide whose chunk of B, with `pack_b`, is first copied
+    into a contiguous stack buffer, the accumulators hoisted into
+    registers), transposes square blocks, other ops rows along their
     last loop. The partial pieces at the ends stay scalar loops. A kernel
     without a strategy is left scalar. Runs on tensors, before
     bertc-bufferize-kernels.

@@ -4,8 +4,10 @@
 // fixed, small shape (the kernel's strategy), each loop is peeled so that its
 // full pieces have static shapes, and those pieces are rewritten with vector
 // ops:
-//  - matmuls into register blocks of accumulators updated by one rank-1
-//    product per step of K (the K loop innermost, so that after
+//  - matmuls into chunks of K, then panels of N a register block wide
+//    (with `pack_b`, each full panel's chunk of B copied into a contiguous
+//    stack buffer first), then register blocks of accumulators updated by
+//    one rank-1 product per step of K (the K loop innermost, so that after
 //    bufferization the accumulators are hoisted into registers);
 //  - transposes into square blocks;
 //  - other ops into rows of vector elements along their last loop.
