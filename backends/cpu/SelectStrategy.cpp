@@ -29,10 +29,10 @@ DictionaryAttr VectorStrategy::toAttr(MLIRContext *ctx) const {
   auto entry = [&](StringRef key, int64_t v) {
     return b.getNamedAttr(key, b.getI64IntegerAttr(v));
   };
-  return b.getDictionaryAttr({entry("register_block_rows", registerRows),
-                              entry("register_block_cols", registerCols), entry("k_chunk", kChunk), entry("pack_b", packB),
-                              entry("vector", vector), entry("transpose", transpose),
-                              entry("max_piece_elements", maxPieceElements)});
+  return b.getDictionaryAttr(
+      {entry("register_block_rows", registerRows), entry("register_block_cols", registerCols),
+       entry("k_chunk", kChunk), entry("pack_b", packB), entry("vector", vector),
+       entry("transpose", transpose), entry("max_piece_elements", maxPieceElements)});
 }
 
 std::optional<VectorStrategy> VectorStrategy::of(Operation *kernel) {

@@ -199,6 +199,11 @@ Value copyRows(RewriterBase &rewriter, Location loc, Value from, Value into, int
   return loop.getResult(0);
 }
 
+/// A panel is packed when the workgroup has at least this many register
+/// blocks of rows to read it (the copy costs about 1 / (this x rows) of the
+/// product), or an unknown number.
+constexpr int64_t kMinBlocksToPack = 4;
+
 void packPanel(RewriterBase &rewriter, linalg::LinalgOp op, int64_t rows, int64_t cols,
                int64_t vector) {
   if (!bertc::isMatmul(op))
@@ -209,7 +214,7 @@ void packPanel(RewriterBase &rewriter, linalg::LinalgOp op, int64_t rows, int64_
   OpOperand *b = op.getDpsInputOperand(1);
   auto type = dyn_cast<RankedTensorType>(b->get().getType());
   if (!type || !type.hasStaticShape() || ranges[n - 2] != cols || cols % vector != 0 ||
-      (!ShapedType::isDynamic(m) && m < 4 * rows))
+      (!ShapedType::isDynamic(m) && m < kMinBlocksToPack * rows))
     return;
   rewriter.setInsertionPoint(op);
   Location loc = op.getLoc();

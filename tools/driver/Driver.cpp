@@ -295,6 +295,16 @@ int emitSpirv(ProgramPlan &plan, const CompileOptions &options, llvm::raw_ostrea
   return -1;
 }
 
+/// Records --cpu's name and features in `program`; false, with the error
+/// reported, for an unknown CPU.
+bool describeCpu(const CompileOptions &options, rt::Program &program, std::ostream &errs) {
+  std::string error;
+  if (cpu::describeCpu(options.cpu, program, error))
+    return true;
+  errs << "bertc: error: --cpu: " << error << "\n";
+  return false;
+}
+
 /// --emit=kernels, llvm, obj, exe, so: the CPU kernels and, with Vulkan a
 /// target, the SPIR-V modules as data. Returns the exit status, or -1 when
 /// `os` holds the output.
@@ -318,11 +328,8 @@ int emitNative(ProgramPlan &plan, const CompileOptions &options, Targets targets
     if (options.workgroups > 0)
       cpuOptions.targetWorkgroups = options.workgroups;
     cpuOptions.vectorize = options.vectorize;
-    std::string error;
-    if (!cpu::describeCpu(options.cpu, plan.program, error)) {
-      errs << "bertc: error: --cpu: " << error << "\n";
+    if (!describeCpu(options, plan.program, errs))
       return 1;
-    }
     cpuOptions.vectorBits = cpu::vectorBits(plan.program);
     if (mlir::failed(cpu::buildWorkgroupKernels(*plan.kernels, plan.program, cpuOptions)))
       return 1;
@@ -415,11 +422,8 @@ int compileGraph(const frontend::SourceFile &file, const frontend::Module &ast,
     printSummary(graphSummary, *plan, os);
     if (targets.cpu) {
       // What --cpu compiles for: the features the runtime will require.
-      std::string error;
-      if (!cpu::describeCpu(options.cpu, plan->program, error)) {
-        errs << "bertc: error: --cpu: " << error << "\n";
+      if (!describeCpu(options, plan->program, errs))
         return 1;
-      }
       os << "cpu: " << plan->program.cpu << "\n";
       os << "cpu_features:";
       for (const std::string &f : plan->program.cpuFeatures)
