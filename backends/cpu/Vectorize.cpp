@@ -6,7 +6,8 @@
 // ops:
 //  - matmuls into chunks of K, then panels of N a register block wide
 //    (with `pack_b`, each full panel's chunk of B copied into a contiguous
-//    stack buffer first), then register blocks of accumulators updated by
+//    stack buffer first, and a B read transposed transposed into it), then
+//    register blocks of accumulators updated by
 //    one rank-1 product per step of K (the K loop innermost, so that after
 //    bufferization the accumulators are hoisted into registers);
 //  - transposes into square blocks;
@@ -167,11 +168,6 @@ void tilePanels(RewriterBase &rewriter, linalg::LinalgOp op, int64_t cols) {
     peelLoops(rewriter, *tiled);
 }
 
-/// Has a matmul whose B is a full panel (static K x `cols`) and whose rows
-/// reuse it often enough read B from a packed copy: one contiguous block of
-/// K x cols (a scratch buffer on the kernel's stack), written once, then
-/// read by every register block of the rows in order, with no stride that
-/// maps all of K to a few cache sets.
 /// The copy of `from` (static [1, ...,] K x cols) into `into`, row by row
 /// in vectors of `vector` elements.
 Value copyRows(RewriterBase &rewriter, Location loc, Value from, Value into, int64_t vector) {
@@ -199,11 +195,28 @@ Value copyRows(RewriterBase &rewriter, Location loc, Value from, Value into, int
   return loop.getResult(0);
 }
 
-/// A panel is packed when the workgroup has at least this many register
-/// blocks of rows to read it (the copy costs about 1 / (this x rows) of the
-/// product), or an unknown number.
+/// A panel of B read in place is packed when the workgroup has at least this
+/// many register blocks of rows to read it (the copy costs about
+/// 1 / (this x rows) of the product), or an unknown number. The packed copy
+/// (a scratch buffer on the kernel's stack) is one contiguous block of
+/// K x cols, written once, then read by every register block of the rows in
+/// order, with no stride that maps all of K to a few cache sets.
 constexpr int64_t kMinBlocksToPack = 4;
 
+/// True for the matmuls that read B transposed (B: [batch,] N x K).
+bool readsBTransposed(linalg::LinalgOp op) {
+  return isa<linalg::MatmulTransposeBOp, linalg::BatchMatmulTransposeBOp>(op.getOperation());
+}
+
+/// Packs a panel of B for `op` (its loops [batch,] M, N, K tiled to one
+/// panel of N and one chunk of K), so that every register block of its rows
+/// reads one contiguous K x cols block:
+///  - B read in place (K x cols): each full panel is copied row by row when
+///    the workgroup has at least kMinBlocksToPack register blocks of rows;
+///  - B read transposed (cols x K): every panel with a static shape is
+///    transposed into the K x cols copy (a linalg.transpose, vectorised in
+///    square blocks like the others), and `op` becomes the plain form of
+///    the product on that copy.
 void packPanel(RewriterBase &rewriter, linalg::LinalgOp op, int64_t rows, int64_t cols,
                int64_t vector) {
   if (!bertc::isMatmul(op))
@@ -213,11 +226,29 @@ void packPanel(RewriterBase &rewriter, linalg::LinalgOp op, int64_t rows, int64_
   int64_t m = ranges[n - 3];
   OpOperand *b = op.getDpsInputOperand(1);
   auto type = dyn_cast<RankedTensorType>(b->get().getType());
-  if (!type || !type.hasStaticShape() || ranges[n - 2] != cols || cols % vector != 0 ||
-      (!ShapedType::isDynamic(m) && m < kMinBlocksToPack * rows))
+  if (!type || !type.hasStaticShape())
     return;
   rewriter.setInsertionPoint(op);
   Location loc = op.getLoc();
+  if (readsBTransposed(op)) {
+    int64_t rank = type.getRank();
+    SmallVector<int64_t> perm = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+    std::swap(perm[rank - 1], perm[rank - 2]);
+    SmallVector<int64_t> shape = applyPermutation(type.getShape(), perm);
+    Value empty = rewriter.create<tensor::EmptyOp>(loc, shape, type.getElementType());
+    Value packed =
+        rewriter.create<linalg::TransposeOp>(loc, b->get(), empty, perm).getResult().front();
+    SmallVector<Value> inputs = {op.getDpsInputOperand(0)->get(), packed};
+    Value init = op.getDpsInitOperand(0)->get();
+    Operation *plain = rank == 2
+                           ? rewriter.create<linalg::MatmulOp>(loc, inputs, ValueRange{init})
+                           : rewriter.create<linalg::BatchMatmulOp>(loc, inputs, ValueRange{init});
+    rewriter.replaceOp(op, plain->getResults());
+    return;
+  }
+  if (ranges[n - 2] != cols || cols % vector != 0 ||
+      (!ShapedType::isDynamic(m) && m < kMinBlocksToPack * rows))
+    return;
   Value empty = rewriter.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType());
   Value packed = copyRows(rewriter, loc, b->get(), empty, vector);
   rewriter.modifyOpInPlace(op, [&] { b->set(packed); });

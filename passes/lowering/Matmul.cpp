@@ -11,18 +11,24 @@ struct MatmulPattern : GraphPattern<gr::MatmulOp> {
                                 ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
     Value a = ad.getA(), b = ad.getB();
-    // A transposed A is read where it is: at each step of K the kernels read
-    // a column of A's tile, contiguous when A is stored transposed. A
-    // transposed B would make its rows strided: it is transposed first.
+    // Transposed operands are read where they are, by the *_transpose_a and
+    // *_transpose_b forms: the back ends' matmul kernels read a column of
+    // A's tile at each step of K, contiguous when A is stored transposed,
+    // and copy B's tile into the layout they want (the CPU back end's
+    // packed panels transpose it on the way). Only the pairs no linalg form
+    // reads (both transposed; a transposed A over batches against a shared
+    // B) are transposed first.
     bool sharedB = tensorType(b).getRank() == 2;
     bool readATransposed = op.getTransposeA() && (!sharedB || tensorType(a).getRank() == 2);
     if (op.getTransposeA() && !readATransposed)
       a = transposeLast2(rw, loc, a);
-    if (op.getTransposeB())
+    bool readBTransposed = op.getTransposeB() && !readATransposed;
+    if (op.getTransposeB() && !readBTransposed)
       b = transposeLast2(rw, loc, b);
     RankedTensorType at = tensorType(a), bt = tensorType(b), rt = tensorType(op.getResult());
     Type elem = rt.getElementType();
-    int64_t k = at.getDimSize(at.getRank() - (readATransposed ? 2 : 1)), n = bt.getShape().back();
+    int64_t k = at.getDimSize(at.getRank() - (readATransposed ? 2 : 1));
+    int64_t n = bt.getDimSize(bt.getRank() - (readBTransposed ? 2 : 1));
     int64_t m = at.getDimSize(at.getRank() - (readATransposed ? 1 : 2));
     if (sharedB) {
       if (readATransposed) {
@@ -37,21 +43,26 @@ struct MatmulPattern : GraphPattern<gr::MatmulOp> {
       int64_t rows = at.getNumElements() / k;
       auto flatA = RankedTensorType::get({rows, k}, elem);
       auto flatR = RankedTensorType::get({rows, n}, elem);
-      Value a2 = reshapeView(rw, loc, a, flatA);
-      Value r = rw.create<linalg::MatmulOp>(loc, ValueRange{a2, b}, filled(rw, loc, flatR, 0.0))
-                    .getResult(0);
+      SmallVector<Value> operands = {reshapeView(rw, loc, a, flatA), b};
+      Value init = filled(rw, loc, flatR, 0.0);
+      Value r = readBTransposed
+                    ? rw.create<linalg::MatmulTransposeBOp>(loc, operands, init).getResult(0)
+                    : rw.create<linalg::MatmulOp>(loc, operands, init).getResult(0);
       rw.replaceOp(op, reshapeView(rw, loc, r, rt));
       return success();
     }
     int64_t batch = at.getNumElements() / (m * k);
     auto a3 = readATransposed ? RankedTensorType::get({batch, k, m}, elem)
                               : RankedTensorType::get({batch, m, k}, elem);
-    auto b3 = RankedTensorType::get({batch, k, n}, elem);
+    auto b3 = readBTransposed ? RankedTensorType::get({batch, n, k}, elem)
+                              : RankedTensorType::get({batch, k, n}, elem);
     auto r3 = RankedTensorType::get({batch, m, n}, elem);
     SmallVector<Value> operands = {reshapeView(rw, loc, a, a3), reshapeView(rw, loc, b, b3)};
     Value init = filled(rw, loc, r3, 0.0);
     Value r = readATransposed
                   ? rw.create<linalg::BatchMatmulTransposeAOp>(loc, operands, init).getResult(0)
+              : readBTransposed
+                  ? rw.create<linalg::BatchMatmulTransposeBOp>(loc, operands, init).getResult(0)
                   : rw.create<linalg::BatchMatmulOp>(loc, operands, init).getResult(0);
     rw.replaceOp(op, reshapeView(rw, loc, r, rt));
     return success();

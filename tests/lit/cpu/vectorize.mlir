@@ -81,6 +81,33 @@ func.func @unpacked(%a: memref<48x64xf32>, %b: memref<64x40xf32>, %out: memref<4
   return
 }
 
+// B read transposed (matmul_transpose_b, B: N x K): every panel, full
+// (16 wide) or not (8), is transposed into a K-chunk x cols copy in 8 x 8
+// blocks (a transfer read through a transposing map), and the product on
+// the copy is the plain one, in the same register blocks. Packed whatever
+// the rows (12 < 4 x 6 here): reading B's columns in place strides by K.
+// CHECK-LABEL: func.func @transposed_b(
+// CHECK: scf.for %{{.*}} = %c0 to %c64 step %c32
+// CHECK: scf.for %{{.*}} = %c0 to %c32 step %c16
+// CHECK: %[[PANEL:.*]] = tensor.empty() : tensor<32x16xf32>
+// CHECK: scf.for {{.*}} iter_args(%{{.*}} = %[[PANEL]]) -> (tensor<32x16xf32>)
+// CHECK: vector.transfer_read {{.*}} permutation_map = {{.*}} : tensor<8x8xf32>, vector<8x8xf32>
+// CHECK: arith.mulf {{.*}} : vector<6x16x1xf32>
+// CHECK: tensor.empty() : tensor<32x8xf32>
+// CHECK: vector.transfer_read {{.*}} permutation_map = {{.*}} : tensor<8x8xf32>, vector<8x8xf32>
+// CHECK: arith.mulf {{.*}} : vector<6x8x1xf32>
+// CHECK-NOT: linalg.matmul
+func.func @transposed_b(%a: memref<12x64xf32>, %b: memref<40x64xf32>, %out: memref<12x40xf32>, %x: index, %y: index, %z: index) attributes {bertc.strategy = {k_chunk = 32 : i64, max_piece_elements = 1024 : i64, pack_b = 1 : i64, register_block_cols = 16 : i64, register_block_rows = 6 : i64, transpose = 8 : i64, vector = 16 : i64}} {
+  %ta = bufferization.to_tensor %a restrict : memref<12x64xf32>
+  %tb = bufferization.to_tensor %b restrict : memref<40x64xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<12x40xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<12x40xf32>) -> tensor<12x40xf32>
+  %m = linalg.matmul_transpose_b ins(%ta, %tb : tensor<12x64xf32>, tensor<40x64xf32>) outs(%f : tensor<12x40xf32>) -> tensor<12x40xf32>
+  bufferization.materialize_in_destination %m in restrict writable %out : (tensor<12x40xf32>, memref<12x40xf32>) -> ()
+  return
+}
+
 // No strategy: scalar code, the linalg ops left for the loops.
 // CHECK-LABEL: func.func @scalar(
 // CHECK-NOT: vector.
