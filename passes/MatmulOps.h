@@ -16,6 +16,25 @@ inline bool isMatmul(mlir::Operation *op) {
       mlir::linalg::BatchMatmulTransposeBOp>(op);
 }
 
+/// The floating-point operations of the matmuls in `region`: a multiply
+/// and an add per point of each one's iteration space ([batch,] M x N x K);
+/// a matmul with a dynamic loop adds nothing.
+inline int64_t matmulFlops(mlir::Region &region) {
+  int64_t flops = 0;
+  region.walk([&](mlir::linalg::LinalgOp op) {
+    if (!isMatmul(op))
+      return;
+    int64_t points = 1;
+    for (int64_t range : op.getStaticLoopRanges()) {
+      if (mlir::ShapedType::isDynamic(range))
+        return;
+      points *= range;
+    }
+    flops += 2 * points;
+  });
+  return flops;
+}
+
 } // namespace bertc
 
 #endif // BERTC_PASSES_MATMULOPS_H

@@ -113,6 +113,10 @@ Json Program::toJson() const {
   for (const std::string &k : kernelKinds)
     kinds.push(Json(k));
   j["kernel_kinds"] = std::move(kinds);
+  Json flops = Json::array();
+  for (int64_t f : kernelMatmulFlops)
+    flops.push(Json(f));
+  j["kernel_matmul_flops"] = std::move(flops);
   Json ds = Json::array();
   for (const DispatchDesc &d : dispatches) {
     Json o = Json::object();
@@ -275,6 +279,16 @@ bool Program::fromJson(const Json &j, Program &p, std::string &error) {
     p.kernelKinds.push_back(k.string());
   if (p.kernelKinds.size() != p.kernels.size())
     return r.fail("program: kernel_kinds must have one kind per kernel");
+  const Json *flops = r.member(j, "kernel_matmul_flops", Json::Kind::Array, "program");
+  if (!flops)
+    return false;
+  for (const Json &f : flops->items()) {
+    if (!f.isNumber() || f.number() < 0)
+      return r.fail("program: kernel_matmul_flops must hold counts");
+    p.kernelMatmulFlops.push_back(f.integer());
+  }
+  if (p.kernelMatmulFlops.size() != p.kernels.size())
+    return r.fail("program: kernel_matmul_flops must have one count per kernel");
   if (const Json *shared = j.find("workgroup_memory")) {
     if (!shared->isArray())
       return r.fail("program: 'workgroup_memory' must be an array");

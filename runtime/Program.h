@@ -72,6 +72,10 @@ struct Program {
   std::vector<std::string> kernels; ///< Kernel names, in kernel-table order.
   /// Each kernel's kind of work (contract::kernelKindName), for profiles.
   std::vector<std::string> kernelKinds;
+  /// Each kernel's matmul floating-point operations per dispatch (a
+  /// multiply and an add per point of each matmul), for GFLOP/s in
+  /// profiles.
+  std::vector<int64_t> kernelMatmulFlops;
   std::vector<DispatchDesc> dispatches;
   /// The leading dispatches that compute every output but the gradients:
   /// run alone (with dropout off), a training step is the forward pass, for

@@ -137,6 +137,12 @@ SmallVector<int64_t> chooseWorkgroupTiles(TilingInterface root, const WorkgroupT
     for (int d : chosen)
       if (halved(d) < tiles[d] && (best < 0 || tiles[d] > tiles[best]))
         best = d;
+    if (matmul && limits.batchesFirst)
+      for (int d : chosen)
+        if (d < rowsDim && halved(d) < tiles[d]) {
+          best = d;
+          break;
+        }
     if (best < 0)
       break;
     tiles[best] = halved(best);
@@ -147,9 +153,10 @@ SmallVector<int64_t> chooseWorkgroupTiles(TilingInterface root, const WorkgroupT
     for (int d : chosen)
       while (sizes[d] % tiles[d])
         --tiles[d];
-  // A loop tiled by its full size is not tiled.
+  // A loop tiled by its full size (or more, rounded up to a granule) is
+  // not tiled.
   for (int d : chosen)
-    if (tiles[d] == sizes[d])
+    if (tiles[d] >= sizes[d])
       tiles[d] = 0;
   return tiles;
 }

@@ -59,6 +59,11 @@ struct WorkgroupTileLimits {
   /// Tiles that divide their loops, so that no scratch buffer has a
   /// dynamic size (which SPIR-V cannot allocate).
   bool evenTiles = false;
+  /// A batched matmul (or its epilogue) is split over its batches before
+  /// its rows and columns, so that each workgroup reads every operand of its
+  /// batches once and keeps them in cache, instead of several workgroups
+  /// each reading the same batches for a part of the rows or columns.
+  bool batchesFirst = false;
 };
 
 /// The ops whose results a kernel in destination-passing form writes, in

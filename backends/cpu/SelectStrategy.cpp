@@ -62,6 +62,7 @@ struct CpuSelectStrategy : impl::CpuSelectStrategyBase<CpuSelectStrategy> {
     // Matmul tiles hold whole register blocks, other tiles whole vectors.
     limits.matmulRowGranule = vectors.registerRows;
     limits.colGranule = vectors.registerCols;
+    limits.batchesFirst = true;
     setWorkgroupTiles(kernels, limits);
     if (vectorize) {
       DictionaryAttr strategy = vectors.toAttr(&getContext());

@@ -310,6 +310,7 @@ FailureOr<ProgramPlan> buildProgram(func::FuncOp fn) {
     return failure();
   plan.program.kernels = kernels.names();
   plan.program.kernelKinds = kernels.kinds();
+  plan.program.kernelMatmulFlops = kernels.matmulFlops();
   return plan;
 }
 

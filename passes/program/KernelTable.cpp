@@ -1,6 +1,7 @@
 //===- KernelTable.cpp - One kernel per distinct dispatch body ------------===//
 #include "passes/program/KernelTable.h"
 #include "passes/KernelKinds.h"
+#include "passes/MatmulOps.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
@@ -70,6 +71,7 @@ int KernelTable::kernelFor(gr::DispatchOp dispatch) {
   functions_.push_back(kernel);
   names_.push_back(name);
   kinds_.emplace_back(contract::kernelKindName(kernelKindOf(dispatch.getBody())));
+  matmulFlops_.push_back(bertc::matmulFlops(dispatch.getBody()));
   return k;
 }
 

@@ -32,11 +32,14 @@ public:
   /// Kernel names and kinds of work, in kernel order.
   const std::vector<std::string> &names() const { return names_; }
   const std::vector<std::string> &kinds() const { return kinds_; }
+  /// Each kernel's matmul floating-point operations per dispatch.
+  const std::vector<int64_t> &matmulFlops() const { return matmulFlops_; }
 
 private:
   mlir::ModuleOp kernels_;
   std::vector<mlir::func::FuncOp> functions_;
   std::vector<std::string> names_, kinds_;
+  std::vector<int64_t> matmulFlops_;
   /// Structural hash of a kernel -> the kernels with that hash.
   llvm::DenseMap<llvm::hash_code, std::vector<int>> byHash_;
 };

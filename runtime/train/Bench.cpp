@@ -1,8 +1,8 @@
 //===- Bench.cpp - Two compilations of one step, side by side -------------===//
 #include "runtime/train/Bench.h"
 
-#include "runtime/train/Batch.h"
 #include "runtime/Contract.h"
+#include "runtime/train/Batch.h"
 #include "runtime/train/Random.h"
 
 #include <algorithm>
@@ -80,6 +80,13 @@ void finish(BenchFigures &f, const Session &s, int steps, int64_t tokens) {
     f.kernelMs.push_back(
         {p.kernels[k], p.kernelKinds[k], s.kernelTimes()[k].seconds * 1e3 / steps});
   }
+  double matmulFlops = 0;
+  for (const DispatchDesc &d : p.dispatches)
+    if (p.kernelKinds[d.kernel] == contract::kernelKindName(contract::KernelKind::Matmul))
+      matmulFlops += static_cast<double>(p.kernelMatmulFlops[d.kernel]);
+  for (const auto &[kind, ms] : f.kindMs)
+    if (kind == contract::kernelKindName(contract::KernelKind::Matmul) && ms > 0)
+      f.matmulGflops = matmulFlops / (ms * 1e-3) / 1e9;
   std::stable_sort(f.kernelMs.begin(), f.kernelMs.end(),
                    [](const auto &a, const auto &b) { return a.ms > b.ms; });
 }
@@ -279,6 +286,8 @@ std::string formatBench(const BenchResult &r, const std::string &title, int top)
           ratio(u.stepMs, f.stepMs));
   appendf(out, "%-28s %12.0f %12.0f %8.2fx\n", "tokens/s", f.tokensPerSecond, u.tokensPerSecond,
           ratio(f.tokensPerSecond, u.tokensPerSecond));
+  appendf(out, "%-28s %12.1f %12.1f %8.2fx\n", "matmul GFLOP/s", f.matmulGflops, u.matmulGflops,
+          ratio(f.matmulGflops, u.matmulGflops));
   appendf(out, "time per step by kernel kind (ms):\n");
   for (const auto &[kind, ms] : u.kindMs) {
     double fm = 0;
@@ -307,6 +316,7 @@ std::string formatBench(const BenchResult &r, const std::string &title, int top)
   appendf(out, "kernels_per_step fused=%lld unfused=%lld\n",
           static_cast<long long>(f.kernelsPerStep), static_cast<long long>(u.kernelsPerStep));
   appendf(out, "step_ms fused=%.3f unfused=%.3f\n", f.stepMs, u.stepMs);
+  appendf(out, "matmul_gflops fused=%.1f unfused=%.1f\n", f.matmulGflops, u.matmulGflops);
   appendf(out, "max_rel_diff=%.3g\n", r.maxRelDiff);
   return out;
 }
@@ -333,6 +343,7 @@ Json benchJson(const BenchResult &r, const std::string &name, const Json &contex
     b["time_unit"] = Json("ms");
     b["kernels_per_step"] = Json(f->kernelsPerStep);
     b["tokens_per_second"] = Json(f->tokensPerSecond);
+    b["matmul_GFLOP/s"] = Json(f->matmulGflops);
     for (const auto &[kind, ms] : f->kindMs)
       b[kind + "_ms"] = Json(ms);
     b["max_rel_diff"] = Json(r.maxRelDiff);

@@ -34,6 +34,9 @@ struct BenchFigures {
   int64_t distinctKernels = 0; ///< Kernels in the binary.
   double stepMs = 0;           ///< Median over the timed steps.
   double tokensPerSecond = 0;
+  /// The matmul kernels' floating-point operations per step over their
+  /// time: GFLOP/s of the kind "matmul" (0 where it has no time).
+  double matmulGflops = 0;
   /// Milliseconds per step spent in kernels of each kind (means over the
   /// timed steps).
   std::vector<std::pair<std::string, double>> kindMs;
@@ -79,6 +82,7 @@ bool runBench(Session &fused, Session &unfused, const BenchOptions &options, Ben
 /// The table, then the three lines for scripts:
 ///   kernels_per_step fused=N unfused=M
 ///   step_ms fused=X unfused=Y
+///   matmul_gflops fused=G unfused=H
 ///   max_rel_diff=D
 /// `top` > 0 adds each variant's `top` slowest kernels.
 std::string formatBench(const BenchResult &result, const std::string &title, int top = 0);

@@ -105,6 +105,7 @@ TEST(Program, JsonRoundTripAndValidation) {
   p.outputs = {{"y", 2}};
   p.kernels = {"kernel_0"};
   p.kernelKinds = {"elementwise"};
+  p.kernelMatmulFlops = {0};
   p.dispatches = {{0, {1, 0, 2}, 1, {2, 1, 1}}};
   Program back;
   std::string error;
@@ -157,6 +158,11 @@ TEST(Program, JsonRoundTripAndValidation) {
   EXPECT_NE(error.find("kernel indices"), std::string::npos) << error;
   EXPECT_TRUE(refused("\"subgroup_cluster\":8", "\"subgroup_cluster\":0"));
   EXPECT_NE(error.find("at least 2"), std::string::npos) << error;
+  // Each kernel's matmul operations: one count per kernel, none negative.
+  EXPECT_TRUE(refused("\"kernel_matmul_flops\":[0]", "\"kernel_matmul_flops\":[0,5]"));
+  EXPECT_NE(error.find("one count per kernel"), std::string::npos) << error;
+  EXPECT_TRUE(refused("\"kernel_matmul_flops\":[0]", "\"kernel_matmul_flops\":[-2]"));
+  EXPECT_NE(error.find("must hold counts"), std::string::npos) << error;
 }
 
 // CPUID's answer for every feature a program may require against the flags

@@ -28,6 +28,25 @@ func.func @matmul(%a: memref<384x256xf32>, %b: memref<256x512xf32>, %out: memref
   return
 }
 
+// A batched matmul is split over its batches first (128 / 32 = 4 each),
+// each workgroup multiplying whole 128 x 64 products: every operand is read
+// by one workgroup, not re-read by the ones holding other rows or columns
+// of the same batches.
+// CHECK-LABEL: func.func @batched(
+// CHECK: linalg.batch_matmul {bertc.workgroup_tiles = array<i64: 4, 0, 0, 0>}
+// FEW-LABEL: func.func @batched(
+// FEW: linalg.batch_matmul {bertc.workgroup_tiles = array<i64: 32, 0, 0, 0>}
+func.func @batched(%a: memref<128x128x128xf32>, %b: memref<128x128x64xf32>, %out: memref<128x128x64xf32>, %x: index, %y: index, %z: index) {
+  %ta = bufferization.to_tensor %a restrict : memref<128x128x128xf32>
+  %tb = bufferization.to_tensor %b restrict : memref<128x128x64xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<128x128x64xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<128x128x64xf32>) -> tensor<128x128x64xf32>
+  %m = linalg.batch_matmul ins(%ta, %tb : tensor<128x128x128xf32>, tensor<128x128x64xf32>) outs(%f : tensor<128x128x64xf32>) -> tensor<128x128x64xf32>
+  bufferization.materialize_in_destination %m in restrict writable %out : (tensor<128x128x64xf32>, memref<128x128x64xf32>) -> ()
+  return
+}
+
 // Elementwise: the last loop in multiples of 16.
 // CHECK-LABEL: func.func @elementwise(
 // CHECK: linalg.negf {bertc.workgroup_tiles = array<i64: 64, 128>}
