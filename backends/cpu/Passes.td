@@ -23,7 +23,8 @@ def CpuSelectStrategy : Pass<"bertc-cpu-select-strategy", "mlir::ModuleOp"> {
     On kernels in destination-passing form, writes on every root op its
     `bertc.workgroup_tiles` (about `target-workgroups` workgroups of at
     least 4096 iterations; matmul tiles of at most 192 x 256, multiples of
-    the register block; fused tiles of at most 8192 elements) and, with
+    the register block, a batched matmul split over its batches before its
+    rows and columns; fused tiles of at most 8192 elements) and, with
     `vectorize`, the kernel's `bertc.strategy`:
 
     ```mlir
@@ -36,6 +37,8 @@ def CpuSelectStrategy : Pass<"bertc-cpu-select-strategy", "mlir::ModuleOp"> {
       two loads per step of K; 512: 8 x 32, 16 zmm registers fed by 8
       broadcasts and two loads);
     - `pack_b`: each full panel of B is packed (1) or read in place (0);
+      a B read transposed (`*_transpose_b`) is transposed into the packed
+      panel;
     - `k_chunk`: K is consumed in chunks this long, so a chunk of B stays in
       L2 while every register block of the workgroup's rows uses it;
     - `vector`: elements per vector piece of other ops along their last loop;
@@ -78,7 +81,8 @@ def CpuVectorize : Pass<"bertc-cpu-vectorize", "mlir::func::FuncOp"> {
     matmuls register blocks updated by one rank-1 product per step of K
     (the K loop innermost and split into chunks, N split into panels a
     register block wide whose chunk of B, with `pack_b`, is first copied
-    into a contiguous stack buffer, the accumulators hoisted into
+    (transposed, for a B read transposed) into a contiguous stack buffer,
+    the accumulators hoisted into
     registers), transposes square blocks, other ops rows along their
     last loop. The partial pieces at the ends stay scalar loops. A kernel
     without a strategy is left scalar. Runs on tensors, before
