@@ -1,14 +1,15 @@
 //===- ConvertGraphToLinalg.cpp - Graph ops to linalg on tensors ----------===//
 //
 // One pattern per graph op, in passes/lowering/ by op family. Elementwise
-// ops become linalg.generic with numpy broadcasting in their indexing maps; reductions (softmax,
-// layer norm, cross-entropy, sum, mean) become a few generics each; matmuls become linalg.matmul /
-// batch_matmul after collapsing shared batch axes (transposed operands read in place by their
-// *_transpose_a and
-// *_transpose_b forms); reshapes become collapse/expand views. An attention and an embedding
-// gradient stay, and a cross-entropy with its gradient becomes a count, graph.cross_entropy_rows
-// and a mean: those three ops are kernels of their own that the back end
-// lowers once its strategy has chosen their blocks (bertc-lower-kernel-ops).
+// ops become linalg.generic with numpy broadcasting in their indexing
+// maps; reductions (softmax, layer norm, cross-entropy, sum, mean) become a
+// few generics each; matmuls become linalg.matmul / batch_matmul after
+// collapsing shared batch axes (transposed operands read in place by their
+// *_transpose_a and *_transpose_b forms); reshapes become collapse/expand
+// views. An attention and an embedding gradient stay, and a cross-entropy
+// with its gradient becomes a count, graph.cross_entropy_rows and a mean: those three ops are
+// kernels of their own that the back end lowers once its strategy has chosen their blocks
+// (bertc-lower-kernel-ops).
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"

@@ -15,6 +15,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace bertc::rt {
@@ -76,6 +77,15 @@ struct Program {
   /// multiply and an add per point of each matmul), for GFLOP/s in
   /// profiles.
   std::vector<int64_t> kernelMatmulFlops;
+  /// The matmul operations of one step's dispatches, of the kernels of
+  /// kind `kind` only when it is given.
+  int64_t matmulFlopsPerStep(std::string_view kind = {}) const {
+    int64_t flops = 0;
+    for (const DispatchDesc &d : dispatches)
+      if (kind.empty() || kernelKinds[d.kernel] == kind)
+        flops += kernelMatmulFlops[d.kernel];
+    return flops;
+  }
   std::vector<DispatchDesc> dispatches;
   /// The leading dispatches that compute every output but the gradients:
   /// run alone (with dropout off), a training step is the forward pass, for

@@ -6,9 +6,9 @@
 // ops:
 //  - matmuls into chunks of K, then panels of N a register block wide
 //    (with `pack_b`, each full panel's chunk of B copied into a contiguous
-//    stack buffer first, and a B read transposed transposed into it), then
-//    register blocks of accumulators updated by
-//    one rank-1 product per step of K (the K loop innermost, so that after
+//    stack buffer first, transposed on the way when B is read transposed),
+//    then register blocks of accumulators updated by one rank-1 product
+//    per step of K (the K loop innermost, so that after
 //    bufferization the accumulators are hoisted into registers);
 //  - transposes into square blocks;
 //  - other ops into rows of vector elements along their last loop.

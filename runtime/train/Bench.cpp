@@ -80,13 +80,10 @@ void finish(BenchFigures &f, const Session &s, int steps, int64_t tokens) {
     f.kernelMs.push_back(
         {p.kernels[k], p.kernelKinds[k], s.kernelTimes()[k].seconds * 1e3 / steps});
   }
-  double matmulFlops = 0;
-  for (const DispatchDesc &d : p.dispatches)
-    if (p.kernelKinds[d.kernel] == contract::kernelKindName(contract::KernelKind::Matmul))
-      matmulFlops += static_cast<double>(p.kernelMatmulFlops[d.kernel]);
+  std::string_view matmul = contract::kernelKindName(contract::KernelKind::Matmul);
   for (const auto &[kind, ms] : f.kindMs)
-    if (kind == contract::kernelKindName(contract::KernelKind::Matmul) && ms > 0)
-      f.matmulGflops = matmulFlops / (ms * 1e-3) / 1e9;
+    if (kind == matmul && ms > 0)
+      f.matmulGflops = static_cast<double>(p.matmulFlopsPerStep(matmul)) / (ms * 1e-3) / 1e9;
   std::stable_sort(f.kernelMs.begin(), f.kernelMs.end(),
                    [](const auto &a, const auto &b) { return a.ms > b.ms; });
 }

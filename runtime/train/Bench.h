@@ -79,7 +79,7 @@ bool fillSyntheticBatch(Session &session, uint64_t seed, std::string &error);
 bool runBench(Session &fused, Session &unfused, const BenchOptions &options, BenchResult &result,
               std::string &error);
 
-/// The table, then the three lines for scripts:
+/// The table, then the lines for scripts:
 ///   kernels_per_step fused=N unfused=M
 ///   step_ms fused=X unfused=Y
 ///   matmul_gflops fused=G unfused=H

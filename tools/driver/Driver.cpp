@@ -275,10 +275,7 @@ void printSummary(const GraphSummary &graph, ProgramPlan &plan, llvm::raw_ostrea
     return transposeKernels.contains(d.kernel);
   });
   os << "transpose_kernels_per_step: " << transposeDispatches << "\n";
-  int64_t matmulFlops = 0;
-  for (const rt::DispatchDesc &d : program.dispatches)
-    matmulFlops += program.kernelMatmulFlops[d.kernel];
-  os << "matmul_flops_per_step: " << matmulFlops << "\n";
+  os << "matmul_flops_per_step: " << program.matmulFlopsPerStep() << "\n";
   os << "estimated_bytes_moved_per_step: " << moved << "\n";
   os << "state_tensors: " << program.state.size() << "\n";
   os << "planned_persistent_bytes: " << program.parameterBytes << "\n";
