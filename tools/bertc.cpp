@@ -77,8 +77,9 @@ static cl::opt<std::string> cpuName(
     cl::init("native"), cl::value_desc("NAME"), cl::sub(compileCmd), cl::sub(benchCmd),
     cl::cat(category));
 static cl::opt<int64_t> workgroups("workgroups",
-                                   cl::desc("Workgroups to aim for per kernel (default: 32 "
-                                            "for the CPU, 1024 for Vulkan)"),
+                                   cl::desc("Workgroups to aim for per kernel (default: four "
+                                            "per hardware thread of this machine, at least 8, "
+                                            "for the CPU; 1024 for Vulkan)"),
                                    cl::init(0), cl::value_desc("N"), cl::sub(compileCmd),
                                    cl::sub(benchCmd), cl::cat(category));
 static cl::opt<int64_t> subgroupCluster(

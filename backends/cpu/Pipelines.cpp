@@ -16,6 +16,9 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
 
+#include <algorithm>
+#include <thread>
+
 using namespace mlir;
 
 namespace bertc::cpu {
@@ -26,6 +29,10 @@ void registerCpuBackend(DialectRegistry &registry) {
       .insert<cf::ControlFlowDialect, index::IndexDialect, LLVM::LLVMDialect, math::MathDialect>();
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+}
+
+int64_t defaultWorkgroups() {
+  return std::max<int64_t>(8, 4 * static_cast<int64_t>(std::thread::hardware_concurrency()));
 }
 
 void buildCpuWorkgroupKernelsPipeline(OpPassManager &pm, const CpuPipelineOptions &options) {
