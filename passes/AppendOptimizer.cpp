@@ -52,15 +52,33 @@ struct AppendOptimizerPass : bertc::impl::AppendOptimizerBase<AppendOptimizerPas
       return signalPassFailure();
 
     OpBuilder b(body.getTerminator());
-    // The global sum of squares, read by every update.
-    Value sumsq;
+    // The global sum of squares, read by every update. A gradient of rank
+    // two or more is summed over its rows first (a reduction the back end
+    // splits among workgroups by rows: the word embeddings' gradient is
+    // most of the model's), then over those row sums. All row sums come
+    // before all sums to a scalar, so that each set, independent within
+    // itself, runs as one horizontally fused kernel.
+    SmallVector<Value> squares;
     for (auto [param, g] : trained) {
       auto t = cast<RankedTensorType>(g.getType());
-      SmallVector<int64_t> all;
-      for (int64_t i = 0; i < t.getRank(); ++i)
-        all.push_back(i);
       Location loc = bertc::withKernelKind(param.getLoc(), bertc::contract::KernelKind::Optimizer);
       Value sq = b.create<gr::MulOp>(loc, t, g, g);
+      if (t.getRank() >= 2) {
+        SmallVector<int64_t> inner;
+        for (int64_t i = 1; i < t.getRank(); ++i)
+          inner.push_back(i);
+        auto rowsType = RankedTensorType::get({t.getDimSize(0)}, t.getElementType());
+        sq = b.create<gr::SumOp>(loc, rowsType, sq, b.getDenseI64ArrayAttr(inner));
+      }
+      squares.push_back(sq);
+    }
+    Value sumsq;
+    for (auto [pg, sq] : llvm::zip(trained, squares)) {
+      Location loc =
+          bertc::withKernelKind(pg.first.getLoc(), bertc::contract::KernelKind::Optimizer);
+      SmallVector<int64_t> all;
+      for (int64_t i = 0; i < cast<RankedTensorType>(sq.getType()).getRank(); ++i)
+        all.push_back(i);
       Value s = b.create<gr::SumOp>(loc, scalar, sq, b.getDenseI64ArrayAttr(all));
       sumsq = sumsq ? b.create<gr::AddOp>(loc, scalar, sumsq, s).getResult() : s;
     }

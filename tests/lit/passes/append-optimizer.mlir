@@ -1,7 +1,7 @@
 // RUN: bertc-opt %s --bertc-append-optimizer --split-input-file --verify-diagnostics | FileCheck %s
 // RUN: bertc-opt %s --bertc-append-optimizer="bias-correction=false max-norm=0" --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=BERT
 
-// One sum of squares over every gradient; per parameter two zero moments,
+// One sum of squares over every gradient (by rows first for a matrix); per parameter two zero moments,
 // one AdamW update and the in-place assignments. Biases and LayerNorm
 // weights are not decayed.
 // CHECK-LABEL: func.func @step
@@ -17,9 +17,12 @@ func.func @step() attributes {bertc.loss = "loss"} {
   graph.output "loss" %loss : tensor<f32>
   graph.output "grad:dense.weight" %gw : tensor<4x8xf32>
   graph.output "grad:dense.bias" %gb : tensor<8xf32>
+  // A matrix's squares are summed by rows first; all row sums come before
+  // the sums to scalars.
   // CHECK: %[[SQW:.*]] = graph.mul %[[GW:.*]], %[[GW]]
-  // CHECK: %[[SW:.*]] = graph.sum %[[SQW]] axes [0, 1] : tensor<4x8xf32> -> tensor<f32>
+  // CHECK: %[[RW:.*]] = graph.sum %[[SQW]] axes [1] : tensor<4x8xf32> -> tensor<4xf32>
   // CHECK: %[[SQB:.*]] = graph.mul %[[GB:.*]], %[[GB]]
+  // CHECK: %[[SW:.*]] = graph.sum %[[RW]] axes [0] : tensor<4xf32> -> tensor<f32>
   // CHECK: %[[SB:.*]] = graph.sum %[[SQB]] axes [0] : tensor<8xf32> -> tensor<f32>
   // CHECK: %[[SS:.*]] = graph.add %[[SW]], %[[SB]]
   // CHECK: %[[M:.*]] = graph.state "optimizer.adam_m.dense.weight" : tensor<4x8xf32>

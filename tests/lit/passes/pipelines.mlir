@@ -18,17 +18,18 @@
 // GRADS-NOT: graph.adamw
 // FORWARD-NOT: graph.input "seed"
 // FORWARD-NOT: grad:w
-// Fused: six dispatches (the forward matmul with its tanh, dropout and sum
-// among them), no graph compute op left outside; unfused: one per linalg
-// op, fifteen.
-// DISPATCH-COUNT-6: graph.dispatch
+// Fused: seven dispatches (the forward matmul with its tanh, dropout and
+// sum among them; the weight gradient's squares summed by rows, then to a
+// scalar), no graph compute op left outside; unfused: one per linalg op,
+// sixteen.
+// DISPATCH-COUNT-7: graph.dispatch
 // DISPATCH-NOT: graph.dispatch
 // DISPATCH-NOT: graph.tanh
 // DISPATCH-NOT: graph.matmul
 // LINALG: linalg.matmul
 // LINALG-NOT: graph.dispatch
 // LINALG-NOT: graph.matmul
-// UNFUSED-COUNT-15: graph.dispatch
+// UNFUSED-COUNT-16: graph.dispatch
 // UNFUSED-NOT: graph.dispatch
 func.func @step() attributes {bertc.loss = "loss"} {
   %x = graph.input "x" : tensor<4x8xf32>
