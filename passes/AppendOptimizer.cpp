@@ -58,7 +58,7 @@ struct AppendOptimizerPass : bertc::impl::AppendOptimizerBase<AppendOptimizerPas
     // most of the model's), then over those row sums. All row sums come
     // before all sums to a scalar, so that each set, independent within
     // itself, runs as one horizontally fused kernel.
-    SmallVector<Value> squares;
+    SmallVector<std::pair<Location, Value>> squares;
     for (auto [param, g] : trained) {
       auto t = cast<RankedTensorType>(g.getType());
       Location loc = bertc::withKernelKind(param.getLoc(), bertc::contract::KernelKind::Optimizer);
@@ -70,12 +70,10 @@ struct AppendOptimizerPass : bertc::impl::AppendOptimizerBase<AppendOptimizerPas
         auto rowsType = RankedTensorType::get({t.getDimSize(0)}, t.getElementType());
         sq = b.create<gr::SumOp>(loc, rowsType, sq, b.getDenseI64ArrayAttr(inner));
       }
-      squares.push_back(sq);
+      squares.push_back({loc, sq});
     }
     Value sumsq;
-    for (auto [pg, sq] : llvm::zip(trained, squares)) {
-      Location loc =
-          bertc::withKernelKind(pg.first.getLoc(), bertc::contract::KernelKind::Optimizer);
+    for (auto [loc, sq] : squares) {
       SmallVector<int64_t> all;
       for (int64_t i = 0; i < cast<RankedTensorType>(sq.getType()).getRank(); ++i)
         all.push_back(i);

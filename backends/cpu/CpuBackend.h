@@ -42,18 +42,15 @@ class StringRef;
 
 namespace bertc::cpu {
 
-/// Workgroups per kernel the driver aims for when none are asked for: four
-/// per hardware thread of the compiling machine, at least 8. Enough to keep
-/// every thread of the runtime (all of them by default) busy when tiles are
-/// uneven; every further split of a matmul's output makes its workgroups
-/// read their panels of A and B once more (on 2 threads, 8 instead of 32
-/// took the BERT-mini step's matmuls from 291 to 314 GFLOP/s and the long
-/// products over the vocabulary from 244-281 to 309-351).
-int64_t defaultWorkgroups();
-
 struct CpuPipelineOptions {
-  /// Workgroups to aim for per kernel: enough to keep every thread busy.
-  int64_t targetWorkgroups = 32;
+  /// Workgroups to aim for per kernel; 0: four per hardware thread of the
+  /// compiling machine, at least 8. Enough to keep every thread of the
+  /// runtime (all of them by default) busy when tiles are uneven; every
+  /// further split of a matmul's output makes its workgroups read their
+  /// panels of A and B once more (on 2 threads, 8 instead of 32 took the
+  /// BERT-mini step's matmuls from 291 to 314 GFLOP/s and the long products
+  /// over the vocabulary from 244-281 to 309-351).
+  int64_t targetWorkgroups = 0;
   /// Vectorise kernels (off: scalar loops, the reference code path).
   bool vectorize = true;
   /// Width of the CPU's vector registers (256: AVX2, 16 of them; 512:

@@ -31,14 +31,13 @@ void registerCpuBackend(DialectRegistry &registry) {
   registerLLVMDialectTranslation(registry);
 }
 
-int64_t defaultWorkgroups() {
-  return std::max<int64_t>(8, 4 * static_cast<int64_t>(std::thread::hardware_concurrency()));
-}
-
 void buildCpuWorkgroupKernelsPipeline(OpPassManager &pm, const CpuPipelineOptions &options) {
   pm.addPass(createToDestinationPassing());
   CpuSelectStrategyOptions strategy;
-  strategy.targetWorkgroups = options.targetWorkgroups;
+  strategy.targetWorkgroups =
+      options.targetWorkgroups > 0
+          ? options.targetWorkgroups
+          : std::max<int64_t>(8, 4 * static_cast<int64_t>(std::thread::hardware_concurrency()));
   strategy.vectorize = options.vectorize;
   strategy.vectorBits = options.vectorBits;
   pm.addPass(createCpuSelectStrategy(strategy));

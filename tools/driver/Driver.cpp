@@ -326,8 +326,7 @@ int emitNative(ProgramPlan &plan, const CompileOptions &options, Targets targets
   mlir::OwningOpRef<mlir::ModuleOp> object;
   if (targets.cpu) {
     cpu::CpuPipelineOptions cpuOptions;
-    cpuOptions.targetWorkgroups =
-        options.workgroups > 0 ? options.workgroups : cpu::defaultWorkgroups();
+    cpuOptions.targetWorkgroups = options.workgroups;
     cpuOptions.vectorize = options.vectorize;
     if (!describeCpu(options, plan.program, errs))
       return 1;
