@@ -41,7 +41,8 @@ def CpuSelectStrategy : Pass<"bertc-cpu-select-strategy", "mlir::ModuleOp"> {
       panel;
     - `k_chunk`: K is consumed in chunks this long, so a chunk of B stays in
       L2 while every register block of the workgroup's rows uses it;
-    - `vector`: elements per vector piece of other ops along their last loop;
+    - `vector`: elements per vector piece of other ops along their last
+      loop, and the partial results of each row of a row reduction;
     - `transpose`: side of the blocks a transpose moves;
     - `max_piece_elements`: larger static pieces are not unrolled into
       vector code;
@@ -82,9 +83,11 @@ def CpuVectorize : Pass<"bertc-cpu-vectorize", "mlir::func::FuncOp"> {
     (the K loop innermost and split into chunks, N split into panels a
     register block wide whose chunk of B, with `pack_b`, is first copied
     (transposed, for a B read transposed) into a contiguous stack buffer,
-    the accumulators hoisted into
-    registers), transposes square blocks, other ops rows along their
-    last loop. The partial pieces at the ends stay scalar loops. A kernel
+    the accumulators hoisted into registers), transposes square blocks,
+    row reductions (a reduction along the last loop only, with one
+    combiner) row by row into a vector of partial results carried in
+    registers and combined across its lanes once per row, other ops rows
+    along their last loop. The partial pieces at the ends stay scalar loops. A kernel
     without a strategy is left scalar. Runs on tensors, before
     bertc-bufferize-kernels.
   }];

@@ -11,6 +11,9 @@
 //    per step of K (the K loop innermost, so that after
 //    bufferization the accumulators are hoisted into registers);
 //  - transposes into square blocks;
+//  - row reductions (a reduction along the last loop only) row by row, each
+//    row into a vector of partial results, combined across its lanes once
+//    at the row's end (not at every vector of the row, a serial chain);
 //  - other ops into rows of vector elements along their last loop.
 // The partial pieces at the ends stay scalar loops.
 //
@@ -19,6 +22,8 @@
 #include "backends/cpu/Passes.h"
 #include "passes/MatmulOps.h"
 
+#include "mlir/Analysis/SliceAnalysis.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
@@ -105,6 +110,45 @@ bool isVectorPiece(linalg::LinalgOp op, int64_t maxElements) {
   return elements <= maxElements;
 }
 
+/// Reads `op`'s inputs without their unit dimensions indexed by a constant
+/// 0 (a mask [batch, 1, 1, keys] of one batch read as
+/// (d0, d1) -> (0, 0, 0, d1)): each such input becomes a rank-reducing
+/// slice of itself and its map loses those results, so that every map is a
+/// projected permutation, as the vectoriser requires.
+void dropConstantUnitDims(RewriterBase &rewriter, linalg::GenericOp op) {
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    auto type = dyn_cast<RankedTensorType>(input->get().getType());
+    if (!type || !type.hasStaticShape())
+      continue;
+    AffineMap map = op.getMatchingIndexingMap(input);
+    SmallVector<int64_t> dropped;
+    SmallVector<int64_t> kept;
+    for (auto [i, e] : llvm::enumerate(map.getResults())) {
+      auto c = dyn_cast<AffineConstantExpr>(e);
+      if (c && c.getValue() == 0 && type.getDimSize(i) == 1)
+        dropped.push_back(i);
+      else
+        kept.push_back(type.getDimSize(i));
+    }
+    if (dropped.empty())
+      continue;
+    rewriter.setInsertionPoint(op);
+    int64_t rank = type.getRank();
+    auto reduced = RankedTensorType::get(kept, type.getElementType());
+    Value slice = rewriter.create<tensor::ExtractSliceOp>(
+        op.getLoc(), reduced, input->get(),
+        SmallVector<OpFoldResult>(rank, rewriter.getIndexAttr(0)),
+        getAsIndexOpFoldResult(rewriter.getContext(), type.getShape()),
+        SmallVector<OpFoldResult>(rank, rewriter.getIndexAttr(1)));
+    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+    maps[input->getOperandNumber()] = map.dropResults(dropped);
+    rewriter.modifyOpInPlace(op, [&] {
+      input->set(slice);
+      op.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps));
+    });
+  }
+}
+
 /// Tiles `op` into pieces with scf.for and peels each loop, so that all but
 /// the last iteration of every loop see a full, static piece.
 LogicalResult tileIntoPieces(RewriterBase &rewriter, linalg::LinalgOp op,
@@ -141,6 +185,63 @@ void tileReduction(RewriterBase &rewriter, linalg::LinalgOp op, int64_t kChunk) 
   FailureOr<scf::SCFTilingResult> tiled = tileWithLoops(rewriter, op, tiles);
   if (succeeded(tiled))
     peelLoops(rewriter, *tiled);
+}
+
+/// Splits a row reduction (every loop parallel but the last, a reduction of
+/// static length over `width` with one combiner that has a neutral element:
+/// sums, maxima, ...) into rows (scf.for over each parallel loop), then each
+/// row into a loop over chunks of `width` that combines each chunk
+/// elementwise into a row of `width` partial results (one vector piece),
+/// and a final reduction of those partials (peeled: every chunk but a
+/// shorter last one is static).
+void tileRowReduction(RewriterBase &rewriter, linalg::LinalgOp op, int64_t width) {
+  if (bertc::isMatmul(op) || op.getNumDpsInits() != 1 || op->getNumResults() != 1)
+    return;
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  size_t n = iterators.size();
+  if (n == 0 || iterators.back() != utils::IteratorType::reduction ||
+      !llvm::all_of(ArrayRef(iterators).drop_back(), [](utils::IteratorType t) {
+        return t == utils::IteratorType::parallel;
+      }))
+    return;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  if (ShapedType::isDynamic(ranges.back()) || ranges.back() <= width)
+    return;
+  SmallVector<Operation *> combiner;
+  if (!matchReduction(op.getRegionOutputArgs(), 0, combiner) || combiner.size() != 1 ||
+      !arith::getNeutralElement(combiner.front()))
+    return;
+  linalg::LinalgOp row = op;
+  if (llvm::any_of(ArrayRef(ranges).drop_back(), [](int64_t r) { return r != 1; })) {
+    SmallVector<OpFoldResult> rows(n, rewriter.getIndexAttr(1));
+    rows.back() = rewriter.getIndexAttr(0);
+    FailureOr<scf::SCFTilingResult> tiled = tileWithLoops(rewriter, op, rows);
+    if (failed(tiled) || tiled->tiledOps.size() != 1)
+      return;
+    row = cast<linalg::LinalgOp>(tiled->tiledOps.front());
+  }
+  SmallVector<OpFoldResult> chunks(n, rewriter.getIndexAttr(0));
+  chunks.back() = rewriter.getIndexAttr(width);
+  rewriter.setInsertionPoint(row);
+  FailureOr<scf::SCFReductionTilingResult> partial = scf::tileReductionUsingScf(
+      rewriter, cast<PartialReductionOpInterface>(row.getOperation()), chunks);
+  if (failed(partial))
+    return;
+  // MLIR 19 leaves the partial op's linalg.index of the chunked loop relative
+  // to its chunk: add the chunk's offset.
+  Value offset = cast<scf::ForOp>(partial->loops.front().getOperation()).getInductionVar();
+  for (Operation *tiledOp : partial->parallelTiledOps)
+    tiledOp->walk([&](linalg::IndexOp index) {
+      if (index.getDim() != n - 1)
+        return;
+      rewriter.setInsertionPointAfter(index);
+      auto shifted = rewriter.create<arith::AddIOp>(index.getLoc(), index, offset);
+      rewriter.replaceAllUsesExcept(index, shifted.getResult(), shifted);
+    });
+  for (LoopLikeOpInterface loop : partial->loops) {
+    scf::ForOp last;
+    (void)scf::peelForLoopAndSimplifyBounds(rewriter, cast<scf::ForOp>(loop.getOperation()), last);
+  }
 }
 
 /// Splits a matmul into column panels as wide as its register block (an
@@ -268,6 +369,10 @@ LogicalResult vectorize(func::FuncOp kernel, const VectorStrategy &strategy,
   };
   OpPassManager pm(func::FuncOp::getOperationName());
   pm.addPass(createCanonicalizerPass());
+  kernel.walk([&](linalg::GenericOp op) {
+    if (op.hasPureTensorSemantics())
+      dropConstantUnitDims(rewriter, op);
+  });
   for (linalg::LinalgOp op : tensorOps())
     tileReduction(rewriter, op, strategy.kChunk);
   if (strategy.packB) {
@@ -279,6 +384,8 @@ LogicalResult vectorize(func::FuncOp kernel, const VectorStrategy &strategy,
     for (linalg::LinalgOp op : tensorOps())
       packPanel(rewriter, op, strategy.registerRows, strategy.registerCols, strategy.vector);
   }
+  for (linalg::LinalgOp op : tensorOps())
+    tileRowReduction(rewriter, op, strategy.vector);
   for (linalg::LinalgOp op : tensorOps())
     if (failed(tileIntoPieces(rewriter, op, strategy)))
       return failure();

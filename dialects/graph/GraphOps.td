@@ -329,7 +329,8 @@ def Graph_ArgmaxOp : Graph_Op<"argmax", [Pure, InferTypeOpAdaptor]> {
   let summary = "index of the largest element along one axis, which is dropped";
   let description = [{
     The first index of the maximum, as `i32` (predicted classes for
-    accuracy). Not differentiable; it may be an output of a training graph.
+    accuracy); NaN elements are not compared, and a row of NaN gives 0. Not
+    differentiable; it may be an output of a training graph.
 
     ```mlir
     %p = graph.argmax %logits axis 2 : tensor<8x20x30522xf32> -> tensor<8x20xi32>

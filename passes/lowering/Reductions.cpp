@@ -7,37 +7,41 @@ namespace bertc::lowering {
 
 namespace {
 
-/// One reduction with two results: the running maximum (from -inf) and its
-/// index (from 0), replaced only by a strictly larger element, so the first
-/// maximum wins.
+/// Two reductions, each with one combiner so that it vectorises: the
+/// maximum (maxnumf from -inf: NaN ignored), then the first index whose
+/// element is not below it (a min of the index, or the axis length where
+/// it is below). A NaN is never below, so a row of NaN gives its first.
 struct ArgmaxPattern : GraphPattern<gr::ArgmaxOp> {
   using GraphPattern::GraphPattern;
   LogicalResult matchAndRewrite(gr::ArgmaxOp op, Adaptor a,
                                 ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
-    RankedTensorType type = tensorType(a.getX());
+    Value x = a.getX();
+    RankedTensorType type = tensorType(x);
     RankedTensorType indexType = tensorType(op.getResult());
     int64_t rank = type.getRank(), axis = op.getAxis();
-    auto valueType = RankedTensorType::get(indexType.getShape(), type.getElementType());
-    Value maxInit = filled(rw, loc, valueType, -std::numeric_limits<double>::infinity());
-    Value zero = rw.create<arith::ConstantOp>(loc, rw.getI32IntegerAttr(0));
+    Value max = reduce(rw, loc, x, {axis}, -INFINITY, [](OpBuilder &b, Location l, Value v, Value acc) -> Value {
+      return b.create<arith::MaxNumFOp>(l, v, acc);
+    });
+    int64_t length = type.getDimSize(axis);
+    Value past = rw.create<arith::ConstantOp>(loc, rw.getI32IntegerAttr(length));
     Value indexInit =
-        rw.create<linalg::FillOp>(loc, zero, emptyTensor(rw, loc, indexType)).getResult(0);
+        rw.create<linalg::FillOp>(loc, past, emptyTensor(rw, loc, indexType)).getResult(0);
     AffineMap out = droppedAxesMap(rw.getContext(), rank, {axis});
     SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
     iterators[axis] = utils::IteratorType::reduction;
-    auto generic = rw.create<linalg::GenericOp>(
-        loc, TypeRange{valueType, indexType}, ValueRange{a.getX()}, ValueRange{maxInit, indexInit},
+    auto first = rw.create<linalg::GenericOp>(
+        loc, TypeRange{indexType}, ValueRange{x, max}, ValueRange{indexInit},
         ArrayRef<AffineMap>{rw.getMultiDimIdentityMap(rank), out, out}, iterators,
         [&](OpBuilder &b, Location l, ValueRange v) {
           Value index =
               b.create<arith::IndexCastOp>(l, b.getI32Type(), b.create<linalg::IndexOp>(l, axis));
-          Value larger = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, v[0], v[1]);
-          b.create<linalg::YieldOp>(l,
-                                    ValueRange{b.create<arith::SelectOp>(l, larger, v[0], v[1]),
-                                               b.create<arith::SelectOp>(l, larger, index, v[2])});
+          Value notBelow = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::UGE, v[0], v[1]);
+          Value candidate = b.create<arith::SelectOp>(
+              l, notBelow, index, b.create<arith::ConstantOp>(l, b.getI32IntegerAttr(length)));
+          b.create<linalg::YieldOp>(l, ValueRange{b.create<arith::MinSIOp>(l, candidate, v[2])});
         });
-    rw.replaceOp(op, generic.getResult(1));
+    rw.replaceOp(op, first.getResult(0));
     return success();
   }
 };

@@ -122,3 +122,79 @@ func.func @scalar(%a: memref<12x16xf32>, %b: memref<16x32xf32>, %out: memref<12x
   bufferization.materialize_in_destination %m in restrict writable %out : (tensor<12x32xf32>, memref<12x32xf32>) -> ()
   return
 }
+
+// A row reduction (a sum along the last loop): row by row, each row summed
+// into a vector of 16 partial sums carried through its loop (40 = 2 x 16
+// full chunks, then the remaining 8 into the first 8 partial sums), and
+// those 16 combined across lanes once per row, not at every chunk.
+// CHECK-LABEL: func.func @row_sum(
+// CHECK: scf.for {{.*}} to %c4 step %c1
+// CHECK: scf.for {{.*}} to %c32 step %c16 iter_args({{.*}}) -> (tensor<1x16xf32>, vector<1x16xf32>)
+// CHECK: arith.addf {{.*}} : vector<1x16xf32>
+// CHECK: arith.addf {{.*}} : vector<1x8xf32>
+// CHECK: vector.multi_reduction <add>, {{.*}} [1] : vector<1x16xf32> to vector<1xf32>
+// CHECK-NOT: vector.multi_reduction
+// CHECK: return
+func.func @row_sum(%a: memref<4x40xf32>, %out: memref<4xf32>, %x: index, %y: index, %z: index) attributes {bertc.strategy = {k_chunk = 256 : i64, max_piece_elements = 1024 : i64, pack_b = 1 : i64, register_block_cols = 16 : i64, register_block_rows = 6 : i64, transpose = 8 : i64, vector = 16 : i64}} {
+  %ta = bufferization.to_tensor %a restrict : memref<4x40xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<4xf32>) -> tensor<4xf32>
+  %s = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%ta : tensor<4x40xf32>) outs(%f : tensor<4xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %sum = arith.addf %in, %acc : f32
+    linalg.yield %sum : f32
+  } -> tensor<4xf32>
+  bufferization.materialize_in_destination %s in restrict writable %out : (tensor<4xf32>, memref<4xf32>) -> ()
+  return
+}
+
+// An input read through constant zeros on unit dimensions (a mask of one
+// batch, [1, 1, 40], read as (d0, d1) -> (0, 0, d1)) is read as a
+// rank-reduced slice [40] instead, so that the op vectorises like any
+// other: no scalar linalg.generic is left.
+// CHECK-LABEL: func.func @unit_dims(
+// CHECK: tensor.extract_slice {{.*}} : tensor<1x1x40xf32> to tensor<40xf32>
+// CHECK: arith.addf {{.*}} : vector<1x16xf32>
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @unit_dims(%a: memref<4x40xf32>, %m: memref<1x1x40xf32>, %out: memref<4x40xf32>, %x: index, %y: index, %z: index) attributes {bertc.strategy = {k_chunk = 256 : i64, max_piece_elements = 1024 : i64, pack_b = 1 : i64, register_block_cols = 16 : i64, register_block_rows = 6 : i64, transpose = 8 : i64, vector = 16 : i64}} {
+  %ta = bufferization.to_tensor %a restrict : memref<4x40xf32>
+  %tm = bufferization.to_tensor %m restrict : memref<1x1x40xf32>
+  %e = tensor.empty() : tensor<4x40xf32>
+  %s = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (0, 0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%ta, %tm : tensor<4x40xf32>, tensor<1x1x40xf32>) outs(%e : tensor<4x40xf32>) {
+  ^bb0(%in: f32, %mask: f32, %o: f32):
+    %sum = arith.addf %in, %mask : f32
+    linalg.yield %sum : f32
+  } -> tensor<4x40xf32>
+  bufferization.materialize_in_destination %s in restrict writable %out : (tensor<4x40xf32>, memref<4x40xf32>) -> ()
+  return
+}
+
+// A row reduction that reads its position (the first index of a row's
+// maximum): the index in each chunk of partial results is offset by the
+// chunk's start.
+// CHECK-LABEL: func.func @row_index(
+// CHECK: scf.for %[[C:.*]] = %c0 to %c32 step %c16 iter_args({{.*}}) -> (tensor<1x16xi32>, vector<1x16xi32>)
+// CHECK: %[[AT:.*]] = vector.broadcast %[[C]] : index to vector<16xindex>
+// CHECK: arith.addi %[[AT]], {{.*}} : vector<16xindex>
+// CHECK: arith.minsi {{.*}} : vector<1x16xi32>
+// CHECK: vector.multi_reduction <minsi>, {{.*}} [1] : vector<1x16xi32> to vector<1xi32>
+func.func @row_index(%a: memref<4x40xf32>, %out: memref<4xi32>, %x: index, %y: index, %z: index) attributes {bertc.strategy = {k_chunk = 256 : i64, max_piece_elements = 1024 : i64, pack_b = 1 : i64, register_block_cols = 16 : i64, register_block_rows = 6 : i64, transpose = 8 : i64, vector = 16 : i64}} {
+  %ta = bufferization.to_tensor %a restrict : memref<4x40xf32>
+  %past = arith.constant 40 : i32
+  %e = tensor.empty() : tensor<4xi32>
+  %f = linalg.fill ins(%past : i32) outs(%e : tensor<4xi32>) -> tensor<4xi32>
+  %s = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%ta : tensor<4x40xf32>) outs(%f : tensor<4xi32>) {
+  ^bb0(%in: f32, %acc: i32):
+    %zero = arith.constant 0.0 : f32
+    %i = linalg.index 1 : index
+    %at = arith.index_cast %i : index to i32
+    %big = arith.cmpf uge, %in, %zero : f32
+    %cand = arith.select %big, %at, %past : i32
+    %m = arith.minsi %cand, %acc : i32
+    linalg.yield %m : i32
+  } -> tensor<4xi32>
+  bufferization.materialize_in_destination %s in restrict writable %out : (tensor<4xi32>, memref<4xi32>) -> ()
+  return
+}

@@ -31,18 +31,21 @@ func.func @layer_norm(%x: tensor<2x4xf32>, %g: tensor<4xf32>, %b: tensor<4xf32>)
 
 // -----
 
-// Argmax: one reduction carrying the maximum (from -inf) and its index
-// (from 0); only a strictly larger element moves the index.
+// Argmax: two reductions of one combiner each, both vectorisable: the
+// maximum (maxnumf from -inf), then the smallest index whose element is not
+// below it (unordered-or-greater-equal), from the axis length 7.
 // CHECK-LABEL: func.func @argmax
 func.func @argmax(%x: tensor<4x7xf32>) -> tensor<4xi32> {
-  // CHECK: %[[MAX:.*]] = linalg.fill ins(%cst{{.*}} : f32) outs(%{{.*}} : tensor<4xf32>)
-  // CHECK: %[[IDX:.*]] = linalg.fill ins(%c0_i32 : i32) outs(%{{.*}} : tensor<4xi32>)
-  // CHECK: %[[R:.*]]:2 = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%{{.*}} : tensor<4x7xf32>) outs(%[[MAX]], %[[IDX]] : tensor<4xf32>, tensor<4xi32>)
+  // CHECK: %[[MAX0:.*]] = linalg.fill ins(%cst{{.*}} : f32) outs(%{{.*}} : tensor<4xf32>)
+  // CHECK: %[[MAX:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%{{.*}} : tensor<4x7xf32>) outs(%[[MAX0]] : tensor<4xf32>)
+  // CHECK: arith.maxnumf
+  // CHECK: %[[IDX:.*]] = linalg.fill ins(%c7_i32 : i32) outs(%{{.*}} : tensor<4xi32>)
+  // CHECK: %[[R:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%{{.*}}, %[[MAX]] : tensor<4x7xf32>, tensor<4xf32>) outs(%[[IDX]] : tensor<4xi32>)
   // CHECK: linalg.index 1
-  // CHECK: arith.cmpf ogt
+  // CHECK: arith.cmpf uge
   // CHECK: arith.select
-  // CHECK: arith.select
-  // CHECK: return %[[R]]#1
+  // CHECK: arith.minsi
+  // CHECK: return %[[R]]
   %0 = graph.argmax %x axis 1 : tensor<4x7xf32> -> tensor<4xi32>
   return %0 : tensor<4xi32>
 }
