@@ -46,7 +46,7 @@ struct ConvertGraphToLinalgPass : impl::ConvertGraphToLinalgBase<ConvertGraphToL
     target.addDynamicallyLegalDialect<gr::GraphDialect>(
         [](Operation *op) { return op->hasTrait<gr::OpTrait::LoweredInKernel>(); });
     target.addLegalOp<gr::ParameterOp, gr::InputOp, gr::OutputOp, gr::ConstantOp, gr::StateOp,
-                      gr::AssignOp>();
+                      gr::ParameterCopyOp, gr::AssignOp>();
     if (failed(applyPartialConversion(getOperation(), target, std::move(patterns))))
       return signalPassFailure();
     // Constants were folded into the elementwise ops that used them; those

@@ -152,6 +152,31 @@ def AppendOptimizer : Pass<"bertc-append-optimizer", "mlir::func::FuncOp"> {
   let dependentDialects = ["bertc::graph::GraphDialect"];
 }
 
+def MixedPrecision : Pass<"bertc-mixed-precision", "mlir::func::FuncOp"> {
+  let summary = "Multiply in bf16: every f32 matmul reads bf16 operands, accumulates in f32";
+  let description = [{
+    Each `graph.matmul` of f32 operands (forward and gradients alike) reads
+    both as bf16 and still gives f32. An operand that is a parameter is read
+    as its `graph.parameter_copy` (one per parameter, kept by the runtime
+    and, in a training step, re-assigned from the converted update right
+    after the parameter's own `graph.assign`, in the optimizer's pass over
+    the weights); any other operand is converted where it is computed
+    (`graph.convert`), through reshapes and transposes, so that a producer
+    whose value only matmuls read writes bf16 alone. Everything else
+    (LayerNorm, softmax, attention, the losses, AdamW and its moments)
+    stays f32.
+
+    ```mlir
+    %y = graph.matmul %x, %w {transpose_b = true} : tensor<8x4xf32>, tensor<6x4xf32> -> tensor<8x6xf32>
+    // becomes
+    %w16 = graph.parameter_copy %w : tensor<6x4xf32> -> tensor<6x4xbf16>
+    %x16 = graph.convert %x : tensor<8x4xf32> -> tensor<8x4xbf16>
+    %y = graph.matmul %x16, %w16 {transpose_b = true} : tensor<8x4xbf16>, tensor<6x4xbf16> -> tensor<8x6xf32>
+    ```
+  }];
+  let dependentDialects = ["bertc::graph::GraphDialect"];
+}
+
 //===----------------------------------------------------------------------===//
 // Graph to linalg
 //===----------------------------------------------------------------------===//
@@ -204,6 +229,11 @@ def FuseElementwise : Pass<"bertc-fuse-elementwise", "mlir::func::FuncOp"> {
     bias, dropout and residual add on `[batch, seq, hidden]` after the
     `[batch*seq, hidden]` product) is rewritten on the product's shape, so
     that `bertc-fuse-matmul-epilogues` can make it the product's epilogue.
+    Last, a conversion (`graph.convert`: a generic whose body is one
+    `arith.truncf` or `arith.extf`) of a value that others read too becomes
+    one more result of that value's all-parallel producer, which then
+    writes it in both types in one pass (linalg's fusion would compute the
+    producer twice).
 
     ```mlir
     %a = linalg.generic {...parallel...} ins(%x) outs(%e) { math.tanh }

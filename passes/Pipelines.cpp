@@ -28,6 +28,10 @@ void buildTrainingGraphPipeline(OpPassManager &pm, const TrainingGraphOptions &o
     adam.biasCorrection = options.biasCorrection;
     fn.addPass(createAppendOptimizer(adam));
   }
+  // After the gradients and the optimizer: their matmuls too, and each
+  // parameter copy's update beside the parameter's.
+  if (options.bf16)
+    fn.addPass(createMixedPrecision());
 }
 
 void buildGraphToLinalgPipeline(OpPassManager &pm, const DispatchOptions &options) {
@@ -69,6 +73,8 @@ struct TrainingGraphCLOptions : PassPipelineOptions<TrainingGraphCLOptions> {
                       llvm::cl::init(true)};
   Option<bool> biasCorrection{*this, "bias-correction", llvm::cl::desc("AdamW bias correction"),
                               llvm::cl::init(true)};
+  Option<bool> bf16{*this, "bf16", llvm::cl::desc("Matmuls on bf16 operands"),
+                    llvm::cl::init(false)};
 };
 
 struct DispatchCLOptions : PassPipelineOptions<DispatchCLOptions> {
@@ -87,7 +93,8 @@ void registerGraphPipelines() {
   PassPipelineRegistration<TrainingGraphCLOptions>(
       "bertc-training-graph", "The forward graph with its gradients and the AdamW update",
       [](OpPassManager &pm, const TrainingGraphCLOptions &o) {
-        buildTrainingGraphPipeline(pm, {o.gradients, o.optimizer, o.fusion, o.biasCorrection});
+        buildTrainingGraphPipeline(
+            pm, {o.gradients, o.optimizer, o.fusion, o.biasCorrection, o.bf16});
       });
   PassPipelineRegistration<DispatchCLOptions>("bertc-graph-to-linalg",
                                               "The graph as linalg on tensors",

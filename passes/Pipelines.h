@@ -4,7 +4,8 @@
 // pass pipelines (each registered in bertc-opt under its name):
 //
 //   bertc-training-graph   tag kernel kinds, key dropout, form attention,
-//                          differentiate, fuse cross-entropy, AdamW
+//                          differentiate, fuse cross-entropy, AdamW,
+//                          mixed precision (bf16)
 //   bertc-graph-to-linalg  the graph ops as linalg on tensors
 //   bertc-dispatch-regions fuse elementwise chains, form dispatch regions,
 //                          fuse reductions, matmul epilogues, horizontally
@@ -30,6 +31,7 @@ struct TrainingGraphOptions {
   bool optimizer = true;      ///< Then clipping and AdamW (needs gradients).
   bool fusion = true;         ///< Attention and cross-entropy as fused ops.
   bool biasCorrection = true; ///< AdamW with bias correction (HuggingFace's form).
+  bool bf16 = false;          ///< Matmuls on bf16 operands (bertc-mixed-precision).
 };
 
 /// Fusion of the linalg graph into dispatch regions.

@@ -11,6 +11,8 @@ int64_t dtypeSize(DType t) {
     return 8;
   case DType::I32:
     return 4;
+  case DType::BF16:
+    return 2;
   }
   return 0;
 }
@@ -23,12 +25,14 @@ const char *dtypeName(DType t) {
     return "F64";
   case DType::I32:
     return "I32";
+  case DType::BF16:
+    return "BF16";
   }
   return "?";
 }
 
 bool parseDType(const std::string &name, DType &out) {
-  for (DType t : {DType::F32, DType::F64, DType::I32})
+  for (DType t : {DType::F32, DType::F64, DType::I32, DType::BF16})
     if (name == dtypeName(t)) {
       out = t;
       return true;
@@ -105,6 +109,14 @@ Json Program::toJson() const {
     }
     j[key] = std::move(list);
   }
+  Json copies = Json::array();
+  for (const ParameterCopy &c : parameterCopies) {
+    Json o = Json::object();
+    o["tensor"] = Json(c.tensor);
+    o["source"] = Json(c.source);
+    copies.push(std::move(o));
+  }
+  j["parameter_copies"] = std::move(copies);
   Json ks = Json::array();
   for (const std::string &k : kernels)
     ks.push(Json(k));
@@ -266,6 +278,21 @@ bool Program::fromJson(const Json &j, Program &p, std::string &error) {
         return false;
       p.namedList(key).push_back(std::move(n));
     }
+  }
+  const Json *copies = r.member(j, "parameter_copies", Json::Kind::Array, "program");
+  if (!copies)
+    return false;
+  for (const Json &o : copies->items()) {
+    ParameterCopy c;
+    if (!r.tensorId(o, "tensor", c.tensor, count, "parameter copy") ||
+        !r.tensorId(o, "source", c.source, count, "parameter copy"))
+      return false;
+    const TensorDesc &copy = p.tensors[c.tensor], &source = p.tensors[c.source];
+    if (copy.dtype != DType::BF16 || source.dtype != DType::F32 || copy.shape != source.shape ||
+        copy.storage != Storage::Parameter || source.storage != Storage::Parameter)
+      return r.fail("parameter copy " + copy.name + ": not a BF16 copy of the F32 parameter " +
+                    source.name + " of the same shape");
+    p.parameterCopies.push_back(c);
   }
   const Json *ks = r.member(j, "kernels", Json::Kind::Array, "program");
   if (!ks)

@@ -20,11 +20,11 @@
 
 namespace bertc::rt {
 
-enum class DType { F32, F64, I32 };
+enum class DType { F32, F64, I32, BF16 };
 
 /// Bytes per element.
 int64_t dtypeSize(DType t);
-/// The safetensors spelling: "F32", "F64", "I32".
+/// The safetensors spelling: "F32", "F64", "I32", "BF16".
 const char *dtypeName(DType t);
 bool parseDType(const std::string &name, DType &out);
 
@@ -52,6 +52,14 @@ struct NamedTensor {
   int tensor = -1;
 };
 
+/// A parameter kept in a narrower type beside it (graph.parameter_copy):
+/// the session writes it from its parameter whenever the parameters are set
+/// from outside; a training step keeps it equal to the converted parameter.
+struct ParameterCopy {
+  int tensor = -1; ///< The copy (bf16), in the parameter store.
+  int source = -1; ///< The parameter's tensor (f32).
+};
+
 struct DispatchDesc {
   int kernel = -1;
   std::vector<int> bindings; ///< Tensor ids: the kernel's inputs, then its outputs.
@@ -70,6 +78,8 @@ struct Program {
   /// optimizer's moments), zero in a fresh run; the step's dispatches update
   /// parameters and state in place.
   std::vector<NamedTensor> state;
+  /// Copies of parameters the kernels read instead of them; not saved.
+  std::vector<ParameterCopy> parameterCopies;
   std::vector<std::string> kernels; ///< Kernel names, in kernel-table order.
   /// Each kernel's kind of work (contract::kernelKindName), for profiles.
   std::vector<std::string> kernelKinds;

@@ -1,6 +1,7 @@
 //===- Session.cpp - A compiled program's memory and execution ------------===//
 #include "runtime/Session.h"
 
+#include "runtime/BFloat16.h"
 #include "runtime/Safetensors.h"
 
 #include <cmath>
@@ -53,6 +54,16 @@ void Session::initParameters(uint64_t seed) {
         static_cast<float *>(data(p.tensor))[i] = static_cast<float>(v);
     }
   }
+  updateParameterCopies();
+}
+
+void Session::updateParameterCopies() {
+  for (const ParameterCopy &c : program_.parameterCopies) {
+    const auto *from = static_cast<const float *>(data(c.source));
+    auto *to = static_cast<uint16_t *>(data(c.tensor));
+    for (int64_t i = 0, n = program_.tensors[c.tensor].elements(); i < n; ++i)
+      to[i] = toBFloat16(from[i]);
+  }
 }
 
 namespace {
@@ -64,6 +75,23 @@ std::string spellShape(const std::vector<int64_t> &s) {
   return r + "]";
 }
 
+/// A stored tensor of type `stored` loads into a tensor of type `model`:
+/// the same type, or a bf16 checkpoint's tensor into an f32 parameter.
+bool loadsInto(DType stored, DType model) {
+  return stored == model || (stored == DType::BF16 && model == DType::F32);
+}
+
+/// Writes `s` into `to` (a tensor of type `t`), widening bf16 to f32.
+void copyStored(const StoredTensor &s, const TensorDesc &t, void *to) {
+  if (s.dtype == t.dtype) {
+    std::memcpy(to, s.data.data(), s.data.size());
+    return;
+  }
+  const auto *from = reinterpret_cast<const uint16_t *>(s.data.data());
+  for (int64_t i = 0, n = t.elements(); i < n; ++i)
+    static_cast<float *>(to)[i] = fromBFloat16(from[i]);
+}
+
 /// Checks that `file` holds `name` with the type and shape of `t`.
 bool matches(const SafetensorsFile &file, const std::string &path, const std::string &name,
              const TensorDesc &t, std::string &error) {
@@ -72,7 +100,7 @@ bool matches(const SafetensorsFile &file, const std::string &path, const std::st
     error = path + ": tensor '" + name + "' is missing";
     return false;
   }
-  if (it->second.dtype != t.dtype) {
+  if (!loadsInto(it->second.dtype, t.dtype)) {
     error = path + ": tensor '" + name + "' is " + dtypeName(it->second.dtype) +
             ", the model needs " + dtypeName(t.dtype);
     return false;
@@ -106,15 +134,12 @@ bool Session::loadParameters(const std::string &path, std::string &error, int *e
     for (const NamedTensor &s : program_.state)
       if (!matches(file, path, s.name, program_.tensors[s.tensor], error))
         return false;
-  for (const ParameterDesc &p : program_.parameters) {
-    const StoredTensor &s = file.tensors.at(p.name);
-    std::memcpy(data(p.tensor), s.data.data(), s.data.size());
-  }
+  for (const ParameterDesc &p : program_.parameters)
+    copyStored(file.tensors.at(p.name), program_.tensors[p.tensor], data(p.tensor));
   if (withState)
-    for (const NamedTensor &n : program_.state) {
-      const StoredTensor &s = file.tensors.at(n.name);
-      std::memcpy(data(n.tensor), s.data.data(), s.data.size());
-    }
+    for (const NamedTensor &n : program_.state)
+      copyStored(file.tensors.at(n.name), program_.tensors[n.tensor], data(n.tensor));
+  updateParameterCopies();
   if (extra)
     *extra = static_cast<int>(file.tensors.size() - program_.parameters.size() -
                               (withState ? stateFound : 0));
@@ -129,11 +154,13 @@ bool Session::loadMatchingParameters(const std::string &path, std::string &error
   for (const ParameterDesc &p : program_.parameters) {
     const TensorDesc &t = program_.tensors[p.tensor];
     auto it = file.tensors.find(p.name);
-    if (it == file.tensors.end() || it->second.dtype != t.dtype || it->second.shape != t.shape)
+    if (it == file.tensors.end() || !loadsInto(it->second.dtype, t.dtype) ||
+        it->second.shape != t.shape)
       continue;
-    std::memcpy(data(p.tensor), it->second.data.data(), it->second.data.size());
+    copyStored(it->second, t, data(p.tensor));
     ++loaded;
   }
+  updateParameterCopies();
   if (loaded == 0) {
     error = path + ": no tensor matches a parameter of this model";
     return false;

@@ -40,8 +40,13 @@ public:
   /// Fills every parameter from its initializer (normal, zeros, ones); the
   /// values depend only on `seed` and the parameter's name.
   void initParameters(uint64_t seed);
-  /// Loads every parameter from a safetensors file (names, dtypes and shapes
-  /// must match), and the training state too when the file has all of it
+  /// After parameters were written through data(): rewrites their copies
+  /// (Program::parameterCopies) from them. initParameters and the loads do
+  /// it themselves.
+  void updateParameterCopies();
+  /// Loads every parameter from a safetensors file (names and shapes must
+  /// match; dtypes too, except that a BF16 tensor loads into an F32
+  /// parameter, widened), and the training state too when the file has all of it
   /// (otherwise the state stays zero); other tensors are ignored and counted
   /// in `extra`. Nothing changes unless everything checks.
   /// `metadata` receives the file's metadata.

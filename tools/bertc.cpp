@@ -136,6 +136,14 @@ static cl::opt<bool> f64("f64",
                          cl::desc("Compute in float64: every f32 tensor of the model becomes f64 "
                                   "(for numerical checks)"),
                          cl::init(false), cl::sub(compileCmd), cl::cat(category));
+enum class Precision { F32, BF16 };
+static cl::opt<Precision> precision(
+    "precision", cl::desc("Matmul operands (default fp32)"),
+    cl::values(clEnumValN(Precision::F32, "fp32", "fp32 everywhere"),
+               clEnumValN(Precision::BF16, "bf16",
+                          "bf16 matmul operands accumulated in fp32; master weights, optimizer "
+                          "state, LayerNorm, softmax, attention and losses in fp32 (CPU only)")),
+    cl::init(Precision::F32), cl::sub(compileCmd), cl::sub(benchCmd), cl::cat(category));
 static cl::opt<bool> vectorize("vectorize", cl::desc("Vectorise kernels (default true)"),
                                cl::init(true), cl::sub(compileCmd), cl::cat(category));
 
@@ -225,6 +233,7 @@ int main(int argc, char **argv) {
   options.vectorize = vectorize;
   options.step = step;
   options.biasCorrection = biasCorrection;
+  options.bf16 = precision == Precision::BF16;
   options.fusion = fusion == Fusion::Default;
   options.maxBindings = maxBindings;
   options.graph.f64 = f64;

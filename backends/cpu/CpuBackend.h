@@ -56,6 +56,8 @@ struct CpuPipelineOptions {
   /// Width of the CPU's vector registers (256: AVX2, 16 of them; 512:
   /// AVX-512, 32), which sizes the matmul register blocks.
   int64_t vectorBits = 256;
+  /// The CPU has AVX512-BF16's vdpbf16ps at that width (bf16 matmuls).
+  bool bf16Dot = false;
 };
 
 /// Dialects, interfaces and translations the CPU back end needs in its
@@ -95,6 +97,10 @@ bool describeCpu(llvm::StringRef cpu, rt::Program &program, std::string &error);
 /// The vector width the kernels of a program describeCpu filled in may use:
 /// 512 with AVX-512 (avx512f), otherwise 256 (AVX2).
 int64_t vectorBits(const rt::Program &program);
+
+/// Whether the kernels of a program describeCpu filled in may use
+/// vdpbf16ps at vectorBits(program): avx512bf16 (and avx512vl below 512).
+bool hasBf16Dot(const rt::Program &program);
 
 /// Translates an LLVM-dialect module to optimised LLVM IR for `cpu` and
 /// prints it.

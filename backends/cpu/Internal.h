@@ -4,8 +4,16 @@
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Operation.h"
+#include "mlir/Support/LogicalResult.h"
 
 #include <optional>
+
+namespace mlir {
+class RewriterBase;
+namespace linalg {
+class LinalgOp;
+} // namespace linalg
+} // namespace mlir
 
 namespace bertc::cpu {
 
@@ -28,6 +36,9 @@ struct VectorStrategy {
   int64_t transpose = 8;
   /// Larger static pieces are not unrolled into vector code.
   int64_t maxPieceElements = 1024;
+  /// bf16 matmuls on AVX512-BF16's vdpbf16ps at this vector width (1), or
+  /// on FMAs of the operands widened to f32 (0).
+  int64_t bf16Dot = 0;
 
   /// The strategy for vector registers of `bits` (256: AVX2's 16 ymm, the
   /// defaults above; 512: AVX-512's 32 zmm).
@@ -38,6 +49,13 @@ struct VectorStrategy {
   /// `bertc.strategy`.
   static std::optional<VectorStrategy> of(mlir::Operation *kernel);
 };
+
+/// Replaces a bf16 matmul panel (bertc-cpu-vectorize's: [batch 1,] M rows,
+/// one register block of columns, one static chunk of K) by code that
+/// consumes K in pairs (backends/cpu/PairedMatmul.cpp); fails, changing
+/// nothing, on any other op.
+mlir::LogicalResult lowerPairedPanel(mlir::RewriterBase &rewriter, mlir::linalg::LinalgOp op,
+                                     const VectorStrategy &strategy);
 
 } // namespace bertc::cpu
 

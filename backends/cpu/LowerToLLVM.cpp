@@ -20,6 +20,7 @@ namespace bertc::cpu {
 
 #define GEN_PASS_DEF_CPUADDENTRYPOINTS
 #define GEN_PASS_DEF_CPUAPPROXIMATEMATH
+#define GEN_PASS_DEF_CPUEXPANDBF16
 #define GEN_PASS_DEF_CPUHOISTACCUMULATORS
 #define GEN_PASS_DEF_CPUHOISTSTATICALLOCAS
 #define GEN_PASS_DEF_CPULOWERVECTORS
@@ -78,6 +79,80 @@ struct CpuApproximateMath : impl::CpuApproximateMathBase<CpuApproximateMath> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateMathPolynomialApproximationPatterns(patterns);
+    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+/// An i32 constant of `type`'s shape (a scalar or a splat vector).
+Value intConstant(OpBuilder &b, Location loc, Type type, uint32_t v) {
+  auto attr = b.getIntegerAttr(b.getI32Type(), static_cast<int32_t>(v));
+  if (auto vt = dyn_cast<VectorType>(type))
+    return b.create<arith::ConstantOp>(loc, DenseElementsAttr::get(vt, attr.getValue()));
+  return b.create<arith::ConstantOp>(loc, attr);
+}
+
+/// `type` with i`bits` (or f32) elements.
+Type withElement(Type type, Type element) {
+  if (auto vt = dyn_cast<VectorType>(type))
+    return vt.clone(element);
+  return element;
+}
+
+/// f32 -> bf16: the upper 16 bits after adding 0x7fff plus the lowest kept
+/// bit (rounding to nearest even); a NaN keeps its sign and becomes quiet.
+/// All in integers: a select on bf16 values would make LLVM widen them to
+/// f32 and back through __truncsfbf2 on CPUs without bf16 instructions.
+struct TruncToBf16 : OpRewritePattern<arith::TruncFOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(arith::TruncFOp op, PatternRewriter &rw) const override {
+    Type in = op.getIn().getType(), out = op.getType();
+    if (!getElementTypeOrSelf(in).isF32() || !getElementTypeOrSelf(out).isBF16())
+      return failure();
+    Location loc = op.getLoc();
+    Type i32 = withElement(in, rw.getI32Type()), i16 = withElement(in, rw.getI16Type());
+    Value bits = rw.create<arith::BitcastOp>(loc, i32, op.getIn());
+    Value c16 = intConstant(rw, loc, i32, 16);
+    Value lowestKept = rw.create<arith::AndIOp>(loc, rw.create<arith::ShRUIOp>(loc, bits, c16),
+                                                intConstant(rw, loc, i32, 1));
+    Value rounded = rw.create<arith::AddIOp>(
+        loc, bits, rw.create<arith::AddIOp>(loc, lowestKept, intConstant(rw, loc, i32, 0x7fff)));
+    Value magnitude = rw.create<arith::AndIOp>(loc, bits, intConstant(rw, loc, i32, 0x7fffffff));
+    Value isNaN = rw.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ugt, magnitude,
+                                           intConstant(rw, loc, i32, 0x7f800000));
+    Value quiet = rw.create<arith::OrIOp>(loc, bits, intConstant(rw, loc, i32, 0x00400000));
+    Value chosen = rw.create<arith::SelectOp>(loc, isNaN, quiet, rounded);
+    Value upper = rw.create<arith::ShRUIOp>(loc, chosen, c16);
+    Value half = rw.create<arith::TruncIOp>(loc, i16, upper);
+    rw.replaceOpWithNewOp<arith::BitcastOp>(op, out, half);
+    return success();
+  }
+};
+
+/// bf16 -> f32: the bits shifted into the upper half (exact).
+struct ExtFromBf16 : OpRewritePattern<arith::ExtFOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(arith::ExtFOp op, PatternRewriter &rw) const override {
+    Type in = op.getIn().getType(), out = op.getType();
+    if (!getElementTypeOrSelf(in).isBF16() || !getElementTypeOrSelf(out).isF32())
+      return failure();
+    Location loc = op.getLoc();
+    Type i32 = withElement(in, rw.getI32Type()), i16 = withElement(in, rw.getI16Type());
+    Value half = rw.create<arith::BitcastOp>(loc, i16, op.getIn());
+    Value wide = rw.create<arith::ExtUIOp>(loc, i32, half);
+    Value bits = rw.create<arith::ShLIOp>(loc, wide, intConstant(rw, loc, i32, 16));
+    rw.replaceOpWithNewOp<arith::BitcastOp>(op, out, bits);
+    return success();
+  }
+};
+
+/// Conversions between f32 and bf16 as integer operations with rounding to
+/// nearest even, on every CPU: LLVM would call a runtime library's
+/// __truncsfbf2 where the CPU has no conversion instruction.
+struct CpuExpandBf16 : impl::CpuExpandBf16Base<CpuExpandBf16> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<TruncToBf16, ExtFromBf16>(&getContext());
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

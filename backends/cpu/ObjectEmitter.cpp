@@ -158,4 +158,10 @@ int64_t vectorBits(const rt::Program &program) {
   return std::find(f.begin(), f.end(), "avx512f") != f.end() ? 512 : 256;
 }
 
+bool hasBf16Dot(const rt::Program &program) {
+  const std::vector<std::string> &f = program.cpuFeatures;
+  auto has = [&](const char *name) { return std::find(f.begin(), f.end(), name) != f.end(); };
+  return has("avx512bf16") && (vectorBits(program) == 512 || has("avx512vl"));
+}
+
 } // namespace bertc::cpu

@@ -46,6 +46,8 @@ def CpuSelectStrategy : Pass<"bertc-cpu-select-strategy", "mlir::ModuleOp"> {
     - `transpose`: side of the blocks a transpose moves;
     - `max_piece_elements`: larger static pieces are not unrolled into
       vector code;
+    - `bf16_dot`: bf16 matmuls consume K in pairs with vdpbf16ps (1) or
+      with two FMAs on each pair widened to f32 (0);
     - on kernels of a `graph.attention`, `attention_rows` and
       `attention_keys`: the query rows of a workgroup and the keys of one
       step (the largest divisors up to these), which keep a block's scores
@@ -62,6 +64,8 @@ def CpuSelectStrategy : Pass<"bertc-cpu-select-strategy", "mlir::ModuleOp"> {
            "Vector code (off: scalar loops, the reference code path)">,
     Option<"vectorBits", "vector-bits", "int64_t", "256",
            "Width of the CPU's vector registers: 256 (AVX2) or 512 (AVX-512)">,
+    Option<"bf16Dot", "bf16-dot", "bool", "false",
+           "The CPU has AVX512-BF16's vdpbf16ps at that width">,
     Option<"attentionRows", "attention-rows", "int64_t", "128",
            "Most query rows per attention workgroup">,
     Option<"attentionKeys", "attention-keys", "int64_t", "64",
@@ -87,13 +91,16 @@ def CpuVectorize : Pass<"bertc-cpu-vectorize", "mlir::func::FuncOp"> {
     row reductions (a reduction along the last loop only, with one
     combiner) row by row into a vector of partial results carried in
     registers and combined across its lanes once per row, other ops rows
-    along their last loop. The partial pieces at the ends stay scalar loops. A kernel
+    along their last loop. A full panel of a bf16 matmul instead consumes
+    K in pairs (backends/cpu/PairedMatmul.cpp): its chunk of B packed into
+    pairs of K, each register block's accumulators updated per pair by
+    vdpbf16ps or, without `bf16_dot`, two FMAs. The partial pieces at the ends stay scalar loops. A kernel
     without a strategy is left scalar. Runs on tensors, before
     bertc-bufferize-kernels.
   }];
   let dependentDialects = ["mlir::affine::AffineDialect", "mlir::arith::ArithDialect",
-                           "mlir::scf::SCFDialect", "mlir::tensor::TensorDialect",
-                           "mlir::vector::VectorDialect"];
+                           "mlir::LLVM::LLVMDialect", "mlir::scf::SCFDialect",
+                           "mlir::tensor::TensorDialect", "mlir::vector::VectorDialect"];
 }
 
 //===----------------------------------------------------------------------===//
@@ -120,6 +127,18 @@ def CpuLowerVectors : Pass<"bertc-cpu-lower-vectors", "mlir::ModuleOp"> {
   }];
   let dependentDialects = ["mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",
                            "mlir::scf::SCFDialect", "mlir::vector::VectorDialect"];
+}
+
+def CpuExpandBf16 : Pass<"bertc-cpu-expand-bf16", "mlir::ModuleOp"> {
+  let summary = "f32-bf16 conversions as integer shifts, rounding to nearest even";
+  let description = [{
+    After the linalg ops left became loops: `arith.truncf` to bf16 and
+    `arith.extf` from it, scalar or vector, become bitcasts, shifts and the
+    rounding to nearest even in integer ops, on every CPU (LLVM would call
+    a runtime library's `__truncsfbf2` where the CPU has no conversion
+    instruction).
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect"];
 }
 
 def CpuHoistStaticAllocas : Pass<"bertc-cpu-hoist-static-allocas", "mlir::func::FuncOp"> {

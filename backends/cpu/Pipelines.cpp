@@ -40,6 +40,7 @@ void buildCpuWorkgroupKernelsPipeline(OpPassManager &pm, const CpuPipelineOption
           : std::max<int64_t>(8, 4 * static_cast<int64_t>(std::thread::hardware_concurrency()));
   strategy.vectorize = options.vectorize;
   strategy.vectorBits = options.vectorBits;
+  strategy.bf16Dot = options.bf16Dot;
   pm.addPass(createCpuSelectStrategy(strategy));
   pm.addNestedPass<func::FuncOp>(createLowerKernelOps());
   pm.addNestedPass<func::FuncOp>(createTileWorkgroups());
@@ -56,6 +57,7 @@ void buildCpuLowerToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCpuLowerVectors());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(createCpuExpandBf16());
   pm.addPass(createConvertVectorToSCFPass());
   pm.addNestedPass<func::FuncOp>(createCpuHoistStaticAllocas());
   pm.addPass(createLowerAffinePass());
@@ -91,6 +93,9 @@ struct WorkgroupKernelsOptions : PassPipelineOptions<WorkgroupKernelsOptions> {
   Option<int64_t> vectorBits{*this, "vector-bits",
                              llvm::cl::desc("Vector register width: 256 (AVX2) or 512 (AVX-512)"),
                              llvm::cl::init(256)};
+  Option<bool> bf16Dot{*this, "bf16-dot",
+                       llvm::cl::desc("The CPU has vdpbf16ps at that width (bf16 matmuls)"),
+                       llvm::cl::init(false)};
 };
 
 } // namespace
@@ -102,7 +107,8 @@ void registerCpuPipelines() {
       "bertc-cpu-workgroup-kernels",
       "Kernels over tensors to CPU workgroup kernels over memrefs, each with its grid",
       [](OpPassManager &pm, const WorkgroupKernelsOptions &o) {
-        buildCpuWorkgroupKernelsPipeline(pm, {o.targetWorkgroups, o.vectorize, o.vectorBits});
+        buildCpuWorkgroupKernelsPipeline(
+            pm, {o.targetWorkgroups, o.vectorize, o.vectorBits, o.bf16Dot});
       });
   PassPipelineRegistration<>("bertc-cpu-lower-to-llvm",
                              "CPU workgroup kernels to the LLVM dialect with the kernel ABI",

@@ -32,7 +32,8 @@ DictionaryAttr VectorStrategy::toAttr(MLIRContext *ctx) const {
   return b.getDictionaryAttr(
       {entry("register_block_rows", registerRows), entry("register_block_cols", registerCols),
        entry("k_chunk", kChunk), entry("pack_b", packB), entry("vector", vector),
-       entry("transpose", transpose), entry("max_piece_elements", maxPieceElements)});
+       entry("transpose", transpose), entry("max_piece_elements", maxPieceElements),
+       entry("bf16_dot", bf16Dot)});
 }
 
 std::optional<VectorStrategy> VectorStrategy::of(Operation *kernel) {
@@ -47,6 +48,7 @@ std::optional<VectorStrategy> VectorStrategy::of(Operation *kernel) {
   s.vector = strategyValue(kernel, "vector", s.vector);
   s.transpose = strategyValue(kernel, "transpose", s.transpose);
   s.maxPieceElements = strategyValue(kernel, "max_piece_elements", s.maxPieceElements);
+  s.bf16Dot = strategyValue(kernel, "bf16_dot", s.bf16Dot);
   return s;
 }
 
@@ -57,6 +59,7 @@ struct CpuSelectStrategy : impl::CpuSelectStrategyBase<CpuSelectStrategy> {
   void runOnOperation() override {
     ModuleOp kernels = getOperation();
     VectorStrategy vectors = VectorStrategy::forVectorBits(vectorBits);
+    vectors.bf16Dot = bf16Dot;
     WorkgroupTileLimits limits;
     limits.targetWorkgroups = targetWorkgroups;
     // Matmul tiles hold whole register blocks, other tiles whole vectors.

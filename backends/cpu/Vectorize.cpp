@@ -381,8 +381,10 @@ LogicalResult vectorize(func::FuncOp kernel, const VectorStrategy &strategy,
       tilePanels(rewriter, op, strategy.registerCols);
     if (failed(runPipeline(pm)))
       return failure();
+    // Full panels of bf16 matmuls consume K in pairs; others are packed.
     for (linalg::LinalgOp op : tensorOps())
-      packPanel(rewriter, op, strategy.registerRows, strategy.registerCols, strategy.vector);
+      if (failed(lowerPairedPanel(rewriter, op, strategy)))
+        packPanel(rewriter, op, strategy.registerRows, strategy.registerCols, strategy.vector);
   }
   for (linalg::LinalgOp op : tensorOps())
     tileRowReduction(rewriter, op, strategy.vector);

@@ -19,7 +19,9 @@ def Graph_Dialect : Dialect {
     the front end never computes a shape itself.
 
     Tensors are statically shaped `tensor<...>` of f32, f64 or i32 (ids and
-    labels). Axis attributes are non-negative.
+    labels); bf16 tensors appear only after bertc-mixed-precision, as matmul
+    operands, their conversions and the bf16 copies of parameters. Axis
+    attributes are non-negative.
   }];
   // Attributes stay in the attribute dictionary so that the front end can
   // infer a result type from (operands, attributes) before creating the op.
@@ -47,5 +49,9 @@ def Graph_InitKind : I32EnumAttr<"InitKind", "parameter initializer", [
 def Graph_FloatTensor : TensorOf<[F32, F64]>;
 def Graph_IndexTensor : TensorOf<[I32]>;
 def Graph_AnyTensor : TensorOf<[F32, F64, I32]>;
+// Matmul operands: bf16 (accumulated in f32) besides the float types.
+def Graph_MatmulOperand : TensorOf<[F32, F64, BF16]>;
+// Values written into a parameter's or state's storage.
+def Graph_StoredTensor : TensorOf<[F32, F64, BF16]>;
 
 #endif // BERTC_GRAPH_BASE

@@ -179,7 +179,18 @@ LogicalResult MatmulOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   }
   out.push_back(m);
   out.push_back(n);
-  types.push_back(RankedTensorType::get(out, a->getElementType()));
+  Type element = a->getElementType();
+  if (element.isBF16())
+    element = Float32Type::get(element.getContext());
+  types.push_back(RankedTensorType::get(out, element));
+  return success();
+}
+
+LogicalResult ConvertOp::verify() {
+  auto from = cast<RankedTensorType>(getX().getType());
+  auto to = cast<RankedTensorType>(getResult().getType());
+  if (from.getShape() != to.getShape())
+    return emitOpError("shapes differ: ") << from << " and " << to;
   return success();
 }
 
@@ -243,8 +254,19 @@ LogicalResult DropoutOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult AssignOp::verify() {
-  if (!getTarget().getDefiningOp<ParameterOp>() && !getTarget().getDefiningOp<StateOp>())
-    return emitOpError("target must be a graph.parameter or graph.state");
+  if (!getTarget().getDefiningOp<ParameterOp>() && !getTarget().getDefiningOp<StateOp>() &&
+      !getTarget().getDefiningOp<ParameterCopyOp>())
+    return emitOpError("target must be a graph.parameter, graph.state or graph.parameter_copy");
+  return success();
+}
+
+LogicalResult ParameterCopyOp::verify() {
+  if (!getParam().getDefiningOp<ParameterOp>())
+    return emitOpError("operand must be a graph.parameter");
+  auto from = cast<RankedTensorType>(getParam().getType());
+  auto to = cast<RankedTensorType>(getResult().getType());
+  if (from.getShape() != to.getShape())
+    return emitOpError("shapes differ: ") << from << " and " << to;
   return success();
 }
 

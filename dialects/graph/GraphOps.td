@@ -83,12 +83,15 @@ def Graph_MatmulOp : Graph_Op<"matmul", [
     weight shared by every batch: `a` may then have any rank >= 2) or both
     have the same rank and equal leading (batch) axes.
 
+    Both operands have the same element type; bf16 operands give an f32
+    result (their products are accumulated in f32), others their own type.
+
     ```mlir
     %y = graph.matmul %x, %w {transpose_b = true}
         : tensor<8x128x256xf32>, tensor<1024x256xf32> -> tensor<8x128x1024xf32>
     ```
   }];
-  let arguments = (ins Graph_FloatTensor:$a, Graph_FloatTensor:$b,
+  let arguments = (ins Graph_MatmulOperand:$a, Graph_MatmulOperand:$b,
                        DefaultValuedAttr<BoolAttr, "false">:$transpose_a,
                        DefaultValuedAttr<BoolAttr, "false">:$transpose_b);
   let results = (outs Graph_FloatTensor:$result);
@@ -117,6 +120,22 @@ def Graph_AddOp : Graph_BinaryOp<"add", "lhs + rhs">;
 def Graph_SubOp : Graph_BinaryOp<"sub", "lhs - rhs">;
 def Graph_MulOp : Graph_BinaryOp<"mul", "lhs * rhs">;
 def Graph_DivOp : Graph_BinaryOp<"div", "lhs / rhs">;
+
+def Graph_ConvertOp : Graph_Op<"convert", [Pure]> {
+  let summary = "elementwise conversion to another float type";
+  let description = [{
+    Each element rounded to the nearest value of the result's element type
+    (ties to even), or widened exactly. Same shape on both sides.
+
+    ```mlir
+    %h = graph.convert %x : tensor<4096x256xf32> -> tensor<4096x256xbf16>
+    ```
+  }];
+  let arguments = (ins Graph_StoredTensor:$x);
+  let results = (outs Graph_StoredTensor:$result);
+  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($result)";
+  let hasVerifier = 1;
+}
 
 class Graph_UnaryOp<string mnemonic, list<Trait> traits = []>
     : Graph_Op<mnemonic, !listconcat([Pure, InferTypeOpAdaptor], traits)> {
@@ -265,18 +284,21 @@ def Graph_ReshapeOp : Graph_UnaryOp<"reshape", [DeclareOpInterfaceMethods<Graph_
   let summary = "same elements in a new shape";
   let description = [{
     One entry of `shape` may be -1: it takes the size that keeps the element
-    count.
+    count. bf16 tensors (matmul operands) reshape too.
   }];
-  let arguments = (ins Graph_FloatTensor:$x, DenseI64ArrayAttr:$shape);
+  let arguments = (ins Graph_MatmulOperand:$x, DenseI64ArrayAttr:$shape);
+  let results = (outs Graph_MatmulOperand:$result);
   let assemblyFormat = "$x `to` $shape attr-dict `:` type($x) `->` type($result)";
 }
 
 def Graph_TransposeOp : Graph_UnaryOp<"transpose", [DeclareOpInterfaceMethods<Graph_DifferentiableOpInterface>]> {
   let summary = "permutes the axes";
   let description = [{
-    Result axis `i` is input axis `perm[i]`.
+    Result axis `i` is input axis `perm[i]`. bf16 tensors (matmul operands)
+    transpose too.
   }];
-  let arguments = (ins Graph_FloatTensor:$x, DenseI64ArrayAttr:$perm);
+  let arguments = (ins Graph_MatmulOperand:$x, DenseI64ArrayAttr:$perm);
+  let results = (outs Graph_MatmulOperand:$result);
   let assemblyFormat = "$x `perm` $perm attr-dict `:` type($x) `->` type($result)";
 }
 
@@ -537,11 +559,33 @@ def Graph_StateOp : Graph_Op<"state", [Pure]> {
   let assemblyFormat = "$name attr-dict `:` type($result)";
 }
 
+def Graph_ParameterCopyOp : Graph_Op<"parameter_copy", [Pure]> {
+  let summary = "a parameter kept in a narrower element type beside it";
+  let description = [{
+    The parameter `param` (a `graph.parameter`) converted to the result's
+    element type (`graph.convert`), without computing it at each step: the
+    copy has storage of its own beside the parameters, which the runtime
+    fills from the parameter whenever the parameter is set from outside
+    (initialised, loaded), and which the training step keeps equal to the
+    converted parameter by assigning it with the parameter's update. It is
+    not saved: checkpoints hold the parameter.
+
+    ```mlir
+    %w16 = graph.parameter_copy %w : tensor<256x256xf32> -> tensor<256x256xbf16>
+    ```
+  }];
+  let arguments = (ins Graph_FloatTensor:$param);
+  let results = (outs TensorOf<[BF16]>:$result);
+  let assemblyFormat = "$param attr-dict `:` type($param) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 def Graph_AssignOp : Graph_Op<"assign", [MemoryEffects<[MemWrite]>,
     AllTypesMatch<["target", "value"]>]> {
   let summary = "the value a parameter or state holds after the step";
   let description = [{
-    `target` is a `graph.parameter` or `graph.state`. The buffer plan writes
+    `target` is a `graph.parameter`, `graph.state` or
+    `graph.parameter_copy`. The buffer plan writes
     `value` in place into the target's storage, so nothing is copied; no op
     may read the target after `value` is computed.
 
@@ -549,7 +593,7 @@ def Graph_AssignOp : Graph_Op<"assign", [MemoryEffects<[MemWrite]>,
     graph.assign %w, %w_next : tensor<128x128xf32>
     ```
   }];
-  let arguments = (ins Graph_FloatTensor:$target, Graph_FloatTensor:$value);
+  let arguments = (ins Graph_StoredTensor:$target, Graph_StoredTensor:$value);
   let assemblyFormat = "$target `,` $value attr-dict `:` type($target)";
   let hasVerifier = 1;
 }

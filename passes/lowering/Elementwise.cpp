@@ -114,6 +114,26 @@ struct GeluGradPattern : GraphPattern<gr::GeluGradOp> {
   }
 };
 
+/// Rounds to nearest even (narrower result) or widens exactly.
+struct ConvertPattern : GraphPattern<gr::ConvertOp> {
+  using GraphPattern::GraphPattern;
+  LogicalResult matchAndRewrite(gr::ConvertOp op, Adaptor a,
+                                ConversionPatternRewriter &rw) const override {
+    RankedTensorType to = tensorType(op.getResult());
+    auto toElement = cast<FloatType>(to.getElementType());
+    rw.replaceOp(op, elementwise(rw, op.getLoc(), to, a.getX(),
+                                 [&](OpBuilder &b, Location loc, ArrayRef<Value> v) -> Value {
+                                   auto from = cast<FloatType>(v[0].getType());
+                                   if (from == toElement)
+                                     return v[0];
+                                   if (from.getWidth() > toElement.getWidth())
+                                     return b.create<arith::TruncFOp>(loc, toElement, v[0]);
+                                   return b.create<arith::ExtFOp>(loc, toElement, v[0]);
+                                 }));
+    return success();
+  }
+};
+
 /// Inference (no key): the identity. Training: the mask of graph.dropout's
 /// description from a Philox draw per element.
 struct DropoutPattern : GraphPattern<gr::DropoutOp> {
@@ -175,7 +195,7 @@ void populateElementwisePatterns(RewritePatternSet &patterns) {
   patterns.add<BinaryPattern<gr::AddOp, arith::AddFOp>, BinaryPattern<gr::SubOp, arith::SubFOp>,
                BinaryPattern<gr::MulOp, arith::MulFOp>, BinaryPattern<gr::DivOp, arith::DivFOp>,
                ScalePattern, TanhPattern, GeluPattern, GeluGradPattern, DropoutPattern,
-               SelectPattern, BroadcastPattern>(patterns.getContext());
+               SelectPattern, BroadcastPattern, ConvertPattern>(patterns.getContext());
 }
 
 } // namespace bertc::lowering

@@ -26,7 +26,9 @@ struct MatmulPattern : GraphPattern<gr::MatmulOp> {
     if (op.getTransposeB() && !readBTransposed)
       b = transposeLast2(rw, loc, b);
     RankedTensorType at = tensorType(a), bt = tensorType(b), rt = tensorType(op.getResult());
-    Type elem = rt.getElementType();
+    // bf16 operands accumulate into f32: linalg's contractions widen their
+    // operands to the result's type.
+    Type elem = rt.getElementType(), operandElem = at.getElementType();
     int64_t k = at.getDimSize(at.getRank() - (readATransposed ? 2 : 1));
     int64_t n = bt.getDimSize(bt.getRank() - (readBTransposed ? 2 : 1));
     int64_t m = at.getDimSize(at.getRank() - (readATransposed ? 1 : 2));
@@ -41,7 +43,7 @@ struct MatmulPattern : GraphPattern<gr::MatmulOp> {
       }
       // A weight shared by every batch: one matmul over all rows.
       int64_t rows = at.getNumElements() / k;
-      auto flatA = RankedTensorType::get({rows, k}, elem);
+      auto flatA = RankedTensorType::get({rows, k}, operandElem);
       auto flatR = RankedTensorType::get({rows, n}, elem);
       SmallVector<Value> operands = {reshapeView(rw, loc, a, flatA), b};
       Value init = filled(rw, loc, flatR, 0.0);
@@ -52,10 +54,10 @@ struct MatmulPattern : GraphPattern<gr::MatmulOp> {
       return success();
     }
     int64_t batch = at.getNumElements() / (m * k);
-    auto a3 = readATransposed ? RankedTensorType::get({batch, k, m}, elem)
-                              : RankedTensorType::get({batch, m, k}, elem);
-    auto b3 = readBTransposed ? RankedTensorType::get({batch, n, k}, elem)
-                              : RankedTensorType::get({batch, k, n}, elem);
+    auto a3 = readATransposed ? RankedTensorType::get({batch, k, m}, operandElem)
+                              : RankedTensorType::get({batch, m, k}, operandElem);
+    auto b3 = readBTransposed ? RankedTensorType::get({batch, n, k}, operandElem)
+                              : RankedTensorType::get({batch, k, n}, operandElem);
     auto r3 = RankedTensorType::get({batch, m, n}, elem);
     SmallVector<Value> operands = {reshapeView(rw, loc, a, a3), reshapeView(rw, loc, b, b3)};
     Value init = filled(rw, loc, r3, 0.0);

@@ -26,6 +26,8 @@ FailureOr<rt::DType> dtypeOf(Type element) {
     return rt::DType::F64;
   if (element.isInteger(32))
     return rt::DType::I32;
+  if (element.isBF16())
+    return rt::DType::BF16;
   return failure();
 }
 
@@ -148,6 +150,16 @@ LogicalResult Scheduler::schedule(Operation &op) {
     if (failed(id))
       return failure();
     p_.state.push_back({state.getName().str(), *id});
+    return success();
+  }
+  if (auto copy = dyn_cast<gr::ParameterCopyOp>(op)) {
+    auto source = use(copy.getParam());
+    if (failed(source))
+      return failure();
+    auto id = newPersistent(copy, p_.tensors[*source].name + ".bf16");
+    if (failed(id))
+      return failure();
+    p_.parameterCopies.push_back({*id, *source});
     return success();
   }
   if (auto assign = dyn_cast<gr::AssignOp>(op))

@@ -26,6 +26,7 @@
 #include <map>
 #include <random>
 #include <sstream>
+#include <tuple>
 
 namespace {
 
@@ -89,7 +90,12 @@ struct Case {
   double tolerance = 1e-4;
   /// When set, the number of kernels the op must compile to (a fused op).
   size_t kernels = 0;
+  /// Compiled with --precision bf16 (CPU only).
+  bool bf16 = false;
 };
+
+/// gtest prints a case by its name.
+void PrintTo(const Case &c, std::ostream *os) { *os << c.name; }
 
 /// Whether the first Vulkan device runs `p`'s subgroup modules: subgroups
 /// of at least its cluster that divide its workgroups, with shuffles.
@@ -123,6 +129,7 @@ void runCase(const Case &c, bool vulkan, const std::string &cpu = "native") {
   options.emit = bertc::Emit::Shared;
   options.outputPath = libPath;
   options.workgroups = vulkan ? 0 : 8; // Vulkan: its own default tiles
+  options.bf16 = c.bf16;
   if (vulkan)
     options.workgroupSizes = {8, 64, 256};
   std::ostringstream errs;
@@ -194,6 +201,7 @@ void runCase(const Case &c, bool vulkan, const std::string &cpu = "native") {
       fill(in.name, in.tensor);
     for (const auto &param : p.parameters)
       fill(param.name, param.tensor);
+    session->updateParameterCopies();
     if (c.kernels)
       EXPECT_EQ(p.dispatches.size(), c.kernels) << c.name << ": not fused into " << c.kernels;
     session->run();
@@ -288,6 +296,25 @@ Ref matmul(Ref a, Ref b, bool ta, bool tb) {
         r.v[(bi * m + i) * n + j] = s;
       }
   return r;
+}
+
+/// `a` with each element rounded to the nearest bfloat16 (8 significant
+/// bits, ties to even), computed independently of the runtime's rounding:
+/// the mantissa scaled to 8 bits and rounded by nearbyint.
+Ref roundedToBf16(Ref a) {
+  for (double &x : a.v) {
+    if (x == 0 || !std::isfinite(x))
+      continue;
+    int e;
+    double m = std::frexp(x, &e); // x = m 2^e, 0.5 <= |m| < 1
+    x = std::ldexp(std::nearbyint(std::ldexp(m, 8)), e - 8);
+  }
+  return a;
+}
+
+/// The product of `a` and `b` rounded to bf16, accumulated exactly.
+Ref matmulBf16(const Ref &a, const Ref &b, bool ta, bool tb) {
+  return matmul(roundedToBf16(a), roundedToBf16(b), ta, tb);
 }
 
 /// Reduction of `a` over `axis` kept as a size-1 axis.
@@ -585,6 +612,79 @@ std::vector<Case> cases() {
       });
   return all;
 }
+
+/// bf16 matmuls (--precision bf16) in every form against the product of
+/// the operands rounded to bf16, accumulated in double: the rounding of the
+/// operands is the only error, the tolerance that of f32 accumulation. Odd
+/// sizes (K, N and rows no block divides) and sizes every block divides.
+std::vector<Case> bf16Cases() {
+  std::mt19937 rng(11);
+  auto pick = [&](int lo, int hi) { return static_cast<int64_t>(lo + rng() % (hi - lo + 1)); };
+  int64_t B = pick(2, 5), S = pick(30, 70), H = pick(40, 140) | 1, N = pick(20, 90) | 1;
+  std::vector<Case> all;
+  auto add = [&](std::string name, std::string body, std::function<Ref(const Env &)> ref) {
+    Case c{std::move(name), "task t {\n" + body + "}\n", std::move(ref), 1e-5};
+    c.bf16 = true;
+    all.push_back(std::move(c));
+  };
+  for (auto [suffix, rows, k, n] :
+       {std::tuple<const char *, int64_t, int64_t, int64_t>{"odd", B * S, H, N},
+        {"even", 256, 128, 192}}) {
+    std::string X = "  input x : f32[" + dims({rows, k}) + "]\n";
+    std::string tag = suffix;
+    add("bf16_weight_t_" + tag,
+        X + "  output y = matmul(x, param f32[" + dims({n, k}) +
+            "] normal(1.0) \"w\", transpose_b = true)\n",
+        [](const Env &e) { return matmulBf16(e.at("x"), e.at("w"), false, true); });
+    add("bf16_weight_" + tag,
+        X + "  output y = matmul(x, param f32[" + dims({k, n}) + "] normal(1.0) \"w\")\n",
+        [](const Env &e) { return matmulBf16(e.at("x"), e.at("w"), false, false); });
+    add("bf16_weight_gradient_" + tag,
+        X + "  input z : f32[" + dims({rows, n}) + "]\n  output y = matmul(x, z, transpose_a = true)\n",
+        [](const Env &e) { return matmulBf16(e.at("x"), e.at("z"), true, false); });
+  }
+  std::string X3 = "  input x : f32[" + dims({B, S, H}) + "]\n";
+  add("bf16_batched_tb",
+      X3 + "  input z : f32[" + dims({B, N, H}) + "]\n  output y = matmul(x, z, transpose_b = true)\n",
+      [](const Env &e) { return matmulBf16(e.at("x"), e.at("z"), false, true); });
+  add("bf16_batched",
+      X3 + "  input z : f32[" + dims({B, H, N}) + "]\n  output y = matmul(x, z)\n",
+      [](const Env &e) { return matmulBf16(e.at("x"), e.at("z"), false, false); });
+  add("bf16_batched_ta",
+      X3 + "  input z : f32[" + dims({B, S, N}) + "]\n  output y = matmul(x, z, transpose_a = true)\n",
+      [](const Env &e) { return matmulBf16(e.at("x"), e.at("z"), true, false); });
+  // The epilogue stays f32: bias, GELU and residual on the f32 product.
+  add("bf16_dense_gelu_residual",
+      X3 + "  input r : f32[" + dims({B, S, N}) + "]\n  let w = param f32[" + dims({H, N}) +
+          "] normal(0.5) \"w\"\n  let c = param f32[" + std::to_string(N) +
+          "] normal(1.0) \"c\"\n  output y = gelu(matmul(x, w) + c) + r\n",
+      [](const Env &e) {
+        Ref h = elementwise(matmulBf16(e.at("x"), e.at("w"), false, false), e.at("c"),
+                            [](double a, double b) { return a + b; });
+        h = unary(h, [](double v) { return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0))); });
+        return elementwise(h, e.at("r"), [](double a, double b) { return a + b; });
+      });
+  return all;
+}
+
+class OpKernelBf16 : public ::testing::TestWithParam<Case> {};
+
+TEST_P(OpKernelBf16, MatchesReference) { runCase(GetParam(), /*vulkan=*/false); }
+
+INSTANTIATE_TEST_SUITE_P(All, OpKernelBf16, ::testing::ValuesIn(bf16Cases()),
+                         [](const testing::TestParamInfo<Case> &info) { return info.param.name; });
+
+class OpKernelBf16Avx2 : public ::testing::TestWithParam<Case> {};
+
+TEST_P(OpKernelBf16Avx2, MatchesReference) {
+  std::vector<std::string> host = bertc::rt::hostCpuFeatures();
+  if (std::find(host.begin(), host.end(), "avx512f") == host.end())
+    GTEST_SKIP() << "skipped: no AVX-512 (OpKernelBf16 runs the AVX2 variant)";
+  runCase(GetParam(), /*vulkan=*/false, "x86-64-v3");
+}
+
+INSTANTIATE_TEST_SUITE_P(All, OpKernelBf16Avx2, ::testing::ValuesIn(bf16Cases()),
+                         [](const testing::TestParamInfo<Case> &info) { return info.param.name; });
 
 class OpKernel : public ::testing::TestWithParam<Case> {};
 

@@ -1,12 +1,15 @@
 //===- RuntimeTest.cpp - JSON, safetensors, the program format, CPU features ===//
+#include "runtime/BFloat16.h"
 #include "runtime/CpuFeatures.h"
 #include "runtime/Json.h"
 #include "runtime/Program.h"
 #include "runtime/Safetensors.h"
+#include "runtime/Session.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -199,4 +202,79 @@ TEST(CpuFeatures, AgreeWithProcCpuinfo) {
   EXPECT_TRUE(missingCpuFeatures({"sse3"}).empty());
   EXPECT_EQ(missingCpuFeatures({"sse3", "no-such-feature"}),
             (std::vector<std::string>{"no-such-feature"}));
+}
+
+TEST(BFloat16, RoundsToNearestEven) {
+  auto bits = [](float f) { return toBFloat16(f); };
+  EXPECT_EQ(bits(1.0f), 0x3f80);
+  // Half an ulp above 1 (ulp 2^-7) is a tie: to the even 1.0.
+  EXPECT_EQ(fromBFloat16(bits(1.0f + 0x1p-8f)), 1.0f);
+  // 1 + 2^-7 + 2^-8 ties between odd 1 + 2^-7 and even 1 + 2^-6.
+  EXPECT_EQ(fromBFloat16(bits(1.0f + 0x1p-7f + 0x1p-8f)), 1.0f + 0x1p-6f);
+  // Just above a tie rounds up.
+  EXPECT_EQ(fromBFloat16(bits(1.0f + 0x1p-8f + 0x1p-20f)), 1.0f + 0x1p-7f);
+  EXPECT_EQ(fromBFloat16(bits(-3.0f)), -3.0f);
+  EXPECT_TRUE(std::isinf(fromBFloat16(bits(INFINITY))));
+  EXPECT_TRUE(std::isnan(fromBFloat16(bits(NAN))));
+  // The largest floats round to infinity, as IEEE rounding does.
+  EXPECT_TRUE(std::isinf(fromBFloat16(bits(3.4e38f))));
+}
+
+/// A program of one F32 parameter and its BF16 copy, no dispatches.
+Program copyProgram() {
+  Program p;
+  p.model = "m";
+  p.task = "t";
+  p.tensors = {{"w", DType::F32, {5}, Storage::Parameter, 0},
+               {"w.bf16", DType::BF16, {5}, Storage::Parameter, 64}};
+  p.parameters = {{"w", 0, "normal", 1.0}};
+  p.parameterCopies = {{1, 0}};
+  p.parameterBytes = 128;
+  return p;
+}
+
+TEST(Program, ParameterCopiesRoundTripAndAreChecked) {
+  Program p = copyProgram(), back;
+  std::string error;
+  ASSERT_TRUE(Program::fromJson(p.toJson(), back, error)) << error;
+  ASSERT_EQ(back.parameterCopies.size(), 1u);
+  EXPECT_EQ(back.parameterCopies[0].tensor, 1);
+  EXPECT_EQ(back.parameterCopies[0].source, 0);
+  // A copy must be BF16 of an F32 parameter of its shape.
+  p.tensors[1].shape = {4};
+  EXPECT_FALSE(Program::fromJson(p.toJson(), back, error));
+  EXPECT_NE(error.find("parameter copy w.bf16: not a BF16 copy of the F32 parameter w"),
+            std::string::npos)
+      << error;
+}
+
+TEST(Session, ParameterCopiesFollowInitAndLoadsAndAreNotSaved) {
+  Session s(copyProgram(), nullptr, 1);
+  auto w = static_cast<float *>(s.data(0));
+  auto copy = static_cast<const uint16_t *>(s.data(1));
+  s.initParameters(3);
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(copy[i], toBFloat16(w[i])) << i;
+  // A bf16 checkpoint loads into the f32 parameter, widened exactly.
+  std::string path = testing::TempDir() + "/bertc-bf16.safetensors";
+  std::vector<uint16_t> stored = {0x3f80, 0xc040, 0x3f81, 0x0000, 0x4000}; // 1, -3, 1+2^-7, 0, 2
+  std::string error;
+  ASSERT_TRUE(writeSafetensors(path, {{"w", DType::BF16, {5}, stored.data()}}, {}, error))
+      << error;
+  ASSERT_TRUE(s.loadParameters(path, error)) << error;
+  EXPECT_EQ(w[0], 1.0f);
+  EXPECT_EQ(w[1], -3.0f);
+  EXPECT_EQ(w[2], 1.0f + 0x1p-7f);
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(copy[i], stored[i]) << i;
+  // Direct writes reach the copy when asked.
+  w[3] = 0.5f;
+  s.updateParameterCopies();
+  EXPECT_EQ(copy[3], 0x3f00);
+  // Checkpoints hold the f32 parameters only.
+  ASSERT_TRUE(s.saveParameters(path, error, /*withState=*/true)) << error;
+  SafetensorsFile file;
+  ASSERT_TRUE(readSafetensors(path, file, error)) << error;
+  ASSERT_EQ(file.tensors.size(), 1u);
+  EXPECT_EQ(file.tensors["w"].dtype, DType::F32);
 }

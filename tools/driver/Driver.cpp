@@ -207,6 +207,10 @@ bool checkTargets(const CompileOptions &options, Targets &targets, std::ostream 
             "(--emit=spirv shows the Vulkan kernels)";
   else if (binary && (options.outputPath.empty() || options.outputPath == "-"))
     error = "writing a binary file needs -o FILE";
+  else if (options.bf16 && targets.vulkan)
+    error = "--precision bf16 is for --target cpu only (the Vulkan kernels compute in fp32)";
+  else if (options.bf16 && options.graph.f64)
+    error = "--precision bf16 and --f64 exclude each other";
   if (error)
     errs << "bertc: error: " << error << "\n";
   return !error;
@@ -331,6 +335,7 @@ int emitNative(ProgramPlan &plan, const CompileOptions &options, Targets targets
     if (!describeCpu(options, plan.program, errs))
       return 1;
     cpuOptions.vectorBits = cpu::vectorBits(plan.program);
+    cpuOptions.bf16Dot = cpu::hasBf16Dot(plan.program);
     if (mlir::failed(cpu::buildWorkgroupKernels(*plan.kernels, plan.program, cpuOptions)))
       return 1;
     if (options.emit == Emit::Kernels) {
@@ -388,6 +393,7 @@ int compileGraph(const frontend::SourceFile &file, const frontend::Module &ast,
   training.optimizer = *step == StepKind::Train;
   training.fusion = options.fusion;
   training.biasCorrection = options.biasCorrection;
+  training.bf16 = options.bf16;
   if (options.emit != Emit::Graph && mlir::failed(runPipeline(*module, [&](auto &pm) {
         buildTrainingGraphPipeline(pm, training);
       })))

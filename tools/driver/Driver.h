@@ -57,6 +57,9 @@ struct CompileOptions {
   /// bound).
   unsigned maxBindings = 0;
   bool biasCorrection = true; ///< AdamW with bias correction (HuggingFace's form).
+  /// Matmul operands in bf16, accumulated in f32 (bertc-mixed-precision);
+  /// CPU only.
+  bool bf16 = false;
 };
 
 /// Compiles a model file as `bertc compile` does. Diagnostics go to `errs` as

@@ -3,17 +3,21 @@
 // RUN: bertc-opt --bertc-cpu-select-strategy %s | FileCheck %s
 // RUN: bertc-opt '--bertc-cpu-select-strategy=target-workgroups=4 vectorize=false' %s | FileCheck %s --check-prefix=FEW
 // RUN: bertc-opt '--bertc-cpu-select-strategy=vector-bits=512' %s | FileCheck %s --check-prefix=ZMM
+// RUN: bertc-opt '--bertc-cpu-select-strategy=vector-bits=512 bf16-dot=true' %s | FileCheck %s --check-prefix=BF16
 
 // About 32 workgroups: the matmul's 384 x 512 in 96 x 64 tiles (multiples
 // of the 6 x 16 register block), K whole; the register block, K chunk and
 // vector widths on the kernel, B packed. With 512-bit vectors, 8 x 32
 // register blocks and tiles of their multiples.
 // CHECK-LABEL: func.func @matmul(
-// CHECK-SAME: bertc.strategy = {k_chunk = 256 : i64, max_piece_elements = 1024 : i64, pack_b = 1 : i64, register_block_cols = 16 : i64, register_block_rows = 6 : i64, transpose = 8 : i64, vector = 16 : i64}
+// CHECK-SAME: bertc.strategy = {bf16_dot = 0 : i64, k_chunk = 256 : i64, max_piece_elements = 1024 : i64, pack_b = 1 : i64, register_block_cols = 16 : i64, register_block_rows = 6 : i64, transpose = 8 : i64, vector = 16 : i64}
 // CHECK: linalg.matmul {bertc.workgroup_tiles = array<i64: 96, 64, 0>}
 // ZMM-LABEL: func.func @matmul(
-// ZMM-SAME: bertc.strategy = {k_chunk = 256 : i64, max_piece_elements = 1024 : i64, pack_b = 1 : i64, register_block_cols = 32 : i64, register_block_rows = 8 : i64, transpose = 8 : i64, vector = 16 : i64}
+// ZMM-SAME: bertc.strategy = {bf16_dot = 0 : i64, k_chunk = 256 : i64, max_piece_elements = 1024 : i64, pack_b = 1 : i64, register_block_cols = 32 : i64, register_block_rows = 8 : i64, transpose = 8 : i64, vector = 16 : i64}
 // ZMM: linalg.matmul {bertc.workgroup_tiles = array<i64: 96, 64, 0>}
+// With vdpbf16ps, bf16 matmuls use it.
+// BF16-LABEL: func.func @matmul(
+// BF16-SAME: bertc.strategy = {bf16_dot = 1 : i64, k_chunk = 256 : i64,
 // FEW-LABEL: func.func @matmul(
 // FEW-NOT: bertc.strategy
 // FEW: linalg.matmul {bertc.workgroup_tiles = array<i64: 192, 256, 0>}
@@ -74,7 +78,7 @@ func.func @small(%a: memref<32x32xf32>, %out: memref<32x32xf32>, %x: index, %y: 
 // A kernel of an attention: its blocks join the strategy (at most 128 query
 // rows per workgroup, 64 keys per step).
 // CHECK-LABEL: func.func @attention(
-// CHECK-SAME: bertc.strategy = {attention_keys = 64 : i64, attention_rows = 128 : i64, k_chunk = 256
+// CHECK-SAME: bertc.strategy = {attention_keys = 64 : i64, attention_rows = 128 : i64, bf16_dot = 0 : i64, k_chunk = 256
 // FEW-LABEL: func.func @attention(
 // FEW-SAME: bertc.strategy = {attention_keys = 64 : i64, attention_rows = 128 : i64}}
 func.func @attention(%q: memref<2x64x8xf32>, %b: memref<2x1x64xf32>, %out: memref<2x64x8xf32>, %x: index, %y: index, %z: index) {
@@ -87,7 +91,7 @@ func.func @attention(%q: memref<2x64x8xf32>, %b: memref<2x1x64xf32>, %out: memre
 
 // A kernel of a cross-entropy's rows: blocks of at most 4 rows.
 // CHECK-LABEL: func.func @cross_entropy_rows(
-// CHECK-SAME: bertc.strategy = {k_chunk = 256 : i64, loss_rows = 4 : i64,
+// CHECK-SAME: bertc.strategy = {bf16_dot = 0 : i64, k_chunk = 256 : i64, loss_rows = 4 : i64,
 // FEW-LABEL: func.func @cross_entropy_rows(
 // FEW-SAME: bertc.strategy = {loss_rows = 4 : i64}}
 func.func @cross_entropy_rows(%x: memref<12x7xf32>, %l: memref<12xi32>, %c: memref<f32>, %losses: memref<12xf32>, %d: memref<12x7xf32>, %wx: index, %wy: index, %wz: index) {
@@ -102,7 +106,7 @@ func.func @cross_entropy_rows(%x: memref<12x7xf32>, %l: memref<12xi32>, %c: memr
 
 // A kernel of an embedding gradient: 8 blocks of the table's columns.
 // CHECK-LABEL: func.func @embedding_grad(
-// CHECK-SAME: bertc.strategy = {k_chunk = 256 : i64, max_piece_elements = 1024 : i64, pack_b = 1 : i64, register_block_cols = 16 : i64, register_block_rows = 6 : i64, scatter_column_blocks = 8 : i64,
+// CHECK-SAME: bertc.strategy = {bf16_dot = 0 : i64, k_chunk = 256 : i64, max_piece_elements = 1024 : i64, pack_b = 1 : i64, register_block_cols = 16 : i64, register_block_rows = 6 : i64, scatter_column_blocks = 8 : i64,
 // FEW-LABEL: func.func @embedding_grad(
 // FEW-SAME: bertc.strategy = {scatter_column_blocks = 8 : i64}}
 func.func @embedding_grad(%i: memref<4xi32>, %g: memref<4x16xf32>, %out: memref<10x16xf32>, %x: index, %y: index, %z: index) {

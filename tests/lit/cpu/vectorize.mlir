@@ -198,3 +198,56 @@ func.func @row_index(%a: memref<4x40xf32>, %out: memref<4xi32>, %x: index, %y: i
   bufferization.materialize_in_destination %s in restrict writable %out : (tensor<4xi32>, memref<4xi32>) -> ()
   return
 }
+
+// A bf16 matmul with vdpbf16ps (bf16_dot): B's chunk packed into pairs of K
+// (rows 2p and 2p + 1 interleaved, as i16 bits; the row past the odd
+// K = 7 paired with zeros), then each 8-row block's 16 accumulators carried
+// through the 3 full pairs, each updated by one vdpbf16ps per pair with A's
+// pair broadcast, then once more for the odd row; the 4 rows past the last
+// block one by one.
+// CHECK-LABEL: func.func @bf16_pairs(
+// CHECK: scf.for {{.*}} -> (tensor<4x64xi16>)
+// CHECK: vector.transfer_read {{.*}} {in_bounds = [true, true]} : tensor<7x32xbf16>, vector<2x32xbf16>
+// CHECK: vector.interleave {{.*}} : vector<32xi16> -> vector<64xi16>
+// CHECK: vector.transfer_read %{{.*}}[%c6, %c0]{{.*}} : tensor<7x32xbf16>, vector<32xbf16>
+// CHECK: vector.interleave %{{.*}}, %{{.*}} : vector<32xi16> -> vector<64xi16>
+// CHECK: scf.for {{.*}} step %c8
+// CHECK: scf.for %{{.*}} = %c0 to %c3 step %c1 {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>,
+// CHECK: vector.bitcast {{.*}} : vector<2xbf16> to vector<1xi32>
+// CHECK-COUNT-16: llvm.call_intrinsic "llvm.x86.avx512bf16.dpbf16ps.512"
+// CHECK: arith.extui {{.*}} : i16 to i32
+// CHECK-COUNT-16: llvm.call_intrinsic "llvm.x86.avx512bf16.dpbf16ps.512"
+// CHECK: scf.for {{.*}} step %c1
+// CHECK-COUNT-4: llvm.call_intrinsic "llvm.x86.avx512bf16.dpbf16ps.512"
+// CHECK-NOT: linalg.matmul
+func.func @bf16_pairs(%a: memref<20x7xbf16>, %b: memref<7x32xbf16>, %out: memref<20x32xf32>, %x: index, %y: index, %z: index) attributes {bertc.strategy = {bf16_dot = 1 : i64, k_chunk = 256 : i64, max_piece_elements = 1024 : i64, pack_b = 1 : i64, register_block_cols = 32 : i64, register_block_rows = 8 : i64, transpose = 8 : i64, vector = 16 : i64}} {
+  %ta = bufferization.to_tensor %a restrict : memref<20x7xbf16>
+  %tb = bufferization.to_tensor %b restrict : memref<7x32xbf16>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<20x32xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<20x32xf32>) -> tensor<20x32xf32>
+  %m = linalg.matmul ins(%ta, %tb : tensor<20x7xbf16>, tensor<7x32xbf16>) outs(%f : tensor<20x32xf32>) -> tensor<20x32xf32>
+  bufferization.materialize_in_destination %m in restrict writable %out : (tensor<20x32xf32>, memref<20x32xf32>) -> ()
+  return
+}
+
+// Without vdpbf16ps, B read transposed: pairs of B[n] adjacent (a 32 x 2
+// read per pair), A's pair split into its even and odd halves as f32, two
+// FMAs per accumulator and pair.
+// CHECK-LABEL: func.func @bf16_pairs_emulated(
+// CHECK: vector.transfer_read {{.*}} : tensor<32x8xbf16>, vector<32x2xbf16>
+// CHECK: vector.shape_cast {{.*}} : vector<32x2xi16> to vector<64xi16>
+// CHECK: arith.shli {{.*}} : vector<16xi32>
+// CHECK: arith.andi {{.*}} : vector<16xi32>
+// CHECK: vector.fma {{.*}} : vector<16xf32>
+// CHECK-NOT: llvm.call_intrinsic
+func.func @bf16_pairs_emulated(%a: memref<16x8xbf16>, %b: memref<32x8xbf16>, %out: memref<16x32xf32>, %x: index, %y: index, %z: index) attributes {bertc.strategy = {bf16_dot = 0 : i64, k_chunk = 256 : i64, max_piece_elements = 1024 : i64, pack_b = 1 : i64, register_block_cols = 32 : i64, register_block_rows = 8 : i64, transpose = 8 : i64, vector = 16 : i64}} {
+  %ta = bufferization.to_tensor %a restrict : memref<16x8xbf16>
+  %tb = bufferization.to_tensor %b restrict : memref<32x8xbf16>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<16x32xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<16x32xf32>) -> tensor<16x32xf32>
+  %m = linalg.matmul_transpose_b ins(%ta, %tb : tensor<16x8xbf16>, tensor<32x8xbf16>) outs(%f : tensor<16x32xf32>) -> tensor<16x32xf32>
+  bufferization.materialize_in_destination %m in restrict writable %out : (tensor<16x32xf32>, memref<16x32xf32>) -> ()
+  return
+}

@@ -225,8 +225,32 @@ func.func @dropout_key(%x: tensor<2xf32>, %s: tensor<i32>) {
 // -----
 
 func.func @assign_target(%x: tensor<2xf32>) {
-  // expected-error @+1 {{'graph.assign' op target must be a graph.parameter or graph.state}}
+  // expected-error @+1 {{'graph.assign' op target must be a graph.parameter, graph.state or graph.parameter_copy}}
   graph.assign %x, %x : tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @convert_shape(%x: tensor<2xf32>) {
+  // expected-error @+1 {{'graph.convert' op shapes differ: 'tensor<2xf32>' and 'tensor<3xbf16>'}}
+  %0 = graph.convert %x : tensor<2xf32> -> tensor<3xbf16>
+  return
+}
+
+// -----
+
+func.func @parameter_copy_of_input(%x: tensor<2xf32>) {
+  // expected-error @+1 {{'graph.parameter_copy' op operand must be a graph.parameter}}
+  %0 = graph.parameter_copy %x : tensor<2xf32> -> tensor<2xbf16>
+  return
+}
+
+// -----
+
+func.func @matmul_bf16_result(%a: tensor<2x3xbf16>, %b: tensor<3x4xbf16>) {
+  // expected-error @+1 {{'graph.matmul' op result #0 must be tensor of 32-bit float or 64-bit float values, but got 'tensor<2x4xbf16>'}}
+  %0 = graph.matmul %a, %b : tensor<2x3xbf16>, tensor<3x4xbf16> -> tensor<2x4xbf16>
   return
 }
 

@@ -103,3 +103,15 @@ func.func @broadcast(%v: tensor<2x4xf32>) -> tensor<3x2x4xf32> {
   %b = graph.broadcast %v to [3, 2, 4] : tensor<2x4xf32> -> tensor<3x2x4xf32>
   return %b : tensor<3x2x4xf32>
 }
+
+// -----
+
+// Conversions: f32 to bf16 rounds (arith.truncf), bf16 to f32 widens.
+// CHECK-LABEL: func.func @convert
+func.func @convert(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // CHECK: arith.truncf %{{.*}} : f32 to bf16
+  // CHECK: arith.extf %{{.*}} : bf16 to f32
+  %h = graph.convert %x : tensor<4xf32> -> tensor<4xbf16>
+  %f = graph.convert %h : tensor<4xbf16> -> tensor<4xf32>
+  return %f : tensor<4xf32>
+}

@@ -51,3 +51,14 @@ func.func @both(%a: tensor<6x4xf32>, %b: tensor<5x6xf32>) -> tensor<4x5xf32> {
   %0 = graph.matmul %a, %b {transpose_a = true, transpose_b = true} : tensor<6x4xf32>, tensor<5x6xf32> -> tensor<4x5xf32>
   return %0 : tensor<4x5xf32>
 }
+
+// -----
+
+// bf16 operands, an f32 product: the contraction widens each operand.
+// CHECK-LABEL: func.func @bf16_operands
+func.func @bf16_operands(%x: tensor<2x3x4xbf16>, %w: tensor<5x4xbf16>) -> tensor<2x3x5xf32> {
+  // CHECK: tensor.expand_shape %{{.*}} : tensor<24xbf16> into tensor<6x4xbf16>
+  // CHECK: linalg.matmul_transpose_b ins(%{{.*}}, %{{.*}} : tensor<6x4xbf16>, tensor<5x4xbf16>) outs(%{{.*}} : tensor<6x5xf32>)
+  %0 = graph.matmul %x, %w {transpose_b = true} : tensor<2x3x4xbf16>, tensor<5x4xbf16> -> tensor<2x3x5xf32>
+  return %0 : tensor<2x3x5xf32>
+}

@@ -158,3 +158,30 @@ func.func @chain_over_product(%x: tensor<8x16xf32>, %w: tensor<16x4xf32>, %b: te
   } -> tensor<2x4x4xf32>
   return %d : tensor<2x4x4xf32>
 }
+
+// -----
+
+// A conversion of a value others read too joins its producer as one more
+// result: the sum is computed once and written in both types.
+// CHECK-LABEL: func.func @conversion_result
+// CHECK: %[[R:.*]]:2 = linalg.generic
+// CHECK: %[[S:.*]] = arith.addf
+// CHECK-NEXT: %[[T:.*]] = arith.truncf %[[S]] : f32 to bf16
+// CHECK-NEXT: linalg.yield %[[S]], %[[T]] : f32, bf16
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[R]]#0, %[[R]]#1
+func.func @conversion_result(%x: tensor<8x4xf32>, %y: tensor<8x4xf32>) -> (tensor<8x4xf32>, tensor<8x4xbf16>) {
+  %e = tensor.empty() : tensor<8x4xf32>
+  %a = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x, %y : tensor<8x4xf32>, tensor<8x4xf32>) outs(%e : tensor<8x4xf32>) {
+  ^bb0(%i: f32, %j: f32, %o: f32):
+    %s = arith.addf %i, %j : f32
+    linalg.yield %s : f32
+  } -> tensor<8x4xf32>
+  %e2 = tensor.empty() : tensor<8x4xbf16>
+  %b = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%a : tensor<8x4xf32>) outs(%e2 : tensor<8x4xbf16>) {
+  ^bb0(%i: f32, %o: bf16):
+    %t = arith.truncf %i : f32 to bf16
+    linalg.yield %t : bf16
+  } -> tensor<8x4xbf16>
+  return %a, %b : tensor<8x4xf32>, tensor<8x4xbf16>
+}
