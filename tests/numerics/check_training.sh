@@ -4,6 +4,7 @@
 # gradients of every parameter and the loss of every step with the
 # independent PyTorch implementation and optimizer (train_reference.py).
 # Usage: check_training.sh BERTC PRESET TASK HEADS [BIAS_CORRECTION [COMPILE_FLAGS...]]
+# TOLERANCE (default 1e-4): the largest gradient rel diff and loss diff allowed.
 set -euo pipefail
 bertc="$1" preset="$2" task="$3" heads="$4" bias="${5:-1}"
 shift $(( $# < 5 ? $# : 5 ))
@@ -23,4 +24,4 @@ flag=true
 /usr/bin/python3 "$here/train_reference.py" --task "$task" --weights "$work/weights.safetensors" \
   --data "$here/data/train_$task.jsonl" --grads "$work/grads.safetensors" \
   --losses "$work/steps.jsonl" --heads "$heads" --batch "$batch" --seq "$seq" --lr "$lr" \
-  --bias-correction "$bias" --tolerance 1e-4
+  --bias-correction "$bias" --tolerance "${TOLERANCE:-1e-4}"
