@@ -5,7 +5,8 @@
 // in its three forms (forward, data gradient, weight gradient) in GFLOP/s,
 // the whole BERT-mini forward pass (infer task) in sequences/s, and the
 // BERT-mini training steps (pretrain and classify: forward, backward,
-// clipping and AdamW) in tokens/s with their planned memory. Programs
+// clipping and AdamW; pretrain also with --precision bf16) in tokens/s with
+// their planned memory; the linear layers also with --precision bf16. Programs
 // are compiled by bertc in process into shared libraries at start-up, for
 // --cpu BENCH_CPU (default native).
 // tests/bench/compare.sh runs this beside PyTorch and prints the ratios.
@@ -31,7 +32,8 @@ constexpr int kThreads = 2;
 /// Compiles a model file (or model text) and loads it; aborts on failure,
 /// since a benchmark of nothing would mislead.
 std::unique_ptr<bertc::rt::LoadedProgram> build(const std::string &name, const std::string &model,
-                                                bertc::frontend::GraphOptions graph) {
+                                                bertc::frontend::GraphOptions graph,
+                                                bool bf16 = false) {
   std::string dir = std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp";
   std::string path = model;
   if (model.find('\n') != std::string::npos) {
@@ -44,6 +46,7 @@ std::unique_ptr<bertc::rt::LoadedProgram> build(const std::string &name, const s
   options.target = "cpu";
   if (const char *cpu = std::getenv("BENCH_CPU")) // e.g. x86-64-v3: the AVX2 variant
     options.cpu = cpu;
+  options.bf16 = bf16;
   options.emit = bertc::Emit::Shared;
   options.outputPath = dir + "/bertc-bench-" + name + ".so";
   std::ostringstream errs;
@@ -67,8 +70,11 @@ enum class Form {
   Weight,  ///< dw[out, in] = g^T x
 };
 
-/// The generated matmul of one form at one shape, 2 threads, in GFLOP/s.
-void BM_Linear(benchmark::State &state, Form form) {
+/// The generated matmul of one form at one shape, 2 threads, in GFLOP/s;
+/// with `bf16`, compiled with --precision bf16 and timed over the matmul
+/// kernel alone (the conversions of the f32 inputs are excluded: in a
+/// training step their producers write them).
+void linear(benchmark::State &state, Form form, bool bf16) {
   std::string t = std::to_string(state.range(0)), in = std::to_string(state.range(1)),
               out = std::to_string(state.range(2));
   std::string task;
@@ -91,7 +97,7 @@ void BM_Linear(benchmark::State &state, Form form) {
                       "\ntask linear {\n" + task + "}\n";
   bertc::frontend::GraphOptions graph;
   graph.task = "linear";
-  auto lib = build("linear", model, graph);
+  auto lib = build(bf16 ? "linear-bf16" : "linear", model, graph, bf16);
   auto session = lib->newSession(kThreads);
   session->initParameters(1);
   for (const bertc::rt::NamedTensor &input : session->program().inputs) {
@@ -100,13 +106,28 @@ void BM_Linear(benchmark::State &state, Form form) {
       data[i] = 0.5f - static_cast<float>(i % 7) * 0.1f;
   }
   session->run(); // warm-up
-  for (auto _ : state)
-    session->run();
   double flops = 2.0 * static_cast<double>(state.range(0)) * static_cast<double>(state.range(1)) *
                  static_cast<double>(state.range(2));
-  state.counters["GFLOP/s"] =
-      benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  if (!bf16) {
+    for (auto _ : state)
+      session->run();
+    state.counters["GFLOP/s"] =
+        benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+    return;
+  }
+  const bertc::rt::Program &p = session->program();
+  session->setProfiling(true);
+  for (auto _ : state)
+    session->run();
+  double seconds = 0;
+  for (size_t k = 0; k < p.kernels.size(); ++k)
+    if (p.kernelKinds[k] == "matmul")
+      seconds += session->kernelTimes()[k].seconds;
+  state.counters["GFLOP/s"] = flops * 1e-9 * static_cast<double>(state.iterations()) / seconds;
 }
+
+void BM_Linear(benchmark::State &state, Form form) { linear(state, form, false); }
+void BM_LinearBf16(benchmark::State &state, Form form) { linear(state, form, true); }
 
 /// Every linear layer's shape in BERT-mini (batch 32, seq 128: 4096 tokens,
 /// 640 masked positions for the MLM decoder) and BERT-base (batch 8: 1024
@@ -128,6 +149,9 @@ void linearShapes(benchmark::internal::Benchmark *b) {
 BENCHMARK_CAPTURE(BM_Linear, forward, Form::Forward)->Apply(linearShapes);
 BENCHMARK_CAPTURE(BM_Linear, data, Form::Data)->Apply(linearShapes);
 BENCHMARK_CAPTURE(BM_Linear, weight, Form::Weight)->Apply(linearShapes);
+BENCHMARK_CAPTURE(BM_LinearBf16, forward, Form::Forward)->Apply(linearShapes);
+BENCHMARK_CAPTURE(BM_LinearBf16, data, Form::Data)->Apply(linearShapes);
+BENCHMARK_CAPTURE(BM_LinearBf16, weight, Form::Weight)->Apply(linearShapes);
 
 void BM_BertMiniForward(benchmark::State &state) {
   int64_t batch = state.range(0), seq = state.range(1);
@@ -165,15 +189,15 @@ BENCHMARK(BM_BertMiniForward)
     ->MinTime(2.0);
 
 /// One training step of BERT-mini at batch 32, seq 128 with dropout on.
-void BM_BertMiniTrainStep(benchmark::State &state, bool pretrain) {
+void BM_BertMiniTrainStep(benchmark::State &state, bool pretrain, bool bf16) {
   const int64_t batch = 32, seq = 128;
   bertc::frontend::GraphOptions graph;
   graph.preset = "mini";
   graph.task = pretrain ? "pretrain" : "classify";
   graph.batch = batch;
   graph.seq = seq;
-  auto lib =
-      build("bert-mini-" + graph.task, std::string(BERTC_SOURCE_DIR) + "/models/bert.bertc", graph);
+  auto lib = build("bert-mini-" + graph.task + (bf16 ? "-bf16" : ""),
+                   std::string(BERTC_SOURCE_DIR) + "/models/bert.bertc", graph, bf16);
   auto session = lib->newSession(kThreads);
   session->initParameters(1);
   const bertc::rt::Program &p = session->program();
@@ -217,11 +241,16 @@ void BM_BertMiniTrainStep(benchmark::State &state, bool pretrain) {
       static_cast<double>(p.parameterBytes + p.activationBytes) / (1 << 20);
 }
 
-BENCHMARK_CAPTURE(BM_BertMiniTrainStep, pretrain, true)
+BENCHMARK_CAPTURE(BM_BertMiniTrainStep, pretrain, true, false)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->Iterations(5);
-BENCHMARK_CAPTURE(BM_BertMiniTrainStep, classify, false)
+// --precision bf16.
+BENCHMARK_CAPTURE(BM_BertMiniTrainStep, pretrain_bf16, true, true)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(5);
+BENCHMARK_CAPTURE(BM_BertMiniTrainStep, classify, false, false)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->Iterations(5);

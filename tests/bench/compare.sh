@@ -2,9 +2,9 @@
 # bertc's generated CPU code beside PyTorch on this machine, in one run:
 # the FMA peak, the products of every linear layer of BERT-mini and
 # BERT-base training in their three forms (GFLOP/s, ratio, % of the 2-thread
-# peak), the BERT-mini forward in sequences/s and
-# the BERT-mini training steps (pretrain, classify; batch 32, seq 128) in
-# tokens/s with their memory, 2 threads each, two interleaved rounds,
+# peak) in fp32 and bf16, the BERT-mini forward in sequences/s and
+# the BERT-mini training steps (pretrain, classify, pretrain in bf16 against
+# PyTorch's bf16 autocast; batch 32, seq 128) in tokens/s with their memory, 2 threads each, two interleaved rounds,
 # medians reported with the ratio.
 # Usage: tests/bench/compare.sh [BUILD_DIR]   (default: build)
 # BENCH_CPU=NAME compiles bertc's programs with --cpu NAME (e.g. x86-64-v3:
@@ -67,15 +67,23 @@ for name, value in peaks.items():
 peak = max((v for k, v in peaks.items() if "threads:2" in k), default=float("nan"))
 print()
 print(f"{'linear layer: form T in out':44s} {'bertc':>10s} {'pytorch':>10s} {'ratio':>7s} {'% peak':>7s}")
-for name, values in bertc.items():
-    if not name.startswith("BM_Linear"):
-        continue
-    form = name.split("/")[1]
-    parts = dict(p.split(":") for p in name.split("/")[2:] if ":" in p)
-    key = f"{form} {parts['T']} {parts['in']} {parts['out']}"
-    ours = statistics.median(values)
-    ref = statistics.median(r["linear"][key] for r in torch_runs)
-    print(f"{key:44s} {ours:10.1f} {ref:10.1f} {ours / ref:7.2f} {100 * ours / peak:6.0f}%")
+def linear_table(prefix, torch_key, scale):
+    for name, values in bertc.items():
+        if name.split("/")[0] != prefix:
+            continue
+        form = name.split("/")[1]
+        parts = dict(p.split(":") for p in name.split("/")[2:] if ":" in p)
+        key = f"{form} {parts['T']} {parts['in']} {parts['out']}"
+        ours = statistics.median(values)
+        ref = statistics.median(r[torch_key][key] for r in torch_runs)
+        print(f"{key:44s} {ours:10.1f} {ref:10.1f} {ours / ref:7.2f} {100 * ours / (scale * peak):6.0f}%")
+linear_table("BM_Linear", "linear", 1)
+if any(n.startswith("BM_LinearBf16/") for n in bertc):
+    print()
+    print("bf16 operands (bertc: the matmul kernel alone; pytorch: bf16 tensors, oneDNN);")
+    print("% of twice the fp32 peak, the vdpbf16ps rate on paper")
+    print(f"{'linear layer: form T in out':44s} {'bertc':>10s} {'pytorch':>10s} {'ratio':>7s} {'% peak':>7s}")
+    linear_table("BM_LinearBf16", "linear_bf16", 2)
 others = [n for n in bertc if not n.startswith(("BM_Linear", "BM_FmaPeak"))]
 if others:
     print()

@@ -4,7 +4,8 @@ linear layer of BERT-mini and BERT-base training in GFLOP/s, in the three
 forms of F.linear and its backward with the weight w[out, in] (forward
 x w^T, data gradient g w, weight gradient g^T x), and the BERT-mini forward
 (MLM logits at every position, as the bertc infer task) in sequences/s, 2
-threads. Prints JSON: {"linear": {"FORM T IN OUT": gflops}, "mini": seq_per_s}.
+threads; the same products on bf16 operands. Prints JSON: {"linear": {"FORM
+T IN OUT": gflops}, "linear_bf16": {...}, "mini": seq_per_s}.
 
 Run through tests/bench/compare.sh, which points torch at OpenBLAS.
 """
@@ -80,6 +81,17 @@ def main():
                 y = torch.empty(*shape)
                 t = median_time(lambda: product(y), 10)
                 out["linear"][f"{form} {t_} {i} {o}"] = 2 * t_ * i * o / t / 1e9
+            # The same products on bf16 operands (oneDNN's bf16 matmul).
+            xb, gb, wb = x.bfloat16(), g.bfloat16(), w.bfloat16()
+            forms = {
+                "forward": (lambda y: torch.matmul(xb, wb.t(), out=y), (t_, o)),
+                "data": (lambda y: torch.matmul(gb, wb, out=y), (t_, i)),
+                "weight": (lambda y: torch.matmul(gb.t(), xb, out=y), (o, i)),
+            }
+            for form, (product, shape) in forms.items():
+                y = torch.empty(*shape, dtype=torch.bfloat16)
+                t = median_time(lambda: product(y), 10)
+                out.setdefault("linear_bf16", {})[f"{form} {t_} {i} {o}"] = 2 * t_ * i * o / t / 1e9
         batch, seq = 8, 128
         w = mini_weights()
         ids = (1000 + torch.arange(batch * seq) % 20000).view(batch, seq)

@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """PyTorch's BERT-mini training step at the shapes of bertc-bench-cpu's
-BM_BertMiniTrainStep: batch 32, seq 128, 2 threads, float32, dropout 0.1.
+BM_BertMiniTrainStep: batch 32, seq 128, 2 threads, float32, dropout 0.1;
+pretrain_bf16 is the pretraining step under
+torch.autocast("cpu", dtype=torch.bfloat16) (oneDNN's bf16 matmuls), with
+every LayerNorm's input cast to float32 (PyTorch 1.13's CPU autocast leaves
+LayerNorm out of its float32 list), as bertc's --precision bf16 keeps it.
 
 The model is PyTorch's own nn.TransformerEncoderLayer (post-norm, GELU:
 BERT's layer) under BERT's embeddings and heads; the step is forward,
@@ -26,6 +30,22 @@ from torch import nn
 
 VOCAB, HIDDEN, LAYERS, HEADS, INTER, MAX_POS = 30522, 256, 4, 4, 1024, 512
 BATCH, SEQ, PREDICTIONS = 32, 128, 20
+
+
+class FloatLayerNorm(nn.LayerNorm):
+    """LayerNorm on float32 inputs under autocast."""
+    def forward(self, x):
+        with torch.autocast("cpu", enabled=False):
+            return super().forward(x.float())
+
+
+def float_layer_norms(model):
+    """Every nn.LayerNorm of `model` as a FloatLayerNorm (same parameters)."""
+    for module in model.modules():
+        for name, child in module.named_children():
+            if type(child) is nn.LayerNorm:
+                child.__class__ = FloatLayerNorm
+    return model
 
 
 class Bert(nn.Module):
@@ -77,7 +97,11 @@ def peak_rss_bytes():
 def bench(task, steps):
     before = peak_rss_bytes()
     torch.manual_seed(0)
+    bf16 = task.endswith("_bf16")
+    task = task.removesuffix("_bf16")
     model = Bert(task)
+    if bf16:
+        float_layer_norms(model)
     model.train()
     no_decay = lambda n: n.endswith("bias") or "norm" in n
     groups = [
@@ -94,7 +118,8 @@ def bench(task, steps):
     nsp = torch.randint(0, 2, (BATCH,), generator=g)
 
     def step():
-        loss = model(ids, types, mask, positions, labels, nsp, nsp)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            loss = model(ids, types, mask, positions, labels, nsp, nsp)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -113,7 +138,7 @@ def bench(task, steps):
 
 
 def main():
-    tasks = sys.argv[1:] or ["pretrain", "classify"]
+    tasks = sys.argv[1:] or ["pretrain", "classify", "pretrain_bf16"]
     if len(tasks) > 1:
         # One process per task, so that each peak resident set is its own.
         out = {}
