@@ -76,8 +76,10 @@ Json Program::toJson() const {
     for (const std::string &f : cpuFeatures)
       features.push(Json(f));
     c["features"] = std::move(features);
+    c["bf16_dot"] = Json(cpuBf16Dot);
     j["cpu"] = std::move(c);
   }
+  j["precision"] = precision;
   Json ts = Json::array();
   for (const TensorDesc &t : tensors) {
     Json o = Json::object();
@@ -205,6 +207,11 @@ static bool readCpu(const Json &j, Program &p, Reader &r) {
     if (!f.isString())
       return r.fail("program: cpu features must be strings");
     p.cpuFeatures.push_back(f.string());
+  }
+  if (const Json *dot = c->find("bf16_dot")) {
+    if (dot->kind() != Json::Kind::Bool)
+      return r.fail("program: cpu bf16_dot must be a boolean");
+    p.cpuBf16Dot = dot->boolean();
   }
   return true;
 }
@@ -378,6 +385,10 @@ bool Program::fromJson(const Json &j, Program &p, std::string &error) {
   }
   if (p.forwardDispatches < 0 || p.forwardDispatches > static_cast<int64_t>(p.dispatches.size()))
     return r.fail("forward_dispatches out of range");
+  if (!r.str(j, "precision", p.precision, "program"))
+    return false;
+  if (p.precision != "fp32" && p.precision != "bf16")
+    return r.fail("program: unknown precision " + p.precision);
   return readCpu(j, p, r);
 }
 

@@ -120,6 +120,12 @@ struct Program {
   /// runs them must have too; empty for Vulkan kernels.
   std::string cpu;
   std::vector<std::string> cpuFeatures;
+  /// "fp32", or "bf16": matmul operands in bf16, accumulated in fp32
+  /// (--precision).
+  std::string precision = "fp32";
+  /// bf16 CPU kernels: whether their matmuls use AVX512-BF16's vdpbf16ps
+  /// (else two fp32 FMAs per pair of K).
+  bool cpuBf16Dot = false;
   int64_t parameterBytes = 0;  ///< Parameters and state.
   int64_t activationBytes = 0; ///< The planned peak of the activation arena.
 

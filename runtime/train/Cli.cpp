@@ -458,6 +458,13 @@ int runProgramCommand(const char *self, int argc, char **argv, const ProgramSymb
         features += " " + f;
       std::printf("cpu: %s\ncpu_features:%s\n", program.cpu.c_str(), features.c_str());
     }
+    if (program.precision == "bf16")
+      std::printf("precision: bf16 (matmul operands bf16, accumulated in fp32%s)\n",
+                  program.cpu.empty()    ? ""
+                  : program.cpuBf16Dot ? "; vdpbf16ps"
+                                       : "; two fp32 FMAs per pair of K, no AVX512-BF16");
+    else
+      std::printf("precision: %s\n", program.precision.c_str());
     for (const NamedTensor &n : program.inputs)
       std::printf("input %s: %s\n", n.name.c_str(), dtypeName(program.tensors[n.tensor].dtype));
     for (const NamedTensor &n : program.outputs)

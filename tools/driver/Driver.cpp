@@ -336,6 +336,7 @@ int emitNative(ProgramPlan &plan, const CompileOptions &options, Targets targets
       return 1;
     cpuOptions.vectorBits = cpu::vectorBits(plan.program);
     cpuOptions.bf16Dot = cpu::hasBf16Dot(plan.program);
+    plan.program.cpuBf16Dot = options.bf16 && cpuOptions.bf16Dot;
     if (mlir::failed(cpu::buildWorkgroupKernels(*plan.kernels, plan.program, cpuOptions)))
       return 1;
     if (options.emit == Emit::Kernels) {
@@ -424,6 +425,7 @@ int compileGraph(const frontend::SourceFile &file, const frontend::Module &ast,
   mlir::FailureOr<ProgramPlan> plan = buildProgram(*module->getOps<mlir::func::FuncOp>().begin());
   if (mlir::failed(plan))
     return 1;
+  plan->program.precision = options.bf16 ? "bf16" : "fp32";
   if (options.emit == Emit::Summary) {
     printSummary(graphSummary, *plan, os);
     if (targets.cpu) {
@@ -436,7 +438,11 @@ int compileGraph(const frontend::SourceFile &file, const frontend::Module &ast,
         os << " " << f;
       os << "\n";
       os << "cpu_vector_bits: " << cpu::vectorBits(plan->program) << "\n";
+      if (options.bf16)
+        os << "cpu_bf16_matmul: "
+           << (cpu::hasBf16Dot(plan->program) ? "vdpbf16ps" : "fp32 FMAs per pair of K") << "\n";
     }
+    os << "precision: " << plan->program.precision << "\n";
     return -1;
   }
   if (options.emit == Emit::Spirv)
