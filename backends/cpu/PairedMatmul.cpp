@@ -10,8 +10,10 @@
 //    B[2 p + j][n] (a zero row past an odd K), so that each step reads one
 //    vector of pairs per register of columns;
 //  - A's pair for row m is the 32 bits A[m][2 p .. 2 p + 1], broadcast to
-//    every lane (read transposed, A[2 p][rows] and A[2 p + 1][rows] are
-//    interleaved once for the rows of a register block);
+//    every lane; A read transposed (weight gradients) is first packed into
+//    those pairs once per panel (its rows 2 p and 2 p + 1 interleaved), or,
+//    when its row count is not static, interleaved in registers for the
+//    rows of each register block;
 //  - each register block of rows x columns keeps its accumulators in
 //    registers through the whole chunk (iter_args of the K loop), rows past
 //    the last full block one at a time.
@@ -65,6 +67,16 @@ public:
   /// The panel's new value of C.
   Value emit() {
     Value packed = packB();
+    auto aType = cast<RankedTensorType>(a.getType());
+    int64_t aRows = aType.getDimSize(batch + 1);
+    if (aTransposed && !ShapedType::isDynamic(aRows) && aRows % kAPackWidth == 0) {
+      // Once per chunk of K: before the loop over the panels when A (the
+      // same slice for every panel) is known there.
+      OpBuilder::InsertionGuard guard(rw);
+      if (Value outside = hoistedA())
+        a = outside;
+      packedA = packA(aRows);
+    }
     Value m = rw.create<tensor::DimOp>(loc, c, batch).getResult();
     Value step = index(rows);
     Value full = rw.create<arith::SubIOp>(loc, m, rw.create<arith::RemUIOp>(loc, m, step));
@@ -145,6 +157,69 @@ private:
     auto type = VectorType::get({n}, bb.getI16Type());
     return bb.create<arith::ConstantOp>(loc, DenseElementsAttr::get(type, bb.getI16IntegerAttr(0)
                                                                              .getValue()));
+  }
+
+  /// When A is the same for every panel of the loop around this one (a
+  /// slice of values defined outside it), sets the insertion point before
+  /// that loop and returns A there; else null.
+  Value hoistedA() {
+    auto loop = rw.getInsertionBlock()->getParentOp();
+    auto panels = dyn_cast_or_null<scf::ForOp>(loop);
+    if (!panels)
+      return {};
+    auto outside = [&](Value v) { return !panels->isAncestor(v.getParentRegion()->getParentOp()); };
+    if (outside(a)) {
+      rw.setInsertionPoint(panels);
+      return a;
+    }
+    auto slice = a.getDefiningOp<tensor::ExtractSliceOp>();
+    if (!slice || !llvm::all_of(slice->getOperands(), outside))
+      return {};
+    rw.setInsertionPoint(panels);
+    return rw.clone(*slice)->getResult(0);
+  }
+
+  /// A read transposed (A[.., K, M]) as its pairs of K for every row:
+  /// tensor<pairs x M x i32>, packed[p][m] = A[2p][m] | A[2p + 1][m] << 16
+  /// (the high half zero past an odd K), kAPackWidth rows per step; each
+  /// register block then broadcasts a row's pair straight from memory.
+  Value packA(int64_t aRows) {
+    Type i32 = rw.getI32Type();
+    auto wordType = VectorType::get({kAPackWidth}, i32);
+    Value empty = rw.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{pairs, aRows}, i32);
+    auto pairsAt = [&](OpBuilder &bb, Value p, Value m0, bool last) -> Value {
+      Value k0 = bb.create<arith::MulIOp>(loc, p, index(2));
+      if (last) {
+        Value even = readBits(bb, {kAPackWidth}, a, at({k0, m0}));
+        return bb.create<arith::ExtUIOp>(loc, wordType, even);
+      }
+      Value both = readBits(bb, {2, kAPackWidth}, a, at({k0, m0}));
+      Value even = bb.create<vector::ExtractOp>(loc, both, 0);
+      Value odd = bb.create<vector::ExtractOp>(loc, both, 1);
+      Value interleaved = bb.create<vector::InterleaveOp>(loc, even, odd);
+      return bb.create<vector::BitCastOp>(loc, wordType, interleaved);
+    };
+    auto rowsOf = [&](OpBuilder &ob, Value p, Value into, bool last) {
+      auto loop = ob.create<scf::ForOp>(
+          loc, index(0), index(aRows), index(kAPackWidth), ValueRange{into},
+          [&](OpBuilder &bb, Location l, Value m0, ValueRange args) {
+            Value written = bb.create<vector::TransferWriteOp>(l, pairsAt(bb, p, m0, last),
+                                                               args[0], ValueRange{p, m0},
+                                                               ArrayRef<bool>{true})
+                                .getResult();
+            bb.create<scf::YieldOp>(l, written);
+          });
+      return loop.getResult(0);
+    };
+    auto loop = rw.create<scf::ForOp>(
+        loc, index(0), index(k / 2), index(1), ValueRange{empty},
+        [&](OpBuilder &bb, Location l, Value p, ValueRange args) {
+          bb.create<scf::YieldOp>(l, rowsOf(bb, p, args[0], false));
+        });
+    Value result = loop.getResult(0);
+    if (k % 2)
+      result = rowsOf(rw, index(k / 2), result, true);
+    return result;
   }
 
   /// Rows [from, to) of C in blocks of `blockRows`.
@@ -228,6 +303,13 @@ private:
       }
       return result;
     }
+    if (packedA) {
+      for (Value r : rowIndex) {
+        Value word = read(rw, VectorType::get({1}, i32), packedA, {p, r}, {true});
+        result.push_back(rw.create<vector::ExtractOp>(loc, word, 0));
+      }
+      return result;
+    }
     // A[2p][rows] and A[2p + 1][rows], interleaved into the rows' pairs.
     Value words;
     if (last) {
@@ -287,10 +369,14 @@ private:
     return rw.create<vector::FMAOp>(loc, aOddVec, bOdd, first);
   }
 
+  /// Rows of A (read transposed) interleaved per step of its packing.
+  static constexpr int64_t kAPackWidth = 8;
+
   RewriterBase &rw;
   Location loc;
   const VectorStrategy &s;
   Value a, b, c;
+  Value packedA; ///< A's pairs (packA), when A is read transposed and packed.
   bool aTransposed = false, bTransposed = false;
   int64_t batch = 0, cols = 0, k = 0, pairs = 0, lanes = 16, rows = 8;
 };

@@ -251,3 +251,25 @@ func.func @bf16_pairs_emulated(%a: memref<16x8xbf16>, %b: memref<32x8xbf16>, %ou
   bufferization.materialize_in_destination %m in restrict writable %out : (tensor<16x32xf32>, memref<16x32xf32>) -> ()
   return
 }
+
+// A read transposed (a weight gradient): its pairs packed once, before the
+// loop over the two panels of B (rows 2p and 2p + 1 of A interleaved, 8
+// rows per step, as i32), each register block then broadcasting a row's
+// pair from the packed copy.
+// CHECK-LABEL: func.func @bf16_pairs_transposed_a(
+// CHECK: %[[A:.*]] = scf.for {{.*}} -> (tensor<4x16xi32>)
+// CHECK: vector.interleave {{.*}} : vector<8xi16> -> vector<16xi16>
+// CHECK: vector.bitcast {{.*}} : vector<16xi16> to vector<8xi32>
+// CHECK: scf.for {{.*}} step %c32
+// CHECK: vector.transfer_read %[[A]]{{.*}} : tensor<4x16xi32>, vector<1xi32>
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512bf16.dpbf16ps.512"
+func.func @bf16_pairs_transposed_a(%a: memref<8x16xbf16>, %b: memref<8x64xbf16>, %out: memref<16x64xf32>, %x: index, %y: index, %z: index) attributes {bertc.strategy = {bf16_dot = 1 : i64, k_chunk = 256 : i64, max_piece_elements = 1024 : i64, pack_b = 1 : i64, register_block_cols = 32 : i64, register_block_rows = 8 : i64, transpose = 8 : i64, vector = 16 : i64}} {
+  %ta = bufferization.to_tensor %a restrict : memref<8x16xbf16>
+  %tb = bufferization.to_tensor %b restrict : memref<8x64xbf16>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<16x64xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<16x64xf32>) -> tensor<16x64xf32>
+  %m = linalg.matmul_transpose_a ins(%ta, %tb : tensor<8x16xbf16>, tensor<8x64xbf16>) outs(%f : tensor<16x64xf32>) -> tensor<16x64xf32>
+  bufferization.materialize_in_destination %m in restrict writable %out : (tensor<16x64xf32>, memref<16x64xf32>) -> ()
+  return
+}
