@@ -76,7 +76,8 @@ def linear_table(prefix, torch_key, scale):
         key = f"{form} {parts['T']} {parts['in']} {parts['out']}"
         ours = statistics.median(values)
         ref = statistics.median(r[torch_key][key] for r in torch_runs)
-        print(f"{key:44s} {ours:10.1f} {ref:10.1f} {ours / ref:7.2f} {100 * ours / (scale * peak):6.0f}%")
+        share = f"{100 * ours / (scale * peak):6.0f}%" if peak == peak else "      -"  # no probe run
+        print(f"{key:44s} {ours:10.1f} {ref:10.1f} {ours / ref:7.2f} {share}")
 linear_table("BM_Linear", "linear", 1)
 if any(n.startswith("BM_LinearBf16/") for n in bertc):
     print()
