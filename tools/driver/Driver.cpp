@@ -337,6 +337,11 @@ int emitNative(ProgramPlan &plan, const CompileOptions &options, Targets targets
     cpuOptions.vectorBits = cpu::vectorBits(plan.program);
     cpuOptions.bf16Dot = cpu::hasBf16Dot(plan.program);
     plan.program.cpuBf16Dot = options.bf16 && cpuOptions.bf16Dot;
+    if (options.bf16 && !cpuOptions.bf16Dot && options.emit != Emit::Kernels)
+      errs << "bertc: warning: --cpu " << plan.program.cpu
+           << " has no AVX512-BF16: the bf16 matmuls run as fp32 FMAs on the widened operands "
+              "(the same results, but slower than --precision fp32 on this CPU; bf16 saves "
+              "memory only)\n";
     if (mlir::failed(cpu::buildWorkgroupKernels(*plan.kernels, plan.program, cpuOptions)))
       return 1;
     if (options.emit == Emit::Kernels) {
