@@ -34,6 +34,8 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/ValueBoundsOpInterface.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 
@@ -67,19 +69,25 @@ public:
   /// The panel's new value of C.
   Value emit() {
     Value packed = packB();
-    auto aType = cast<RankedTensorType>(a.getType());
-    int64_t aRows = aType.getDimSize(batch + 1);
-    if (aTransposed && !ShapedType::isDynamic(aRows) && aRows % kAPackWidth == 0) {
-      // Once per chunk of K: before the loop over the panels when A (the
-      // same slice for every panel) is known there.
-      OpBuilder::InsertionGuard guard(rw);
-      if (Value outside = hoistedA())
-        a = outside;
-      packedA = packA(aRows);
-    }
     Value m = rw.create<tensor::DimOp>(loc, c, batch).getResult();
     Value step = index(rows);
     Value full = rw.create<arith::SubIOp>(loc, m, rw.create<arith::RemUIOp>(loc, m, step));
+    // A read transposed: the rows of the full register blocks packed into
+    // pairs once per chunk of K, before the loop over the panels when A
+    // (the same slice for every panel) is known there, into a buffer of the
+    // rows' static bound.
+    FailureOr<int64_t> bound = ValueBoundsConstraintSet::computeConstantBound(
+        presburger::BoundType::UB, ValueBoundsConstraintSet::Variable(a, batch + 1),
+        /*stopCondition=*/nullptr, /*closedUB=*/true);
+    if (aTransposed && succeeded(bound)) {
+      OpBuilder::InsertionGuard guard(rw);
+      if (Value outside = hoistedA())
+        a = outside;
+      Value rowsOfA = rw.create<tensor::DimOp>(loc, a, batch + 1);
+      Value packedRows =
+          rw.create<arith::SubIOp>(loc, rowsOfA, rw.create<arith::RemUIOp>(loc, rowsOfA, step));
+      packedA = packA(llvm::alignTo(*bound, rows), packedRows);
+    }
     Value result = rowLoop(index(0), full, rows, c, packed);
     return rowLoop(full, m, 1, result, packed);
   }
@@ -179,21 +187,22 @@ private:
     return rw.clone(*slice)->getResult(0);
   }
 
-  /// A read transposed (A[.., K, M]) as its pairs of K for every row:
-  /// tensor<pairs x M x i32>, packed[p][m] = A[2p][m] | A[2p + 1][m] << 16
-  /// (the high half zero past an odd K), kAPackWidth rows per step; each
+  /// A read transposed (A[.., K, M]) as its pairs of K for its first
+  /// `packedRows` rows (a multiple of the block's rows): tensor<pairs x
+  /// capacity x i32>, packed[p][m] = A[2p][m] | A[2p + 1][m] << 16 (the high
+  /// half zero past an odd K), a register block's rows per step; each full
   /// register block then broadcasts a row's pair straight from memory.
-  Value packA(int64_t aRows) {
+  Value packA(int64_t capacity, Value packedRows) {
     Type i32 = rw.getI32Type();
-    auto wordType = VectorType::get({kAPackWidth}, i32);
-    Value empty = rw.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{pairs, aRows}, i32);
+    auto wordType = VectorType::get({rows}, i32);
+    Value empty = rw.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{pairs, capacity}, i32);
     auto pairsAt = [&](OpBuilder &bb, Value p, Value m0, bool last) -> Value {
       Value k0 = bb.create<arith::MulIOp>(loc, p, index(2));
       if (last) {
-        Value even = readBits(bb, {kAPackWidth}, a, at({k0, m0}));
+        Value even = readBits(bb, {rows}, a, at({k0, m0}));
         return bb.create<arith::ExtUIOp>(loc, wordType, even);
       }
-      Value both = readBits(bb, {2, kAPackWidth}, a, at({k0, m0}));
+      Value both = readBits(bb, {2, rows}, a, at({k0, m0}));
       Value even = bb.create<vector::ExtractOp>(loc, both, 0);
       Value odd = bb.create<vector::ExtractOp>(loc, both, 1);
       Value interleaved = bb.create<vector::InterleaveOp>(loc, even, odd);
@@ -201,7 +210,7 @@ private:
     };
     auto rowsOf = [&](OpBuilder &ob, Value p, Value into, bool last) {
       auto loop = ob.create<scf::ForOp>(
-          loc, index(0), index(aRows), index(kAPackWidth), ValueRange{into},
+          loc, index(0), packedRows, index(rows), ValueRange{into},
           [&](OpBuilder &bb, Location l, Value m0, ValueRange args) {
             Value written = bb.create<vector::TransferWriteOp>(l, pairsAt(bb, p, m0, last),
                                                                args[0], ValueRange{p, m0},
@@ -238,6 +247,7 @@ private:
   /// from C, updated through every pair of K, written back.
   Value block(Value row, int64_t blockRows, Value into, Value packed) {
     Type f32 = rw.getF32Type();
+    bool fullBlock = blockRows == rows;
     int64_t regs = cols / lanes;
     auto accType = VectorType::get({lanes}, f32);
     SmallVector<Value> rowIndex;
@@ -252,12 +262,13 @@ private:
         [&](OpBuilder &bb, Location l, Value p, ValueRange args) {
           OpBuilder::InsertionGuard guard(rw);
           rw.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
-          rw.create<scf::YieldOp>(l, step(args, p, pairsOfA(p, rowIndex, false), packed));
+          rw.create<scf::YieldOp>(
+              l, step(args, p, pairsOfA(p, rowIndex, false, fullBlock), packed));
         });
     SmallVector<Value> result(loop.getResults());
     if (k % 2) {
       Value p = index(k / 2);
-      result = step(result, p, pairsOfA(p, rowIndex, true), packed);
+      result = step(result, p, pairsOfA(p, rowIndex, true, fullBlock), packed);
     }
     Value out = into;
     for (int64_t r = 0; r < blockRows; ++r)
@@ -284,8 +295,9 @@ private:
   }
 
   /// The bf16 pair (2p, 2p + 1) of A for each row, as an i32; with `last`,
-  /// the element 2p past an odd K alone (a zero high half).
-  SmallVector<Value> pairsOfA(Value p, ArrayRef<Value> rowIndex, bool last) {
+  /// the element 2p past an odd K alone (a zero high half). A full block
+  /// reads A's packed pairs where there are.
+  SmallVector<Value> pairsOfA(Value p, ArrayRef<Value> rowIndex, bool last, bool fullBlock) {
     Type i32 = rw.getI32Type();
     Value k0 = rw.create<arith::MulIOp>(loc, p, index(2));
     int64_t n = static_cast<int64_t>(rowIndex.size());
@@ -303,7 +315,7 @@ private:
       }
       return result;
     }
-    if (packedA) {
+    if (packedA && fullBlock) {
       for (Value r : rowIndex) {
         Value word = read(rw, VectorType::get({1}, i32), packedA, {p, r}, {true});
         result.push_back(rw.create<vector::ExtractOp>(loc, word, 0));
@@ -368,9 +380,6 @@ private:
     Value first = rw.create<vector::FMAOp>(loc, aEvenVec, bEven, acc);
     return rw.create<vector::FMAOp>(loc, aOddVec, bOdd, first);
   }
-
-  /// Rows of A (read transposed) interleaved per step of its packing.
-  static constexpr int64_t kAPackWidth = 8;
 
   RewriterBase &rw;
   Location loc;
