@@ -374,11 +374,11 @@ private:
               rw.create<arith::BitcastOp>(loc, floatType, odd)};
     };
     auto [bEven, bOdd] = halves(bWords, accType);
-    auto [aEven, aOdd] = halves(aPair, f32);
-    Value aEvenVec = rw.create<vector::BroadcastOp>(loc, accType, aEven);
-    Value aOddVec = rw.create<vector::BroadcastOp>(loc, accType, aOdd);
-    Value first = rw.create<vector::FMAOp>(loc, aEvenVec, bEven, acc);
-    return rw.create<vector::FMAOp>(loc, aOddVec, bOdd, first);
+    // A's pair broadcast first (one load), then split in vector registers.
+    Value aWords = rw.create<vector::BroadcastOp>(loc, wordType, aPair);
+    auto [aEven, aOdd] = halves(aWords, accType);
+    Value first = rw.create<vector::FMAOp>(loc, aEven, bEven, acc);
+    return rw.create<vector::FMAOp>(loc, aOdd, bOdd, first);
   }
 
   RewriterBase &rw;
