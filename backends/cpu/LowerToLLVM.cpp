@@ -8,6 +8,7 @@
 #include "backends/cpu/CpuBackend.h"
 #include "backends/cpu/Passes.h"
 
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/Transforms/Hoisting.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -84,15 +85,7 @@ struct CpuApproximateMath : impl::CpuApproximateMathBase<CpuApproximateMath> {
   }
 };
 
-/// An i32 constant of `type`'s shape (a scalar or a splat vector).
-Value intConstant(OpBuilder &b, Location loc, Type type, uint32_t v) {
-  auto attr = b.getIntegerAttr(b.getI32Type(), static_cast<int32_t>(v));
-  if (auto vt = dyn_cast<VectorType>(type))
-    return b.create<arith::ConstantOp>(loc, DenseElementsAttr::get(vt, attr.getValue()));
-  return b.create<arith::ConstantOp>(loc, attr);
-}
-
-/// `type` with i`bits` (or f32) elements.
+/// `type` (a scalar or vector type) with `element` elements.
 Type withElement(Type type, Type element) {
   if (auto vt = dyn_cast<VectorType>(type))
     return vt.clone(element);
@@ -112,15 +105,15 @@ struct TruncToBf16 : OpRewritePattern<arith::TruncFOp> {
     Location loc = op.getLoc();
     Type i32 = withElement(in, rw.getI32Type()), i16 = withElement(in, rw.getI16Type());
     Value bits = rw.create<arith::BitcastOp>(loc, i32, op.getIn());
-    Value c16 = intConstant(rw, loc, i32, 16);
+    Value c16 = createScalarOrSplatConstant(rw, loc, i32, 16);
     Value lowestKept = rw.create<arith::AndIOp>(loc, rw.create<arith::ShRUIOp>(loc, bits, c16),
-                                                intConstant(rw, loc, i32, 1));
+                                                createScalarOrSplatConstant(rw, loc, i32, 1));
     Value rounded = rw.create<arith::AddIOp>(
-        loc, bits, rw.create<arith::AddIOp>(loc, lowestKept, intConstant(rw, loc, i32, 0x7fff)));
-    Value magnitude = rw.create<arith::AndIOp>(loc, bits, intConstant(rw, loc, i32, 0x7fffffff));
+        loc, bits, rw.create<arith::AddIOp>(loc, lowestKept, createScalarOrSplatConstant(rw, loc, i32, 0x7fff)));
+    Value magnitude = rw.create<arith::AndIOp>(loc, bits, createScalarOrSplatConstant(rw, loc, i32, 0x7fffffff));
     Value isNaN = rw.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ugt, magnitude,
-                                           intConstant(rw, loc, i32, 0x7f800000));
-    Value quiet = rw.create<arith::OrIOp>(loc, bits, intConstant(rw, loc, i32, 0x00400000));
+                                           createScalarOrSplatConstant(rw, loc, i32, 0x7f800000));
+    Value quiet = rw.create<arith::OrIOp>(loc, bits, createScalarOrSplatConstant(rw, loc, i32, 0x00400000));
     Value chosen = rw.create<arith::SelectOp>(loc, isNaN, quiet, rounded);
     Value upper = rw.create<arith::ShRUIOp>(loc, chosen, c16);
     Value half = rw.create<arith::TruncIOp>(loc, i16, upper);
@@ -140,7 +133,7 @@ struct ExtFromBf16 : OpRewritePattern<arith::ExtFOp> {
     Type i32 = withElement(in, rw.getI32Type()), i16 = withElement(in, rw.getI16Type());
     Value half = rw.create<arith::BitcastOp>(loc, i16, op.getIn());
     Value wide = rw.create<arith::ExtUIOp>(loc, i32, half);
-    Value bits = rw.create<arith::ShLIOp>(loc, wide, intConstant(rw, loc, i32, 16));
+    Value bits = rw.create<arith::ShLIOp>(loc, wide, createScalarOrSplatConstant(rw, loc, i32, 16));
     rw.replaceOpWithNewOp<arith::BitcastOp>(op, out, bits);
     return success();
   }

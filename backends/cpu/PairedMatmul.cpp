@@ -11,9 +11,10 @@
 //    vector of pairs per register of columns;
 //  - A's pair for row m is the 32 bits A[m][2 p .. 2 p + 1], broadcast to
 //    every lane; A read transposed (weight gradients) is first packed into
-//    those pairs once per panel (its rows 2 p and 2 p + 1 interleaved), or,
-//    when its row count is not static, interleaved in registers for the
-//    rows of each register block;
+//    those pairs (its rows 2 p and 2 p + 1 interleaved) once per chunk of
+//    K, before the loop over the panels, for the full register blocks of
+//    its rows (a buffer of the row tile's static bound); the rows past the
+//    last block are interleaved in registers;
 //  - each register block of rows x columns keeps its accumulators in
 //    registers through the whole chunk (iter_args of the K loop), rows past
 //    the last full block one at a time.
@@ -28,6 +29,7 @@
 #include "passes/MatmulOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -76,10 +78,12 @@ public:
     // pairs once per chunk of K, before the loop over the panels when A
     // (the same slice for every panel) is known there, into a buffer of the
     // rows' static bound.
-    FailureOr<int64_t> bound = ValueBoundsConstraintSet::computeConstantBound(
-        presburger::BoundType::UB, ValueBoundsConstraintSet::Variable(a, batch + 1),
-        /*stopCondition=*/nullptr, /*closedUB=*/true);
-    if (aTransposed && succeeded(bound)) {
+    FailureOr<int64_t> bound = failure();
+    if (aTransposed)
+      bound = ValueBoundsConstraintSet::computeConstantBound(
+          presburger::BoundType::UB, ValueBoundsConstraintSet::Variable(a, batch + 1),
+          /*stopCondition=*/nullptr, /*closedUB=*/true);
+    if (succeeded(bound)) {
       OpBuilder::InsertionGuard guard(rw);
       if (Value outside = hoistedA())
         a = outside;
@@ -162,9 +166,7 @@ private:
   }
 
   Value zeros(OpBuilder &bb, int64_t n) {
-    auto type = VectorType::get({n}, bb.getI16Type());
-    return bb.create<arith::ConstantOp>(loc, DenseElementsAttr::get(type, bb.getI16IntegerAttr(0)
-                                                                             .getValue()));
+    return createScalarOrSplatConstant(bb, loc, VectorType::get({n}, bb.getI16Type()), 0);
   }
 
   /// When A is the same for every panel of the loop around this one (a
@@ -359,24 +361,17 @@ private:
     // The even element is the low half of the 32 bits, the odd one the high
     // half; each as f32 is its bits shifted (or masked) into the upper half.
     Value bWords = rw.create<vector::BitCastOp>(loc, wordType, bPairs);
-    auto halves = [&](Value words, Type floatType) -> std::pair<Value, Value> {
-      Type wordTy = words.getType();
-      auto constant = [&](int64_t v) -> Value {
-        if (auto vt = dyn_cast<VectorType>(wordTy))
-          return rw.create<arith::ConstantOp>(
-              loc, DenseElementsAttr::get(vt, rw.getI32IntegerAttr(static_cast<int32_t>(v))
-                                                  .getValue()));
-        return rw.create<arith::ConstantOp>(loc, rw.getI32IntegerAttr(static_cast<int32_t>(v)));
-      };
-      Value even = rw.create<arith::ShLIOp>(loc, words, constant(16));
-      Value odd = rw.create<arith::AndIOp>(loc, words, constant(0xffff0000));
-      return {rw.create<arith::BitcastOp>(loc, floatType, even),
-              rw.create<arith::BitcastOp>(loc, floatType, odd)};
+    auto halves = [&](Value words) -> std::pair<Value, Value> {
+      Value even = rw.create<arith::ShLIOp>(
+          loc, words, createScalarOrSplatConstant(rw, loc, wordType, 16));
+      Value odd = rw.create<arith::AndIOp>(
+          loc, words, createScalarOrSplatConstant(rw, loc, wordType, int32_t(0xffff0000)));
+      return {rw.create<arith::BitcastOp>(loc, accType, even),
+              rw.create<arith::BitcastOp>(loc, accType, odd)};
     };
-    auto [bEven, bOdd] = halves(bWords, accType);
+    auto [bEven, bOdd] = halves(bWords);
     // A's pair broadcast first (one load), then split in vector registers.
-    Value aWords = rw.create<vector::BroadcastOp>(loc, wordType, aPair);
-    auto [aEven, aOdd] = halves(aWords, accType);
+    auto [aEven, aOdd] = halves(rw.create<vector::BroadcastOp>(loc, wordType, aPair));
     Value first = rw.create<vector::FMAOp>(loc, aEven, bEven, acc);
     return rw.create<vector::FMAOp>(loc, aOdd, bOdd, first);
   }

@@ -49,9 +49,8 @@ def Graph_InitKind : I32EnumAttr<"InitKind", "parameter initializer", [
 def Graph_FloatTensor : TensorOf<[F32, F64]>;
 def Graph_IndexTensor : TensorOf<[I32]>;
 def Graph_AnyTensor : TensorOf<[F32, F64, I32]>;
-// Matmul operands: bf16 (accumulated in f32) besides the float types.
-def Graph_MatmulOperand : TensorOf<[F32, F64, BF16]>;
-// Values written into a parameter's or state's storage.
-def Graph_StoredTensor : TensorOf<[F32, F64, BF16]>;
+// Float tensors or bf16 ones: matmul operands (accumulated in f32), their
+// conversions and layout changes, and values assigned to parameter copies.
+def Graph_FloatOrBF16Tensor : TensorOf<[F32, F64, BF16]>;
 
 #endif // BERTC_GRAPH_BASE

@@ -91,7 +91,7 @@ def Graph_MatmulOp : Graph_Op<"matmul", [
         : tensor<8x128x256xf32>, tensor<1024x256xf32> -> tensor<8x128x1024xf32>
     ```
   }];
-  let arguments = (ins Graph_MatmulOperand:$a, Graph_MatmulOperand:$b,
+  let arguments = (ins Graph_FloatOrBF16Tensor:$a, Graph_FloatOrBF16Tensor:$b,
                        DefaultValuedAttr<BoolAttr, "false">:$transpose_a,
                        DefaultValuedAttr<BoolAttr, "false">:$transpose_b);
   let results = (outs Graph_FloatTensor:$result);
@@ -131,8 +131,8 @@ def Graph_ConvertOp : Graph_Op<"convert", [Pure]> {
     %h = graph.convert %x : tensor<4096x256xf32> -> tensor<4096x256xbf16>
     ```
   }];
-  let arguments = (ins Graph_StoredTensor:$x);
-  let results = (outs Graph_StoredTensor:$result);
+  let arguments = (ins Graph_FloatOrBF16Tensor:$x);
+  let results = (outs Graph_FloatOrBF16Tensor:$result);
   let assemblyFormat = "$x attr-dict `:` type($x) `->` type($result)";
   let hasVerifier = 1;
 }
@@ -286,8 +286,8 @@ def Graph_ReshapeOp : Graph_UnaryOp<"reshape", [DeclareOpInterfaceMethods<Graph_
     One entry of `shape` may be -1: it takes the size that keeps the element
     count. bf16 tensors (matmul operands) reshape too.
   }];
-  let arguments = (ins Graph_MatmulOperand:$x, DenseI64ArrayAttr:$shape);
-  let results = (outs Graph_MatmulOperand:$result);
+  let arguments = (ins Graph_FloatOrBF16Tensor:$x, DenseI64ArrayAttr:$shape);
+  let results = (outs Graph_FloatOrBF16Tensor:$result);
   let assemblyFormat = "$x `to` $shape attr-dict `:` type($x) `->` type($result)";
 }
 
@@ -297,8 +297,8 @@ def Graph_TransposeOp : Graph_UnaryOp<"transpose", [DeclareOpInterfaceMethods<Gr
     Result axis `i` is input axis `perm[i]`. bf16 tensors (matmul operands)
     transpose too.
   }];
-  let arguments = (ins Graph_MatmulOperand:$x, DenseI64ArrayAttr:$perm);
-  let results = (outs Graph_MatmulOperand:$result);
+  let arguments = (ins Graph_FloatOrBF16Tensor:$x, DenseI64ArrayAttr:$perm);
+  let results = (outs Graph_FloatOrBF16Tensor:$result);
   let assemblyFormat = "$x `perm` $perm attr-dict `:` type($x) `->` type($result)";
 }
 
@@ -593,7 +593,7 @@ def Graph_AssignOp : Graph_Op<"assign", [MemoryEffects<[MemWrite]>,
     graph.assign %w, %w_next : tensor<128x128xf32>
     ```
   }];
-  let arguments = (ins Graph_StoredTensor:$target, Graph_StoredTensor:$value);
+  let arguments = (ins Graph_FloatOrBF16Tensor:$target, Graph_FloatOrBF16Tensor:$value);
   let assemblyFormat = "$target `,` $value attr-dict `:` type($target)";
   let hasVerifier = 1;
 }
