@@ -143,6 +143,8 @@ std::unique_ptr<Session> CompiledProgram::open(const DeviceChoice &device,
               "for AVX2, x86-64-v4 for AVX-512)";
       return nullptr;
     }
+    if (cpu_->cpuAmx && !requestAmxTileData(error))
+      return nullptr;
     return std::make_unique<Session>(*cpu_, kernels_, device.threads);
   }
   if (vulkan_.empty()) {

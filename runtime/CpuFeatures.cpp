@@ -2,7 +2,15 @@
 #include "runtime/CpuFeatures.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
+#include <mutex>
+
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -123,6 +131,28 @@ std::vector<std::string> missingCpuFeatures(const std::vector<std::string> &requ
     if (std::find(host.begin(), host.end(), name) == host.end())
       missing.push_back(name);
   return missing;
+}
+
+bool requestAmxTileData(std::string &error) {
+  static std::once_flag once;
+  static std::string refusal;
+  std::call_once(once, [] {
+#if defined(__linux__) && defined(__x86_64__) && defined(SYS_arch_prctl)
+    constexpr int kReqXcompPerm = 0x1023; // ARCH_REQ_XCOMP_PERM
+    constexpr int kXtileData = 18;        // XFEATURE_XTILEDATA
+    if (syscall(SYS_arch_prctl, kReqXcompPerm, kXtileData) != 0)
+      refusal = std::string("the operating system refused the AMX tile state "
+                            "(arch_prctl ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA): ") +
+                std::strerror(errno) +
+                "; this program's bf16 kernels use AMX tiles: compile it with --cpu naming a "
+                "CPU without AMX (e.g. x86-64-v4) to run without them";
+#else
+    refusal = "AMX tiles need Linux on x86-64 (arch_prctl ARCH_REQ_XCOMP_PERM); compile with "
+              "--cpu naming a CPU without AMX (e.g. x86-64-v4)";
+#endif
+  });
+  error = refusal;
+  return refusal.empty();
 }
 
 } // namespace bertc::rt

@@ -47,6 +47,14 @@ std::vector<std::string> hostCpuFeatures();
 /// table count as lacking: this runtime cannot tell), in `required`'s order.
 std::vector<std::string> missingCpuFeatures(const std::vector<std::string> &required);
 
+/// Asks Linux for the AMX tile data state (arch_prctl ARCH_REQ_XCOMP_PERM,
+/// XFEATURE_XTILEDATA), which it grants a process only on request: once
+/// per process, before the first kernel that uses tiles (the kernels load
+/// their tile configuration themselves, on whichever thread runs them).
+/// False, with `error` saying why, where the kernel refuses or has no such
+/// request; the answer of the first call is kept.
+bool requestAmxTileData(std::string &error);
+
 } // namespace bertc::rt
 
 #endif // BERTC_RUNTIME_CPUFEATURES_H

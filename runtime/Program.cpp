@@ -77,6 +77,7 @@ Json Program::toJson() const {
       features.push(Json(f));
     c["features"] = std::move(features);
     c["bf16_dot"] = Json(cpuBf16Dot);
+    c["amx"] = Json(cpuAmx);
     j["cpu"] = std::move(c);
   }
   j["precision"] = precision;
@@ -212,6 +213,11 @@ static bool readCpu(const Json &j, Program &p, Reader &r) {
     if (dot->kind() != Json::Kind::Bool)
       return r.fail("program: cpu bf16_dot must be a boolean");
     p.cpuBf16Dot = dot->boolean();
+  }
+  if (const Json *amx = c->find("amx")) {
+    if (amx->kind() != Json::Kind::Bool)
+      return r.fail("program: cpu amx must be a boolean");
+    p.cpuAmx = amx->boolean();
   }
   return true;
 }

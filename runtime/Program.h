@@ -126,6 +126,9 @@ struct Program {
   /// bf16 CPU kernels: whether their matmuls use AVX512-BF16's vdpbf16ps
   /// (else two fp32 FMAs per pair of K).
   bool cpuBf16Dot = false;
+  /// bf16 matmul blocks on AMX tiles: the runtime asks the kernel for AMX
+  /// state before the first kernel.
+  bool cpuAmx = false;
   int64_t parameterBytes = 0;  ///< Parameters and state.
   int64_t activationBytes = 0; ///< The planned peak of the activation arena.
 

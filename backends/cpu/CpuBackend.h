@@ -58,6 +58,9 @@ struct CpuPipelineOptions {
   int64_t vectorBits = 256;
   /// The CPU has AVX512-BF16's vdpbf16ps at that width (bf16 matmuls).
   bool bf16Dot = false;
+  /// bf16 matmuls' blocks of 32 rows on AMX tiles (1), as loops of the same
+  /// layouts (2: a check on CPUs without AMX), or not (0).
+  int64_t amx = 0;
 };
 
 /// Dialects, interfaces and translations the CPU back end needs in its
@@ -101,6 +104,10 @@ int64_t vectorBits(const rt::Program &program);
 /// Whether the kernels of a program describeCpu filled in may use
 /// vdpbf16ps at vectorBits(program): avx512bf16 (and avx512vl below 512).
 bool hasBf16Dot(const rt::Program &program);
+
+/// Whether the kernels of a program describeCpu filled in may use AMX's
+/// bf16 tiles (amx-tile and amx-bf16).
+bool hasAmx(const rt::Program &program);
 
 /// Translates an LLVM-dialect module to optimised LLVM IR for `cpu` and
 /// prints it.

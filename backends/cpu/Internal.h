@@ -17,6 +17,10 @@ class LinalgOp;
 
 namespace bertc::cpu {
 
+/// Marks a bf16 block product of PairedMatmul.cpp for AMX tiles
+/// (bertc-cpu-lower-amx).
+constexpr llvm::StringLiteral kAmxTilesAttr = "bertc.amx_tiles";
+
 /// The vector code of a kernel's workgroup: its `bertc.strategy`, which
 /// bertc-cpu-select-strategy writes and bertc-cpu-vectorize reads (the keys
 /// are the Passes.td's).
@@ -39,6 +43,10 @@ struct VectorStrategy {
   /// bf16 matmuls on AVX512-BF16's vdpbf16ps at this vector width (1), or
   /// on FMAs of the operands widened to f32 (0).
   int64_t bf16Dot = 0;
+  /// bf16 panels' blocks of 32 rows on AMX tiles: 0 not, 1 on AMX's
+  /// tdpbf16ps (bertc-cpu-lower-amx), 2 the same blocks of the same
+  /// layouts computed by loops (a check of the blocks on CPUs without AMX).
+  int64_t amx = 0;
 
   /// The strategy for vector registers of `bits` (256: AVX2's 16 ymm, the
   /// defaults above; 512: AVX-512's 32 zmm).

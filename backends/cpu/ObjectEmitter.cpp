@@ -164,4 +164,10 @@ bool hasBf16Dot(const rt::Program &program) {
   return has("avx512bf16") && (vectorBits(program) == 512 || has("avx512vl"));
 }
 
+bool hasAmx(const rt::Program &program) {
+  const std::vector<std::string> &f = program.cpuFeatures;
+  auto has = [&](const char *name) { return std::find(f.begin(), f.end(), name) != f.end(); };
+  return has("amx-tile") && has("amx-bf16");
+}
+
 } // namespace bertc::cpu

@@ -24,6 +24,14 @@
 // (a bf16 is the upper half of an f32): the same products, since a product
 // of two bf16 is exact in f32.
 //
+// With the strategy's `amx` (A read in place, K of at least 32, at most 32
+// columns), the blocks of 32 rows first take the chunk's multiple of 32 of
+// K as one linalg.generic over A's block (32 x pairs x 2) and B's packed
+// pairs (pairs x cols x 2), B's packed layout being AMX's B tile
+// (bertc-cpu-lower-amx makes it tdpbf16ps on 2 x cols/16 accumulator
+// tiles); the pairs of K after it, and the rows after the last such block,
+// go through the register blocks above.
+//
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/Internal.h"
 #include "passes/MatmulOps.h"
@@ -34,6 +42,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/ValueBoundsOpInterface.h"
@@ -92,12 +101,106 @@ public:
           rw.create<arith::SubIOp>(loc, rowsOfA, rw.create<arith::RemUIOp>(loc, rowsOfA, step));
       packedA = packA(llvm::alignTo(*bound, rows), packedRows);
     }
-    Value result = rowLoop(index(0), full, rows, c, packed);
-    return rowLoop(full, m, 1, result, packed);
+    Value result = c, from = index(0);
+    if (amxBlocks()) {
+      Value tileRows = index(kAmxRows);
+      from = rw.create<arith::SubIOp>(loc, m, rw.create<arith::RemUIOp>(loc, m, tileRows));
+      result = amxLoop(from, result, packed);
+    }
+    result = rowLoop(from, full, rows, result, packed, 0);
+    return rowLoop(full, m, 1, result, packed, 0);
   }
 
 private:
+  /// Rows of an AMX block: two tiles of 16.
+  static constexpr int64_t kAmxRows = 32;
+
   Value index(int64_t v) { return rw.create<arith::ConstantIndexOp>(loc, v); }
+
+  /// Whether this panel's blocks of 32 rows go to AMX (or their loops).
+  bool amxBlocks() const {
+    return s.amx != 0 && !aTransposed && k >= 32 && cols % 16 == 0 && cols <= 32 &&
+           kAmxRows % rows == 0;
+  }
+
+  /// Rows [0, to) of C in blocks of 32: pairs [0, kAmx / 2) as one
+  /// contraction of A's block with B's packed pairs, the rest of K by the
+  /// register blocks.
+  Value amxLoop(Value to, Value into, Value packed) {
+    int64_t kAmx = k / 32 * 32, amxPairs = kAmx / 2;
+    auto loop = rw.create<scf::ForOp>(
+        loc, index(0), to, index(kAmxRows), ValueRange{into},
+        [&](OpBuilder &bb, Location l, Value row, ValueRange args) {
+          OpBuilder::InsertionGuard guard(rw);
+          rw.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
+          Value result = amxBlock(row, kAmx, args[0], packed);
+          if (amxPairs < pairs) {
+            Value end = rw.create<arith::AddIOp>(l, row, index(kAmxRows));
+            result = rowLoop(row, end, rows, result, packed, amxPairs);
+          }
+          rw.create<scf::YieldOp>(l, result);
+        });
+    return loop.getResult(0);
+  }
+
+  /// C[row .. row + 32, :] += A[row .. row + 32, 0 .. kAmx] x B's first
+  /// kAmx / 2 pairs, as a linalg.generic over (m, n, pair, half):
+  /// A3[m][pair][half] (A's block), B3[pair][n][half] (the packed pairs,
+  /// bf16 bits), C[m][n].
+  Value amxBlock(Value row, int64_t kAmx, Value into, Value packed) {
+    Type bf16 = rw.getBF16Type(), i16 = rw.getI16Type(), f32 = rw.getF32Type();
+    int64_t amxPairs = kAmx / 2;
+    auto slice = [&](Value source, ArrayRef<int64_t> sizes, ArrayRef<OpFoldResult> tail) {
+      auto type = cast<RankedTensorType>(source.getType());
+      SmallVector<OpFoldResult> offsets(batch, rw.getIndexAttr(0)), size, strides;
+      offsets.append(tail.begin(), tail.end());
+      for (int64_t i = 0; i < batch; ++i)
+        size.push_back(rw.getIndexAttr(1));
+      for (int64_t v : sizes)
+        size.push_back(rw.getIndexAttr(v));
+      strides.assign(offsets.size(), rw.getIndexAttr(1));
+      auto reduced = tensor::ExtractSliceOp::inferCanonicalRankReducedResultType(
+          sizes.size(), type, offsets, size, strides);
+      return rw.create<tensor::ExtractSliceOp>(loc, reduced, source, offsets, size, strides)
+          .getResult();
+    };
+    Value aBlock = slice(a, {kAmxRows, kAmx}, {row, rw.getIndexAttr(0)});
+    Value cBlock = slice(into, {kAmxRows, cols}, {row, rw.getIndexAttr(0)});
+    Value bBlock = rw.create<tensor::ExtractSliceOp>(
+        loc, packed, ArrayRef<OpFoldResult>{rw.getIndexAttr(0), rw.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{rw.getIndexAttr(amxPairs), rw.getIndexAttr(2 * cols)},
+        ArrayRef<OpFoldResult>{rw.getIndexAttr(1), rw.getIndexAttr(1)});
+    SmallVector<ReassociationIndices> split = {{0}, {1, 2}};
+    Value a3 = rw.create<tensor::ExpandShapeOp>(
+        loc, RankedTensorType::get({kAmxRows, amxPairs, 2}, bf16), aBlock, split);
+    Value b3 = rw.create<tensor::ExpandShapeOp>(
+        loc, RankedTensorType::get({amxPairs, cols, 2}, i16), bBlock, split);
+    MLIRContext *ctx = rw.getContext();
+    AffineExpr m, n, p, j;
+    bindDims(ctx, m, n, p, j);
+    SmallVector<AffineMap> maps = {AffineMap::get(4, 0, {m, p, j}, ctx),
+                                   AffineMap::get(4, 0, {p, n, j}, ctx),
+                                   AffineMap::get(4, 0, {m, n}, ctx)};
+    SmallVector<utils::IteratorType> iterators = {
+        utils::IteratorType::parallel, utils::IteratorType::parallel,
+        utils::IteratorType::reduction, utils::IteratorType::reduction};
+    auto product = rw.create<linalg::GenericOp>(
+        loc, TypeRange{cBlock.getType()}, ValueRange{a3, b3}, ValueRange{cBlock}, maps, iterators,
+        [&](OpBuilder &bb, Location l, ValueRange args) {
+          Value x = bb.create<arith::ExtFOp>(l, f32, args[0]);
+          Value bits = bb.create<arith::BitcastOp>(l, bf16, args[1]);
+          Value y = bb.create<arith::ExtFOp>(l, f32, bits);
+          Value sum = bb.create<arith::AddFOp>(l, args[2], bb.create<arith::MulFOp>(l, x, y));
+          bb.create<linalg::YieldOp>(l, sum);
+        });
+    product->setAttr(kAmxTilesAttr, rw.getUnitAttr());
+    SmallVector<OpFoldResult> offsets(batch, rw.getIndexAttr(0)), sizes(batch, rw.getIndexAttr(1));
+    offsets.append({row, rw.getIndexAttr(0)});
+    sizes.append({rw.getIndexAttr(kAmxRows), rw.getIndexAttr(cols)});
+    SmallVector<OpFoldResult> strides(offsets.size(), rw.getIndexAttr(1));
+    return rw.create<tensor::InsertSliceOp>(loc, product.getResult(0), into, offsets, sizes, strides)
+        .getResult();
+  }
 
   /// Indices into an operand: the batch axes at 0, then `tail`.
   SmallVector<Value> at(ValueRange tail) {
@@ -233,21 +336,24 @@ private:
     return result;
   }
 
-  /// Rows [from, to) of C in blocks of `blockRows`.
-  Value rowLoop(Value from, Value to, int64_t blockRows, Value into, Value packed) {
+  /// Rows [from, to) of C in blocks of `blockRows`, over the pairs of K
+  /// from `firstPair` on.
+  Value rowLoop(Value from, Value to, int64_t blockRows, Value into, Value packed,
+                int64_t firstPair) {
     auto loop = rw.create<scf::ForOp>(
         loc, from, to, index(blockRows), ValueRange{into},
         [&](OpBuilder &bb, Location l, Value row, ValueRange args) {
           OpBuilder::InsertionGuard guard(rw);
           rw.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
-          bb.create<scf::YieldOp>(l, block(row, blockRows, args[0], packed));
+          bb.create<scf::YieldOp>(l, block(row, blockRows, args[0], packed, firstPair));
         });
     return loop.getResult(0);
   }
 
   /// The register block of `blockRows` rows from `row`: accumulators read
-  /// from C, updated through every pair of K, written back.
-  Value block(Value row, int64_t blockRows, Value into, Value packed) {
+  /// from C, updated through every pair of K from `firstPair` on, written
+  /// back.
+  Value block(Value row, int64_t blockRows, Value into, Value packed, int64_t firstPair) {
     Type f32 = rw.getF32Type();
     bool fullBlock = blockRows == rows;
     int64_t regs = cols / lanes;
@@ -260,7 +366,7 @@ private:
       for (int64_t g = 0; g < regs; ++g)
         accs.push_back(read(rw, accType, into, at({rowIndex[r], index(g * lanes)}), {true}));
     auto loop = rw.create<scf::ForOp>(
-        loc, index(0), index(k / 2), index(1), accs,
+        loc, index(firstPair), index(k / 2), index(1), accs,
         [&](OpBuilder &bb, Location l, Value p, ValueRange args) {
           OpBuilder::InsertionGuard guard(rw);
           rw.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());

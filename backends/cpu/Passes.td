@@ -48,6 +48,12 @@ def CpuSelectStrategy : Pass<"bertc-cpu-select-strategy", "mlir::ModuleOp"> {
       vector code;
     - `bf16_dot`: bf16 matmuls consume K in pairs with vdpbf16ps (1) or
       with two FMAs on each pair widened to f32 (0);
+    - `amx`: a bf16 panel whose A is read in place computes its blocks of
+      32 rows over the chunk's multiple of 32 of K on AMX tiles (1: a
+      `linalg.generic` marked `bertc.amx_tiles`, which bertc-cpu-lower-amx
+      lowers), or the same blocks as loops (2: bertc-cpu-lower-amx leaves
+      them to linalg's loops; the blocks' layouts checked on CPUs without
+      AMX), or not at all (0);
     - on kernels of a `graph.attention`, `attention_rows` and
       `attention_keys`: the query rows of a workgroup and the keys of one
       step (the largest divisors up to these), which keep a block's scores
@@ -66,6 +72,8 @@ def CpuSelectStrategy : Pass<"bertc-cpu-select-strategy", "mlir::ModuleOp"> {
            "Width of the CPU's vector registers: 256 (AVX2) or 512 (AVX-512)">,
     Option<"bf16Dot", "bf16-dot", "bool", "false",
            "The CPU has AVX512-BF16's vdpbf16ps at that width">,
+    Option<"amx", "amx", "int64_t", "0",
+           "bf16 blocks on AMX tiles (1), as loops of the same layouts (2), or not (0)">,
     Option<"attentionRows", "attention-rows", "int64_t", "128",
            "Most query rows per attention workgroup">,
     Option<"attentionKeys", "attention-keys", "int64_t", "64",
@@ -106,6 +114,28 @@ def CpuVectorize : Pass<"bertc-cpu-vectorize", "mlir::func::FuncOp"> {
 //===----------------------------------------------------------------------===//
 // Lowering to the LLVM dialect
 //===----------------------------------------------------------------------===//
+
+def CpuLowerAmx : Pass<"bertc-cpu-lower-amx", "mlir::func::FuncOp"> {
+  let summary = "bf16 block products marked bertc.amx_tiles to AMX tile operations";
+  let description = [{
+    Lowering, on buffers. Each `linalg.generic` bertc-cpu-vectorize marked
+    `bertc.amx_tiles` (C[m][n] += A3[m][p][h] B3[p][n][h]: A's block of
+    rows x pairs x 2 bf16, B's packed pairs x cols x 2 bf16 bits, C rows x
+    cols f32; rows and cols multiples of 16, pairs of 16) becomes AMX
+    operations: C's (rows / 16) x (cols / 16) tiles of 16 x 16 f32 loaded
+    once, then for every 32 of K one tile of A (16 rows x 32 bf16) per 16
+    rows and one of B (16 pairs x 16 columns) per 16 columns, and a
+    `amx.tile_mulf` (tdpbf16ps) per accumulator tile, unrolled, and the
+    accumulators stored back. Each operand is first viewed as a 2-D buffer
+    whose last size is its row stride (MLIR 19's AMX lowering takes a
+    tile's row stride from that size). LLVM configures the tiles in each
+    kernel's prologue (ldtilecfg) and releases them at its end; a marked op
+    of another shape is an error. In a kernel whose strategy has `amx` 2
+    the marks are dropped and the blocks become loops.
+  }];
+  let dependentDialects = ["mlir::amx::AMXDialect", "mlir::memref::MemRefDialect",
+                           "mlir::vector::VectorDialect"];
+}
 
 def CpuHoistAccumulators : Pass<"bertc-cpu-hoist-accumulators", "mlir::func::FuncOp"> {
   let summary = "Keep matmul accumulators in registers across the K loop";

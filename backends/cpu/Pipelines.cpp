@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Tensor/IR/ValueBoundsOpInterfaceImpl.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVMIR/Dialect/AMX/AMXToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
@@ -34,8 +35,9 @@ void registerCpuBackend(DialectRegistry &registry) {
   arith::registerValueBoundsOpInterfaceExternalModels(registry);
   scf::registerValueBoundsOpInterfaceExternalModels(registry);
   tensor::registerValueBoundsOpInterfaceExternalModels(registry);
-  registry
-      .insert<cf::ControlFlowDialect, index::IndexDialect, LLVM::LLVMDialect, math::MathDialect>();
+  registry.insert<amx::AMXDialect, cf::ControlFlowDialect, index::IndexDialect, LLVM::LLVMDialect,
+                  math::MathDialect>();
+  registerAMXDialectTranslation(registry);
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
 }
@@ -50,6 +52,7 @@ void buildCpuWorkgroupKernelsPipeline(OpPassManager &pm, const CpuPipelineOption
   strategy.vectorize = options.vectorize;
   strategy.vectorBits = options.vectorBits;
   strategy.bf16Dot = options.bf16Dot;
+  strategy.amx = options.amx;
   pm.addPass(createCpuSelectStrategy(strategy));
   pm.addNestedPass<func::FuncOp>(createLowerKernelOps());
   pm.addNestedPass<func::FuncOp>(createTileWorkgroups());
@@ -65,6 +68,7 @@ void buildCpuLowerToLLVMPipeline(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createCpuHoistAccumulators());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCpuLowerVectors());
+  pm.addNestedPass<func::FuncOp>(createCpuLowerAmx());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createCpuExpandBf16());
   pm.addPass(createConvertVectorToSCFPass());
@@ -76,7 +80,9 @@ void buildCpuLowerToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createCSEPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
-  pm.addPass(createConvertVectorToLLVMPass());
+  ConvertVectorToLLVMPassOptions vectorOptions;
+  vectorOptions.amx = true; // The AMX tile operations bertc-cpu-lower-amx made, where any.
+  pm.addPass(createConvertVectorToLLVMPass(vectorOptions));
   // What LLVM has intrinsics for first; libm calls for the rest (f64 erf).
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
@@ -105,6 +111,10 @@ struct WorkgroupKernelsOptions : PassPipelineOptions<WorkgroupKernelsOptions> {
   Option<bool> bf16Dot{*this, "bf16-dot",
                        llvm::cl::desc("The CPU has vdpbf16ps at that width (bf16 matmuls)"),
                        llvm::cl::init(false)};
+  Option<int64_t> amx{*this, "amx",
+                      llvm::cl::desc("bf16 blocks on AMX tiles (1), as loops of the same layouts "
+                                     "(2), or not (0)"),
+                      llvm::cl::init(0)};
 };
 
 } // namespace
@@ -117,7 +127,7 @@ void registerCpuPipelines() {
       "Kernels over tensors to CPU workgroup kernels over memrefs, each with its grid",
       [](OpPassManager &pm, const WorkgroupKernelsOptions &o) {
         buildCpuWorkgroupKernelsPipeline(
-            pm, {o.targetWorkgroups, o.vectorize, o.vectorBits, o.bf16Dot});
+            pm, {o.targetWorkgroups, o.vectorize, o.vectorBits, o.bf16Dot, o.amx});
       });
   PassPipelineRegistration<>("bertc-cpu-lower-to-llvm",
                              "CPU workgroup kernels to the LLVM dialect with the kernel ABI",

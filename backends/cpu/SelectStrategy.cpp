@@ -33,7 +33,7 @@ DictionaryAttr VectorStrategy::toAttr(MLIRContext *ctx) const {
       {entry("register_block_rows", registerRows), entry("register_block_cols", registerCols),
        entry("k_chunk", kChunk), entry("pack_b", packB), entry("vector", vector),
        entry("transpose", transpose), entry("max_piece_elements", maxPieceElements),
-       entry("bf16_dot", bf16Dot)});
+       entry("bf16_dot", bf16Dot), entry("amx", amx)});
 }
 
 std::optional<VectorStrategy> VectorStrategy::of(Operation *kernel) {
@@ -49,6 +49,7 @@ std::optional<VectorStrategy> VectorStrategy::of(Operation *kernel) {
   s.transpose = strategyValue(kernel, "transpose", s.transpose);
   s.maxPieceElements = strategyValue(kernel, "max_piece_elements", s.maxPieceElements);
   s.bf16Dot = strategyValue(kernel, "bf16_dot", s.bf16Dot);
+  s.amx = strategyValue(kernel, "amx", s.amx);
   return s;
 }
 
@@ -60,10 +61,12 @@ struct CpuSelectStrategy : impl::CpuSelectStrategyBase<CpuSelectStrategy> {
     ModuleOp kernels = getOperation();
     VectorStrategy vectors = VectorStrategy::forVectorBits(vectorBits);
     vectors.bf16Dot = bf16Dot;
+    vectors.amx = amx;
     WorkgroupTileLimits limits;
     limits.targetWorkgroups = targetWorkgroups;
-    // Matmul tiles hold whole register blocks, other tiles whole vectors.
-    limits.matmulRowGranule = vectors.registerRows;
+    // Matmul tiles hold whole register blocks (AMX's of 32 rows where
+    // used), other tiles whole vectors.
+    limits.matmulRowGranule = amx ? 32 : vectors.registerRows;
     limits.colGranule = vectors.registerCols;
     limits.batchesFirst = true;
     setWorkgroupTiles(kernels, limits);

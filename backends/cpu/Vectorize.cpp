@@ -102,7 +102,7 @@ void peelLoops(RewriterBase &rewriter, const scf::SCFTilingResult &tiled) {
 
 /// True for a static op small enough to become straight-line vector code.
 bool isVectorPiece(linalg::LinalgOp op, int64_t maxElements) {
-  if (!op.hasPureTensorSemantics() || op.hasDynamicShape())
+  if (!op.hasPureTensorSemantics() || op.hasDynamicShape() || op->hasAttr(kAmxTilesAttr))
     return false;
   int64_t elements = 1;
   for (int64_t r : op.getStaticLoopRanges())
@@ -359,10 +359,11 @@ LogicalResult vectorize(func::FuncOp kernel, const VectorStrategy &strategy,
                         const std::function<LogicalResult(OpPassManager &)> &runPipeline) {
   MLIRContext *ctx = kernel.getContext();
   IRRewriter rewriter(ctx);
+  // The ops still to tile; AMX's block products stay whole.
   auto tensorOps = [&] {
     SmallVector<linalg::LinalgOp> ops;
     kernel.walk([&](linalg::LinalgOp op) {
-      if (op.hasPureTensorSemantics())
+      if (op.hasPureTensorSemantics() && !op->hasAttr(kAmxTilesAttr))
         ops.push_back(op);
     });
     return ops;

@@ -461,6 +461,7 @@ int runProgramCommand(const char *self, int argc, char **argv, const ProgramSymb
     if (program.precision == "bf16")
       std::printf("precision: bf16 (matmul operands bf16, accumulated in fp32%s)\n",
                   program.cpu.empty()    ? ""
+                  : program.cpuAmx     ? "; AMX tiles for blocks of 32 rows, vdpbf16ps elsewhere"
                   : program.cpuBf16Dot ? "; vdpbf16ps"
                                        : "; two fp32 FMAs per pair of K, no AVX512-BF16");
     else

@@ -109,12 +109,15 @@ bool subgroupsCanRun(const bertc::rt::Program &p) {
          p.invocations % d.subgroupSize == 0;
 }
 
-/// Compiles `model` to a shared library for the CPU (`cpu`: --cpu) or
-/// Vulkan, fills inputs and parameters with random values, runs it and
-/// checks output `y` against the reference.
-void runCase(const Case &c, bool vulkan, const std::string &cpu = "native") {
+/// Compiles `model` to a shared library for the CPU (`cpu`: --cpu;
+/// `amxBlocksAsLoops`: CompileOptions') or Vulkan, fills inputs and
+/// parameters with random values, runs it and checks output `y` against the
+/// reference.
+void runCase(const Case &c, bool vulkan, const std::string &cpu = "native",
+             bool amxBlocksAsLoops = false) {
   std::string dir = testing::TempDir();
-  std::string stem = dir + "/bertc-op-" + c.name + (vulkan ? "-vulkan" : "-" + cpu);
+  std::string stem = dir + "/bertc-op-" + c.name + (vulkan ? "-vulkan" : "-" + cpu) +
+                     (amxBlocksAsLoops ? "-amx-blocks" : "");
   std::string modelPath = stem + ".bertc";
   std::string libPath = stem + ".so";
   {
@@ -130,6 +133,7 @@ void runCase(const Case &c, bool vulkan, const std::string &cpu = "native") {
   options.outputPath = libPath;
   options.workgroups = vulkan ? 0 : 8; // Vulkan: its own default tiles
   options.bf16 = c.bf16;
+  options.amxBlocksAsLoops = amxBlocksAsLoops;
   if (vulkan)
     options.workgroupSizes = {8, 64, 256};
   std::ostringstream errs;
@@ -688,6 +692,31 @@ class OpKernelBf16Avx2 : public ::testing::TestWithParam<Case> {};
 TEST_P(OpKernelBf16Avx2, MatchesReference) { runAvx2Variant(GetParam()); }
 
 INSTANTIATE_TEST_SUITE_P(All, OpKernelBf16Avx2, ::testing::ValuesIn(bf16Cases()),
+                         [](const testing::TestParamInfo<Case> &info) { return info.param.name; });
+
+/// The blocks of 32 rows that AMX takes, in AMX's layouts (A's rows as
+/// pairs of K, B's packed pairs), computed by loops: their slicing and
+/// packing checked on any CPU.
+class OpKernelBf16AmxBlocks : public ::testing::TestWithParam<Case> {};
+
+TEST_P(OpKernelBf16AmxBlocks, MatchesReference) {
+  runCase(GetParam(), /*vulkan=*/false, "native", /*amxBlocksAsLoops=*/true);
+}
+
+INSTANTIATE_TEST_SUITE_P(All, OpKernelBf16AmxBlocks, ::testing::ValuesIn(bf16Cases()),
+                         [](const testing::TestParamInfo<Case> &info) { return info.param.name; });
+
+/// Compiled for Sapphire Rapids: the blocks on AMX tiles (tdpbf16ps), run
+/// where the CPU has them.
+class OpKernelBf16Amx : public ::testing::TestWithParam<Case> {};
+
+TEST_P(OpKernelBf16Amx, MatchesReference) {
+  if (!bertc::rt::missingCpuFeatures({"amx-tile", "amx-bf16"}).empty())
+    GTEST_SKIP() << "skipped: no amx_bf16";
+  runCase(GetParam(), /*vulkan=*/false, "sapphirerapids");
+}
+
+INSTANTIATE_TEST_SUITE_P(All, OpKernelBf16Amx, ::testing::ValuesIn(bf16Cases()),
                          [](const testing::TestParamInfo<Case> &info) { return info.param.name; });
 
 class OpKernel : public ::testing::TestWithParam<Case> {};

@@ -129,8 +129,15 @@ TEST(Program, JsonRoundTripAndValidation) {
   ASSERT_TRUE(Program::fromJson(p.toJson(), back, error)) << error;
   EXPECT_EQ(back.cpu, "x86-64-v3");
   EXPECT_EQ(back.cpuFeatures, p.cpuFeatures);
+  EXPECT_FALSE(back.cpuAmx);
+  // So do the bf16 matmuls' instructions.
+  p.cpuBf16Dot = p.cpuAmx = true;
+  ASSERT_TRUE(Program::fromJson(p.toJson(), back, error)) << error;
+  EXPECT_TRUE(back.cpuBf16Dot);
+  EXPECT_TRUE(back.cpuAmx);
   p.cpu.clear();
   p.cpuFeatures.clear();
+  p.cpuBf16Dot = p.cpuAmx = false;
 
   // A Vulkan program's workgroup size, each kernel's workgroup memory and
   // its subgroup modules round-trip; a count per kernel is required, sizes
@@ -202,6 +209,21 @@ TEST(CpuFeatures, AgreeWithProcCpuinfo) {
   EXPECT_TRUE(missingCpuFeatures({"sse3"}).empty());
   EXPECT_EQ(missingCpuFeatures({"sse3", "no-such-feature"}),
             (std::vector<std::string>{"no-such-feature"}));
+}
+
+// Linux grants the AMX tile state on request where the CPU has AMX (the
+// kernels of a program compiled for AMX fault without it) and refuses it,
+// with the reason, elsewhere; the answer is the same on every call.
+TEST(CpuFeatures, AmxTileDataOnRequest) {
+  bool amx = missingCpuFeatures({"amx-tile"}).empty();
+  std::string error;
+  bool granted = requestAmxTileData(error);
+  EXPECT_EQ(granted, amx) << error;
+  if (!amx)
+    EXPECT_NE(error.find("refused the AMX tile state"), std::string::npos) << error;
+  std::string again;
+  EXPECT_EQ(requestAmxTileData(again), granted);
+  EXPECT_EQ(again, error);
 }
 
 TEST(BFloat16, RoundsToNearestEven) {

@@ -337,6 +337,11 @@ int emitNative(ProgramPlan &plan, const CompileOptions &options, Targets targets
     cpuOptions.vectorBits = cpu::vectorBits(plan.program);
     cpuOptions.bf16Dot = cpu::hasBf16Dot(plan.program);
     plan.program.cpuBf16Dot = options.bf16 && cpuOptions.bf16Dot;
+    cpuOptions.amx = !options.bf16                ? 0
+                     : options.amxBlocksAsLoops    ? 2
+                     : cpu::hasAmx(plan.program) ? 1
+                                                   : 0;
+    plan.program.cpuAmx = cpuOptions.amx == 1;
     if (options.bf16 && !cpuOptions.bf16Dot && options.emit != Emit::Kernels)
       errs << "bertc: warning: --cpu " << plan.program.cpu
            << " has no AVX512-BF16: the bf16 matmuls run as fp32 FMAs on the widened operands "
@@ -445,6 +450,7 @@ int compileGraph(const frontend::SourceFile &file, const frontend::Module &ast,
       os << "cpu_vector_bits: " << cpu::vectorBits(plan->program) << "\n";
       if (options.bf16)
         os << "cpu_bf16_matmul: "
+           << (cpu::hasAmx(plan->program) ? "AMX tiles (tdpbf16ps) for blocks of 32 rows, " : "")
            << (cpu::hasBf16Dot(plan->program) ? "vdpbf16ps" : "fp32 FMAs per pair of K") << "\n";
     }
     os << "precision: " << plan->program.precision << "\n";

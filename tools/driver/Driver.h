@@ -60,6 +60,9 @@ struct CompileOptions {
   /// Matmul operands in bf16, accumulated in f32 (bertc-mixed-precision);
   /// CPU only.
   bool bf16 = false;
+  /// With bf16: compute the blocks AMX would take, in the same layouts, by
+  /// loops instead of tiles (tests check those blocks on any machine).
+  bool amxBlocksAsLoops = false;
 };
 
 /// Compiles a model file as `bertc compile` does. Diagnostics go to `errs` as

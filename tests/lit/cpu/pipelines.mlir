@@ -8,7 +8,7 @@
 // CHECK-LABEL: func.func @kernel_0(
 // CHECK-SAME: %{{.*}}: memref<384x256xf32>, %{{.*}}: memref<256x512xf32>, %{{.*}}: memref<384x512xf32>, %[[X:.*]]: index, %[[Y:.*]]: index, %{{.*}}: index)
 // CHECK-SAME: bertc.grid = array<i64: 4, 8, 1>
-// CHECK-SAME: bertc.strategy = {bf16_dot = 0 : i64, k_chunk = 256
+// CHECK-SAME: bertc.strategy = {amx = 0 : i64, bf16_dot = 0 : i64, k_chunk = 256
 // CHECK-NOT: scf.forall
 // CHECK-NOT: memref.alloc(
 // CHECK: affine.apply #{{.*}}(%[[X]])

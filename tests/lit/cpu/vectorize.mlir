@@ -273,3 +273,35 @@ func.func @bf16_pairs_transposed_a(%a: memref<8x16xbf16>, %b: memref<8x64xbf16>,
   bufferization.materialize_in_destination %m in restrict writable %out : (tensor<16x64xf32>, memref<16x64xf32>) -> ()
   return
 }
+
+// With `amx`: the 40 rows' first block of 32 (the loop over blocks folded
+// away: one block) takes K's first 64 of 70 as one marked block product of
+// A's block (32 x 32 pairs x 2) with B's packed pairs (32 pairs x 32
+// columns x 2), then its last 3 pairs through the 8-row register blocks;
+// the 8 rows past it go through a register block over all 35 pairs.
+// CHECK-LABEL: func.func @bf16_amx_blocks(
+// CHECK: scf.for {{.*}} -> (tensor<35x64xi16>)
+// CHECK: tensor.extract_slice {{.*}} : tensor<40x70xbf16> to tensor<32x64xbf16>
+// CHECK: tensor.extract_slice {{.*}} : tensor<35x64xi16> to tensor<32x64xi16>
+// CHECK: tensor.expand_shape {{.*}} : tensor<32x64xbf16> into tensor<32x32x2xbf16>
+// CHECK: tensor.expand_shape {{.*}} : tensor<32x64xi16> into tensor<32x32x2xi16>
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction", "reduction"]
+// CHECK-SAME: ins({{.*}} : tensor<32x32x2xbf16>, tensor<32x32x2xi16>) outs({{.*}} : tensor<32x32xf32>) attrs = {bertc.amx_tiles}
+// CHECK: arith.bitcast {{.*}} : i16 to bf16
+// CHECK: } -> tensor<32x32xf32>
+// CHECK: scf.for %{{.*}} = %c0 to %c32 step %c8
+// CHECK: scf.for %{{.*}} = %c32 to %c35 step %c1
+// CHECK-COUNT-16: llvm.call_intrinsic "llvm.x86.avx512bf16.dpbf16ps.512"
+// CHECK: scf.for %{{.*}} = %c0 to %c35 step %c1
+// CHECK-COUNT-16: llvm.call_intrinsic "llvm.x86.avx512bf16.dpbf16ps.512"
+// CHECK-NOT: linalg.matmul
+func.func @bf16_amx_blocks(%a: memref<40x70xbf16>, %b: memref<70x32xbf16>, %out: memref<40x32xf32>, %x: index, %y: index, %z: index) attributes {bertc.strategy = {amx = 1 : i64, bf16_dot = 1 : i64, k_chunk = 256 : i64, max_piece_elements = 1024 : i64, pack_b = 1 : i64, register_block_cols = 32 : i64, register_block_rows = 8 : i64, transpose = 8 : i64, vector = 16 : i64}} {
+  %ta = bufferization.to_tensor %a restrict : memref<40x70xbf16>
+  %tb = bufferization.to_tensor %b restrict : memref<70x32xbf16>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<40x32xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<40x32xf32>) -> tensor<40x32xf32>
+  %m = linalg.matmul ins(%ta, %tb : tensor<40x70xbf16>, tensor<70x32xbf16>) outs(%f : tensor<40x32xf32>) -> tensor<40x32xf32>
+  bufferization.materialize_in_destination %m in restrict writable %out : (tensor<40x32xf32>, memref<40x32xf32>) -> ()
+  return
+}
