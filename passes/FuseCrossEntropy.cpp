@@ -25,7 +25,8 @@ struct FuseCrossEntropyPass : bertc::impl::FuseCrossEntropyBase<FuseCrossEntropy
       gr::CrossEntropyOp forward;
       for (Operation *user : grad.getLogits().getUsers())
         if (auto ce = dyn_cast<gr::CrossEntropyOp>(user))
-          if (ce.getLabels() == grad.getLabels() && ce.getIgnoreIndex() == grad.getIgnoreIndex())
+          if (ce.getLabels() == grad.getLabels() && ce.getIgnoreIndex() == grad.getIgnoreIndex() &&
+              ce.getCount() == grad.getCount())
             forward = ce;
       if (!forward)
         continue;
@@ -40,7 +41,7 @@ struct FuseCrossEntropyPass : bertc::impl::FuseCrossEntropyBase<FuseCrossEntropy
         g = b.clone(*constant)->getResult(0);
       auto fused = b.create<gr::CrossEntropyWithGradOp>(
           forward.getLoc(), TypeRange{forward.getType(), grad.getType()}, forward.getLogits(),
-          forward.getLabels(), g, forward.getIgnoreIndexAttr());
+          forward.getLabels(), g, forward.getCount(), forward.getIgnoreIndexAttr());
       forward.replaceAllUsesWith(fused.getLoss());
       grad.replaceAllUsesWith(fused.getDlogits());
       grad->erase();

@@ -47,6 +47,33 @@ def TagKernelKinds : Pass<"bertc-tag-kernel-kinds", "mlir::func::FuncOp"> {
   let dependentDialects = ["bertc::graph::GraphDialect"];
 }
 
+def StepLossCounts : Pass<"bertc-step-loss-counts", "mlir::func::FuncOp"> {
+  let summary = "Divide each cross-entropy by the labelled rows of the whole step";
+  let description = [{
+    In a function with `bertc.loss`, every `graph.cross_entropy` over labels
+    that are a `graph.input` L gets the rank-0 input `labelled_rows:L` as
+    its `count`, so that a step whose batch is split into micro-batches or
+    over ranks, each part divided by the rows of all of them, sums to the
+    losses and gradients of the whole batch. The input carries
+    `bertc.labelled_rows = {labels, ignore_index, classes}`, which the
+    program records: the runtime counts the rows of L whose label is not
+    `ignore_index` and lies in [0, classes) (this part's, or all parts'
+    when told them). A cross-entropy over computed labels keeps counting its
+    own. Run before differentiation, so that the gradients use the count.
+
+    ```mlir
+    %labels = graph.input "label" : tensor<8xi32>
+    %loss = graph.cross_entropy %logits, %labels : tensor<8x2xf32>, tensor<8xi32> -> tensor<f32>
+    ```
+    becomes
+    ```mlir
+    %rows = graph.input "labelled_rows:label" {bertc.labelled_rows = {classes = 2 : i64, ignore_index = -100 : i64, labels = "label"}} : tensor<f32>
+    %loss = graph.cross_entropy %logits, %labels count %rows : tensor<8x2xf32>, tensor<8xi32>, tensor<f32> -> tensor<f32>
+    ```
+  }];
+  let dependentDialects = ["bertc::graph::GraphDialect"];
+}
+
 def KeyDropout : Pass<"bertc-key-dropout", "mlir::func::FuncOp"> {
   let summary = "Give every dropout of a training graph its random key";
   let description = [{

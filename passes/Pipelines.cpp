@@ -19,8 +19,11 @@ void buildTrainingGraphPipeline(OpPassManager &pm, const TrainingGraphOptions &o
   // probabilities instead of keeping them.
   if (options.fusion)
     fn.addPass(createFormAttention());
-  if (options.gradients)
+  if (options.gradients) {
+    // Each part of a split batch divides by the whole step's rows.
+    fn.addPass(createStepLossCounts());
     fn.addPass(createDifferentiate());
+  }
   if (options.gradients && options.fusion)
     fn.addPass(createFuseCrossEntropy());
   if (options.gradients && options.optimizer) {

@@ -21,6 +21,14 @@ inline constexpr std::string_view kStepInput = "step";        ///< i32: 1, 2, ..
 inline constexpr std::string_view kDropoutInput = "dropout";  ///< f32: rates' factor.
 inline constexpr std::string_view kLearningRateInput = "learning_rate"; ///< f32.
 
+/// The input holding the labelled rows of the whole step (every
+/// micro-batch and rank) that a cross-entropy over the labels input L
+/// divides by (bertc-step-loss-counts): "labelled_rows:L", f32, rank 0.
+inline constexpr std::string_view kLabelledRowsPrefix = "labelled_rows:";
+inline std::string labelledRowsName(std::string_view labels) {
+  return std::string(kLabelledRowsPrefix) + std::string(labels);
+}
+
 /// The output holding the objective's gradient of parameter P is "grad:P".
 inline constexpr std::string_view kGradientPrefix = "grad:";
 inline std::string gradientName(std::string_view parameter) {

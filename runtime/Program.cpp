@@ -120,6 +120,16 @@ Json Program::toJson() const {
     copies.push(std::move(o));
   }
   j["parameter_copies"] = std::move(copies);
+  Json counted = Json::array();
+  for (const LabelledRows &c : labelledRows) {
+    Json o = Json::object();
+    o["tensor"] = Json(c.tensor);
+    o["labels"] = Json(c.labels);
+    o["ignore_index"] = Json(c.ignoreIndex);
+    o["classes"] = Json(c.classes);
+    counted.push(std::move(o));
+  }
+  j["labelled_rows"] = std::move(counted);
   Json ks = Json::array();
   for (const std::string &k : kernels)
     ks.push(Json(k));
@@ -306,6 +316,23 @@ bool Program::fromJson(const Json &j, Program &p, std::string &error) {
       return r.fail("parameter copy " + copy.name + ": not a BF16 copy of the F32 parameter " +
                     source.name + " of the same shape");
     p.parameterCopies.push_back(c);
+  }
+  const Json *counted = r.member(j, "labelled_rows", Json::Kind::Array, "program");
+  if (!counted)
+    return false;
+  for (const Json &o : counted->items()) {
+    LabelledRows c;
+    if (!r.tensorId(o, "tensor", c.tensor, count, "labelled rows") ||
+        !r.tensorId(o, "labels", c.labels, count, "labelled rows") ||
+        !r.integer(o, "ignore_index", c.ignoreIndex, "labelled rows") ||
+        !r.integer(o, "classes", c.classes, "labelled rows"))
+      return false;
+    const TensorDesc &rows = p.tensors[c.tensor], &labels = p.tensors[c.labels];
+    if (!rows.shape.empty() || (rows.dtype != DType::F32 && rows.dtype != DType::F64) ||
+        labels.dtype != DType::I32)
+      return r.fail("labelled rows " + rows.name + ": not a float scalar counting the I32 " +
+                    labels.name);
+    p.labelledRows.push_back(c);
   }
   const Json *ks = r.member(j, "kernels", Json::Kind::Array, "program");
   if (!ks)

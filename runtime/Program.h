@@ -52,6 +52,17 @@ struct NamedTensor {
   int tensor = -1;
 };
 
+/// An input the session fills before each run with the labelled rows of
+/// the step (bertc-step-loss-counts): the rows of the I32 input `labels`
+/// whose label is not `ignoreIndex` and lies in [0, classes), this run's
+/// or, when told, those of every part of a split step.
+struct LabelledRows {
+  int tensor = -1; ///< The rank-0 float input.
+  int labels = -1; ///< The labels input.
+  int64_t ignoreIndex = -100;
+  int64_t classes = 0;
+};
+
 /// A parameter kept in a narrower type beside it (graph.parameter_copy):
 /// the session writes it from its parameter whenever the parameters are set
 /// from outside; a training step keeps it equal to the converted parameter.
@@ -80,6 +91,7 @@ struct Program {
   std::vector<NamedTensor> state;
   /// Copies of parameters the kernels read instead of them; not saved.
   std::vector<ParameterCopy> parameterCopies;
+  std::vector<LabelledRows> labelledRows;
   std::vector<std::string> kernels; ///< Kernel names, in kernel-table order.
   /// Each kernel's kind of work (contract::kernelKindName), for profiles.
   std::vector<std::string> kernelKinds;

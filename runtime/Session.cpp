@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace bertc::rt {
@@ -205,9 +207,45 @@ void Session::setProfiling(bool on) {
 
 const std::vector<Session::KernelTime> &Session::kernelTimes() const { return times_; }
 
-void Session::run() { executor_->run(program_.dispatches.size(), profiling_ ? &times_ : nullptr); }
+std::vector<double> Session::countLabelledRows() const {
+  std::vector<double> rows;
+  for (const LabelledRows &c : program_.labelledRows) {
+    const auto *labels = static_cast<const int32_t *>(data(c.labels));
+    int64_t n = program_.tensors[c.labels].elements(), count = 0;
+    for (int64_t i = 0; i < n; ++i)
+      count += labels[i] != c.ignoreIndex && labels[i] >= 0 && labels[i] < c.classes;
+    rows.push_back(static_cast<double>(count));
+  }
+  return rows;
+}
+
+void Session::setLabelledRows(std::vector<double> rows) {
+  if (!rows.empty() && rows.size() != program_.labelledRows.size())
+    throw std::logic_error("setLabelledRows: " + std::to_string(rows.size()) + " counts for " +
+                           std::to_string(program_.labelledRows.size()) + " labelled-rows inputs");
+  labelledRows_ = std::move(rows);
+}
+
+void Session::fillLabelledRows() {
+  if (program_.labelledRows.empty())
+    return;
+  std::vector<double> rows = labelledRows_.empty() ? countLabelledRows() : labelledRows_;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    int id = program_.labelledRows[i].tensor;
+    if (program_.tensors[id].dtype == DType::F64)
+      *static_cast<double *>(data(id)) = rows[i];
+    else
+      *static_cast<float *>(data(id)) = static_cast<float>(rows[i]);
+  }
+}
+
+void Session::run() {
+  fillLabelledRows();
+  executor_->run(program_.dispatches.size(), profiling_ ? &times_ : nullptr);
+}
 
 void Session::runForward() {
+  fillLabelledRows();
   executor_->run(static_cast<size_t>(program_.forwardDispatches), profiling_ ? &times_ : nullptr);
 }
 

@@ -67,10 +67,20 @@ public:
   }
 
   /// Runs every dispatch once, in order (throws ExecutionError when the
-  /// device fails).
+  /// device fails). First fills each Program::labelledRows input: with the
+  /// rows set by setLabelledRows, else with this run's own.
   void run();
-  /// Runs only the forward dispatches (Program::forwardDispatches).
+  /// Runs only the forward dispatches (Program::forwardDispatches), the
+  /// labelled rows filled as by run().
   void runForward();
+
+  /// The labelled rows of the current inputs, one per
+  /// Program::labelledRows entry.
+  std::vector<double> countLabelledRows() const;
+  /// The labelled rows the following runs divide their cross-entropies by
+  /// (one per Program::labelledRows entry): those of a whole step split into
+  /// parts, each part's run adding its share; empty: each run its own.
+  void setLabelledRows(std::vector<double> rows);
 
   /// Per-kernel time accumulated by run() when profiling is on.
   using KernelTime = rt::KernelTime;
@@ -82,6 +92,9 @@ private:
   std::unique_ptr<Executor> executor_;
   bool profiling_ = false;
   std::vector<KernelTime> times_;
+  std::vector<double> labelledRows_; ///< setLabelledRows'; empty: count each run.
+
+  void fillLabelledRows();
 };
 
 } // namespace bertc::rt

@@ -370,13 +370,25 @@ def Graph_CrossEntropyOp : Graph_Op<"cross_entropy", [
   let description = [{
     `logits[..., C]` and `labels[...]` (class ids) give the rank-0 mean of
     `-log softmax(logits)[label]` over the rows whose label is not
-    `ignore_index`; 0 when every row is ignored. This is HuggingFace's MLM
-    loss with labels -100 on unmasked tokens.
+    `ignore_index` (and is a class); 0 when every row is ignored. This is
+    HuggingFace's MLM loss with labels -100 on unmasked tokens. With
+    `count` (a rank-0 tensor), the sum of the row losses is divided by it
+    instead of by the number of labelled rows here: the labelled rows of a
+    whole step whose batch is split (micro-batches, ranks), so that the
+    parts' losses and gradients add up to the whole batch's.
+
+    ```mlir
+    %l = graph.cross_entropy %logits, %labels count %rows : tensor<8x20x30522xf32>, tensor<8x20xi32>, tensor<f32> -> tensor<f32>
+    ```
   }];
   let arguments = (ins Graph_FloatTensor:$logits, Graph_IndexTensor:$labels,
+                       Optional<Graph_FloatTensor>:$count,
                        DefaultValuedAttr<I64Attr, "-100">:$ignore_index);
   let results = (outs Graph_FloatTensor:$result);
-  let assemblyFormat = "$logits `,` $labels attr-dict `:` type($logits) `,` type($labels) `->` type($result)";
+  let assemblyFormat = [{
+    $logits `,` $labels (`count` $count^)? attr-dict `:` type($logits) `,` type($labels)
+    (`,` type($count)^)? `->` type($result)
+  }];
 }
 
 //===----------------------------------------------------------------------===//
@@ -473,15 +485,17 @@ def Graph_CrossEntropyGradOp : Graph_Op<"cross_entropy_grad", [
   let summary = "gradient of cross_entropy with respect to the logits";
   let description = [{
     `grad / count * (softmax(logits) - onehot(label))` on labelled rows and 0
-    on ignored ones, where `count` is the number of labelled rows and `grad`
+    on ignored ones, where `count` is the operand `count` if given (as in
+    `graph.cross_entropy`), else the number of labelled rows, and `grad`
     the (rank-0) gradient of the loss.
   }];
   let arguments = (ins Graph_FloatTensor:$logits, Graph_IndexTensor:$labels,
-                       Graph_FloatTensor:$grad,
+                       Graph_FloatTensor:$grad, Optional<Graph_FloatTensor>:$count,
                        DefaultValuedAttr<I64Attr, "-100">:$ignore_index);
   let results = (outs Graph_FloatTensor:$result);
   let assemblyFormat = [{
-    $logits `,` $labels `,` $grad attr-dict `:` type($logits) `,` type($labels) `,` type($grad)
+    $logits `,` $labels `,` $grad (`count` $count^)? attr-dict `:` type($logits) `,`
+    type($labels) `,` type($grad) (`,` type($count)^)?
   }];
 }
 
@@ -495,7 +509,8 @@ def Graph_CrossEntropyWithGradOp : Graph_Op<"cross_entropy_with_grad", [
     forms it after differentiation when `grad` does not depend on the loss;
     it is lowered to one kernel that reads each block of rows once, writing
     each row's loss and its gradient, and a small one that averages the
-    losses.
+    losses. `count`, when given, is the divisor of both (as in
+    `graph.cross_entropy`).
 
     ```mlir
     %loss, %dlogits = graph.cross_entropy_with_grad %logits, %labels, %g
@@ -503,11 +518,12 @@ def Graph_CrossEntropyWithGradOp : Graph_Op<"cross_entropy_with_grad", [
     ```
   }];
   let arguments = (ins Graph_FloatTensor:$logits, Graph_IndexTensor:$labels,
-                       Graph_FloatTensor:$grad,
+                       Graph_FloatTensor:$grad, Optional<Graph_FloatTensor>:$count,
                        DefaultValuedAttr<I64Attr, "-100">:$ignore_index);
   let results = (outs Graph_FloatTensor:$loss, Graph_FloatTensor:$dlogits);
   let assemblyFormat = [{
-    $logits `,` $labels `,` $grad attr-dict `:` type($logits) `,` type($labels) `,` type($grad)
+    $logits `,` $labels `,` $grad (`count` $count^)? attr-dict `:` type($logits) `,`
+    type($labels) `,` type($grad) (`,` type($count)^)?
   }];
 }
 

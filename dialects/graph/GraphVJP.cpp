@@ -292,9 +292,14 @@ LogicalResult LayerNormOp::buildVJP(OpBuilder &b, ValueRange grads, SmallVectorI
 
 LogicalResult CrossEntropyOp::buildVJP(OpBuilder &b, ValueRange grads,
                                        SmallVectorImpl<Value> &out) {
-  Value dlogits = make<CrossEntropyGradOp>(b, getLoc(), {getLogits(), getLabels(), grads[0]},
+  SmallVector<Value> operands = {getLogits(), getLabels(), grads[0]};
+  if (Value count = getCount())
+    operands.push_back(count);
+  Value dlogits = make<CrossEntropyGradOp>(b, getLoc(), operands,
                                            {b.getNamedAttr("ignore_index", getIgnoreIndexAttr())});
   out.assign({dlogits, Value()});
+  if (getCount())
+    out.push_back(Value()); // The count is an input, not differentiated.
   return success();
 }
 

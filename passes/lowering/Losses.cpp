@@ -75,7 +75,8 @@ Value addExp(OpBuilder &b, Location l, Value v, ValueRange rowMax, Value acc) {
   return b.create<arith::AddFOp>(l, e, acc);
 }
 
-/// mean over labelled rows of logsumexp(row) - row[label].
+/// mean over labelled rows of logsumexp(row) - row[label] (the sum over
+/// `count` where given).
 struct CrossEntropyPattern : GraphPattern<gr::CrossEntropyOp> {
   using GraphPattern::GraphPattern;
   LogicalResult matchAndRewrite(gr::CrossEntropyOp op, Adaptor a,
@@ -115,7 +116,8 @@ struct CrossEntropyPattern : GraphPattern<gr::CrossEntropyOp> {
           b.create<linalg::YieldOp>(l, ValueRange{b.create<arith::AddFOp>(l, v[3], lossOrZero),
                                                   b.create<arith::AddFOp>(l, v[4], one)});
         });
-    Value mean = meanOverLabelled(rw, loc, totals.getResult(0), totals.getResult(1));
+    Value count = a.getCount() ? a.getCount() : totals.getResult(1);
+    Value mean = meanOverLabelled(rw, loc, totals.getResult(0), count);
     rw.replaceOp(op, mean);
     return success();
   }
@@ -134,7 +136,8 @@ struct CrossEntropyGradPattern : GraphPattern<gr::CrossEntropyGradOp> {
     MLIRContext *ctx = rw.getContext();
     Value max = reduce(rw, loc, logits, {last}, -INFINITY, maxf);
     Value sumExp = reduce(rw, loc, logits, max, {last}, 0.0, addExp);
-    Value count = countLabelled(rw, loc, labels, ignore, classes, type.getElementType());
+    Value count = a.getCount() ? a.getCount()
+                               : countLabelled(rw, loc, labels, ignore, classes, type.getElementType());
     AffineMap id = rw.getMultiDimIdentityMap(rank);
     AffineMap rows = droppedAxesMap(ctx, rank, {last});
     AffineMap toScalar = AffineMap::get(rank, 0, {}, ctx);
@@ -166,7 +169,7 @@ struct CrossEntropyWithGradPattern : GraphPattern<gr::CrossEntropyWithGradOp> {
     Value labels =
         reshapeView(rw, loc, a.getLabels(),
                     RankedTensorType::get({rows}, tensorType(a.getLabels()).getElementType()));
-    Value count = countLabelled(rw, loc, labels, ignore, classes, t);
+    Value count = a.getCount() ? a.getCount() : countLabelled(rw, loc, labels, ignore, classes, t);
     auto perRow = rw.create<gr::CrossEntropyRowsOp>(loc, logits, labels, count, a.getGrad(),
                                                     op.getIgnoreIndexAttr());
     // The mean over labelled rows (0 when there are none).

@@ -85,6 +85,9 @@ private:
   llvm::DenseMap<int, int> lastRead;         // persistent tensor id -> last dispatch reading it
   llvm::DenseMap<int, int> viewOf;           // view of a persistent tensor -> that tensor
   std::vector<std::pair<int, int>> assigned; // target tensor id, dispatch writing it
+  /// Inputs of labelled rows (bertc.labelled_rows) and the input op naming
+  /// their labels, resolved once every input is known.
+  std::vector<std::pair<int, gr::InputOp>> counted;
   int step = 0;
 };
 
@@ -169,6 +172,8 @@ LogicalResult Scheduler::schedule(Operation &op) {
     if (failed(id))
       return failure();
     p_.inputs.push_back({input.getName().str(), *id});
+    if (input->hasAttr("bertc.labelled_rows"))
+      counted.push_back({*id, input});
     return success();
   }
   if (isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(op))
@@ -256,6 +261,20 @@ LogicalResult Scheduler::scheduleDispatch(gr::DispatchOp dispatch) {
 }
 
 LogicalResult Scheduler::finish(func::FuncOp fn) {
+  for (auto [id, input] : counted) {
+    auto rows = input->getAttrOfType<DictionaryAttr>("bertc.labelled_rows");
+    auto labels = rows ? rows.getAs<StringAttr>("labels") : StringAttr();
+    auto ignore = rows ? rows.getAs<IntegerAttr>("ignore_index") : IntegerAttr();
+    auto classes = rows ? rows.getAs<IntegerAttr>("classes") : IntegerAttr();
+    const rt::NamedTensor *source = nullptr;
+    for (const rt::NamedTensor &in : p_.inputs)
+      if (labels && in.name == labels.getValue())
+        source = &in;
+    if (!source || !ignore || !classes)
+      return input.emitError("bertc.labelled_rows must be a dictionary naming an input as "
+                             "labels, with ignore_index and classes");
+    p_.labelledRows.push_back({id, source->tensor, ignore.getInt(), classes.getInt()});
+  }
   for (auto [target, writer] : assigned)
     if (lastRead.lookup(target) > writer)
       return fn.emitError("parameter or state '")

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <random>
@@ -212,5 +213,108 @@ TEST_P(FiniteDifferences, GradientMatches) { check(GetParam()); }
 
 INSTANTIATE_TEST_SUITE_P(Ops, FiniteDifferences, ::testing::ValuesIn(cases()),
                          [](const testing::TestParamInfo<Case> &info) { return info.param.name; });
+
+/// A cross-entropy's gradients program of `rows` rows (float64), opened.
+std::unique_ptr<Session> crossEntropyProgram(int64_t rows, std::unique_ptr<LoadedProgram> &lib) {
+  std::string dir = testing::TempDir();
+  std::string stem = dir + "/bertc-split-" + std::to_string(rows);
+  {
+    std::ofstream out(stem + ".bertc");
+    out << "model split\ntask t {\n  input x : f32[" << rows << ", 5]\n  input labels : i32["
+        << rows << "]\n  output loss = cross_entropy(matmul(x, param f32[5, 3] normal(1.0) \"w\"), "
+        << "labels)\n  minimize loss\n}\n";
+  }
+  bertc::CompileOptions options;
+  options.modelPath = stem + ".bertc";
+  options.graph.task = "t";
+  options.graph.f64 = true;
+  options.step = bertc::StepKind::Gradients;
+  options.vectorize = false;
+  options.target = "cpu";
+  options.emit = bertc::Emit::Shared;
+  options.outputPath = stem + ".so";
+  std::ostringstream errs;
+  EXPECT_EQ(bertc::compile(options, errs), 0) << errs.str();
+  std::string error;
+  lib = LoadedProgram::open(options.outputPath, error);
+  EXPECT_TRUE(lib) << error;
+  return lib ? lib->newSession(1) : nullptr;
+}
+
+// A step split into parts (micro-batches, ranks): each part's cross-entropy
+// divided by the labelled rows of all parts (bertc-step-loss-counts), the
+// parts' losses and gradients add up to those of the whole batch; without
+// the whole step's rows each run divides by its own.
+TEST(StepLossCounts, PartsSumToTheWholeBatch) {
+  std::unique_ptr<LoadedProgram> wholeLib, partLib;
+  std::unique_ptr<Session> whole = crossEntropyProgram(6, wholeLib);
+  std::unique_ptr<Session> part = crossEntropyProgram(3, partLib);
+  ASSERT_TRUE(whole && part);
+  ASSERT_EQ(whole->program().labelledRows.size(), 1u);
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  // Rows 1 and 5 ignored: 2 labelled in the first part, 2 in the second.
+  std::vector<int32_t> labels = {0, -100, 2, 1, 2, -100};
+  std::vector<double> x(6 * 5), w(5 * 3);
+  for (double &v : x)
+    v = normal(rng);
+  for (double &v : w)
+    v = normal(rng);
+  // An input, or the parameter "w".
+  auto set = [](Session &s, const std::string &name, const void *from, size_t bytes) {
+    int id = s.program().inputId(name);
+    for (const auto &param : s.program().parameters)
+      if (param.name == name)
+        id = param.tensor;
+    ASSERT_GE(id, 0) << name;
+    std::memcpy(s.data(id), from, bytes);
+  };
+  auto grad = [](Session &s) {
+    int id = s.program().outputId("grad:w");
+    const double *g = static_cast<const double *>(s.data(id));
+    return std::vector<double>(g, g + 15);
+  };
+  auto loss = [](Session &s) {
+    return *static_cast<const double *>(s.data(s.program().outputId("loss")));
+  };
+  set(*whole, "x", x.data(), x.size() * 8);
+  set(*whole, "labels", labels.data(), labels.size() * 4);
+  set(*whole, "w", w.data(), w.size() * 8);
+  EXPECT_EQ(whole->countLabelledRows(), std::vector<double>{4});
+  whole->run();
+  double wholeLoss = loss(*whole);
+  std::vector<double> wholeGrad = grad(*whole);
+
+  double sumLoss = 0;
+  std::vector<double> sumGrad(15, 0.0), ownGrad;
+  part->setLabelledRows({4});
+  for (int half = 0; half < 2; ++half) {
+    set(*part, "x", x.data() + half * 15, 15 * 8);
+    set(*part, "labels", labels.data() + half * 3, 3 * 4);
+    set(*part, "w", w.data(), w.size() * 8);
+    EXPECT_EQ(part->countLabelledRows(), std::vector<double>{2});
+    part->run();
+    sumLoss += loss(*part);
+    std::vector<double> g = grad(*part);
+    for (size_t i = 0; i < g.size(); ++i)
+      sumGrad[i] += g[i];
+  }
+  double worst = 0;
+  for (size_t i = 0; i < wholeGrad.size(); ++i)
+    worst = std::max(worst, std::abs(sumGrad[i] - wholeGrad[i]));
+  std::printf("split step: loss %.12f vs whole %.12f, max |grad diff| %.3e\n", sumLoss, wholeLoss,
+              worst);
+  EXPECT_NEAR(sumLoss, wholeLoss, 1e-12);
+  EXPECT_LE(worst, 1e-12);
+
+  // Without the whole step's rows: the second part alone, its own mean.
+  part->setLabelledRows({});
+  part->run();
+  double own = loss(*part);
+  part->setLabelledRows({2});
+  part->run();
+  EXPECT_EQ(loss(*part), own);
+  EXPECT_THROW(part->setLabelledRows({1, 2}), std::logic_error);
+}
 
 } // namespace

@@ -139,6 +139,21 @@ TEST(Program, JsonRoundTripAndValidation) {
   p.cpuFeatures.clear();
   p.cpuBf16Dot = p.cpuAmx = false;
 
+  // The inputs the session fills with labelled rows round-trip; one that
+  // would count a float tensor is refused.
+  p.tensors.push_back({"labels", DType::I32, {4}, Storage::Activation, 0});
+  p.tensors.push_back({"labelled_rows:labels", DType::F32, {}, Storage::Activation, 16});
+  p.labelledRows = {{4, 3, -100, 7}};
+  ASSERT_TRUE(Program::fromJson(p.toJson(), back, error)) << error;
+  ASSERT_EQ(back.labelledRows.size(), 1u);
+  EXPECT_EQ(back.labelledRows[0].labels, 3);
+  EXPECT_EQ(back.labelledRows[0].classes, 7);
+  p.labelledRows[0].labels = 1;
+  EXPECT_FALSE(Program::fromJson(p.toJson(), back, error));
+  EXPECT_NE(error.find("not a float scalar counting the I32"), std::string::npos) << error;
+  p.labelledRows.clear();
+  p.tensors.resize(3);
+
   // A Vulkan program's workgroup size, each kernel's workgroup memory and
   // its subgroup modules round-trip; a count per kernel is required, sizes
   // must be positive, subgroup kernels must exist, with a cluster.

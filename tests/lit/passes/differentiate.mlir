@@ -152,6 +152,23 @@ func.func @norm_and_loss() attributes {bertc.loss = "loss"} {
 
 // -----
 
+// A cross-entropy divided by the step's labelled rows: its gradient divides
+// by them too; the count (an input) gets no gradient.
+// CHECK-LABEL: func.func @counted_loss
+func.func @counted_loss() attributes {bertc.loss = "loss"} {
+  %x = graph.parameter "x" normal std = 1.0 : tensor<3x8xf32>
+  %y = graph.input "y" : tensor<3xi32>
+  %rows = graph.input "labelled_rows:y" : tensor<f32>
+  %l = graph.cross_entropy %x, %y count %rows : tensor<3x8xf32>, tensor<3xi32>, tensor<f32> -> tensor<f32>
+  graph.output "loss" %l : tensor<f32>
+  // CHECK: %[[ROWS:.*]] = graph.input "labelled_rows:y"
+  // CHECK: %[[DX:.*]] = graph.cross_entropy_grad %{{.*}}, %{{.*}}, %{{.*}} count %[[ROWS]] : tensor<3x8xf32>, tensor<3xi32>, tensor<f32>, tensor<f32>
+  // CHECK: graph.output "grad:x" %[[DX]]
+  return
+}
+
+// -----
+
 // No objective: nothing to do.
 // CHECK-LABEL: func.func @inference
 // CHECK-NOT: grad:

@@ -42,3 +42,18 @@ func.func @different_loss(%logits: tensor<4x7xf32>, %labels: tensor<4xi32>, %oth
   %e = graph.cross_entropy_grad %logits, %labels, %g {ignore_index = 0 : i64} : tensor<4x7xf32>, tensor<4xi32>, tensor<f32>
   return %l, %d, %e : tensor<f32>, tensor<4x7xf32>, tensor<4x7xf32>
 }
+
+// -----
+
+// A count (the whole step's labelled rows) carries over to the fused op; a
+// gradient with another count is not the forward's.
+// CHECK-LABEL: func.func @counted
+func.func @counted(%logits: tensor<4x7xf32>, %labels: tensor<4xi32>, %rows: tensor<f32>, %other: tensor<f32>) -> (tensor<f32>, tensor<4x7xf32>, tensor<4x7xf32>) {
+  // CHECK: %[[L:.*]], %[[D:.*]] = graph.cross_entropy_with_grad %arg0, %arg1, %{{.*}} count %arg2 : tensor<4x7xf32>, tensor<4xi32>, tensor<f32>, tensor<f32>
+  // CHECK: graph.cross_entropy_grad %arg0, %arg1, %{{.*}} count %arg3
+  %l = graph.cross_entropy %logits, %labels count %rows : tensor<4x7xf32>, tensor<4xi32>, tensor<f32> -> tensor<f32>
+  %g = graph.constant 1.000000e+00 : tensor<f32>
+  %d = graph.cross_entropy_grad %logits, %labels, %g count %rows : tensor<4x7xf32>, tensor<4xi32>, tensor<f32>, tensor<f32>
+  %e = graph.cross_entropy_grad %logits, %labels, %g count %other : tensor<4x7xf32>, tensor<4xi32>, tensor<f32>, tensor<f32>
+  return %l, %d, %e : tensor<f32>, tensor<4x7xf32>, tensor<4x7xf32>
+}
