@@ -6,6 +6,10 @@
 
 namespace bertc {
 
+/// On a `graph.input` that bertc-step-loss-counts added: the labels it
+/// counts, `{labels, ignore_index, classes}`, which the program records.
+constexpr llvm::StringLiteral kLabelledRowsAttr = "bertc.labelled_rows";
+
 /// The `graph.input` named `name` of `fn`, created with `type` after the
 /// inputs at the top of its body if there is none yet. Fails (with an error at the existing
 /// input) if an input of that name has another type.

@@ -17,8 +17,6 @@ namespace gr = bertc::graph;
 
 namespace {
 
-constexpr llvm::StringLiteral kLabelledRowsAttr = "bertc.labelled_rows";
-
 struct StepLossCountsPass : bertc::impl::StepLossCountsBase<StepLossCountsPass> {
   void runOnOperation() override {
     func::FuncOp fn = getOperation();
@@ -41,13 +39,13 @@ struct StepLossCountsPass : bertc::impl::StepLossCountsBase<StepLossCountsPass> 
       if (failed(rows))
         return signalPassFailure();
       Operation *input = rows->getDefiningOp();
-      if (auto known = input->getAttrOfType<DictionaryAttr>(kLabelledRowsAttr);
+      if (auto known = input->getAttrOfType<DictionaryAttr>(bertc::kLabelledRowsAttr);
           known && known != counted) {
         loss.emitError("two cross-entropies count the labels '")
             << labels.getName() << "' differently (ignore_index or classes)";
         return signalPassFailure();
       }
-      input->setAttr(kLabelledRowsAttr, counted);
+      input->setAttr(bertc::kLabelledRowsAttr, counted);
       loss.getCountMutable().assign(*rows);
     }
   }

@@ -1,5 +1,6 @@
 //===- BuildProgram.cpp - Schedule, kernel table and buffer plan ----------===//
 #include "passes/program/BuildProgram.h"
+#include "passes/GraphInputs.h"
 #include "passes/program/BufferPlan.h"
 #include "passes/program/KernelTable.h"
 
@@ -172,7 +173,7 @@ LogicalResult Scheduler::schedule(Operation &op) {
     if (failed(id))
       return failure();
     p_.inputs.push_back({input.getName().str(), *id});
-    if (input->hasAttr("bertc.labelled_rows"))
+    if (input->hasAttr(kLabelledRowsAttr))
       counted.push_back({*id, input});
     return success();
   }
@@ -262,7 +263,7 @@ LogicalResult Scheduler::scheduleDispatch(gr::DispatchOp dispatch) {
 
 LogicalResult Scheduler::finish(func::FuncOp fn) {
   for (auto [id, input] : counted) {
-    auto rows = input->getAttrOfType<DictionaryAttr>("bertc.labelled_rows");
+    auto rows = input->getAttrOfType<DictionaryAttr>(kLabelledRowsAttr);
     auto labels = rows ? rows.getAs<StringAttr>("labels") : StringAttr();
     auto ignore = rows ? rows.getAs<IntegerAttr>("ignore_index") : IntegerAttr();
     auto classes = rows ? rows.getAs<IntegerAttr>("classes") : IntegerAttr();
