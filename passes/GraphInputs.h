@@ -10,6 +10,10 @@ namespace bertc {
 /// counts, `{labels, ignore_index, classes}`, which the program records.
 constexpr llvm::StringLiteral kLabelledRowsAttr = "bertc.labelled_rows";
 
+/// On a `graph.state` that bertc-accumulate-gradients added: a gradient
+/// buffer, persistent between the runs of a step but not saved.
+constexpr llvm::StringLiteral kGradientBufferAttr = "bertc.gradient_buffer";
+
 /// The `graph.input` named `name` of `fn`, created with `type` after the
 /// inputs at the top of its body if there is none yet. Fails (with an error at the existing
 /// input) if an input of that name has another type.

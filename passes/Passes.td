@@ -74,6 +74,35 @@ def StepLossCounts : Pass<"bertc-step-loss-counts", "mlir::func::FuncOp"> {
   let dependentDialects = ["bertc::graph::GraphDialect"];
 }
 
+def AccumulateGradients : Pass<"bertc-accumulate-gradients", "mlir::func::FuncOp"> {
+  let summary = "Sum each parameter's gradient over a step's micro-batches in a buffer";
+  let description = [{
+    In a function with `bertc.loss`, after differentiation and before the
+    optimizer: each output `grad:P` with value `g` becomes `g + acc *
+    accumulate`, where `acc` is the persistent `graph.state
+    "gradient.P"` (marked `bertc.gradient_buffer`: kept between runs, never
+    saved) into which the sum is assigned, and `accumulate` the rank-0
+    input that the runtime sets to 0 for a step's first micro-batch and 1
+    for the others. The optimizer then reads the sums; the program records
+    where its dispatches begin, so that the runtime can run the gradients K
+    times and the update once.
+
+    ```mlir
+    graph.output "grad:w" %g : tensor<4x8xf32>
+    ```
+    becomes
+    ```mlir
+    %keep = graph.input "accumulate" : tensor<f32>
+    %acc = graph.state "gradient.w" {bertc.gradient_buffer} : tensor<4x8xf32>
+    %kept = graph.mul %acc, %keep : tensor<4x8xf32>, tensor<f32> -> tensor<4x8xf32>
+    %sum = graph.add %g, %kept : tensor<4x8xf32>, tensor<4x8xf32> -> tensor<4x8xf32>
+    graph.assign %acc, %sum : tensor<4x8xf32>
+    graph.output "grad:w" %sum : tensor<4x8xf32>
+    ```
+  }];
+  let dependentDialects = ["bertc::graph::GraphDialect"];
+}
+
 def KeyDropout : Pass<"bertc-key-dropout", "mlir::func::FuncOp"> {
   let summary = "Give every dropout of a training graph its random key";
   let description = [{

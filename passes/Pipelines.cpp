@@ -26,6 +26,8 @@ void buildTrainingGraphPipeline(OpPassManager &pm, const TrainingGraphOptions &o
   }
   if (options.gradients && options.fusion)
     fn.addPass(createFuseCrossEntropy());
+  if (options.gradients && options.optimizer && options.accumulate)
+    fn.addPass(createAccumulateGradients());
   if (options.gradients && options.optimizer) {
     AppendOptimizerOptions adam;
     adam.biasCorrection = options.biasCorrection;

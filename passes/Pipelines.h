@@ -32,6 +32,9 @@ struct TrainingGraphOptions {
   bool fusion = true;         ///< Attention and cross-entropy as fused ops.
   bool biasCorrection = true; ///< AdamW with bias correction (HuggingFace's form).
   bool bf16 = false;          ///< Matmuls on bf16 operands (bertc-mixed-precision).
+  /// Gradients summed in buffers over a step's micro-batches, the update
+  /// run apart (bertc-accumulate-gradients).
+  bool accumulate = false;
 };
 
 /// Fusion of the linalg graph into dispatch regions.

@@ -43,7 +43,8 @@ std::shared_ptr<Program> parseProgram(const char *json, const char *what, std::s
 bool samePlan(const Program &a, const Program &b) {
   if (a.tensors.size() != b.tensors.size() || a.dispatches.size() != b.dispatches.size() ||
       a.kernels != b.kernels || a.parameterBytes != b.parameterBytes ||
-      a.activationBytes != b.activationBytes || a.forwardDispatches != b.forwardDispatches)
+      a.activationBytes != b.activationBytes || a.forwardDispatches != b.forwardDispatches ||
+      a.updateDispatches != b.updateDispatches)
     return false;
   for (size_t i = 0; i < a.tensors.size(); ++i)
     if (a.tensors[i].offset != b.tensors[i].offset || a.tensors[i].shape != b.tensors[i].shape ||

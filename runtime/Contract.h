@@ -29,6 +29,12 @@ inline std::string labelledRowsName(std::string_view labels) {
   return std::string(kLabelledRowsPrefix) + std::string(labels);
 }
 
+/// With gradient buffers (bertc-accumulate-gradients): the f32 input that
+/// is 0 for a step's first micro-batch and 1 for the others, which add
+/// their gradients to the buffers; and the prefix of the buffers' names.
+inline constexpr std::string_view kAccumulateInput = "accumulate";
+inline constexpr std::string_view kGradientBufferPrefix = "gradient.";
+
 /// The output holding the objective's gradient of parameter P is "grad:P".
 inline constexpr std::string_view kGradientPrefix = "grad:";
 inline std::string gradientName(std::string_view parameter) {

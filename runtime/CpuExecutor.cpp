@@ -59,9 +59,11 @@ public:
     return "cpu, " + std::to_string(n) + (n == 1 ? " thread" : " threads");
   }
 
-  void run(size_t count, std::vector<KernelTime> *times) override {
+  void run(size_t count, std::vector<KernelTime> *times) override { runFrom(0, count, times); }
+
+  void runFrom(size_t begin, size_t end, std::vector<KernelTime> *times) override {
     arenaThreads_.execute([&] {
-      for (size_t i = 0; i < count; ++i) {
+      for (size_t i = begin; i < end; ++i) {
         const DispatchDesc &d = program_.dispatches[i];
         auto start = std::chrono::steady_clock::now();
         KernelFn fn = kernels_[d.kernel];

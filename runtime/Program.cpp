@@ -63,6 +63,7 @@ Json Program::toJson() const {
   j["parameter_bytes"] = Json(parameterBytes);
   j["activation_bytes"] = Json(activationBytes);
   j["forward_dispatches"] = Json(forwardDispatches);
+  j["update_dispatches"] = Json(updateDispatches);
   j["invocations"] = Json(invocations);
   Json shared = Json::array();
   for (int64_t bytes : workgroupMemory)
@@ -102,7 +103,7 @@ Json Program::toJson() const {
     ps.push(std::move(o));
   }
   j["parameters"] = std::move(ps);
-  for (const char *key : {"inputs", "outputs", "state"}) {
+  for (const char *key : {"inputs", "outputs", "state", "gradient_buffers"}) {
     Json list = Json::array();
     for (const NamedTensor &n : namedList(key)) {
       Json o = Json::object();
@@ -242,7 +243,8 @@ bool Program::fromJson(const Json &j, Program &p, std::string &error) {
       !r.str(j, "preset", p.preset, "program") ||
       !r.integer(j, "parameter_bytes", p.parameterBytes, "program") ||
       !r.integer(j, "activation_bytes", p.activationBytes, "program") ||
-      !r.integer(j, "forward_dispatches", p.forwardDispatches, "program"))
+      !r.integer(j, "forward_dispatches", p.forwardDispatches, "program") ||
+      !r.integer(j, "update_dispatches", p.updateDispatches, "program"))
     return false;
   // Programs written before workgroups had several invocations have none.
   if (j.find("invocations") && !r.integer(j, "invocations", p.invocations, "program"))
@@ -291,7 +293,7 @@ bool Program::fromJson(const Json &j, Program &p, std::string &error) {
     d.std = stdv->number();
     p.parameters.push_back(std::move(d));
   }
-  for (const char *key : {"inputs", "outputs", "state"}) {
+  for (const char *key : {"inputs", "outputs", "state", "gradient_buffers"}) {
     const Json *list = r.member(j, key, Json::Kind::Array, "program");
     if (!list)
       return false;
@@ -418,6 +420,9 @@ bool Program::fromJson(const Json &j, Program &p, std::string &error) {
   }
   if (p.forwardDispatches < 0 || p.forwardDispatches > static_cast<int64_t>(p.dispatches.size()))
     return r.fail("forward_dispatches out of range");
+  if (p.updateDispatches < p.forwardDispatches ||
+      p.updateDispatches > static_cast<int64_t>(p.dispatches.size()))
+    return r.fail("update_dispatches out of range");
   if (!r.str(j, "precision", p.precision, "program"))
     return false;
   if (p.precision != "fp32" && p.precision != "bf16")
@@ -426,7 +431,10 @@ bool Program::fromJson(const Json &j, Program &p, std::string &error) {
 }
 
 std::vector<NamedTensor> &Program::namedList(const std::string &key) {
-  return key == "inputs" ? inputs : key == "outputs" ? outputs : state;
+  return key == "inputs"             ? inputs
+         : key == "outputs"          ? outputs
+         : key == "gradient_buffers" ? gradientBuffers
+                                     : state;
 }
 
 const std::vector<NamedTensor> &Program::namedList(const std::string &key) const {

@@ -89,6 +89,9 @@ struct Program {
   /// optimizer's moments), zero in a fresh run; the step's dispatches update
   /// parameters and state in place.
   std::vector<NamedTensor> state;
+  /// Each parameter's gradient summed over a step's micro-batches
+  /// (bertc-accumulate-gradients): persistent between runs, never saved.
+  std::vector<NamedTensor> gradientBuffers;
   /// Copies of parameters the kernels read instead of them; not saved.
   std::vector<ParameterCopy> parameterCopies;
   std::vector<LabelledRows> labelledRows;
@@ -113,6 +116,11 @@ struct Program {
   /// run alone (with dropout off), a training step is the forward pass, for
   /// evaluation, and writes no parameter or state.
   int64_t forwardDispatches = 0;
+  /// With gradient buffers, the first dispatch of the update (norm,
+  /// clipping, AdamW): the dispatches before it compute a micro-batch's
+  /// gradients into the buffers, those from it on apply them once. Without,
+  /// the number of dispatches.
+  int64_t updateDispatches = 0;
   /// Invocations per workgroup (one dimension): 1 for CPU kernels, which
   /// run a workgroup's tile in one thread.
   int64_t invocations = 1;

@@ -2,6 +2,7 @@
 #include "runtime/Session.h"
 
 #include "runtime/BFloat16.h"
+#include "runtime/Contract.h"
 #include "runtime/Safetensors.h"
 
 #include <cmath>
@@ -239,13 +240,36 @@ void Session::fillLabelledRows() {
   }
 }
 
+void Session::setAccumulate(bool add) {
+  int id = program_.inputId(std::string(contract::kAccumulateInput));
+  if (id < 0)
+    return;
+  if (program_.tensors[id].dtype == DType::F64)
+    *static_cast<double *>(data(id)) = add ? 1.0 : 0.0;
+  else
+    *static_cast<float *>(data(id)) = add ? 1.0f : 0.0f;
+}
+
 void Session::run() {
   fillLabelledRows();
+  setAccumulate(false);
   executor_->run(program_.dispatches.size(), profiling_ ? &times_ : nullptr);
+}
+
+void Session::runGradients(bool add) {
+  fillLabelledRows();
+  setAccumulate(add);
+  executor_->run(static_cast<size_t>(program_.updateDispatches), profiling_ ? &times_ : nullptr);
+}
+
+void Session::runUpdate() {
+  executor_->runFrom(static_cast<size_t>(program_.updateDispatches), program_.dispatches.size(),
+                     profiling_ ? &times_ : nullptr);
 }
 
 void Session::runForward() {
   fillLabelledRows();
+  setAccumulate(false);
   executor_->run(static_cast<size_t>(program_.forwardDispatches), profiling_ ? &times_ : nullptr);
 }
 

@@ -74,6 +74,14 @@ public:
   /// labelled rows filled as by run().
   void runForward();
 
+  /// A step split into micro-batches (a program with gradient buffers):
+  /// runGradients computes one micro-batch's gradients into the buffers,
+  /// replacing what they hold or, with `add`, adding to it (the input
+  /// `accumulate`); runUpdate then applies the sums once. run() is both
+  /// with the buffers replaced.
+  void runGradients(bool add);
+  void runUpdate();
+
   /// The labelled rows of the current inputs, one per
   /// Program::labelledRows entry.
   std::vector<double> countLabelledRows() const;
@@ -95,6 +103,8 @@ private:
   std::vector<double> labelledRows_; ///< setLabelledRows'; empty: count each run.
 
   void fillLabelledRows();
+  /// Sets the input `accumulate`, where the program has it.
+  void setAccumulate(bool add);
 };
 
 } // namespace bertc::rt

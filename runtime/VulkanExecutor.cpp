@@ -44,6 +44,12 @@ public:
            (subgroups_ ? ", subgroup reductions" : "");
   }
   void run(size_t count, std::vector<KernelTime> *times) override;
+  void runFrom(size_t begin, size_t end, std::vector<KernelTime> *times) override {
+    if (begin != 0)
+      throw ExecutionError(name_ + ": a step split into micro-batches (--accumulate) runs on the "
+                                   "CPU only for now: use --device cpu");
+    run(end, times);
+  }
 
 private:
   /// A storage buffer in memory the host keeps mapped.

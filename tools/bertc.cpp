@@ -132,6 +132,11 @@ static cl::opt<bool> biasCorrection(
     cl::desc("AdamW with bias-corrected moments, as PyTorch and HuggingFace (default true); "
              "false: the original BERT optimizer"),
     cl::init(true), cl::sub(compileCmd), cl::sub(benchCmd), cl::cat(category));
+static cl::opt<bool> accumulateGradients(
+    "accumulate-gradients",
+    cl::desc("Sum the gradients in buffers and run the update apart, so that the program's "
+             "steps can be split into micro-batches (train-step/pretrain/finetune --accumulate K)"),
+    cl::init(false), cl::sub(compileCmd), cl::sub(benchCmd), cl::cat(category));
 static cl::opt<bool> f64("f64",
                          cl::desc("Compute in float64: every f32 tensor of the model becomes f64 "
                                   "(for numerical checks)"),
@@ -233,6 +238,7 @@ int main(int argc, char **argv) {
   options.vectorize = vectorize;
   options.step = step;
   options.biasCorrection = biasCorrection;
+  options.accumulateGradients = accumulateGradients;
   options.bf16 = precision == Precision::BF16;
   options.fusion = fusion == Fusion::Default;
   options.maxBindings = maxBindings;

@@ -10,6 +10,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 
 #include <algorithm>
 
@@ -153,7 +154,8 @@ LogicalResult Scheduler::schedule(Operation &op) {
     auto id = newPersistent(state, state.getName());
     if (failed(id))
       return failure();
-    p_.state.push_back({state.getName().str(), *id});
+    (state->hasAttr(kGradientBufferAttr) ? p_.gradientBuffers : p_.state)
+        .push_back({state.getName().str(), *id});
     return success();
   }
   if (auto copy = dyn_cast<gr::ParameterCopyOp>(op)) {
@@ -300,6 +302,24 @@ LogicalResult Scheduler::finish(func::FuncOp fn) {
       return fn.emitError("parameter or state '")
              << p_.tensors[target].name << "' would be updated by the forward pass (dispatch "
              << writer << " of its " << p_.forwardDispatches << ")";
+  // The update: from the first dispatch that writes a parameter or the
+  // optimizer's state on. With gradient buffers every buffer must be
+  // written before it (by the micro-batches' runs), the update reading the
+  // sums (fusion must not have moved a buffer's sum into the update).
+  p_.updateDispatches = static_cast<int64_t>(p_.dispatches.size());
+  if (!p_.gradientBuffers.empty()) {
+    llvm::DenseSet<int> buffersOf;
+    for (const rt::NamedTensor &g : p_.gradientBuffers)
+      buffersOf.insert(g.tensor);
+    for (auto [target, writer] : assigned)
+      if (!buffersOf.contains(target))
+        p_.updateDispatches = std::min<int64_t>(p_.updateDispatches, writer);
+    for (auto [target, writer] : assigned)
+      if (buffersOf.contains(target) && writer >= p_.updateDispatches)
+        return fn.emitError("gradient buffer '")
+               << p_.tensors[target].name << "' is written by dispatch " << writer
+               << ", in the update (from dispatch " << p_.updateDispatches << ")";
+  }
   // Outputs stay readable after the last dispatch.
   for (const rt::NamedTensor &o : p_.outputs)
     if (auto b = bufferOf.find(o.tensor); b != bufferOf.end())

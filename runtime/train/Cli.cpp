@@ -42,11 +42,16 @@ commands:
                                 parameters are initialised from --seed
   train-step --data FILE [--weights FILE | --seed S] [--steps N] [--lr LR]
              [--dropout D] [--dump-grads FILE] [--save FILE] [--threads N]
+             [--accumulate K]
                                 run N training steps (default 1), batch i of
                                 the file at step i (cycling), printing one JSON
                                 line per step with the program's scalar outputs
                                 (loss, ...); parameters and optimizer state are
-                                updated in place
+                                updated in place; --accumulate K (a program
+                                compiled with --accumulate-gradients): each
+                                step sums the gradients of K batches (i K ...
+                                i K + K - 1) before one update, its losses
+                                those of the K batches as one
   pretrain --corpus PATH... --vocab FILE --save DIR [--steps N] [--lr LR]
            [--warmup W] [--seed S] [--save-every K] [--resume] [--threads T]
            [--dropout D] [--dupe-factor F] [--stop-after N]
@@ -334,14 +339,19 @@ int tokenizeLines(const char *self, const Options &opts) {
 }
 
 int trainStep(const char *self, const CompiledProgram &compiled, Options &opts) {
-  long long seed, steps;
+  long long seed, steps, accumulate;
   double lr, dropout;
   std::string error;
   DeviceChoice device;
   if (!opts.integer("seed", 0, seed) || !readDevice(opts, device) ||
       !opts.integer("steps", 1, steps) || !opts.real("lr", 1e-4, lr) ||
-      !opts.real("dropout", 1.0, dropout))
+      !opts.real("dropout", 1.0, dropout) || !opts.integer("accumulate", 1, accumulate))
     return fail(self, opts.error);
+  if (accumulate < 1)
+    return fail(self, "--accumulate must be at least 1");
+  bool split = !compiled.program().gradientBuffers.empty();
+  if (accumulate > 1 && !split)
+    return fail(self, "--accumulate needs a program compiled with --accumulate-gradients");
   if (!opts.has("data"))
     return fail(self, "train-step needs --data FILE");
   if (steps < 1)
@@ -363,19 +373,52 @@ int trainStep(const char *self, const CompiledProgram &compiled, Options &opts) 
   int64_t batches = batchCount(data, session.program());
   bool profile = opts.get("profile") == "1" || opts.get("profile") == "true";
   session.setProfiling(profile);
+  const Program &program = session.program();
   for (long long step = 1; step <= steps; ++step) {
-    if (!fillBatch(data, (step - 1) % batches, session, error))
-      return fail(self, error);
-    setStepInputs(session, {lr, step, static_cast<uint64_t>(seed), dropout});
+    // Micro-batch j of this step: batch (step - 1) * K + j of the file.
+    auto batchOf = [&](long long j) { return ((step - 1) * accumulate + j) % batches; };
     auto start = std::chrono::steady_clock::now();
-    session.run();
+    std::vector<double> scalars(program.outputs.size(), 0.0);
+    auto addScalars = [&] {
+      for (size_t i = 0; i < program.outputs.size(); ++i)
+        if (program.tensors[program.outputs[i].tensor].shape.empty())
+          scalars[i] += scalarOutput(session, program.outputs[i].tensor);
+    };
+    if (!split) {
+      if (!fillBatch(data, batchOf(0), session, error))
+        return fail(self, error);
+      setStepInputs(session, {lr, step, static_cast<uint64_t>(seed), dropout});
+      session.run();
+      addScalars();
+    } else {
+      // Every micro-batch's losses divide by the labelled rows of all.
+      std::vector<double> rows(program.labelledRows.size(), 0.0);
+      for (long long j = 0; j < accumulate; ++j) {
+        if (!fillBatch(data, batchOf(j), session, error))
+          return fail(self, error);
+        std::vector<double> part = session.countLabelledRows();
+        for (size_t i = 0; i < rows.size(); ++i)
+          rows[i] += part[i];
+      }
+      session.setLabelledRows(rows);
+      for (long long j = 0; j < accumulate; ++j) {
+        if (!fillBatch(data, batchOf(j), session, error))
+          return fail(self, error);
+        setStepInputs(session, {lr, step, static_cast<uint64_t>(seed), dropout});
+        session.runGradients(/*add=*/j > 0);
+        addScalars();
+      }
+      session.runUpdate();
+      session.setLabelledRows({});
+    }
     double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     std::printf("{\"step\": %lld", step);
-    for (const NamedTensor &o : session.program().outputs)
-      if (session.program().tensors[o.tensor].shape.empty()) {
-        double v = scalarOutput(session, o.tensor);
-        std::printf(std::isfinite(v) ? ", \"%s\": %.9g" : ", \"%s\": \"%g\"", o.name.c_str(), v);
+    for (size_t i = 0; i < program.outputs.size(); ++i)
+      if (program.tensors[program.outputs[i].tensor].shape.empty()) {
+        double v = scalars[i];
+        std::printf(std::isfinite(v) ? ", \"%s\": %.9g" : ", \"%s\": \"%g\"",
+                    program.outputs[i].name.c_str(), v);
       }
     std::printf(", \"ms\": %.3f}\n", ms);
     std::fflush(stdout);
@@ -452,6 +495,10 @@ int runProgramCommand(const char *self, int argc, char **argv, const ProgramSymb
                 static_cast<long long>(program.parameterBytes),
                 static_cast<long long>(program.activationBytes), program.kernels.size(),
                 program.dispatches.size());
+    if (!program.gradientBuffers.empty())
+      std::printf("gradient_buffers: %zu (--accumulate K; the update from dispatch %lld)\n",
+                  program.gradientBuffers.size(),
+                  static_cast<long long>(program.updateDispatches));
     if (!program.cpu.empty()) {
       std::string features;
       for (const std::string &f : program.cpuFeatures)
@@ -594,7 +641,8 @@ int runProgramCommand(const char *self, int argc, char **argv, const ProgramSymb
   if (command == "train-step") {
     if (!parseRunOptions(
             opts, argc, argv,
-            {"weights", "data", "steps", "lr", "dropout", "dump-grads", "save", "seed", "profile"}))
+            {"weights", "data", "steps", "lr", "dropout", "dump-grads", "save", "seed", "profile",
+             "accumulate"}))
       return fail(self, opts.error);
     return trainStep(self, compiled, opts);
   }

@@ -154,6 +154,19 @@ TEST(Program, JsonRoundTripAndValidation) {
   p.labelledRows.clear();
   p.tensors.resize(3);
 
+  // Gradient buffers and the update's first dispatch round-trip; the update
+  // cannot start before the forward pass ends or past the last dispatch.
+  p.gradientBuffers = {{"gradient.w", 0}};
+  p.updateDispatches = 1;
+  ASSERT_TRUE(Program::fromJson(p.toJson(), back, error)) << error;
+  EXPECT_EQ(back.gradientBuffers.size(), 1u);
+  EXPECT_EQ(back.updateDispatches, 1);
+  p.updateDispatches = 2;
+  EXPECT_FALSE(Program::fromJson(p.toJson(), back, error));
+  EXPECT_NE(error.find("update_dispatches out of range"), std::string::npos) << error;
+  p.gradientBuffers.clear();
+  p.updateDispatches = 0;
+
   // A Vulkan program's workgroup size, each kernel's workgroup memory and
   // its subgroup modules round-trip; a count per kernel is required, sizes
   // must be positive, subgroup kernels must exist, with a cluster.

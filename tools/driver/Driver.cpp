@@ -405,6 +405,7 @@ int compileGraph(const frontend::SourceFile &file, const frontend::Module &ast,
   training.fusion = options.fusion;
   training.biasCorrection = options.biasCorrection;
   training.bf16 = options.bf16;
+  training.accumulate = options.accumulateGradients;
   if (options.emit != Emit::Graph && mlir::failed(runPipeline(*module, [&](auto &pm) {
         buildTrainingGraphPipeline(pm, training);
       })))

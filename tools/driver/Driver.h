@@ -57,6 +57,9 @@ struct CompileOptions {
   /// bound).
   unsigned maxBindings = 0;
   bool biasCorrection = true; ///< AdamW with bias correction (HuggingFace's form).
+  /// Gradients summed in buffers over a step's micro-batches, the update
+  /// run apart (bertc-accumulate-gradients).
+  bool accumulateGradients = false;
   /// Matmul operands in bf16, accumulated in f32 (bertc-mixed-precision);
   /// CPU only.
   bool bf16 = false;
