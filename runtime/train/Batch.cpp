@@ -247,4 +247,58 @@ bool setStepInput(Session &session, const std::string &name, double value) {
   return true;
 }
 
+double scalarOutput(const Session &session, int tensor) {
+  const TensorDesc &t = session.program().tensors[tensor];
+  if (t.dtype == DType::F64)
+    return *static_cast<const double *>(session.data(tensor));
+  if (t.dtype == DType::F32)
+    return *static_cast<const float *>(session.data(tensor));
+  return *static_cast<const int32_t *>(session.data(tensor));
+}
+
+bool runStep(Session &session, int64_t microBatches,
+             const std::function<bool(int64_t, std::string &)> &fill,
+             std::vector<double> &scalars, std::string &error) {
+  const Program &p = session.program();
+  scalars.assign(p.outputs.size(), 0.0);
+  auto addScalars = [&] {
+    for (size_t i = 0; i < p.outputs.size(); ++i)
+      if (p.tensors[p.outputs[i].tensor].shape.empty())
+        scalars[i] += scalarOutput(session, p.outputs[i].tensor);
+  };
+  if (p.gradientBuffers.empty()) {
+    if (microBatches != 1) {
+      error = "a step of " + std::to_string(microBatches) +
+              " micro-batches needs a program compiled with --accumulate-gradients";
+      return false;
+    }
+    if (!fill(0, error))
+      return false;
+    session.run();
+    addScalars();
+    return true;
+  }
+  // Every part's cross-entropies divide by the labelled rows of all parts.
+  std::vector<double> rows(p.labelledRows.size(), 0.0);
+  for (int64_t j = 0; j < microBatches; ++j) {
+    if (!fill(j, error))
+      return false;
+    std::vector<double> part = session.countLabelledRows();
+    for (size_t i = 0; i < rows.size(); ++i)
+      rows[i] += part[i];
+  }
+  session.setLabelledRows(rows);
+  for (int64_t j = 0; j < microBatches; ++j) {
+    if (!fill(j, error)) {
+      session.setLabelledRows({});
+      return false;
+    }
+    session.runGradients(/*add=*/j > 0);
+    addScalars();
+  }
+  session.runUpdate();
+  session.setLabelledRows({});
+  return true;
+}
+
 } // namespace bertc::rt

@@ -267,16 +267,6 @@ void printProfile(const Session &session) {
                  static_cast<long long>(session.kernelTimes()[k].calls));
 }
 
-/// The value of a rank-0 output as a double.
-double scalarOutput(const Session &session, int tensor) {
-  const TensorDesc &t = session.program().tensors[tensor];
-  if (t.dtype == DType::F64)
-    return *static_cast<const double *>(session.data(tensor));
-  if (t.dtype == DType::F32)
-    return *static_cast<const float *>(session.data(tensor));
-  return *static_cast<const int32_t *>(session.data(tensor));
-}
-
 int pretrainCommand(const char *self, const CompiledProgram &compiled, Options &opts) {
   PretrainConfig c;
   long long steps, warmup, seed, saveEvery, stopAfter, dupe;
@@ -378,39 +368,15 @@ int trainStep(const char *self, const CompiledProgram &compiled, Options &opts) 
     // Micro-batch j of this step: batch (step - 1) * K + j of the file.
     auto batchOf = [&](long long j) { return ((step - 1) * accumulate + j) % batches; };
     auto start = std::chrono::steady_clock::now();
-    std::vector<double> scalars(program.outputs.size(), 0.0);
-    auto addScalars = [&] {
-      for (size_t i = 0; i < program.outputs.size(); ++i)
-        if (program.tensors[program.outputs[i].tensor].shape.empty())
-          scalars[i] += scalarOutput(session, program.outputs[i].tensor);
-    };
-    if (!split) {
-      if (!fillBatch(data, batchOf(0), session, error))
-        return fail(self, error);
+    std::vector<double> scalars;
+    auto fill = [&](int64_t j, std::string &err) {
+      if (!fillBatch(data, batchOf(j), session, err))
+        return false;
       setStepInputs(session, {lr, step, static_cast<uint64_t>(seed), dropout});
-      session.run();
-      addScalars();
-    } else {
-      // Every micro-batch's losses divide by the labelled rows of all.
-      std::vector<double> rows(program.labelledRows.size(), 0.0);
-      for (long long j = 0; j < accumulate; ++j) {
-        if (!fillBatch(data, batchOf(j), session, error))
-          return fail(self, error);
-        std::vector<double> part = session.countLabelledRows();
-        for (size_t i = 0; i < rows.size(); ++i)
-          rows[i] += part[i];
-      }
-      session.setLabelledRows(rows);
-      for (long long j = 0; j < accumulate; ++j) {
-        if (!fillBatch(data, batchOf(j), session, error))
-          return fail(self, error);
-        setStepInputs(session, {lr, step, static_cast<uint64_t>(seed), dropout});
-        session.runGradients(/*add=*/j > 0);
-        addScalars();
-      }
-      session.runUpdate();
-      session.setLabelledRows({});
-    }
+      return true;
+    };
+    if (!runStep(session, accumulate, fill, scalars, error))
+      return fail(self, error);
     double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     std::printf("{\"step\": %lld", step);
