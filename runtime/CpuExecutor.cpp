@@ -59,9 +59,7 @@ public:
     return "cpu, " + std::to_string(n) + (n == 1 ? " thread" : " threads");
   }
 
-  void run(size_t count, std::vector<KernelTime> *times) override { runFrom(0, count, times); }
-
-  void runFrom(size_t begin, size_t end, std::vector<KernelTime> *times) override {
+  void run(size_t begin, size_t end, std::vector<KernelTime> *times) override {
     arenaThreads_.execute([&] {
       for (size_t i = begin; i < end; ++i) {
         const DispatchDesc &d = program_.dispatches[i];

@@ -43,13 +43,12 @@ public:
   /// and of the activation arena (Program::activationBytes).
   virtual char *parameters() = 0;
   virtual char *arena() = 0;
-  /// Runs dispatches [0, count) of the program in order and waits for them.
-  /// With `times`, adds each dispatch's time to its kernel's entry.
-  virtual void run(size_t count, std::vector<KernelTime> *times) = 0;
-  /// Runs dispatches [begin, end) likewise (a step's update after its
-  /// micro-batches' gradients); throws ExecutionError where the executor
-  /// cannot start past the first dispatch.
-  virtual void runFrom(size_t begin, size_t end, std::vector<KernelTime> *times) = 0;
+  /// Runs dispatches [begin, end) of the program in order and waits for
+  /// them (a whole step, its forward pass, a micro-batch's gradients, the
+  /// update after them). With `times`, adds each dispatch's time to its
+  /// kernel's entry. Throws ExecutionError where the executor cannot start
+  /// past the first dispatch.
+  virtual void run(size_t begin, size_t end, std::vector<KernelTime> *times) = 0;
   /// What runs the kernels, for reports: "cpu, 2 threads",
   /// "vulkan:0 (llvmpipe ...)".
   virtual std::string device() const = 0;

@@ -231,46 +231,38 @@ void Session::fillLabelledRows() {
   if (program_.labelledRows.empty())
     return;
   std::vector<double> rows = labelledRows_.empty() ? countLabelledRows() : labelledRows_;
-  for (size_t i = 0; i < rows.size(); ++i) {
-    int id = program_.labelledRows[i].tensor;
-    if (program_.tensors[id].dtype == DType::F64)
-      *static_cast<double *>(data(id)) = rows[i];
-    else
-      *static_cast<float *>(data(id)) = static_cast<float>(rows[i]);
-  }
+  for (size_t i = 0; i < rows.size(); ++i)
+    setFloatInput(program_.labelledRows[i].tensor, rows[i]);
 }
 
-void Session::setAccumulate(bool add) {
-  int id = program_.inputId(std::string(contract::kAccumulateInput));
-  if (id < 0)
-    return;
+void Session::setFloatInput(int id, double value) {
   if (program_.tensors[id].dtype == DType::F64)
-    *static_cast<double *>(data(id)) = add ? 1.0 : 0.0;
+    *static_cast<double *>(data(id)) = value;
   else
-    *static_cast<float *>(data(id)) = add ? 1.0f : 0.0f;
+    *static_cast<float *>(data(id)) = static_cast<float>(value);
 }
 
-void Session::run() {
-  fillLabelledRows();
-  setAccumulate(false);
-  executor_->run(program_.dispatches.size(), profiling_ ? &times_ : nullptr);
+void Session::runDispatches(size_t begin, size_t end, bool addToGradients) {
+  if (begin == 0) {
+    fillLabelledRows();
+    if (int id = program_.inputId(std::string(contract::kAccumulateInput)); id >= 0)
+      setFloatInput(id, addToGradients ? 1.0 : 0.0);
+  }
+  executor_->run(begin, end, profiling_ ? &times_ : nullptr);
 }
+
+void Session::run() { runDispatches(0, program_.dispatches.size(), false); }
 
 void Session::runGradients(bool add) {
-  fillLabelledRows();
-  setAccumulate(add);
-  executor_->run(static_cast<size_t>(program_.updateDispatches), profiling_ ? &times_ : nullptr);
+  runDispatches(0, static_cast<size_t>(program_.updateDispatches), add);
 }
 
 void Session::runUpdate() {
-  executor_->runFrom(static_cast<size_t>(program_.updateDispatches), program_.dispatches.size(),
-                     profiling_ ? &times_ : nullptr);
+  runDispatches(static_cast<size_t>(program_.updateDispatches), program_.dispatches.size(), false);
 }
 
 void Session::runForward() {
-  fillLabelledRows();
-  setAccumulate(false);
-  executor_->run(static_cast<size_t>(program_.forwardDispatches), profiling_ ? &times_ : nullptr);
+  runDispatches(0, static_cast<size_t>(program_.forwardDispatches), false);
 }
 
 } // namespace bertc::rt

@@ -103,8 +103,11 @@ private:
   std::vector<double> labelledRows_; ///< setLabelledRows'; empty: count each run.
 
   void fillLabelledRows();
-  /// Sets the input `accumulate`, where the program has it.
-  void setAccumulate(bool add);
+  /// Writes a rank-0 float input (F32 or F64).
+  void setFloatInput(int id, double value);
+  /// Dispatches [begin, end); from the first, after filling the labelled
+  /// rows and the input `accumulate` (where the program has it).
+  void runDispatches(size_t begin, size_t end, bool addToGradients);
 };
 
 } // namespace bertc::rt

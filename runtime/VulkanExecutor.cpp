@@ -43,12 +43,11 @@ public:
     return name_ + ", " + std::to_string(program_.invocations) + " invocations per workgroup" +
            (subgroups_ ? ", subgroup reductions" : "");
   }
-  void run(size_t count, std::vector<KernelTime> *times) override;
-  void runFrom(size_t begin, size_t end, std::vector<KernelTime> *times) override {
+  void run(size_t begin, size_t end, std::vector<KernelTime> *times) override {
     if (begin != 0)
       throw ExecutionError(name_ + ": a step split into micro-batches (--accumulate) runs on the "
                                    "CPU only for now: use --device cpu");
-    run(end, times);
+    runPrefix(end, times);
   }
 
 private:
@@ -82,6 +81,8 @@ private:
   bool buildKernels(const std::vector<std::vector<uint32_t>> &spirv, std::string &error);
   bool bindDispatches(std::string &error);
   VkCommandBuffer record(size_t count, bool timestamps);
+  /// Runs dispatches [0, count).
+  void runPrefix(size_t count, std::vector<KernelTime> *times);
 
   Program program_;
   std::unique_ptr<vk::Instance> instance_;
@@ -536,7 +537,7 @@ VkCommandBuffer VulkanExecutor::record(size_t count, bool timestamps) {
   return cb;
 }
 
-void VulkanExecutor::run(size_t count, std::vector<KernelTime> *times) {
+void VulkanExecutor::runPrefix(size_t count, std::vector<KernelTime> *times) {
   if (count == 0)
     return;
   if (times && !queries_)

@@ -161,11 +161,10 @@ private:
       strides.assign(offsets.size(), rw.getIndexAttr(1));
       auto reduced = tensor::ExtractSliceOp::inferCanonicalRankReducedResultType(
           sizes.size(), type, offsets, size, strides);
-      return rw.create<tensor::ExtractSliceOp>(loc, reduced, source, offsets, size, strides)
-          .getResult();
+      return rw.create<tensor::ExtractSliceOp>(loc, reduced, source, offsets, size, strides);
     };
     Value aBlock = slice(a, {kAmxRows, kAmx}, {row, rw.getIndexAttr(0)});
-    Value cBlock = slice(into, {kAmxRows, cols}, {row, rw.getIndexAttr(0)});
+    tensor::ExtractSliceOp cBlock = slice(into, {kAmxRows, cols}, {row, rw.getIndexAttr(0)});
     Value bBlock = rw.create<tensor::ExtractSliceOp>(
         loc, packed, ArrayRef<OpFoldResult>{rw.getIndexAttr(0), rw.getIndexAttr(0)},
         ArrayRef<OpFoldResult>{rw.getIndexAttr(amxPairs), rw.getIndexAttr(2 * cols)},
@@ -194,11 +193,9 @@ private:
           bb.create<linalg::YieldOp>(l, sum);
         });
     product->setAttr(kAmxTilesAttr, rw.getUnitAttr());
-    SmallVector<OpFoldResult> offsets(batch, rw.getIndexAttr(0)), sizes(batch, rw.getIndexAttr(1));
-    offsets.append({row, rw.getIndexAttr(0)});
-    sizes.append({rw.getIndexAttr(kAmxRows), rw.getIndexAttr(cols)});
-    SmallVector<OpFoldResult> strides(offsets.size(), rw.getIndexAttr(1));
-    return rw.create<tensor::InsertSliceOp>(loc, product.getResult(0), into, offsets, sizes, strides)
+    return rw
+        .create<tensor::InsertSliceOp>(loc, product.getResult(0), into, cBlock.getMixedOffsets(),
+                                       cBlock.getMixedSizes(), cBlock.getMixedStrides())
         .getResult();
   }
 
