@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "passes/DispatchFusion.h"
+#include "passes/GraphInputs.h"
 #include "passes/MatmulOps.h"
 #include "passes/Passes.h"
 
@@ -17,6 +18,7 @@
 
 #include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SetVector.h"
 
 #include <climits>
@@ -42,6 +44,26 @@ bool isCandidate(gr::DispatchOp dispatch) {
   return !matmul;
 }
 
+/// With gradient buffers (bertc-accumulate-gradients), the ops that read a
+/// buffer's new sum, directly or through others: the update (norm,
+/// clipping, AdamW), which runs once per step after every micro-batch and
+/// rank has added its gradients. No update dispatch merges with one before
+/// that point.
+llvm::DenseSet<Operation *> updateOps(Block &body) {
+  llvm::DenseSet<Value> sums;
+  for (auto assign : body.getOps<gr::AssignOp>())
+    if (auto state = assign.getTarget().getDefiningOp<gr::StateOp>();
+        state && state->hasAttr(bertc::kGradientBufferAttr))
+      sums.insert(assign.getValue());
+  llvm::DenseSet<Operation *> update;
+  for (Operation &op : body)
+    if (llvm::any_of(op.getOperands(), [&](Value v) {
+          return sums.contains(v) || update.contains(v.getDefiningOp());
+        }))
+      update.insert(&op);
+  return update;
+}
+
 /// Whether `v` is available before `op`.
 bool definedBefore(Value v, Operation *op) {
   Operation *def = v.getDefiningOp();
@@ -55,6 +77,7 @@ struct Group {
   unsigned results = 0;
   gr::DispatchOp anchor;
   int firstUse = INT_MAX; ///< Position of the first use of any member's result.
+  bool update = false;    ///< Members are of the update (updateOps).
 };
 
 struct FuseHorizontalPass : bertc::impl::FuseHorizontalBase<FuseHorizontalPass> {
@@ -91,6 +114,7 @@ struct FuseHorizontalPass : bertc::impl::FuseHorizontalBase<FuseHorizontalPass> 
         first = std::min(first, position.lookup(user));
       return first;
     };
+    llvm::DenseSet<Operation *> update = updateOps(body);
     SmallVector<Group> groups;
     Group run;
     auto endRun = [&] {
@@ -112,12 +136,16 @@ struct FuseHorizontalPass : bertc::impl::FuseHorizontalBase<FuseHorizontalPass> 
       // Or the run moves to this dispatch, if none of its results is used
       // before here.
       bool anchorMoves = !run.members.empty() && run.firstUse > here;
-      if (!independent || (!fitsAtAnchor && !anchorMoves) || !withinBindings(run, dispatch))
+      bool samePhase = run.members.empty() || run.update == update.contains(dispatch);
+      if (!independent || !samePhase || (!fitsAtAnchor && !anchorMoves) ||
+          !withinBindings(run, dispatch))
         endRun();
       else if (!fitsAtAnchor)
         run.anchor = dispatch;
-      if (run.members.empty())
+      if (run.members.empty()) {
         run.anchor = dispatch;
+        run.update = update.contains(dispatch);
+      }
       run.members.push_back(dispatch);
       run.inputs.insert(dispatch.getInputs().begin(), dispatch.getInputs().end());
       run.results += dispatch->getNumResults();

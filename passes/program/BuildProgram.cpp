@@ -302,23 +302,51 @@ LogicalResult Scheduler::finish(func::FuncOp fn) {
       return fn.emitError("parameter or state '")
              << p_.tensors[target].name << "' would be updated by the forward pass (dispatch "
              << writer << " of its " << p_.forwardDispatches << ")";
-  // The update: from the first dispatch that writes a parameter or the
-  // optimizer's state on. With gradient buffers every buffer must be
-  // written before it (by the micro-batches' runs), the update reading the
-  // sums (fusion must not have moved a buffer's sum into the update).
+  // The update: the dispatches after the last one that writes a gradient
+  // buffer (the global norm, clipping, AdamW). They run once per step, after
+  // the micro-batches' gradients (and, data-parallel, their sum over ranks),
+  // so they may read only the buffers, parameters, state, the step's scalar
+  // inputs and each other's results (fusion must not have moved a norm's
+  // partial sum into a gradient's dispatch); no parameter or state is
+  // written before them, and every output but the gradients is computed
+  // before them, by each micro-batch.
   p_.updateDispatches = static_cast<int64_t>(p_.dispatches.size());
   if (!p_.gradientBuffers.empty()) {
     llvm::DenseSet<int> buffersOf;
     for (const rt::NamedTensor &g : p_.gradientBuffers)
       buffersOf.insert(g.tensor);
+    int64_t lastBufferWrite = -1;
     for (auto [target, writer] : assigned)
-      if (!buffersOf.contains(target))
-        p_.updateDispatches = std::min<int64_t>(p_.updateDispatches, writer);
+      if (buffersOf.contains(target))
+        lastBufferWrite = std::max<int64_t>(lastBufferWrite, writer);
+    p_.updateDispatches = lastBufferWrite + 1;
+    if (p_.forwardDispatches > p_.updateDispatches)
+      return fn.emitError("an output is computed by dispatch ")
+             << p_.forwardDispatches - 1 << ", after the last gradient is final (dispatch "
+             << lastBufferWrite << ")";
     for (auto [target, writer] : assigned)
-      if (buffersOf.contains(target) && writer >= p_.updateDispatches)
-        return fn.emitError("gradient buffer '")
+      if (!buffersOf.contains(target) && writer < p_.updateDispatches)
+        return fn.emitError("parameter or state '")
                << p_.tensors[target].name << "' is written by dispatch " << writer
-               << ", in the update (from dispatch " << p_.updateDispatches << ")";
+               << ", before the last gradient is final (dispatch " << lastBufferWrite << ")";
+    llvm::DenseSet<int> updateInputs;
+    for (std::string_view name : {contract::kLearningRateInput, contract::kStepInput})
+      if (int id = p_.inputId(std::string(name)); id >= 0)
+        updateInputs.insert(id);
+    for (size_t d = p_.updateDispatches; d < p_.dispatches.size(); ++d) {
+      const rt::DispatchDesc &desc = p_.dispatches[d];
+      for (size_t i = 0; i + desc.results < desc.bindings.size(); ++i) {
+        int t = desc.bindings[i];
+        auto b = bufferOf.find(t);
+        bool earlier = p_.tensors[t].storage == rt::Storage::Activation && b != bufferOf.end() &&
+                       buffers[b->second].first < p_.updateDispatches;
+        if (earlier && !updateInputs.contains(t))
+          return fn.emitError("dispatch ")
+                 << d << " of the update reads '" << p_.tensors[t].name
+                 << "', computed before the gradients are final (update from dispatch "
+                 << p_.updateDispatches << ")";
+      }
+    }
   }
   // Outputs stay readable after the last dispatch.
   for (const rt::NamedTensor &o : p_.outputs)
@@ -355,8 +383,17 @@ FailureOr<ProgramPlan> buildProgram(func::FuncOp fn) {
   describeModel(fn, plan.program);
   KernelTable kernels(*plan.kernels);
   Scheduler scheduler(plan.program, kernels);
+  // The gradient buffers first, in the order of their parameters: one
+  // contiguous region at the start of the parameter store, which a data-
+  // parallel step sums over ranks in one collective.
+  auto isGradientBuffer = [](Operation &op) {
+    return isa<gr::StateOp>(op) && op.hasAttr(kGradientBufferAttr);
+  };
   for (Operation &op : fn.getBody().front())
-    if (failed(scheduler.schedule(op)))
+    if (isGradientBuffer(op) && failed(scheduler.schedule(op)))
+      return failure();
+  for (Operation &op : fn.getBody().front())
+    if (!isGradientBuffer(op) && failed(scheduler.schedule(op)))
       return failure();
   if (failed(scheduler.finish(fn)))
     return failure();

@@ -118,3 +118,62 @@ func.func @anchor_moves(%x: tensor<4xf32>, %a: tensor<4x4xf32>) -> (tensor<4xf32
   }
   return %t, %n : tensor<4xf32>, tensor<4x4xf32>
 }
+
+// -----
+
+#map = affine_map<(d0) -> (d0)>
+
+// With gradient buffers, a dispatch reading a buffer's new sum (here its
+// sum of squares, for the global norm) belongs to the update, which runs
+// once per step after all micro-batches and ranks: the next buffer's sum,
+// computed by each micro-batch, does not join it.
+// CHECK-LABEL: func.func @update_phase
+// CHECK: %[[S1:.*]] = graph.dispatch(%{{.*}}, %{{.*}}) : (tensor<8xf32>, tensor<8xf32>) -> tensor<8xf32>
+// CHECK: graph.assign %{{.*}}, %[[S1]]
+// CHECK: graph.dispatch(%[[S1]]) : (tensor<8xf32>) -> tensor<f32>
+// CHECK: %[[S2:.*]] = graph.dispatch(%{{.*}}, %{{.*}}) : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+// CHECK: graph.assign %{{.*}}, %[[S2]]
+// CHECK-NOT: graph.dispatch
+func.func @update_phase(%g1: tensor<8xf32>, %g2: tensor<4xf32>) -> tensor<f32> {
+  %a1 = graph.state "gradient.p1" {bertc.gradient_buffer} : tensor<8xf32>
+  %s1 = graph.dispatch(%g1, %a1) : (tensor<8xf32>, tensor<8xf32>) -> tensor<8xf32> {
+  ^bb0(%a: tensor<8xf32>, %b: tensor<8xf32>):
+    %e = tensor.empty() : tensor<8xf32>
+    %r = linalg.generic {indexing_maps = [#map, #map, #map], iterator_types = ["parallel"]}
+        ins(%a, %b : tensor<8xf32>, tensor<8xf32>) outs(%e : tensor<8xf32>) {
+    ^bb0(%x: f32, %y: f32, %o: f32):
+      %s = arith.addf %x, %y : f32
+      linalg.yield %s : f32
+    } -> tensor<8xf32>
+    graph.yield %r : tensor<8xf32>
+  }
+  graph.assign %a1, %s1 : tensor<8xf32>
+  %n1 = graph.dispatch(%s1) : (tensor<8xf32>) -> tensor<f32> {
+  ^bb0(%a: tensor<8xf32>):
+    %zero = arith.constant 0.0 : f32
+    %e = tensor.empty() : tensor<f32>
+    %z = linalg.fill ins(%zero : f32) outs(%e : tensor<f32>) -> tensor<f32>
+    %r = linalg.generic {indexing_maps = [#map, affine_map<(d0) -> ()>], iterator_types = ["reduction"]}
+        ins(%a : tensor<8xf32>) outs(%z : tensor<f32>) {
+    ^bb0(%x: f32, %o: f32):
+      %q = arith.mulf %x, %x : f32
+      %s = arith.addf %q, %o : f32
+      linalg.yield %s : f32
+    } -> tensor<f32>
+    graph.yield %r : tensor<f32>
+  }
+  %a2 = graph.state "gradient.p2" {bertc.gradient_buffer} : tensor<4xf32>
+  %s2 = graph.dispatch(%g2, %a2) : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%a: tensor<4xf32>, %b: tensor<4xf32>):
+    %e = tensor.empty() : tensor<4xf32>
+    %r = linalg.generic {indexing_maps = [#map, #map, #map], iterator_types = ["parallel"]}
+        ins(%a, %b : tensor<4xf32>, tensor<4xf32>) outs(%e : tensor<4xf32>) {
+    ^bb0(%x: f32, %y: f32, %o: f32):
+      %s = arith.addf %x, %y : f32
+      linalg.yield %s : f32
+    } -> tensor<4xf32>
+    graph.yield %r : tensor<4xf32>
+  }
+  graph.assign %a2, %s2 : tensor<4xf32>
+  return %n1 : tensor<f32>
+}
