@@ -304,6 +304,17 @@ bool Program::fromJson(const Json &j, Program &p, std::string &error) {
       p.namedList(key).push_back(std::move(n));
     }
   }
+  // The gradient buffers: one region of one element type, in order,
+  // shared with no other tensor of the store.
+  for (size_t i = 0; i < p.gradientBuffers.size(); ++i) {
+    const TensorDesc &t = p.tensors[p.gradientBuffers[i].tensor];
+    const TensorDesc &first = p.tensors[p.gradientBuffers[0].tensor];
+    if (t.storage != Storage::Parameter || t.dtype != first.dtype ||
+        (i > 0 && t.offset < p.tensors[p.gradientBuffers[i - 1].tensor].offset +
+                                 p.tensors[p.gradientBuffers[i - 1].tensor].bytes()))
+      return r.fail("gradient buffer " + t.name +
+                    ": not in the parameter store after the one before, of the same dtype");
+  }
   const Json *copies = r.member(j, "parameter_copies", Json::Kind::Array, "program");
   if (!copies)
     return false;
@@ -319,6 +330,22 @@ bool Program::fromJson(const Json &j, Program &p, std::string &error) {
                     source.name + " of the same shape");
     p.parameterCopies.push_back(c);
   }
+  Program::Region region = p.gradientRegion();
+  auto inRegion = [&](int id) {
+    const TensorDesc &t = p.tensors[id];
+    return t.storage == Storage::Parameter && t.offset < region.offset + region.bytes &&
+           t.offset + t.bytes() > region.offset;
+  };
+  for (const ParameterDesc &d : p.parameters)
+    if (inRegion(d.tensor))
+      return r.fail("parameter " + d.name + " lies inside the gradient buffers' region");
+  for (const NamedTensor &s : p.state)
+    if (inRegion(s.tensor))
+      return r.fail("state " + s.name + " lies inside the gradient buffers' region");
+  for (const ParameterCopy &c : p.parameterCopies)
+    if (inRegion(c.tensor))
+      return r.fail("parameter copy " + p.tensors[c.tensor].name +
+                    " lies inside the gradient buffers' region");
   const Json *counted = r.member(j, "labelled_rows", Json::Kind::Array, "program");
   if (!counted)
     return false;
@@ -428,6 +455,18 @@ bool Program::fromJson(const Json &j, Program &p, std::string &error) {
   if (p.precision != "fp32" && p.precision != "bf16")
     return r.fail("program: unknown precision " + p.precision);
   return readCpu(j, p, r);
+}
+
+Program::Region Program::gradientRegion() const {
+  Region region;
+  if (gradientBuffers.empty())
+    return region;
+  const TensorDesc &first = tensors[gradientBuffers.front().tensor];
+  const TensorDesc &last = tensors[gradientBuffers.back().tensor];
+  region.offset = first.offset;
+  region.bytes = last.offset + last.bytes() - first.offset;
+  region.dtype = first.dtype;
+  return region;
 }
 
 std::vector<NamedTensor> &Program::namedList(const std::string &key) {

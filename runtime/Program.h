@@ -92,6 +92,15 @@ struct Program {
   /// Each parameter's gradient summed over a step's micro-batches
   /// (bertc-accumulate-gradients): persistent between runs, never saved.
   std::vector<NamedTensor> gradientBuffers;
+  /// The bytes [offset, offset + bytes) of the parameter store that hold
+  /// every gradient buffer and nothing else (checked when read): a data-
+  /// parallel step sums them over ranks as one region of `dtype`. Empty
+  /// (0 bytes) without buffers.
+  struct Region {
+    int64_t offset = 0, bytes = 0;
+    DType dtype = DType::F32;
+  };
+  Region gradientRegion() const;
   /// Copies of parameters the kernels read instead of them; not saved.
   std::vector<ParameterCopy> parameterCopies;
   std::vector<LabelledRows> labelledRows;

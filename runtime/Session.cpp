@@ -261,6 +261,11 @@ void Session::runUpdate() {
   runDispatches(static_cast<size_t>(program_.updateDispatches), program_.dispatches.size(), false);
 }
 
+void *Session::gradientRegion() {
+  return program_.gradientBuffers.empty() ? nullptr
+                                          : data(program_.gradientBuffers.front().tensor);
+}
+
 void Session::runForward() {
   runDispatches(0, static_cast<size_t>(program_.forwardDispatches), false);
 }

@@ -81,6 +81,9 @@ public:
   /// with the buffers replaced.
   void runGradients(bool add);
   void runUpdate();
+  /// Host bytes of the gradient buffers' region (Program::gradientRegion),
+  /// for summing them over ranks between runGradients and runUpdate.
+  void *gradientRegion();
 
   /// The labelled rows of the current inputs, one per
   /// Program::labelledRows entry.

@@ -257,9 +257,10 @@ double scalarOutput(const Session &session, int tensor) {
 }
 
 bool runStep(Session &session, int64_t microBatches,
-             const std::function<bool(int64_t, std::string &)> &fill,
-             std::vector<double> &scalars, std::string &error) {
+             const std::function<bool(int64_t, std::string &)> &fill, std::vector<double> &scalars,
+             std::string &error, Communicator *comm) {
   const Program &p = session.program();
+  const int ranks = comm ? comm->size() : 1;
   scalars.assign(p.outputs.size(), 0.0);
   auto addScalars = [&] {
     for (size_t i = 0; i < p.outputs.size(); ++i)
@@ -267,9 +268,11 @@ bool runStep(Session &session, int64_t microBatches,
         scalars[i] += scalarOutput(session, p.outputs[i].tensor);
   };
   if (p.gradientBuffers.empty()) {
-    if (microBatches != 1) {
-      error = "a step of " + std::to_string(microBatches) +
-              " micro-batches needs a program compiled with --accumulate-gradients";
+    if (microBatches != 1 || ranks != 1) {
+      error = std::string("a step of ") +
+              (ranks != 1 ? std::to_string(ranks) + " ranks"
+                          : std::to_string(microBatches) + " micro-batches") +
+              " needs a program compiled with --accumulate-gradients";
       return false;
     }
     if (!fill(0, error))
@@ -278,7 +281,8 @@ bool runStep(Session &session, int64_t microBatches,
     addScalars();
     return true;
   }
-  // Every part's cross-entropies divide by the labelled rows of all parts.
+  // Every part's cross-entropies divide by the labelled rows of all parts
+  // on all ranks.
   std::vector<double> rows(p.labelledRows.size(), 0.0);
   for (int64_t j = 0; j < microBatches; ++j) {
     if (!fill(j, error))
@@ -287,6 +291,8 @@ bool runStep(Session &session, int64_t microBatches,
     for (size_t i = 0; i < rows.size(); ++i)
       rows[i] += part[i];
   }
+  if (comm)
+    comm->sum(rows.data(), rows.size());
   session.setLabelledRows(rows);
   for (int64_t j = 0; j < microBatches; ++j) {
     if (!fill(j, error)) {
@@ -296,8 +302,18 @@ bool runStep(Session &session, int64_t microBatches,
     session.runGradients(/*add=*/j > 0);
     addScalars();
   }
-  session.runUpdate();
   session.setLabelledRows({});
+  if (comm && ranks > 1) {
+    Program::Region region = p.gradientRegion();
+    if (region.dtype == DType::F64)
+      comm->sum(static_cast<double *>(session.gradientRegion()),
+                static_cast<size_t>(region.bytes) / sizeof(double));
+    else
+      comm->sum(static_cast<float *>(session.gradientRegion()),
+                static_cast<size_t>(region.bytes) / sizeof(float));
+    comm->sum(scalars.data(), scalars.size());
+  }
+  session.runUpdate();
   return true;
 }
 

@@ -15,6 +15,7 @@
 
 #include "runtime/Json.h"
 #include "runtime/Session.h"
+#include "runtime/train/Comm.h"
 
 #include <functional>
 #include <string>
@@ -67,15 +68,17 @@ void setStepInputs(Session &session, const StepInputs &inputs);
 /// The value of a rank-0 output as a double.
 double scalarOutput(const Session &session, int tensor);
 
-/// One training step over `microBatches` parts: `fill(j, error)` writes
-/// part j's inputs (data and step inputs). A program with gradient buffers
-/// runs every part's gradients, each divided by the labelled rows of all
-/// parts, then the update once; one without takes a single part and runs
-/// whole. `scalars` gets each rank-0 output summed over the parts (the
-/// losses of the parts as one batch), by output index (0 for the others).
+/// One training step over `microBatches` parts on each rank of `comm`
+/// (null: this process alone): `fill(j, error)` writes this rank's part j
+/// (data and step inputs). A program with gradient buffers runs every
+/// part's gradients, each divided by the labelled rows of all parts of all
+/// ranks, sums the buffers over the ranks, then runs the update once; one
+/// without takes a single part on a single rank and runs whole. `scalars`
+/// gets each rank-0 output summed over the parts and ranks (the losses of
+/// the step's global batch), by output index (0 for the others).
 bool runStep(Session &session, int64_t microBatches,
-             const std::function<bool(int64_t, std::string &)> &fill,
-             std::vector<double> &scalars, std::string &error);
+             const std::function<bool(int64_t, std::string &)> &fill, std::vector<double> &scalars,
+             std::string &error, Communicator *comm = nullptr);
 
 } // namespace bertc::rt
 

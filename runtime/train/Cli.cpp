@@ -5,6 +5,7 @@
 #include "runtime/Contract.h"
 #include "runtime/VulkanDevices.h"
 #include "runtime/train/Batch.h"
+#include "runtime/train/Comm.h"
 #include "runtime/train/Finetune.h"
 #include "runtime/train/Pretrain.h"
 #include "runtime/train/Tokenizer.h"
@@ -16,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <string>
@@ -54,7 +56,8 @@ commands:
                                 those of the K batches as one
   pretrain --corpus PATH... --vocab FILE --save DIR [--steps N] [--lr LR]
            [--warmup W] [--seed S] [--save-every K] [--resume] [--threads T]
-           [--dropout D] [--dupe-factor F] [--stop-after N]
+           [--dropout D] [--dupe-factor F] [--stop-after N] [--accumulate K]
+           [--check-ranks]
                                 pretrain on text files (or folders of them):
                                 instances are built into DIR/data (reused when
                                 the corpus and settings are unchanged), the
@@ -66,7 +69,7 @@ commands:
                                 and DIR/loss.svg record the run
   finetune --train FILE --text-column C --label-column C --vocab FILE --save DIR
            [--init CHECKPOINT] [--dev FILE] [--epochs E] [--lr LR] [--seed S]
-           [--patience P] [--warmup-proportion W] [--threads T]
+           [--patience P] [--warmup-proportion W] [--threads T] [--accumulate K]
                                 fine-tune a classify program on CSV, TSV or
                                 JSONL rows (a column by header name, or by
                                 0-based index for files without a header);
@@ -81,6 +84,18 @@ commands:
   predict --weights MODEL --vocab FILE [--input FILE]
                                 one JSON line {"label", "probability"} per
                                 line of text (default: standard input)
+  mpirun -np N PROGRAM pretrain|finetune ...
+                                data-parallel training on N processes (Open
+                                MPI, opened at run time): each rank takes its
+                                own rows of every step, the gradients are
+                                summed over ranks before clipping and AdamW;
+                                rank 0 alone prints, logs and saves; a resume
+                                needs the same N; --accumulate K (with N, a
+                                program compiled with --accumulate-gradients)
+                                sums K micro-batches per step: the effective
+                                batch is batch x K x N; --check-ranks checks
+                                after every step that all ranks hold the same
+                                parameters
   tokenize --vocab FILE [--input FILE]
                                 WordPiece tokens of each line of text (default:
                                 standard input), one line of tokens per line
@@ -267,21 +282,40 @@ void printProfile(const Session &session) {
                  static_cast<long long>(session.kernelTimes()[k].calls));
 }
 
+/// Runs a training command on this process's world (mpirun's ranks, or
+/// this process alone). An error is printed by the rank that has it, with
+/// its rank in a run of several; a rank that failed leaves without waiting
+/// for the others (the launcher ends them).
+int runOnWorld(const char *self, const std::function<bool(Communicator *, std::string &)> &body) {
+  std::string error;
+  std::unique_ptr<Communicator> comm = openCommunicator(error);
+  if (!comm)
+    return fail(self, error);
+  if (body(comm.get(), error))
+    return 0;
+  if (comm->size() > 1)
+    comm->abandon();
+  if (error.empty())
+    return 1; // Another rank says why.
+  return fail(self,
+              comm->rank() > 0 ? "rank " + std::to_string(comm->rank()) + ": " + error : error);
+}
+
 int pretrainCommand(const char *self, const CompiledProgram &compiled, Options &opts) {
   PretrainConfig c;
-  long long steps, warmup, seed, saveEvery, stopAfter, dupe;
+  long long steps, warmup, seed, saveEvery, stopAfter, dupe, accumulate;
   if (!opts.integer("steps", 1000, steps) || !opts.integer("warmup", -1, warmup) ||
       !opts.integer("seed", 0, seed) || !opts.integer("save-every", 0, saveEvery) ||
       !readDevice(opts, c.device) || !opts.integer("stop-after", 0, stopAfter) ||
-      !opts.integer("dupe-factor", 10, dupe) || !opts.real("lr", 1e-4, c.lr) ||
-      !opts.real("dropout", 1.0, c.dropout))
+      !opts.integer("dupe-factor", 10, dupe) || !opts.integer("accumulate", 1, accumulate) ||
+      !opts.real("lr", 1e-4, c.lr) || !opts.real("dropout", 1.0, c.dropout))
     return fail(self, opts.error);
   if (!opts.has("corpus") || !opts.has("vocab") || !opts.has("save"))
     return fail(self, "pretrain needs --corpus PATH..., --vocab FILE and --save DIR");
   if (steps < 1 || saveEvery < 0 || stopAfter < 0 || seed < 0 || dupe < 1 || dupe > 1000 ||
-      !(c.lr > 0) || c.dropout < 0 || c.dropout > 1)
-    return fail(self, "--steps, --dupe-factor and --lr must be positive; --save-every, "
-                      "--stop-after and --seed not negative; --dropout in [0, 1]");
+      accumulate < 1 || !(c.lr > 0) || c.dropout < 0 || c.dropout > 1)
+    return fail(self, "--steps, --dupe-factor, --accumulate and --lr must be positive; "
+                      "--save-every, --stop-after and --seed not negative; --dropout in [0, 1]");
   c.corpus = opts.list["corpus"];
   c.vocab = opts.get("vocab");
   c.saveDir = opts.get("save");
@@ -292,10 +326,12 @@ int pretrainCommand(const char *self, const CompiledProgram &compiled, Options &
   c.resume = opts.has("resume");
   c.stopAfter = stopAfter;
   c.dupeFactor = static_cast<int>(dupe);
-  std::string error;
-  if (!pretrain(compiled, c, error))
-    return fail(self, error);
-  return 0;
+  c.accumulate = accumulate;
+  c.checkRanks = opts.has("check-ranks");
+  return runOnWorld(self, [&](Communicator *comm, std::string &error) {
+    c.comm = comm;
+    return pretrain(compiled, c, error);
+  });
 }
 
 int tokenizeLines(const char *self, const Options &opts) {
@@ -463,8 +499,7 @@ int runProgramCommand(const char *self, int argc, char **argv, const ProgramSymb
                 program.dispatches.size());
     if (!program.gradientBuffers.empty())
       std::printf("gradient_buffers: %zu (--accumulate K; the update from dispatch %lld)\n",
-                  program.gradientBuffers.size(),
-                  static_cast<long long>(program.updateDispatches));
+                  program.gradientBuffers.size(), static_cast<long long>(program.updateDispatches));
     if (!program.cpu.empty()) {
       std::string features;
       for (const std::string &f : program.cpuFeatures)
@@ -473,7 +508,7 @@ int runProgramCommand(const char *self, int argc, char **argv, const ProgramSymb
     }
     if (program.precision == "bf16")
       std::printf("precision: bf16 (matmul operands bf16, accumulated in fp32%s)\n",
-                  program.cpu.empty()    ? ""
+                  program.cpu.empty()  ? ""
                   : program.cpuAmx     ? "; AMX tiles for blocks of 32 rows, vdpbf16ps elsewhere"
                   : program.cpuBf16Dot ? "; vdpbf16ps"
                                        : "; two fp32 FMAs per pair of K, no AVX512-BF16");
@@ -537,30 +572,33 @@ int runProgramCommand(const char *self, int argc, char **argv, const ProgramSymb
   if (command == "pretrain") {
     if (!parseRunOptions(opts, argc, argv,
                          {"corpus", "vocab", "steps", "lr", "warmup", "seed", "save", "save-every",
-                          "dropout", "stop-after", "dupe-factor", "resume"},
-                         {"corpus"}, {"resume"}))
+                          "dropout", "stop-after", "dupe-factor", "resume", "accumulate",
+                          "check-ranks"},
+                         {"corpus"}, {"resume", "check-ranks"}))
       return fail(self, opts.error);
     return pretrainCommand(self, compiled, opts);
   }
   if (command == "finetune") {
     if (!parseRunOptions(opts, argc, argv,
                          {"init", "vocab", "train", "dev", "text-column", "label-column", "epochs",
-                          "lr", "seed", "save", "patience", "dropout", "warmup-proportion"}))
+                          "lr", "seed", "save", "patience", "dropout", "warmup-proportion",
+                          "accumulate"}))
       return fail(self, opts.error);
     FinetuneConfig c;
-    long long epochs, seed, patience;
+    long long epochs, seed, patience, accumulate;
     if (!opts.integer("epochs", 3, epochs) || !opts.integer("seed", 0, seed) ||
-        !opts.integer("patience", 2, patience) || !readDevice(opts, c.device) ||
-        !opts.real("lr", 5e-5, c.lr) || !opts.real("dropout", 1.0, c.dropout) ||
+        !opts.integer("accumulate", 1, accumulate) || !opts.integer("patience", 2, patience) ||
+        !readDevice(opts, c.device) || !opts.real("lr", 5e-5, c.lr) ||
+        !opts.real("dropout", 1.0, c.dropout) ||
         !opts.real("warmup-proportion", 0.1, c.warmupProportion))
       return fail(self, opts.error);
     for (const char *need : {"vocab", "train", "text-column", "label-column", "save"})
       if (!opts.has(need))
         return fail(self, std::string("finetune needs --") + need);
-    if (epochs < 1 || seed < 0 || patience < 1 || !(c.lr > 0) || c.warmupProportion < 0 ||
-        c.warmupProportion >= 1 || c.dropout < 0 || c.dropout > 1)
-      return fail(self, "--epochs, --patience and --lr must be positive, --warmup-proportion in "
-                        "[0, 1), --dropout in [0, 1]");
+    if (epochs < 1 || seed < 0 || patience < 1 || accumulate < 1 || !(c.lr > 0) ||
+        c.warmupProportion < 0 || c.warmupProportion >= 1 || c.dropout < 0 || c.dropout > 1)
+      return fail(self, "--epochs, --patience, --accumulate and --lr must be positive, "
+                        "--warmup-proportion in [0, 1), --dropout in [0, 1]");
     c.init = opts.get("init");
     c.vocab = opts.get("vocab");
     c.train = opts.get("train");
@@ -571,7 +609,11 @@ int runProgramCommand(const char *self, int argc, char **argv, const ProgramSymb
     c.epochs = epochs;
     c.seed = static_cast<uint64_t>(seed);
     c.patience = static_cast<int>(patience);
-    return finetune(compiled, c, error) ? 0 : fail(self, error);
+    c.accumulate = accumulate;
+    return runOnWorld(self, [&](Communicator *comm, std::string &err) {
+      c.comm = comm;
+      return finetune(compiled, c, err);
+    });
   }
   if (command == "eval") {
     DeviceChoice device;
@@ -605,10 +647,9 @@ int runProgramCommand(const char *self, int argc, char **argv, const ProgramSymb
     return tokenizeLines(self, opts);
   }
   if (command == "train-step") {
-    if (!parseRunOptions(
-            opts, argc, argv,
-            {"weights", "data", "steps", "lr", "dropout", "dump-grads", "save", "seed", "profile",
-             "accumulate"}))
+    if (!parseRunOptions(opts, argc, argv,
+                         {"weights", "data", "steps", "lr", "dropout", "dump-grads", "save", "seed",
+                          "profile", "accumulate"}))
       return fail(self, opts.error);
     return trainStep(self, compiled, opts);
   }

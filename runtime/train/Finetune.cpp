@@ -1,9 +1,9 @@
 //===- Finetune.cpp - Sequence classification: train, eval, predict -------===//
 #include "runtime/train/Finetune.h"
 
-#include "runtime/train/Batch.h"
 #include "runtime/Contract.h"
 #include "runtime/Json.h"
+#include "runtime/train/Batch.h"
 #include "runtime/train/Pretrain.h"
 #include "runtime/train/Progress.h"
 #include "runtime/train/Random.h"
@@ -264,20 +264,55 @@ bool finetune(const CompiledProgram &compiled, const FinetuneConfig &cfg, std::s
   std::string mapping;
   for (size_t k = 0; k < labels.size(); ++k)
     mapping += (k ? ", " : "") + labels[k] + " -> " + std::to_string(k);
-  std::fprintf(stderr, "finetune: %zu training and %zu dev rows; labels %s\n", train.size(),
-               dev.size(), mapping.c_str());
+  if (!cfg.comm || cfg.comm->rank() == 0)
+    std::fprintf(stderr, "finetune: %zu training and %zu dev rows; labels %s\n", train.size(),
+                 dev.size(), mapping.c_str());
 
+  std::unique_ptr<Communicator> alone = singleProcess();
+  Communicator &comm = cfg.comm ? *cfg.comm : *alone;
+  const bool first = comm.rank() == 0;
+  const int64_t ranks = comm.size(), parts = cfg.accumulate;
+  const int64_t global = c.batch * parts * ranks;
+  {
+    std::string identity = program.toJson().dump() + "\n" + std::to_string(train.size()) + "\n" +
+                           std::to_string(dev.size()) + "\n" + Json(cfg.lr).dump() + "\n" +
+                           std::to_string(cfg.epochs) + "\n" + std::to_string(cfg.seed) + "\n" +
+                           std::to_string(parts) + "\n" + Json(cfg.dropout).dump();
+    for (const auto &t : trainTexts)
+      for (int32_t id : t)
+        identity += std::to_string(id) + ",";
+    if (!sameOnAllRanks(comm, std::hash<std::string>()(identity), "program, settings or data",
+                        error))
+      return false;
+  }
+  if (static_cast<int64_t>(trainTexts.size()) < ranks) {
+    error = first ? cfg.train + ": " + std::to_string(trainTexts.size()) + " training rows for " +
+                        std::to_string(ranks) + " ranks (every rank needs at least one)"
+                  : std::string();
+    return false;
+  }
   std::unique_ptr<Session> opened = compiled.open(cfg.device, error);
-  if (!opened)
+  if (!allRanksOk(comm, opened != nullptr, error))
     return false;
   Session &session = *opened;
+  if ((parts > 1 || ranks > 1) && session.program().gradientBuffers.empty()) {
+    error = first ? "--accumulate and mpirun need a program compiled with --accumulate-gradients"
+                  : std::string();
+    return false;
+  }
+  if (first && (parts > 1 || ranks > 1))
+    std::fprintf(stderr,
+                 "finetune: effective batch %lld = batch %lld x %lld micro-batches x %lld ranks\n",
+                 static_cast<long long>(global), static_cast<long long>(c.batch),
+                 static_cast<long long>(parts), static_cast<long long>(ranks));
   session.initParameters(cfg.seed);
   if (!cfg.init.empty()) {
     int loaded = 0;
     if (!session.loadMatchingParameters(cfg.init, error, loaded))
       return false;
-    std::fprintf(stderr, "finetune: %d of %zu parameters from %s, the rest initialised\n", loaded,
-                 session.program().parameters.size(), cfg.init.c_str());
+    if (first)
+      std::fprintf(stderr, "finetune: %d of %zu parameters from %s, the rest initialised\n", loaded,
+                   session.program().parameters.size(), cfg.init.c_str());
   }
   std::error_code ec;
   std::filesystem::create_directories(cfg.saveDir, ec);
@@ -285,10 +320,10 @@ bool finetune(const CompiledProgram &compiled, const FinetuneConfig &cfg, std::s
     error = cfg.saveDir + ": cannot create: " + ec.message();
     return false;
   }
-  const int64_t perEpoch = (static_cast<int64_t>(trainTexts.size()) + c.batch - 1) / c.batch;
+  const int64_t perEpoch = (static_cast<int64_t>(trainTexts.size()) + global - 1) / global;
   const int64_t total = perEpoch * cfg.epochs;
   const int64_t warmup = static_cast<int64_t>(cfg.warmupProportion * total);
-  Progress progress("finetune", 1, total, cfg.saveDir + "/metrics.jsonl");
+  Progress progress("finetune", 1, total, cfg.saveDir + "/metrics.jsonl", first);
   std::string model = cfg.saveDir + "/model.safetensors";
   double best = -1;
   Scores bestScores;
@@ -299,17 +334,31 @@ bool finetune(const CompiledProgram &compiled, const FinetuneConfig &cfg, std::s
     for (size_t i = 0; i < order.size(); ++i)
       order[i] = i;
     rng.shuffle(order);
-    for (size_t begin = 0; begin < order.size(); begin += static_cast<size_t>(c.batch)) {
+    for (size_t begin = 0; begin < order.size(); begin += static_cast<size_t>(global)) {
       ++step;
-      fillRows(session, c, trainTexts, trainLabels, order, begin);
       double lr = linearSchedule(cfg.lr, step, warmup, total);
-      setStepInputs(session, {lr, step, cfg.seed, cfg.dropout});
+      auto fill = [&](int64_t j, std::string &) {
+        int64_t part = comm.rank() * parts + j;
+        fillRows(session, c, trainTexts, trainLabels, order,
+                 begin + static_cast<size_t>(part * c.batch));
+        setStepInputs(
+            session, {lr, step, cfg.seed + static_cast<uint64_t>(part) * 0x9E3779B1u, cfg.dropout});
+        return true;
+      };
       auto start = std::chrono::steady_clock::now();
-      session.run();
+      std::vector<double> scalars;
+      if (!runStep(session, parts, fill, scalars, error, &comm))
+        return false;
       double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      progress.step(step, {{"loss", *static_cast<const float *>(session.data(c.loss))}, {"lr", lr}},
-                    static_cast<double>(c.batch * c.seq) / seconds);
+      double loss = 0;
+      for (size_t i = 0; i < session.program().outputs.size(); ++i)
+        if (session.program().outputs[i].tensor == c.loss)
+          loss = scalars[i];
+      std::vector<std::pair<std::string, double>> values = {{"loss", loss}, {"lr", lr}};
+      if (ranks > 1)
+        values.push_back({"allreduce_ms", comm.takeSumSeconds() * 1e3});
+      progress.step(step, values, static_cast<double>(global * c.seq) / seconds);
     }
     std::vector<int32_t> predicted;
     std::vector<double> probability;
@@ -324,11 +373,11 @@ bool finetune(const CompiledProgram &compiled, const FinetuneConfig &cfg, std::s
       bestScores = s;
       bestEpoch = epoch;
       stale = 0;
-      if (!session.saveParameters(model, error, false,
-                                  {{"task", session.program().task},
-                                   {"labels", labelsJson(labels)},
-                                   {"epoch", std::to_string(epoch)},
-                                   {"dev_accuracy", fixed(s.accuracy)}}))
+      if (first && !session.saveParameters(model, error, false,
+                                           {{"task", session.program().task},
+                                            {"labels", labelsJson(labels)},
+                                            {"epoch", std::to_string(epoch)},
+                                            {"dev_accuracy", fixed(s.accuracy)}}))
         return false;
     } else if (++stale >= cfg.patience) {
       progress.note("finetune: no better dev accuracy for " + std::to_string(stale) +
@@ -338,9 +387,10 @@ bool finetune(const CompiledProgram &compiled, const FinetuneConfig &cfg, std::s
   }
   if (!progress.finish(cfg.saveDir + "/loss.svg", "loss", error))
     return false;
-  std::printf("{\"dev_accuracy\": %s, \"dev_f1\": %s, \"n\": %lld, \"best_epoch\": %lld}\n",
-              fixed(bestScores.accuracy).c_str(), fixed(bestScores.f1).c_str(),
-              static_cast<long long>(bestScores.n), static_cast<long long>(bestEpoch));
+  if (first)
+    std::printf("{\"dev_accuracy\": %s, \"dev_f1\": %s, \"n\": %lld, \"best_epoch\": %lld}\n",
+                fixed(bestScores.accuracy).c_str(), fixed(bestScores.f1).c_str(),
+                static_cast<long long>(bestScores.n), static_cast<long long>(bestEpoch));
   return true;
 }
 

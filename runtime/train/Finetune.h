@@ -13,6 +13,7 @@
 #define BERTC_RUNTIME_TRAIN_FINETUNE_H
 
 #include "runtime/Compiled.h"
+#include "runtime/train/Comm.h"
 
 #include <cstdint>
 #include <string>
@@ -32,6 +33,13 @@ struct FinetuneConfig {
   int patience = 2; ///< Epochs without a better dev accuracy before stopping.
   DeviceChoice device;
   double dropout = 1.0;
+  /// Micro-batches per step (a program compiled with --accumulate-gradients).
+  int64_t accumulate = 1;
+  /// The run's ranks (null: this process alone). A step takes batch x
+  /// accumulate x ranks rows of the epoch's order: rank r's micro-batch j
+  /// those from (r x accumulate + j) x batch, the last step's missing rows
+  /// padding (label -100). Rank 0 alone evaluates, prints and saves.
+  Communicator *comm = nullptr;
 };
 
 bool finetune(const CompiledProgram &compiled, const FinetuneConfig &config, std::string &error);

@@ -1,9 +1,9 @@
 //===- Pretrain.cpp - The pretraining loop of a compiled program ----------===//
 #include "runtime/train/Pretrain.h"
 
-#include "runtime/train/Batch.h"
 #include "runtime/Contract.h"
 #include "runtime/Json.h"
+#include "runtime/train/Batch.h"
 #include "runtime/train/PretrainData.h"
 #include "runtime/train/Progress.h"
 
@@ -77,8 +77,9 @@ bool prepareData(const PretrainConfig &c, const Tokenizer &tokenizer, const Voca
         stream.total += reader->size();
         stream.shards.push_back(std::move(reader));
       }
-      std::fprintf(stderr, "pretrain: %llu instances from %s\n",
-                   static_cast<unsigned long long>(stream.total), dir.c_str());
+      if (!c.comm || c.comm->rank() == 0)
+        std::fprintf(stderr, "pretrain: %llu instances from %s\n",
+                     static_cast<unsigned long long>(stream.total), dir.c_str());
       return stream.total > 0 || (error = dir + ": no instances", false);
     }
   }
@@ -225,14 +226,42 @@ bool pretrain(const CompiledProgram &compiled, const PretrainConfig &c, std::str
   want.vocabSize = static_cast<uint32_t>(vocab.size());
   want.seed = c.seed;
   want.dupeFactor = static_cast<uint32_t>(c.dupeFactor);
-  InstanceStream stream;
-  if (!prepareData(c, tokenizer, vocab, want, stream, error))
+  std::unique_ptr<Communicator> alone = singleProcess();
+  Communicator &comm = c.comm ? *c.comm : *alone;
+  const bool first = comm.rank() == 0;
+  const int64_t ranks = comm.size(), parts = c.accumulate;
+  if (parts < 1) {
+    error = "--accumulate must be at least 1";
     return false;
+  }
+  // Rank 0 builds the shards; the others read them once it is done.
+  InstanceStream stream;
+  bool ready = !first || prepareData(c, tokenizer, vocab, want, stream, error);
+  if (!allRanksOk(comm, ready, error) ||
+      !allRanksOk(comm, first || prepareData(c, tokenizer, vocab, want, stream, error), error))
+    return false;
+  const int64_t global = batch * parts * ranks;
+  if (stream.total < static_cast<uint64_t>(global)) {
+    error = first ? c.saveDir + "/data: " + std::to_string(stream.total) +
+                        " instances, fewer than one step's batch of " + std::to_string(batch) +
+                        " x " + std::to_string(parts) + " micro-batches x " +
+                        std::to_string(ranks) + " ranks"
+                  : std::string();
+    return false;
+  }
 
   std::unique_ptr<Session> opened = compiled.open(c.device, error);
-  if (!opened)
+  if (!allRanksOk(comm, opened != nullptr, error))
     return false;
   Session &session = *opened;
+  if (parts > 1 || ranks > 1) {
+    if (session.program().gradientBuffers.empty()) {
+      error = first ? "--accumulate and mpirun need a program compiled with "
+                      "--accumulate-gradients"
+                    : std::string();
+      return false;
+    }
+  }
   const Program &p = session.program();
   std::string checkpoint = c.saveDir + "/checkpoint.safetensors";
   int64_t done = 0;
@@ -244,11 +273,40 @@ bool pretrain(const CompiledProgram &compiled, const PretrainConfig &c, std::str
                                                  {"lr", Json(c.lr).dump()},
                                                  {"dropout", Json(c.dropout).dump()},
                                                  {"batch", std::to_string(batch)},
-                                                 {"seq", std::to_string(seq)}};
+                                                 {"seq", std::to_string(seq)},
+                                                 {"accumulate", std::to_string(parts)}};
+  // Every rank runs the same program with the same settings on the same
+  // data.
+  {
+    std::string identity = compiled.program().toJson().dump() + std::to_string(stream.total);
+    for (const auto &[k, v] : settings)
+      identity += "\n" + k + "=" + v;
+    if (!sameOnAllRanks(comm, std::hash<std::string>()(identity),
+                        "program, settings or data (" + c.saveDir + "/data)", error))
+      return false;
+  }
+  if (first && (parts > 1 || ranks > 1))
+    std::fprintf(stderr,
+                 "pretrain: effective batch %lld = batch %lld x %lld micro-batches x %lld ranks\n",
+                 static_cast<long long>(global), static_cast<long long>(batch),
+                 static_cast<long long>(parts), static_cast<long long>(ranks));
   if (c.resume) {
     std::map<std::string, std::string> meta;
     if (!session.loadParameters(checkpoint, error, nullptr, &meta))
       return false;
+    // Checkpoints from before accumulation and ranks existed ran one of each.
+    for (const char *k : {"accumulate", "world_size"})
+      if (!meta.count(k))
+        meta[k] = "1";
+    if (meta["world_size"] != std::to_string(ranks)) {
+      error = first ? checkpoint + ": written by a run of " + meta["world_size"] +
+                          " ranks, this one has " + std::to_string(ranks) + ": resume it with " +
+                          (meta["world_size"] == "1" ? std::string("one process")
+                                                     : "mpirun -np " + meta["world_size"]) +
+                          " (each rank's data position belongs to that world size)"
+                    : std::string();
+      return false;
+    }
     for (const auto &[k, v] : settings)
       if (meta[k] != v) {
         error = checkpoint + ": made with " + k + " " + meta[k] + ", this run has " + v +
@@ -257,8 +315,9 @@ bool pretrain(const CompiledProgram &compiled, const PretrainConfig &c, std::str
       }
     done = std::stoll(meta["step"]);
     position = std::stoull(meta["data_position"]);
-    std::fprintf(stderr, "pretrain: resuming after step %lld from %s\n",
-                 static_cast<long long>(done), checkpoint.c_str());
+    if (first)
+      std::fprintf(stderr, "pretrain: resuming after step %lld from %s\n",
+                   static_cast<long long>(done), checkpoint.c_str());
   } else {
     session.initParameters(c.seed);
   }
@@ -266,46 +325,88 @@ bool pretrain(const CompiledProgram &compiled, const PretrainConfig &c, std::str
     std::map<std::string, std::string> meta = settings;
     meta["step"] = std::to_string(step);
     meta["data_position"] = std::to_string(position);
+    meta["world_size"] = std::to_string(ranks);
+    Json positions = Json::array();
+    for (int64_t r = 0; r < ranks; ++r)
+      positions.push(Json(static_cast<int64_t>((position + r * parts * batch) % stream.total)));
+    meta["data_positions"] = positions.dump();
     return session.saveParameters(checkpoint, error, true, meta);
   };
 
   int lossId = p.outputId("loss"), mlmId = p.outputId("mlm_loss"), nspId = p.outputId("nsp_loss"),
       mlmPred = p.outputId("mlm_predictions"), nspPred = p.outputId("nsp_predictions");
-  Progress progress("pretrain", done + 1, c.steps, c.saveDir + "/metrics.jsonl");
+  Progress progress("pretrain", done + 1, c.steps, c.saveDir + "/metrics.jsonl", first);
+  // Rank 0 keeps its first micro-batch's labels for the accuracies (the
+  // inputs' bytes are reused during the step).
   std::vector<int32_t> labels(batch * maxPredictions), nspLabels(batch);
   int64_t last = c.stopAfter > 0 ? std::min(c.steps, c.stopAfter) : c.steps;
+  std::vector<double> scalars;
   for (int64_t step = done + 1; step <= last; ++step) {
-    if (!fillInstances(session, in, stream, position, batch, seq, maxPredictions, error))
-      return false;
-    // The inputs' bytes are reused during the step: keep the labels.
-    std::copy_n(buffer<int32_t>(session, in.labels), labels.size(), labels.begin());
-    std::copy_n(buffer<int32_t>(session, in.nsp), batch, nspLabels.begin());
     double lr = linearSchedule(c.lr, step, c.warmup, c.steps);
-    setStepInputs(session, {lr, step, c.seed, c.dropout});
+    auto fill = [&](int64_t j, std::string &err) {
+      int64_t part = comm.rank() * parts + j;
+      if (!fillInstances(session, in, stream, position + part * batch, batch, seq, maxPredictions,
+                         err))
+        return false;
+      if (j == 0) {
+        std::copy_n(buffer<int32_t>(session, in.labels), labels.size(), labels.begin());
+        std::copy_n(buffer<int32_t>(session, in.nsp), batch, nspLabels.begin());
+      }
+      // Each part's own dropout masks: the seed moves with the part.
+      setStepInputs(session,
+                    {lr, step, c.seed + static_cast<uint64_t>(part) * 0x9E3779B1u, c.dropout});
+      return true;
+    };
     auto start = std::chrono::steady_clock::now();
-    session.run();
+    if (!runStep(session, parts, fill, scalars, error, &comm))
+      return false;
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    position = (position + batch) % stream.total;
+    double communication = comm.takeSumSeconds();
+    position = (position + global) % stream.total;
+    auto scalar = [&](int id) {
+      for (size_t i = 0; i < p.outputs.size(); ++i)
+        if (p.outputs[i].tensor == id)
+          return scalars[i];
+      return 0.0;
+    };
     std::vector<std::pair<std::string, double>> values = {
-        {"loss", *buffer<float>(session, lossId)},
-        {"mlm_loss", *buffer<float>(session, mlmId)},
-        {"nsp_loss", *buffer<float>(session, nspId)}};
-    if (mlmPred >= 0 && nspPred >= 0) {
-      int64_t hits = 0, count = 0, nspHits = 0;
+        {"loss", scalar(lossId)}, {"mlm_loss", scalar(mlmId)}, {"nsp_loss", scalar(nspId)}};
+    // The accuracies: of the last micro-batch's predictions on rank 0,
+    // against its labels, when that is the first micro-batch too.
+    if (mlmPred >= 0 && nspPred >= 0 && parts == 1) {
+      // Hits and counts of all ranks: [mlm hits, mlm predictions, nsp hits].
+      double counts[3] = {0, 0, 0};
       for (size_t k = 0; k < labels.size(); ++k)
         if (labels[k] != -100) {
-          ++count;
-          hits += buffer<int32_t>(session, mlmPred)[k] == labels[k];
+          counts[1] += 1;
+          counts[0] += buffer<int32_t>(session, mlmPred)[k] == labels[k];
         }
       for (int64_t r = 0; r < batch; ++r)
-        nspHits += buffer<int32_t>(session, nspPred)[r] == nspLabels[r];
-      values.push_back({"mlm_accuracy", count ? static_cast<double>(hits) / count : 0.0});
-      values.push_back({"nsp_accuracy", static_cast<double>(nspHits) / batch});
+        counts[2] += buffer<int32_t>(session, nspPred)[r] == nspLabels[r];
+      comm.sum(counts, 3);
+      values.push_back({"mlm_accuracy", counts[1] > 0 ? counts[0] / counts[1] : 0.0});
+      values.push_back({"nsp_accuracy", counts[2] / static_cast<double>(batch * ranks)});
+    }
+    if (c.checkRanks) {
+      // FNV-1a over every parameter's bytes.
+      uint64_t hash = 1469598103934665603ull;
+      for (const ParameterDesc &d : p.parameters) {
+        const auto *bytes = static_cast<const unsigned char *>(session.data(d.tensor));
+        for (int64_t i = 0, n = p.tensors[d.tensor].bytes(); i < n; ++i)
+          hash = (hash ^ bytes[i]) * 1099511628211ull;
+      }
+      if (!sameOnAllRanks(comm, hash,
+                          "set of parameters after step " + std::to_string(step) +
+                              " (they must stay bit-identical)",
+                          error))
+        return false;
     }
     values.push_back({"lr", lr});
-    progress.step(step, values, static_cast<double>(batch * seq) / seconds);
-    if ((c.saveEvery > 0 && step % c.saveEvery == 0) || step == c.steps) {
+    if (ranks > 1)
+      values.push_back({"allreduce_ms", communication * 1e3});
+    progress.step(step, values, static_cast<double>(global * seq) / seconds);
+    if (first && ((c.saveEvery > 0 && step % c.saveEvery == 0) || step == c.steps)) {
       if (!save(step))
         return false;
     }

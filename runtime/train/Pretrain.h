@@ -8,13 +8,17 @@
 // metadata the step, the data position and the run's settings. `resume`
 // continues from it exactly: dropout masks depend only on the seed and the
 // step, the data on the position, so an interrupted run resumed gives the
-// same weights bit for bit as one that was not.
+// same weights bit for bit as one that was not. Data-parallel (mpirun):
+// rank 0 builds the data and alone prints, logs and writes checkpoints,
+// which also hold the world size and each rank's data position; a resume
+// needs the same world size.
 //
 //===----------------------------------------------------------------------===//
 #ifndef BERTC_RUNTIME_TRAIN_PRETRAIN_H
 #define BERTC_RUNTIME_TRAIN_PRETRAIN_H
 
 #include "runtime/Compiled.h"
+#include "runtime/train/Comm.h"
 
 #include <cstdint>
 #include <string>
@@ -36,6 +40,18 @@ struct PretrainConfig {
   double dropout = 1.0;  ///< Factor on the model's dropout rates.
   int64_t stopAfter = 0; ///< Stop after this step as an interruption would (0: never).
   int dupeFactor = 10;
+  /// Micro-batches per step, their gradients summed before one update (a
+  /// program compiled with --accumulate-gradients).
+  int64_t accumulate = 1;
+  /// The run's ranks (null: this process alone). Each step reads batch x
+  /// accumulate x ranks consecutive instances: rank r's micro-batch j the
+  /// batch at (r x accumulate + j) x batch, so every world size and
+  /// accumulation of the same global batch sees the same instances.
+  Communicator *comm = nullptr;
+  /// After every step, check that all ranks hold bit-identical parameters
+  /// (a hash of them compared with rank 0's; an error names the ranks that
+  /// differ).
+  bool checkRanks = false;
 };
 
 /// Learning rate at step `t` (1-based) of `steps`: `peak * t / warmup`

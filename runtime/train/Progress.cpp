@@ -36,9 +36,12 @@ std::string number(double v) {
 
 } // namespace
 
-Progress::Progress(std::string label, int64_t firstStep, int64_t lastStep, std::string metricsPath)
+Progress::Progress(std::string label, int64_t firstStep, int64_t lastStep, std::string metricsPath,
+                   bool enabled)
     : label_(std::move(label)), metricsPath_(std::move(metricsPath)), first_(firstStep),
-      last_(lastStep), terminal_(::isatty(STDERR_FILENO) == 1), start_(now()) {
+      last_(lastStep), terminal_(::isatty(STDERR_FILENO) == 1), enabled_(enabled), start_(now()) {
+  if (!enabled_)
+    return;
   // Keep the lines of steps already done; drop any later ones.
   std::vector<std::string> kept;
   {
@@ -64,6 +67,8 @@ Progress::~Progress() {
 
 void Progress::step(int64_t step, const std::vector<std::pair<std::string, double>> &values,
                     double tokensPerSecond) {
+  if (!enabled_)
+    return;
   if (metrics_) {
     std::string line = "{\"step\": " + std::to_string(step);
     for (const auto &[k, v] : values)
@@ -96,6 +101,8 @@ void Progress::step(int64_t step, const std::vector<std::pair<std::string, doubl
 }
 
 void Progress::note(const std::string &message) {
+  if (!enabled_)
+    return;
   if (barOpen_)
     std::fprintf(stderr, "\n");
   barOpen_ = false;
@@ -103,6 +110,8 @@ void Progress::note(const std::string &message) {
 }
 
 bool Progress::finish(const std::string &svgPath, const std::string &key, std::string &error) {
+  if (!enabled_)
+    return true;
   if (barOpen_)
     std::fprintf(stderr, "\n");
   barOpen_ = false;

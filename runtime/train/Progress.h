@@ -20,7 +20,10 @@ class Progress {
 public:
   /// `metricsPath`: the JSONL file; lines of steps after `firstStep - 1`
   /// (left by an interrupted run) are dropped, earlier ones kept.
-  Progress(std::string label, int64_t firstStep, int64_t lastStep, std::string metricsPath);
+  /// `enabled` false (a data-parallel run's ranks but the first): prints
+  /// and writes nothing.
+  Progress(std::string label, int64_t firstStep, int64_t lastStep, std::string metricsPath,
+           bool enabled = true);
   ~Progress();
 
   /// One step: named values (loss first) printed and logged with the step.
@@ -36,6 +39,7 @@ private:
   std::string label_, metricsPath_;
   int64_t first_, last_;
   bool terminal_;
+  bool enabled_;
   bool barOpen_ = false;
   double start_;
   double lastPrint_ = -1e9;
