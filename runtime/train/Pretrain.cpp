@@ -234,11 +234,26 @@ bool pretrain(const CompiledProgram &compiled, const PretrainConfig &c, std::str
     error = "--accumulate must be at least 1";
     return false;
   }
-  // Rank 0 builds the shards; the others read them once it is done.
+  // Every rank runs the same program with the same settings (checked before
+  // any rank touches the data), then rank 0 builds the shards and the
+  // others read them once it is done.
+  {
+    std::string identity = compiled.program().toJson().dump();
+    for (const std::string &s :
+         {std::to_string(c.seed), std::to_string(c.steps), std::to_string(c.warmup),
+          Json(c.lr).dump(), Json(c.dropout).dump(), std::to_string(c.accumulate),
+          std::to_string(c.dupeFactor), std::to_string(c.resume), std::to_string(c.saveEvery),
+          std::to_string(c.stopAfter), std::to_string(c.checkRanks)})
+      identity += "\n" + s;
+    if (!sameOnAllRanks(comm, std::hash<std::string>()(identity), "program or settings", error))
+      return false;
+  }
   InstanceStream stream;
   bool ready = !first || prepareData(c, tokenizer, vocab, want, stream, error);
   if (!allRanksOk(comm, ready, error) ||
       !allRanksOk(comm, first || prepareData(c, tokenizer, vocab, want, stream, error), error))
+    return false;
+  if (!sameOnAllRanks(comm, stream.total, "data (" + c.saveDir + "/data)", error))
     return false;
   const int64_t global = batch * parts * ranks;
   if (stream.total < static_cast<uint64_t>(global)) {
@@ -275,16 +290,6 @@ bool pretrain(const CompiledProgram &compiled, const PretrainConfig &c, std::str
                                                  {"batch", std::to_string(batch)},
                                                  {"seq", std::to_string(seq)},
                                                  {"accumulate", std::to_string(parts)}};
-  // Every rank runs the same program with the same settings on the same
-  // data.
-  {
-    std::string identity = compiled.program().toJson().dump() + std::to_string(stream.total);
-    for (const auto &[k, v] : settings)
-      identity += "\n" + k + "=" + v;
-    if (!sameOnAllRanks(comm, std::hash<std::string>()(identity),
-                        "program, settings or data (" + c.saveDir + "/data)", error))
-      return false;
-  }
   if (first && (parts > 1 || ranks > 1))
     std::fprintf(stderr,
                  "pretrain: effective batch %lld = batch %lld x %lld micro-batches x %lld ranks\n",

@@ -28,9 +28,18 @@ std::string duration(double seconds) {
   return buf;
 }
 
+/// Six significant digits, for people.
 std::string number(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+/// Nine: a float32 loss exactly, so that runs can be compared to the last
+/// bit from their metrics files.
+std::string exact(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
   return buf;
 }
 
@@ -72,7 +81,7 @@ void Progress::step(int64_t step, const std::vector<std::pair<std::string, doubl
   if (metrics_) {
     std::string line = "{\"step\": " + std::to_string(step);
     for (const auto &[k, v] : values)
-      line += ", \"" + k + "\": " + (std::isfinite(v) ? number(v) : "null");
+      line += ", \"" + k + "\": " + (std::isfinite(v) ? exact(v) : "null");
     line += ", \"tokens_per_s\": " + number(tokensPerSecond) + "}";
     std::fprintf(metrics_, "%s\n", line.c_str());
     std::fflush(metrics_);
