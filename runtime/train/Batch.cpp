@@ -5,6 +5,7 @@
 #include "runtime/Json.h"
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 
 namespace bertc::rt {
@@ -258,7 +259,7 @@ double scalarOutput(const Session &session, int tensor) {
 
 bool runStep(Session &session, int64_t microBatches,
              const std::function<bool(int64_t, std::string &)> &fill, std::vector<double> &scalars,
-             std::string &error, Communicator *comm) {
+             std::string &error, Communicator *comm, StepTimes *times) {
   const Program &p = session.program();
   const int ranks = comm ? comm->size() : 1;
   scalars.assign(p.outputs.size(), 0.0);
@@ -304,6 +305,11 @@ bool runStep(Session &session, int64_t microBatches,
   }
   session.setLabelledRows({});
   if (comm && ranks > 1) {
+    // The barrier separates waiting for the slowest rank from the sum
+    // itself, so that the step's communication can be told from imbalance.
+    auto start = std::chrono::steady_clock::now();
+    comm->barrier();
+    auto summing = std::chrono::steady_clock::now();
     Program::Region region = p.gradientRegion();
     if (region.dtype == DType::F64)
       comm->sum(static_cast<double *>(session.gradientRegion()),
@@ -312,6 +318,11 @@ bool runStep(Session &session, int64_t microBatches,
       comm->sum(static_cast<float *>(session.gradientRegion()),
                 static_cast<size_t>(region.bytes) / sizeof(float));
     comm->sum(scalars.data(), scalars.size());
+    if (times) {
+      auto end = std::chrono::steady_clock::now();
+      times->wait = std::chrono::duration<double>(summing - start).count();
+      times->allreduce = std::chrono::duration<double>(end - summing).count();
+    }
   }
   session.runUpdate();
   return true;

@@ -68,6 +68,12 @@ void setStepInputs(Session &session, const StepInputs &inputs);
 /// The value of a rank-0 output as a double.
 double scalarOutput(const Session &session, int tensor);
 
+/// Where a data-parallel step's time went, in seconds.
+struct StepTimes {
+  double wait = 0;      ///< For the slowest rank's gradients (a barrier).
+  double allreduce = 0; ///< Summing the gradient buffers over the ranks.
+};
+
 /// One training step over `microBatches` parts on each rank of `comm`
 /// (null: this process alone): `fill(j, error)` writes this rank's part j
 /// (data and step inputs). A program with gradient buffers runs every
@@ -75,10 +81,11 @@ double scalarOutput(const Session &session, int tensor);
 /// ranks, sums the buffers over the ranks, then runs the update once; one
 /// without takes a single part on a single rank and runs whole. `scalars`
 /// gets each rank-0 output summed over the parts and ranks (the losses of
-/// the step's global batch), by output index (0 for the others).
+/// the step's global batch), by output index (0 for the others); `times`
+/// (if given) the step's communication.
 bool runStep(Session &session, int64_t microBatches,
              const std::function<bool(int64_t, std::string &)> &fill, std::vector<double> &scalars,
-             std::string &error, Communicator *comm = nullptr);
+             std::string &error, Communicator *comm = nullptr, StepTimes *times = nullptr);
 
 } // namespace bertc::rt
 

@@ -2,18 +2,11 @@
 #include "runtime/train/Comm.h"
 
 #include <algorithm>
-#include <chrono>
 #include <climits>
 #include <cstdlib>
 #include <dlfcn.h>
 
 namespace bertc::rt {
-
-double Communicator::takeSumSeconds() {
-  double s = sumSeconds_;
-  sumSeconds_ = 0;
-  return s;
-}
 
 namespace {
 
@@ -23,6 +16,7 @@ public:
   int size() const override { return 1; }
   void sum(float *, size_t) override {}
   void sum(double *, size_t) override {}
+  void barrier() override {}
 };
 
 /// Open MPI through its C ABI: handles are pointers to the library's
@@ -56,6 +50,7 @@ public:
     m->commRank_ = reinterpret_cast<CommInt>(sym("MPI_Comm_rank"));
     m->commSize_ = reinterpret_cast<CommInt>(sym("MPI_Comm_size"));
     m->allreduce_ = reinterpret_cast<Allreduce>(sym("MPI_Allreduce"));
+    m->barrier_ = reinterpret_cast<Barrier>(sym("MPI_Barrier"));
     m->world_ = sym("ompi_mpi_comm_world");
     m->float_ = sym("ompi_mpi_float");
     m->double_ = sym("ompi_mpi_double");
@@ -83,17 +78,18 @@ public:
   int size() const override { return size_; }
   void sum(float *data, size_t n) override { reduce(data, n, sizeof(float), float_); }
   void sum(double *data, size_t n) override { reduce(data, n, sizeof(double), double_); }
+  void barrier() override { barrier_(world_); }
 
 private:
   using InitThread = int (*)(int *, char ***, int, int *);
   using Finalize = int (*)();
   using CommInt = int (*)(void *, int *);
   using Allreduce = int (*)(const void *, void *, int, void *, void *, void *);
+  using Barrier = int (*)(void *);
 
   OpenMpi() = default;
 
   void reduce(void *data, size_t n, size_t bytes, void *type) {
-    auto start = std::chrono::steady_clock::now();
     auto *p = static_cast<char *>(data);
     // Counts are ints: large regions go in chunks.
     for (size_t done = 0; done < n;) {
@@ -102,13 +98,13 @@ private:
                  sumOp_, world_);
       done += count;
     }
-    sumSeconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
 
   InitThread initThread_ = nullptr;
   Finalize finalize_ = nullptr;
   CommInt commRank_ = nullptr, commSize_ = nullptr;
   Allreduce allreduce_ = nullptr;
+  Barrier barrier_ = nullptr;
   void *world_ = nullptr, *float_ = nullptr, *double_ = nullptr, *sumOp_ = nullptr;
   int rank_ = 0, size_ = 1;
   bool abandoned_ = false;

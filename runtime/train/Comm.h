@@ -30,14 +30,11 @@ public:
   /// same bits on all: one reduction, broadcast).
   virtual void sum(float *data, size_t n) = 0;
   virtual void sum(double *data, size_t n) = 0;
-  /// Seconds spent in sum() since the last call (the step's communication).
-  double takeSumSeconds();
+  /// Returns once every rank has called it.
+  virtual void barrier() = 0;
   /// After this rank failed: leave without MPI_Finalize, which would wait
   /// for ranks still in a collective; the launcher then ends them all.
   virtual void abandon() {}
-
-protected:
-  double sumSeconds_ = 0;
 };
 
 /// The world this process belongs to: Open MPI's when launched by its

@@ -347,7 +347,8 @@ bool finetune(const CompiledProgram &compiled, const FinetuneConfig &cfg, std::s
       };
       auto start = std::chrono::steady_clock::now();
       std::vector<double> scalars;
-      if (!runStep(session, parts, fill, scalars, error, &comm))
+      StepTimes times;
+      if (!runStep(session, parts, fill, scalars, error, &comm, &times))
         return false;
       double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -356,8 +357,10 @@ bool finetune(const CompiledProgram &compiled, const FinetuneConfig &cfg, std::s
         if (session.program().outputs[i].tensor == c.loss)
           loss = scalars[i];
       std::vector<std::pair<std::string, double>> values = {{"loss", loss}, {"lr", lr}};
-      if (ranks > 1)
-        values.push_back({"allreduce_ms", comm.takeSumSeconds() * 1e3});
+      if (ranks > 1) {
+        values.push_back({"wait_ms", times.wait * 1e3});
+        values.push_back({"allreduce_ms", times.allreduce * 1e3});
+      }
       progress.step(step, values, static_cast<double>(global * c.seq) / seconds);
     }
     std::vector<int32_t> predicted;

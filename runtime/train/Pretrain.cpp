@@ -363,11 +363,11 @@ bool pretrain(const CompiledProgram &compiled, const PretrainConfig &c, std::str
       return true;
     };
     auto start = std::chrono::steady_clock::now();
-    if (!runStep(session, parts, fill, scalars, error, &comm))
+    StepTimes times;
+    if (!runStep(session, parts, fill, scalars, error, &comm, &times))
       return false;
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    double communication = comm.takeSumSeconds();
     position = (position + global) % stream.total;
     auto scalar = [&](int id) {
       for (size_t i = 0; i < p.outputs.size(); ++i)
@@ -408,8 +408,10 @@ bool pretrain(const CompiledProgram &compiled, const PretrainConfig &c, std::str
         return false;
     }
     values.push_back({"lr", lr});
-    if (ranks > 1)
-      values.push_back({"allreduce_ms", communication * 1e3});
+    if (ranks > 1) {
+      values.push_back({"wait_ms", times.wait * 1e3});
+      values.push_back({"allreduce_ms", times.allreduce * 1e3});
+    }
     progress.step(step, values, static_cast<double>(global * seq) / seconds);
     if (first && ((c.saveEvery > 0 && step % c.saveEvery == 0) || step == c.steps)) {
       if (!save(step))
