@@ -105,7 +105,8 @@ for _ in $(seq 600); do
   grep -qs '"step": 6,' "$work/killed/metrics.jsonl" && break
   sleep 0.1
 done
-victim="$(pgrep -f "parts pretrain.*$work/killed" | tail -1)"
+# A rank (its command line starts with the program; mpirun's does not).
+victim="$(pgrep -f "^$work/parts pretrain.*$work/killed" | tail -1)"
 start=$(date +%s.%N)
 kill -9 "$victim"
 status=0

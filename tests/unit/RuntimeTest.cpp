@@ -156,16 +156,28 @@ TEST(Program, JsonRoundTripAndValidation) {
 
   // Gradient buffers and the update's first dispatch round-trip; the update
   // cannot start before the forward pass ends or past the last dispatch.
-  p.gradientBuffers = {{"gradient.w", 0}};
+  // The buffers' region holds nothing else: a parameter there is refused.
+  p.parameterBytes = 128;
+  p.tensors.push_back({"gradient.w", DType::F32, {4, 4}, Storage::Parameter, 64});
+  p.gradientBuffers = {{"gradient.w", 3}};
   p.updateDispatches = 1;
   ASSERT_TRUE(Program::fromJson(p.toJson(), back, error)) << error;
   EXPECT_EQ(back.gradientBuffers.size(), 1u);
   EXPECT_EQ(back.updateDispatches, 1);
+  EXPECT_EQ(back.gradientRegion().offset, 64);
+  EXPECT_EQ(back.gradientRegion().bytes, 64);
   p.updateDispatches = 2;
   EXPECT_FALSE(Program::fromJson(p.toJson(), back, error));
   EXPECT_NE(error.find("update_dispatches out of range"), std::string::npos) << error;
+  p.updateDispatches = 1;
+  p.gradientBuffers = {{"gradient.w", 0}};
+  EXPECT_FALSE(Program::fromJson(p.toJson(), back, error));
+  EXPECT_NE(error.find("parameter w lies inside the gradient buffers' region"), std::string::npos)
+      << error;
   p.gradientBuffers.clear();
   p.updateDispatches = 0;
+  p.tensors.resize(3);
+  p.parameterBytes = 64;
 
   // A Vulkan program's workgroup size, each kernel's workgroup memory and
   // its subgroup modules round-trip; a count per kernel is required, sizes
