@@ -107,14 +107,14 @@ for _ in $(seq 600); do
 done
 # A rank (its command line starts with the program; mpirun's does not).
 victim="$(pgrep -f "^$work/parts pretrain.*$work/killed" | tail -1)"
-start=$(date +%s.%N)
+start=$(date +%s%N)
 kill -9 "$victim"
 status=0
 timeout 60 tail --pid="$job" -f /dev/null || { echo "FAIL: the job still runs 60 s after a rank was killed"; exit 1; }
 wait "$job" || status=$?
-took=$(echo "$(date +%s.%N) - $start" | bc)
-echo "a rank killed: mpirun exited with $status after ${took} s"
-[ "$status" -ne 0 ] && [ "$(echo "$took < 30" | bc)" -eq 1 ]
+took_ms=$((($(date +%s%N) - start) / 1000000))
+echo "a rank killed: mpirun exited with $status after $took_ms ms"
+[ "$status" -ne 0 ] && [ "$took_ms" -lt 30000 ]
 mpi -np 2 "$work/parts" pretrain "${common[@]}" --steps 30 --save-every 2 --save "$work/killed" \
   --resume 2> "$work/resume.log"
 grep -m1 "resuming after step" "$work/resume.log"
