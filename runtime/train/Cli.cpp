@@ -70,9 +70,9 @@ commands:
   finetune --train FILE --text-column C --label-column C --vocab FILE --save DIR
            [--init CHECKPOINT] [--dev FILE] [--epochs E] [--lr LR] [--seed S]
            [--patience P] [--warmup-proportion W] [--threads T] [--accumulate K]
-                                fine-tune a classify program on CSV, TSV or
-                                JSONL rows (a column by header name, or by
-                                0-based index for files without a header);
+                                fine-tune a classify program on CSV, TSV,
+                                JSONL or ARFF rows (a column by header or
+                                attribute name, or by 0-based index);
                                 labels of any spelling map to class ids in
                                 sorted order; without --dev a tenth of the
                                 rows is held out; the best epoch by dev
