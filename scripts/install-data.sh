@@ -9,6 +9,9 @@
 #   sentiment/pang-lee.csv
 #                      4000 Rotten Tomatoes sentences, "label","text" (1/-1),
 #                      from Debian's python3-pattern (extracted, not installed)
+#   reuters/Reuters{Grain,Corn}-{train,test}.arff
+#                      Reuters-21578 articles, ModApte split, text and a 0/1
+#                      class, Latin-1 ARFF, from Debian's weka (extracted)
 # Idempotent: what is already there is kept. Needs npm, apt-get, dpkg-deb and
 # python3 (scripts/install-deps.sh installs them).
 set -euo pipefail
@@ -76,6 +79,19 @@ if [ ! -f "$data/sentiment/pang-lee.csv" ]; then
   cp "$work/pattern/usr/share/doc/python3-pattern/test/corpora/polarity-en-pang&lee2.csv" \
     "$data/sentiment/pang-lee.csv.tmp"
   mv "$data/sentiment/pang-lee.csv.tmp" "$data/sentiment/pang-lee.csv"
+fi
+
+if [ ! -f "$data/reuters/ReutersCorn-test.arff" ]; then
+  echo "install-data: Reuters-21578 Grain and Corn, ModApte split (Debian weka, extracted only)"
+  (cd "$work" && apt-get download weka >/dev/null 2>&1 && dpkg-deb -x weka_*.deb weka)
+  mkdir -p "$data/reuters.tmp"
+  for task in Grain Corn; do
+    for split in train test; do
+      cp "$work/weka/usr/share/doc/weka/examples/Reuters$task-$split.arff" "$data/reuters.tmp/"
+    done
+  done
+  rm -rf "$data/reuters"
+  mv "$data/reuters.tmp" "$data/reuters"
 fi
 
 echo "install-data: $data"
