@@ -469,6 +469,27 @@ Program::Region Program::gradientRegion() const {
   return region;
 }
 
+std::vector<int64_t> Program::gradientReadyDispatches() const {
+  std::vector<int64_t> ready(gradientBuffers.size(), -1);
+  for (size_t d = 0; d < static_cast<size_t>(updateDispatches); ++d) {
+    const DispatchDesc &dispatch = dispatches[d];
+    for (size_t b = dispatch.bindings.size() - static_cast<size_t>(dispatch.results);
+         b < dispatch.bindings.size(); ++b) {
+      const TensorDesc &written = tensors[dispatch.bindings[b]];
+      if (written.storage != Storage::Parameter)
+        continue;
+      // By bytes, not tensor ids: a view of a buffer writes the buffer.
+      for (size_t g = 0; g < gradientBuffers.size(); ++g) {
+        const TensorDesc &buffer = tensors[gradientBuffers[g].tensor];
+        if (written.offset < buffer.offset + buffer.bytes() &&
+            buffer.offset < written.offset + written.bytes())
+          ready[g] = static_cast<int64_t>(d);
+      }
+    }
+  }
+  return ready;
+}
+
 std::vector<NamedTensor> &Program::namedList(const std::string &key) {
   return key == "inputs"             ? inputs
          : key == "outputs"          ? outputs

@@ -101,6 +101,10 @@ struct Program {
     DType dtype = DType::F32;
   };
   Region gradientRegion() const;
+  /// Per gradient buffer, the last dispatch before the update that writes
+  /// its bytes (-1: none): after it the buffer holds its micro-batch's
+  /// final sum, which may then be sent while later dispatches run.
+  std::vector<int64_t> gradientReadyDispatches() const;
   /// Copies of parameters the kernels read instead of them; not saved.
   std::vector<ParameterCopy> parameterCopies;
   std::vector<LabelledRows> labelledRows;

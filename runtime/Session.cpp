@@ -257,6 +257,13 @@ void Session::runGradients(bool add) {
   runDispatches(0, static_cast<size_t>(program_.updateDispatches), add);
 }
 
+void Session::runGradients(bool add, const std::function<void(size_t)> &after) {
+  for (size_t d = 0; d < static_cast<size_t>(program_.updateDispatches); ++d) {
+    runDispatches(d, d + 1, add);
+    after(d);
+  }
+}
+
 void Session::runUpdate() {
   runDispatches(static_cast<size_t>(program_.updateDispatches), program_.dispatches.size(), false);
 }

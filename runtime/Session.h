@@ -14,6 +14,7 @@
 #include "runtime/Program.h"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -80,6 +81,9 @@ public:
   /// `accumulate`); runUpdate then applies the sums once. run() is both
   /// with the buffers replaced.
   void runGradients(bool add);
+  /// runGradients, calling `after(d)` after each dispatch d (to start
+  /// sending the buffers that dispatch made final).
+  void runGradients(bool add, const std::function<void(size_t)> &after);
   void runUpdate();
   /// Host bytes of the gradient buffers' region (Program::gradientRegion),
   /// for summing them over ranks between runGradients and runUpdate.

@@ -257,9 +257,59 @@ double scalarOutput(const Session &session, int tensor) {
   return *static_cast<const int32_t *>(session.data(tensor));
 }
 
+std::vector<GradientBucket> gradientBuckets(const Program &p, int64_t bucketBytes) {
+  Program::Region region = p.gradientRegion();
+  std::vector<int64_t> ready = p.gradientReadyDispatches();
+  // The buffers in address order.
+  std::vector<size_t> order(p.gradientBuffers.size());
+  for (size_t g = 0; g < order.size(); ++g)
+    order[g] = g;
+  auto offset = [&](size_t g) { return p.tensors[p.gradientBuffers[g].tensor].offset; };
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return offset(a) < offset(b); });
+  std::vector<GradientBucket> buckets;
+  for (size_t k = 0; k < order.size(); ++k) {
+    int64_t start = offset(order[k]) - region.offset;
+    if (buckets.empty() || buckets.back().bytes >= bucketBytes)
+      buckets.push_back({start, 0, 0});
+    GradientBucket &b = buckets.back();
+    // To the next buffer's start (the padding between goes along).
+    int64_t end = k + 1 < order.size() ? offset(order[k + 1]) - region.offset : region.bytes;
+    b.bytes = end - b.offset;
+    b.ready = std::max(b.ready, ready[order[k]]);
+  }
+  std::stable_sort(buckets.begin(), buckets.end(),
+                   [](const GradientBucket &a, const GradientBucket &b) { return a.ready < b.ready; });
+  return buckets;
+}
+
+void communicationMetrics(int64_t bucketBytes, const StepTimes &times,
+                          std::vector<std::pair<std::string, double>> &values) {
+  if (bucketBytes == 0)
+    values.push_back({"wait_ms", times.wait * 1e3});
+  values.push_back({"allreduce_ms", times.allreduce * 1e3});
+  if (bucketBytes > 0)
+    values.push_back({"overlapped_mb", static_cast<double>(times.hiddenBytes) / 1e6});
+}
+
+namespace {
+
+/// Starts summing `bucket` of the session's gradient region over the ranks.
+void startBucket(Session &session, Communicator &comm, const GradientBucket &bucket) {
+  char *region = static_cast<char *>(session.gradientRegion()) + bucket.offset;
+  if (session.program().gradientRegion().dtype == DType::F64)
+    comm.startSum(reinterpret_cast<double *>(region),
+                  static_cast<size_t>(bucket.bytes) / sizeof(double));
+  else
+    comm.startSum(reinterpret_cast<float *>(region),
+                  static_cast<size_t>(bucket.bytes) / sizeof(float));
+}
+
+} // namespace
+
 bool runStep(Session &session, int64_t microBatches,
              const std::function<bool(int64_t, std::string &)> &fill, std::vector<double> &scalars,
-             std::string &error, Communicator *comm, StepTimes *times) {
+             std::string &error, const DataParallel &parallel, StepTimes *times) {
+  Communicator *comm = parallel.comm;
   const Program &p = session.program();
   const int ranks = comm ? comm->size() : 1;
   scalars.assign(p.outputs.size(), 0.0);
@@ -295,16 +345,53 @@ bool runStep(Session &session, int64_t microBatches,
   if (comm)
     comm->sum(rows.data(), rows.size());
   session.setLabelledRows(rows);
+  const bool buckets = comm && ranks > 1 && parallel.bucketBytes > 0;
+  std::vector<GradientBucket> pieces;
+  if (buckets)
+    pieces = gradientBuckets(p, parallel.bucketBytes);
   for (int64_t j = 0; j < microBatches; ++j) {
     if (!fill(j, error)) {
       session.setLabelledRows({});
       return false;
     }
-    session.runGradients(/*add=*/j > 0);
+    if (buckets && j == microBatches - 1) {
+      // The last part: each bucket starts once final; every dispatch after
+      // lets the started ones advance (not the last: what completes from
+      // there on was not hidden).
+      size_t next = 0;
+      const size_t last = static_cast<size_t>(p.updateDispatches) - 1;
+      session.runGradients(/*add=*/j > 0, [&](size_t d) {
+        for (; next < pieces.size() && pieces[next].ready <= static_cast<int64_t>(d); ++next)
+          startBucket(session, *comm, pieces[next]);
+        if (d < last)
+          comm->progress();
+      });
+      for (; next < pieces.size(); ++next)
+        startBucket(session, *comm, pieces[next]);
+    } else {
+      session.runGradients(/*add=*/j > 0);
+    }
     addScalars();
   }
   session.setLabelledRows({});
-  if (comm && ranks > 1) {
+  if (buckets) {
+    auto start = std::chrono::steady_clock::now();
+    // What each rank summed while computing, to all: the slowest rank's is
+    // what shortened the step (a rank ahead of it has nothing to overlap
+    // with).
+    std::vector<double> hidden(static_cast<size_t>(ranks) + scalars.size(), 0.0);
+    hidden[static_cast<size_t>(comm->rank())] = static_cast<double>(comm->finishSums());
+    std::copy(scalars.begin(), scalars.end(), hidden.begin() + ranks);
+    comm->sum(hidden.data(), hidden.size());
+    std::copy(hidden.begin() + ranks, hidden.end(), scalars.begin());
+    if (times) {
+      times->wait = 0;
+      times->allreduce =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      times->hiddenBytes =
+          static_cast<size_t>(*std::max_element(hidden.begin(), hidden.begin() + ranks));
+    }
+  } else if (comm && ranks > 1) {
     // The barrier separates waiting for the slowest rank from the sum
     // itself, so that the step's communication can be told from imbalance.
     auto start = std::chrono::steady_clock::now();

@@ -68,15 +68,46 @@ void setStepInputs(Session &session, const StepInputs &inputs);
 /// The value of a rank-0 output as a double.
 double scalarOutput(const Session &session, int tensor);
 
-/// Where a data-parallel step's time went, in seconds.
-struct StepTimes {
-  double wait = 0;      ///< For the slowest rank's gradients (a barrier).
-  double allreduce = 0; ///< Summing the gradient buffers over the ranks.
+/// How a step's gradient buffers are summed over the ranks.
+struct DataParallel {
+  Communicator *comm = nullptr; ///< null: this process alone.
+  /// 0: one allreduce of the whole region after the backward pass. Else
+  /// buckets of about this many bytes (gradientBuckets), each started as
+  /// soon as the last micro-batch's dispatches have made it final,
+  /// progressed after every later dispatch, waited for before the update.
+  int64_t bucketBytes = 0;
 };
 
-/// One training step over `microBatches` parts on each rank of `comm`
-/// (null: this process alone): `fill(j, error)` writes this rank's part j
-/// (data and step inputs). A program with gradient buffers runs every
+/// Where a data-parallel step's communication went.
+struct StepTimes {
+  double wait = 0;      ///< Seconds waiting for the slowest rank (one allreduce: a barrier).
+  double allreduce = 0; ///< Seconds summing after the backward pass.
+  /// Bytes summed while the backward pass ran (buckets), the most of any
+  /// rank (the slowest one's: a rank ahead of it has nothing to overlap).
+  size_t hiddenBytes = 0;
+};
+
+/// A data-parallel step's communication as metrics: with one allreduce,
+/// `wait_ms` (for the slowest rank) and `allreduce_ms`; with buckets,
+/// `allreduce_ms` (blocked after the backward pass) and `overlapped_mb`
+/// (summed while it ran).
+void communicationMetrics(int64_t bucketBytes, const StepTimes &times,
+                          std::vector<std::pair<std::string, double>> &values);
+
+/// A piece of the gradient region summed on its own.
+struct GradientBucket {
+  int64_t offset = 0, bytes = 0; ///< Within the region.
+  int64_t ready = 0;             ///< The dispatch after which it is final.
+};
+
+/// The gradient region cut at buffer starts into buckets of at least
+/// `bucketBytes` (the last in memory may be smaller), covering it whole, in
+/// the order they become final (then by address).
+std::vector<GradientBucket> gradientBuckets(const Program &program, int64_t bucketBytes);
+
+/// One training step over `microBatches` parts on each rank of
+/// `parallel.comm` (null: this process alone): `fill(j, error)` writes
+/// this rank's part j (data and step inputs). A program with gradient buffers runs every
 /// part's gradients, each divided by the labelled rows of all parts of all
 /// ranks, sums the buffers over the ranks, then runs the update once; one
 /// without takes a single part on a single rank and runs whole. `scalars`
@@ -85,7 +116,7 @@ struct StepTimes {
 /// (if given) the step's communication.
 bool runStep(Session &session, int64_t microBatches,
              const std::function<bool(int64_t, std::string &)> &fill, std::vector<double> &scalars,
-             std::string &error, Communicator *comm = nullptr, StepTimes *times = nullptr);
+             std::string &error, const DataParallel &parallel = {}, StepTimes *times = nullptr);
 
 } // namespace bertc::rt
 

@@ -95,7 +95,10 @@ commands:
                                 sums K micro-batches per step: the effective
                                 batch is batch x K x N; --check-ranks checks
                                 after every step that all ranks hold the same
-                                parameters
+                                parameters; --bucket-mb MB sums the gradients
+                                in buckets of MB megabytes (default 4), each
+                                sent as soon as the backward pass has made it
+                                final; 0: one sum after the backward pass
   tokenize --vocab FILE [--input FILE]
                                 WordPiece tokens of each line of text (default:
                                 standard input), one line of tokens per line
@@ -282,6 +285,20 @@ void printProfile(const Session &session) {
                  static_cast<long long>(session.kernelTimes()[k].calls));
 }
 
+/// `--bucket-mb MB` (default 4; 0: one allreduce after the backward pass)
+/// in bytes.
+bool bucketBytes(Options &opts, int64_t &bytes) {
+  double mb = 0;
+  if (!opts.real("bucket-mb", 4, mb))
+    return false;
+  if (!(mb >= 0 && mb <= 1e6)) {
+    opts.error = "--bucket-mb must be between 0 and 1e6";
+    return false;
+  }
+  bytes = static_cast<int64_t>(mb * 1e6);
+  return true;
+}
+
 /// Runs a training command on this process's world (mpirun's ranks, or
 /// this process alone). An error is printed by the rank that has it, with
 /// its rank in a run of several; a rank that failed leaves without waiting
@@ -328,6 +345,8 @@ int pretrainCommand(const char *self, const CompiledProgram &compiled, Options &
   c.dupeFactor = static_cast<int>(dupe);
   c.accumulate = accumulate;
   c.checkRanks = opts.has("check-ranks");
+  if (!bucketBytes(opts, c.bucketBytes))
+    return fail(self, opts.error);
   return runOnWorld(self, [&](Communicator *comm, std::string &error) {
     c.comm = comm;
     return pretrain(compiled, c, error);
@@ -573,7 +592,7 @@ int runProgramCommand(const char *self, int argc, char **argv, const ProgramSymb
     if (!parseRunOptions(opts, argc, argv,
                          {"corpus", "vocab", "steps", "lr", "warmup", "seed", "save", "save-every",
                           "dropout", "stop-after", "dupe-factor", "resume", "accumulate",
-                          "check-ranks"},
+                          "check-ranks", "bucket-mb"},
                          {"corpus"}, {"resume", "check-ranks"}))
       return fail(self, opts.error);
     return pretrainCommand(self, compiled, opts);
@@ -582,7 +601,7 @@ int runProgramCommand(const char *self, int argc, char **argv, const ProgramSymb
     if (!parseRunOptions(opts, argc, argv,
                          {"init", "vocab", "train", "dev", "text-column", "label-column", "epochs",
                           "lr", "seed", "save", "patience", "dropout", "warmup-proportion",
-                          "accumulate"}))
+                          "accumulate", "bucket-mb"}))
       return fail(self, opts.error);
     FinetuneConfig c;
     long long epochs, seed, patience, accumulate;
@@ -610,6 +629,8 @@ int runProgramCommand(const char *self, int argc, char **argv, const ProgramSymb
     c.seed = static_cast<uint64_t>(seed);
     c.patience = static_cast<int>(patience);
     c.accumulate = accumulate;
+    if (!bucketBytes(opts, c.bucketBytes))
+      return fail(self, opts.error);
     return runOnWorld(self, [&](Communicator *comm, std::string &err) {
       c.comm = comm;
       return finetune(compiled, c, err);

@@ -17,6 +17,10 @@ public:
   void sum(float *, size_t) override {}
   void sum(double *, size_t) override {}
   void barrier() override {}
+  void startSum(float *, size_t) override {}
+  void startSum(double *, size_t) override {}
+  void progress() override {}
+  size_t finishSums() override { return 0; }
 };
 
 /// Open MPI through its C ABI: handles are pointers to the library's
@@ -51,6 +55,9 @@ public:
     m->commSize_ = reinterpret_cast<CommInt>(sym("MPI_Comm_size"));
     m->allreduce_ = reinterpret_cast<Allreduce>(sym("MPI_Allreduce"));
     m->barrier_ = reinterpret_cast<Barrier>(sym("MPI_Barrier"));
+    m->iallreduce_ = reinterpret_cast<Iallreduce>(sym("MPI_Iallreduce"));
+    m->test_ = reinterpret_cast<Test>(sym("MPI_Test"));
+    m->wait_ = reinterpret_cast<Wait>(sym("MPI_Wait"));
     m->world_ = sym("ompi_mpi_comm_world");
     m->float_ = sym("ompi_mpi_float");
     m->double_ = sym("ompi_mpi_double");
@@ -79,6 +86,27 @@ public:
   void sum(float *data, size_t n) override { reduce(data, n, sizeof(float), float_); }
   void sum(double *data, size_t n) override { reduce(data, n, sizeof(double), double_); }
   void barrier() override { barrier_(world_); }
+  void startSum(float *data, size_t n) override { start(data, n, sizeof(float), float_); }
+  void startSum(double *data, size_t n) override { start(data, n, sizeof(double), double_); }
+  void progress() override {
+    for (Pending &p : pending_)
+      if (!p.done) {
+        int flag = 0;
+        test_(&p.request, &flag, nullptr);
+        p.done = flag != 0;
+      }
+  }
+  size_t finishSums() override {
+    size_t hidden = 0;
+    for (Pending &p : pending_) {
+      if (p.done)
+        hidden += p.bytes;
+      else
+        wait_(&p.request, nullptr);
+    }
+    pending_.clear();
+    return hidden;
+  }
 
 private:
   using InitThread = int (*)(int *, char ***, int, int *);
@@ -86,6 +114,17 @@ private:
   using CommInt = int (*)(void *, int *);
   using Allreduce = int (*)(const void *, void *, int, void *, void *, void *);
   using Barrier = int (*)(void *);
+  // MPI_Request is a pointer (ompi_request_t *); MPI_STATUS_IGNORE is null.
+  using Iallreduce = int (*)(const void *, void *, int, void *, void *, void *, void **);
+  using Test = int (*)(void **, int *, void *);
+  using Wait = int (*)(void **, void *);
+
+  /// A started sum: its request, bytes, and whether it has completed.
+  struct Pending {
+    void *request = nullptr;
+    size_t bytes = 0;
+    bool done = false;
+  };
 
   OpenMpi() = default;
 
@@ -100,11 +139,28 @@ private:
     }
   }
 
+  void start(void *data, size_t n, size_t bytes, void *type) {
+    auto *p = static_cast<char *>(data);
+    for (size_t done = 0; done < n;) {
+      size_t count = std::min<size_t>(n - done, INT_MAX / 2);
+      Pending pending;
+      pending.bytes = count * bytes;
+      iallreduce_(reinterpret_cast<void *>(1), p + done * bytes, static_cast<int>(count), type,
+                  sumOp_, world_, &pending.request);
+      pending_.push_back(pending);
+      done += count;
+    }
+  }
+
   InitThread initThread_ = nullptr;
   Finalize finalize_ = nullptr;
   CommInt commRank_ = nullptr, commSize_ = nullptr;
   Allreduce allreduce_ = nullptr;
   Barrier barrier_ = nullptr;
+  Iallreduce iallreduce_ = nullptr;
+  Test test_ = nullptr;
+  Wait wait_ = nullptr;
+  std::vector<Pending> pending_;
   void *world_ = nullptr, *float_ = nullptr, *double_ = nullptr, *sumOp_ = nullptr;
   int rank_ = 0, size_ = 1;
   bool abandoned_ = false;

@@ -32,6 +32,17 @@ public:
   virtual void sum(double *data, size_t n) = 0;
   /// Returns once every rank has called it.
   virtual void barrier() = 0;
+  /// Starts summing `data[0, n)` over the ranks as sum() does, without
+  /// waiting; the data must not change until finishSums(). Every rank
+  /// starts the same sums in the same order.
+  virtual void startSum(float *data, size_t n) = 0;
+  virtual void startSum(double *data, size_t n) = 0;
+  /// Lets the started sums advance (Open MPI moves non-blocking
+  /// collectives only inside its calls): call it often while computing.
+  virtual void progress() = 0;
+  /// Waits for every started sum; returns the bytes of those that had
+  /// completed before this call (what the computation hid).
+  virtual size_t finishSums() = 0;
   /// After this rank failed: leave without MPI_Finalize, which would wait
   /// for ranks still in a collective; the launcher then ends them all.
   virtual void abandon() {}

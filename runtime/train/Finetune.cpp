@@ -277,7 +277,8 @@ bool finetune(const CompiledProgram &compiled, const FinetuneConfig &cfg, std::s
     std::string identity = program.toJson().dump() + "\n" + std::to_string(train.size()) + "\n" +
                            std::to_string(dev.size()) + "\n" + Json(cfg.lr).dump() + "\n" +
                            std::to_string(cfg.epochs) + "\n" + std::to_string(cfg.seed) + "\n" +
-                           std::to_string(parts) + "\n" + Json(cfg.dropout).dump();
+                           std::to_string(parts) + "\n" + Json(cfg.dropout).dump() + "\n" +
+                           std::to_string(cfg.bucketBytes);
     for (const auto &t : trainTexts)
       for (int32_t id : t)
         identity += std::to_string(id) + ",";
@@ -348,7 +349,7 @@ bool finetune(const CompiledProgram &compiled, const FinetuneConfig &cfg, std::s
       auto start = std::chrono::steady_clock::now();
       std::vector<double> scalars;
       StepTimes times;
-      if (!runStep(session, parts, fill, scalars, error, &comm, &times))
+      if (!runStep(session, parts, fill, scalars, error, {&comm, cfg.bucketBytes}, &times))
         return false;
       double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -357,10 +358,8 @@ bool finetune(const CompiledProgram &compiled, const FinetuneConfig &cfg, std::s
         if (session.program().outputs[i].tensor == c.loss)
           loss = scalars[i];
       std::vector<std::pair<std::string, double>> values = {{"loss", loss}, {"lr", lr}};
-      if (ranks > 1) {
-        values.push_back({"wait_ms", times.wait * 1e3});
-        values.push_back({"allreduce_ms", times.allreduce * 1e3});
-      }
+      if (ranks > 1)
+        communicationMetrics(cfg.bucketBytes, times, values);
       progress.step(step, values, static_cast<double>(global * c.seq) / seconds);
     }
     std::vector<int32_t> predicted;

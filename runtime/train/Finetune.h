@@ -40,6 +40,10 @@ struct FinetuneConfig {
   /// those from (r x accumulate + j) x batch, the last step's missing rows
   /// padding (label -100). Rank 0 alone evaluates, prints and saves.
   Communicator *comm = nullptr;
+  /// The gradients summed over the ranks in buckets of about this many
+  /// bytes overlapped with the backward pass (DataParallel); 0: in one
+  /// allreduce after it.
+  int64_t bucketBytes = 4'000'000;
 };
 
 bool finetune(const CompiledProgram &compiled, const FinetuneConfig &config, std::string &error);

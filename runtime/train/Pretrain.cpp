@@ -243,7 +243,8 @@ bool pretrain(const CompiledProgram &compiled, const PretrainConfig &c, std::str
          {std::to_string(c.seed), std::to_string(c.steps), std::to_string(c.warmup),
           Json(c.lr).dump(), Json(c.dropout).dump(), std::to_string(c.accumulate),
           std::to_string(c.dupeFactor), std::to_string(c.resume), std::to_string(c.saveEvery),
-          std::to_string(c.stopAfter), std::to_string(c.checkRanks)})
+          std::to_string(c.stopAfter), std::to_string(c.checkRanks),
+          std::to_string(c.bucketBytes)})
       identity += "\n" + s;
     if (!sameOnAllRanks(comm, std::hash<std::string>()(identity), "program or settings", error))
       return false;
@@ -364,7 +365,7 @@ bool pretrain(const CompiledProgram &compiled, const PretrainConfig &c, std::str
     };
     auto start = std::chrono::steady_clock::now();
     StepTimes times;
-    if (!runStep(session, parts, fill, scalars, error, &comm, &times))
+    if (!runStep(session, parts, fill, scalars, error, {&comm, c.bucketBytes}, &times))
       return false;
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -408,10 +409,8 @@ bool pretrain(const CompiledProgram &compiled, const PretrainConfig &c, std::str
         return false;
     }
     values.push_back({"lr", lr});
-    if (ranks > 1) {
-      values.push_back({"wait_ms", times.wait * 1e3});
-      values.push_back({"allreduce_ms", times.allreduce * 1e3});
-    }
+    if (ranks > 1)
+      communicationMetrics(c.bucketBytes, times, values);
     progress.step(step, values, static_cast<double>(global * seq) / seconds);
     if (first && ((c.saveEvery > 0 && step % c.saveEvery == 0) || step == c.steps)) {
       if (!save(step))

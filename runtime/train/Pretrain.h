@@ -52,6 +52,10 @@ struct PretrainConfig {
   /// (a hash of them compared with rank 0's; an error names the ranks that
   /// differ).
   bool checkRanks = false;
+  /// The gradients summed over the ranks in buckets of about this many
+  /// bytes overlapped with the backward pass (DataParallel); 0: in one
+  /// allreduce after it.
+  int64_t bucketBytes = 4'000'000;
 };
 
 /// Learning rate at step `t` (1-based) of `steps`: `peak * t / warmup`
