@@ -9,9 +9,14 @@
 #   sentiment/pang-lee.csv
 #                      4000 Rotten Tomatoes sentences, "label","text" (1/-1),
 #                      from Debian's python3-pattern (extracted, not installed)
+#   sentiment/pang-lee-reviews.csv
+#                      Pang & Lee's 1,500 full movie reviews, "label","text"
+#                      (1/-1), from the same package
 #   reuters/Reuters{Grain,Corn}-{train,test}.arff
 #                      Reuters-21578 articles, ModApte split, text and a 0/1
 #                      class, Latin-1 ARFF, from Debian's weka (extracted)
+#   tasks/             the benchmark tasks' fixed train/dev/test splits and
+#                      tasks/tasks.tsv (scripts/make-tasks.py)
 # Idempotent: what is already there is kept. Needs npm, apt-get, dpkg-deb and
 # python3 (scripts/install-deps.sh installs them).
 set -euo pipefail
@@ -81,6 +86,16 @@ if [ ! -f "$data/sentiment/pang-lee.csv" ]; then
   mv "$data/sentiment/pang-lee.csv.tmp" "$data/sentiment/pang-lee.csv"
 fi
 
+if [ ! -f "$data/sentiment/pang-lee-reviews.csv" ]; then
+  echo "install-data: movie reviews (Debian python3-pattern, extracted only)"
+  (cd "$work" && apt-get download python3-pattern >/dev/null 2>&1 &&
+    dpkg-deb -x python3-pattern_*.deb pattern-reviews)
+  mkdir -p "$data/sentiment"
+  cp "$work/pattern-reviews/usr/share/doc/python3-pattern/test/corpora/polarity-en-pang&lee1.csv" \
+    "$data/sentiment/pang-lee-reviews.csv.tmp"
+  mv "$data/sentiment/pang-lee-reviews.csv.tmp" "$data/sentiment/pang-lee-reviews.csv"
+fi
+
 if [ ! -f "$data/reuters/ReutersCorn-test.arff" ]; then
   echo "install-data: Reuters-21578 Grain and Corn, ModApte split (Debian weka, extracted only)"
   (cd "$work" && apt-get download weka >/dev/null 2>&1 && dpkg-deb -x weka_*.deb weka)
@@ -92,6 +107,11 @@ if [ ! -f "$data/reuters/ReutersCorn-test.arff" ]; then
   done
   rm -rf "$data/reuters"
   mv "$data/reuters.tmp" "$data/reuters"
+fi
+
+# The benchmark tasks' fixed splits, written once from the files above.
+if [ ! -f "$data/tasks/tasks.tsv" ]; then
+  "$python" "$(dirname "$0")/make-tasks.py" "$data"
 fi
 
 echo "install-data: $data"

@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Writes the benchmark tasks' fixed splits once, from the installed data.
+
+Usage: make-tasks.py DATA_DIR   (scripts/install-data.sh runs it)
+
+DATA_DIR/tasks/NAME/{train,dev,test}.EXT for each task, and
+DATA_DIR/tasks/tasks.tsv, one line per task: name, file extension, text
+column, label column, the metric (accuracy, or f1:LABEL for the F1 of that
+class where the classes are imbalanced) and how the split was made.
+
+  sentiment-sentences  Pang & Lee's 4,000 sentences (pang-lee.csv), 80/10/10
+  sentiment-reviews    Pang & Lee's 1,500 full reviews, 80/10/10
+  reuters-grain        Reuters-21578 Grain, ModApte: train (a tenth held out
+  reuters-corn         as dev) and test as published; metric F1 of class 1
+  spam                 SpamAssassin's 6,046 mails, 80/10/10
+
+Each split is seeded (seed 1) and written to a temporary name, then renamed.
+A dev or test text that also appears in train (after lower-casing and
+collapsing blanks) is dropped, so no evaluation text is trained on; the
+counts dropped are printed.
+"""
+import csv
+import json
+import os
+import random
+import re
+import sys
+
+csv.field_size_limit(1 << 30)
+
+
+def normalised(text):
+    return re.sub(r"\s+", " ", text.lower()).strip()
+
+
+def read_csv(path):
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        return [r for r in csv.reader(f) if r]
+
+
+def write_csv(path, rows):
+    with open(path + ".tmp", "w", encoding="utf-8", newline="") as f:
+        csv.writer(f, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
+    os.replace(path + ".tmp", path)
+
+
+def read_jsonl(path):
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def write_jsonl(path, rows):
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    os.replace(path + ".tmp", path)
+
+
+def read_arff(path):
+    """The header lines and the @data records (one per line) of Weka's file."""
+    with open(path, encoding="latin-1") as f:
+        lines = f.read().split("\n")
+    at = next(i for i, l in enumerate(lines) if l.strip().lower() == "@data")
+    records = [l for l in lines[at + 1:] if l.strip() and not l.lstrip().startswith("%")]
+    return lines[:at + 1], records
+
+
+def arff_text(record):
+    """The first quoted value of a record, unescaped (the Reuters files' text)."""
+    quote = record[0]
+    out, i = [], 1
+    while record[i] != quote:
+        if record[i] == "\\":
+            i += 1
+            out.append({"n": "\n", "t": "\t", "r": "\r"}.get(record[i], record[i]))
+        else:
+            out.append(record[i])
+        i += 1
+    return "".join(out)
+
+
+def write_arff(path, header, records):
+    with open(path + ".tmp", "w", encoding="latin-1") as f:
+        f.write("\n".join(header) + "\n" + "\n".join(records) + "\n")
+    os.replace(path + ".tmp", path)
+
+
+def split(rows, text, train_share=0.8, dev_share=0.1):
+    """Seeded train/dev/test; evaluation rows whose text is in train dropped."""
+    order = list(range(len(rows)))
+    random.Random(1).shuffle(order)
+    n_train, n_dev = int(len(rows) * train_share), int(len(rows) * dev_share)
+    parts = [[rows[i] for i in order[:n_train]], [rows[i] for i in order[n_train:n_train + n_dev]],
+             [rows[i] for i in order[n_train + n_dev:]]]
+    return dedupe(parts, text)
+
+
+def dedupe(parts, text):
+    seen = {normalised(text(r)) for r in parts[0]}
+    kept, dropped = [parts[0]], 0
+    for part in parts[1:]:
+        keep = []
+        for r in part:
+            key = normalised(text(r))
+            if key in seen:
+                dropped += 1
+                continue
+            seen.add(key)  # Nor a dev text in test.
+            keep.append(r)
+        kept.append(keep)
+    return kept, dropped
+
+
+def main():
+    data = sys.argv[1]
+    tasks = os.path.join(data, "tasks")
+    lines = []
+
+    def done(name, ext, text_col, label_col, metric, how, parts, dropped, write):
+        folder = os.path.join(tasks, name)
+        os.makedirs(folder, exist_ok=True)
+        for part, rows in zip(("train", "dev", "test"), parts):
+            write(os.path.join(folder, f"{part}.{ext}"), rows)
+        lines.append("\t".join([name, ext, text_col, label_col, metric, how]))
+        print(f"make-tasks: {name}: train {len(parts[0])}, dev {len(parts[1])}, test "
+              f"{len(parts[2])} ({how}; {dropped} evaluation texts dropped: also in train)")
+
+    for name, file in (("sentiment-sentences", "pang-lee.csv"),
+                       ("sentiment-reviews", "pang-lee-reviews.csv")):
+        rows = read_csv(os.path.join(data, "sentiment", file))
+        parts, dropped = split(rows, lambda r: r[1])
+        done(name, "csv", "1", "0", "accuracy", "seeded 80/10/10", parts, dropped, write_csv)
+    for topic in ("Grain", "Corn"):
+        header, train = read_arff(os.path.join(data, "reuters", f"Reuters{topic}-train.arff"))
+        _, test = read_arff(os.path.join(data, "reuters", f"Reuters{topic}-test.arff"))
+        order = list(range(len(train)))
+        random.Random(1).shuffle(order)
+        n_dev = len(train) // 10
+        parts = [[train[i] for i in sorted(order[n_dev:])], [train[i] for i in sorted(order[:n_dev])],
+                 test]
+        parts, dropped = dedupe(parts, arff_text)
+        done(f"reuters-{topic.lower()}", "arff", "Text", "class-att", "f1:1",
+             "ModApte train and test, a seeded tenth of train as dev", parts, dropped,
+             lambda path, rows: write_arff(path, header, rows))
+    rows = read_jsonl(os.path.join(data, "spam", "spam.jsonl"))
+    parts, dropped = split(rows, lambda r: r["text"])
+    done("spam", "jsonl", "text", "label", "accuracy", "seeded 80/10/10", parts, dropped,
+         write_jsonl)
+    with open(os.path.join(tasks, "tasks.tsv.tmp"), "w", encoding="utf-8") as f:
+        f.write("name\text\ttext_column\tlabel_column\tmetric\tsplit\n" + "\n".join(lines) + "\n")
+    os.replace(os.path.join(tasks, "tasks.tsv.tmp"), os.path.join(tasks, "tasks.tsv"))
+
+
+if __name__ == "__main__":
+    main()
