@@ -70,17 +70,20 @@ commands:
   finetune --train FILE --text-column C --label-column C --vocab FILE --save DIR
            [--init CHECKPOINT] [--dev FILE] [--epochs E] [--lr LR] [--seed S]
            [--patience P] [--warmup-proportion W] [--threads T] [--accumulate K]
+           [--metric accuracy|f1:LABEL]
                                 fine-tune a classify program on CSV, TSV,
                                 JSONL or ARFF rows (a column by header or
                                 attribute name, or by 0-based index);
                                 labels of any spelling map to class ids in
                                 sorted order; without --dev a tenth of the
-                                rows is held out; the best epoch by dev
-                                accuracy is saved as DIR/model.safetensors;
+                                rows is held out; the best epoch by the dev
+                                metric (default accuracy; f1:LABEL the F1 of
+                                that class) is saved as DIR/model.safetensors;
                                 stops after P epochs without improvement
   eval --weights MODEL --vocab FILE --data FILE --text-column C --label-column C
-                                accuracy and macro F1 on labelled rows, as
-                                {"accuracy": ..., "f1": ..., "n": ...}
+                                accuracy, macro F1 and each label's F1 on
+                                labelled rows, as {"accuracy": ..., "f1": ...,
+                                "n": ..., "f1_by_label": {LABEL: ...}}
   predict --weights MODEL --vocab FILE [--input FILE]
                                 one JSON line {"label", "probability"} per
                                 line of text (default: standard input)
@@ -601,7 +604,7 @@ int runProgramCommand(const char *self, int argc, char **argv, const ProgramSymb
     if (!parseRunOptions(opts, argc, argv,
                          {"init", "vocab", "train", "dev", "text-column", "label-column", "epochs",
                           "lr", "seed", "save", "patience", "dropout", "warmup-proportion",
-                          "accumulate", "bucket-mb"}))
+                          "accumulate", "bucket-mb", "metric"}))
       return fail(self, opts.error);
     FinetuneConfig c;
     long long epochs, seed, patience, accumulate;
@@ -629,6 +632,8 @@ int runProgramCommand(const char *self, int argc, char **argv, const ProgramSymb
     c.seed = static_cast<uint64_t>(seed);
     c.patience = static_cast<int>(patience);
     c.accumulate = accumulate;
+    if (opts.has("metric"))
+      c.metric = opts.get("metric");
     if (!bucketBytes(opts, c.bucketBytes))
       return fail(self, opts.error);
     return runOnWorld(self, [&](Communicator *comm, std::string &err) {

@@ -100,6 +100,7 @@ void fillRows(Session &s, const Classifier &c, const std::vector<std::vector<int
 
 struct Scores {
   double accuracy = 0, f1 = 0;
+  std::vector<double> classF1; ///< Per class id; f1 is their mean.
   int64_t n = 0;
 };
 
@@ -144,7 +145,8 @@ Scores score(const std::vector<int32_t> &predicted, const std::vector<int32_t> &
       fp += predicted[i] == k && gold[i] != k;
       fn += predicted[i] != k && gold[i] == k;
     }
-    f1 += tp ? 2.0 * tp / (2.0 * tp + fp + fn) : 0.0;
+    s.classF1.push_back(tp ? 2.0 * tp / (2.0 * tp + fp + fn) : 0.0);
+    f1 += s.classF1.back();
   }
   s.f1 = classes ? f1 / classes : 0;
   return s;
@@ -202,6 +204,35 @@ std::string fixed(double v) {
   return buf;
 }
 
+/// The class `metric` names ("f1:LABEL"), or -1 for "accuracy"; an error
+/// for anything else.
+bool metricClass(const std::string &metric, const std::vector<std::string> &labels, int &cls,
+                 std::string &error) {
+  cls = -1;
+  if (metric == "accuracy")
+    return true;
+  if (metric.rfind("f1:", 0) == 0) {
+    auto it = std::find(labels.begin(), labels.end(), metric.substr(3));
+    if (it != labels.end()) {
+      cls = static_cast<int>(it - labels.begin());
+      return true;
+    }
+  }
+  error = "--metric " + metric + ": give accuracy or f1:LABEL with one of the labels " +
+          labelsJson(labels);
+  return false;
+}
+
+double metricValue(const Scores &s, int cls) { return cls < 0 ? s.accuracy : s.classF1[cls]; }
+
+/// {"LABEL": F1, ...} in class order.
+std::string f1ByLabel(const Scores &s, const std::vector<std::string> &labels) {
+  std::string out = "{";
+  for (size_t k = 0; k < labels.size(); ++k)
+    out += (k ? ", " : "") + Json(labels[k]).dump() + ": " + fixed(s.classF1[k]);
+  return out + "}";
+}
+
 } // namespace
 
 bool finetune(const CompiledProgram &compiled, const FinetuneConfig &cfg, std::string &error) {
@@ -251,6 +282,9 @@ bool finetune(const CompiledProgram &compiled, const FinetuneConfig &cfg, std::s
       (isDev[i] ? dev : rest).push_back(train[i]);
     train = std::move(rest);
   }
+  int metricCls = -1;
+  if (!metricClass(cfg.metric, labels, metricCls, error))
+    return false;
   std::vector<int32_t> trainLabels, devLabels;
   if (!labelIds(train, labels, cfg.train, trainLabels, error) ||
       !labelIds(dev, labels, cfg.dev.empty() ? cfg.train : cfg.dev, devLabels, error))
@@ -278,7 +312,8 @@ bool finetune(const CompiledProgram &compiled, const FinetuneConfig &cfg, std::s
                            std::to_string(dev.size()) + "\n" + Json(cfg.lr).dump() + "\n" +
                            std::to_string(cfg.epochs) + "\n" + std::to_string(cfg.seed) + "\n" +
                            std::to_string(parts) + "\n" + Json(cfg.dropout).dump() + "\n" +
-                           std::to_string(cfg.bucketBytes);
+                           std::to_string(cfg.bucketBytes) + "\n" + std::to_string(cfg.patience) +
+                           "\n" + Json(cfg.warmupProportion).dump() + "\n" + cfg.metric;
     for (const auto &t : trainTexts)
       for (int32_t id : t)
         identity += std::to_string(id) + ",";
@@ -366,12 +401,15 @@ bool finetune(const CompiledProgram &compiled, const FinetuneConfig &cfg, std::s
     std::vector<double> probability;
     classify(session, c, devTexts, predicted, probability);
     Scores s = score(predicted, devLabels, c.classes);
-    bool better = s.accuracy > best;
+    bool better = metricValue(s, metricCls) > best;
     progress.note("finetune: epoch " + std::to_string(epoch) + " dev accuracy " +
-                  fixed(s.accuracy) + " f1 " + fixed(s.f1) + " (n " + std::to_string(s.n) + ")" +
+                  fixed(s.accuracy) + " f1 " + fixed(s.f1) +
+                  (metricCls >= 0 ? " " + cfg.metric + " " + fixed(metricValue(s, metricCls))
+                                  : std::string()) +
+                  " (n " + std::to_string(s.n) + ")" +
                   (better ? ", best so far: saved" : ""));
     if (better) {
-      best = s.accuracy;
+      best = metricValue(s, metricCls);
       bestScores = s;
       bestEpoch = epoch;
       stale = 0;
@@ -382,7 +420,7 @@ bool finetune(const CompiledProgram &compiled, const FinetuneConfig &cfg, std::s
                                             {"dev_accuracy", fixed(s.accuracy)}}))
         return false;
     } else if (++stale >= cfg.patience) {
-      progress.note("finetune: no better dev accuracy for " + std::to_string(stale) +
+      progress.note("finetune: no better dev " + cfg.metric + " for " + std::to_string(stale) +
                     " epochs; stopping early");
       break;
     }
@@ -390,9 +428,12 @@ bool finetune(const CompiledProgram &compiled, const FinetuneConfig &cfg, std::s
   if (!progress.finish(cfg.saveDir + "/loss.svg", "loss", error))
     return false;
   if (first)
-    std::printf("{\"dev_accuracy\": %s, \"dev_f1\": %s, \"n\": %lld, \"best_epoch\": %lld}\n",
+    std::printf("{\"dev_accuracy\": %s, \"dev_f1\": %s, \"n\": %lld, \"best_epoch\": %lld, "
+                "\"dev_f1_by_label\": %s, \"metric\": %s, \"dev_metric\": %s}\n",
                 fixed(bestScores.accuracy).c_str(), fixed(bestScores.f1).c_str(),
-                static_cast<long long>(bestScores.n), static_cast<long long>(bestEpoch));
+                static_cast<long long>(bestScores.n), static_cast<long long>(bestEpoch),
+                f1ByLabel(bestScores, labels).c_str(), Json(cfg.metric).dump().c_str(),
+                fixed(best).c_str());
   return true;
 }
 
@@ -415,8 +456,9 @@ bool evaluate(const CompiledProgram &compiled, const DeviceChoice &device,
   std::vector<double> probability;
   classify(*m.session, m.c, texts, predicted, probability);
   Scores s = score(predicted, gold, m.c.classes);
-  std::printf("{\"accuracy\": %s, \"f1\": %s, \"n\": %lld}\n", fixed(s.accuracy).c_str(),
-              fixed(s.f1).c_str(), static_cast<long long>(s.n));
+  std::printf("{\"accuracy\": %s, \"f1\": %s, \"n\": %lld, \"f1_by_label\": %s}\n",
+              fixed(s.accuracy).c_str(), fixed(s.f1).c_str(), static_cast<long long>(s.n),
+              f1ByLabel(s, m.labels).c_str());
   return true;
 }
 

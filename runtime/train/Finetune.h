@@ -30,7 +30,10 @@ struct FinetuneConfig {
   double lr = 5e-5;
   double warmupProportion = 0.1;
   uint64_t seed = 0;
-  int patience = 2; ///< Epochs without a better dev accuracy before stopping.
+  int patience = 2; ///< Epochs without a better dev metric before stopping.
+  /// What chooses the best epoch: "accuracy", or "f1:LABEL", the F1 of one
+  /// class (for imbalanced classes).
+  std::string metric = "accuracy";
   DeviceChoice device;
   double dropout = 1.0;
   /// Micro-batches per step (a program compiled with --accumulate-gradients).
@@ -48,7 +51,8 @@ struct FinetuneConfig {
 
 bool finetune(const CompiledProgram &compiled, const FinetuneConfig &config, std::string &error);
 
-/// Prints {"accuracy": ..., "f1": ..., "n": ...} (macro F1 over classes).
+/// Prints {"accuracy": ..., "f1": ..., "n": ..., "f1_by_label": {LABEL: ...}}
+/// (f1: the mean over classes).
 bool evaluate(const CompiledProgram &compiled, const DeviceChoice &device,
               const std::string &weights, const std::string &vocab, const std::string &data,
               const std::string &textColumn, const std::string &labelColumn, std::string &error);
