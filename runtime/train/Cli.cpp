@@ -57,7 +57,7 @@ commands:
   pretrain --corpus PATH... --vocab FILE --save DIR [--steps N] [--lr LR]
            [--warmup W] [--seed S] [--save-every K] [--resume] [--threads T]
            [--dropout D] [--dupe-factor F] [--stop-after N] [--accumulate K]
-           [--check-ranks]
+           [--check-ranks] [--eval-corpus PATH... --eval-every N [--eval-batches B]]
                                 pretrain on text files (or folders of them):
                                 instances are built into DIR/data (reused when
                                 the corpus and settings are unchanged), the
@@ -66,7 +66,10 @@ commands:
                                 DIR/checkpoint.safetensors is written every K
                                 steps and at the end, atomically; --resume
                                 continues from it exactly; DIR/metrics.jsonl
-                                and DIR/loss.svg record the run
+                                and DIR/loss.svg record the run; every N
+                                steps, the masked-LM loss and accuracy on B
+                                batches (default 8) of held-out text
+                                (eval_mlm_loss, eval_mlm_accuracy)
   finetune --train FILE --text-column C --label-column C --vocab FILE --save DIR
            [--init CHECKPOINT] [--dev FILE] [--epochs E] [--lr LR] [--seed S]
            [--patience P] [--warmup-proportion W] [--threads T] [--accumulate K]
@@ -350,6 +353,16 @@ int pretrainCommand(const char *self, const CompiledProgram &compiled, Options &
   c.checkRanks = opts.has("check-ranks");
   if (!bucketBytes(opts, c.bucketBytes))
     return fail(self, opts.error);
+  long long evalEvery, evalBatches;
+  if (!opts.integer("eval-every", 0, evalEvery) || !opts.integer("eval-batches", 8, evalBatches))
+    return fail(self, opts.error);
+  if (evalEvery < 0 || evalBatches < 1 || (evalEvery > 0) != opts.has("eval-corpus"))
+    return fail(self, "--eval-every N (N > 0) and --eval-corpus PATH... go together; "
+                      "--eval-batches must be positive");
+  c.evalEvery = evalEvery;
+  c.evalBatches = evalBatches;
+  if (opts.has("eval-corpus"))
+    c.evalCorpus = opts.list["eval-corpus"];
   return runOnWorld(self, [&](Communicator *comm, std::string &error) {
     c.comm = comm;
     return pretrain(compiled, c, error);
@@ -595,8 +608,9 @@ int runProgramCommand(const char *self, int argc, char **argv, const ProgramSymb
     if (!parseRunOptions(opts, argc, argv,
                          {"corpus", "vocab", "steps", "lr", "warmup", "seed", "save", "save-every",
                           "dropout", "stop-after", "dupe-factor", "resume", "accumulate",
-                          "check-ranks", "bucket-mb"},
-                         {"corpus"}, {"resume", "check-ranks"}))
+                          "check-ranks", "bucket-mb", "eval-corpus", "eval-every",
+                          "eval-batches"},
+                         {"corpus", "eval-corpus"}, {"resume", "check-ranks"}))
       return fail(self, opts.error);
     return pretrainCommand(self, compiled, opts);
   }

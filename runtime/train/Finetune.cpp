@@ -425,7 +425,7 @@ bool finetune(const CompiledProgram &compiled, const FinetuneConfig &cfg, std::s
       break;
     }
   }
-  if (!progress.finish(cfg.saveDir + "/loss.svg", "loss", error))
+  if (!progress.finish(cfg.saveDir + "/loss.svg", {"loss"}, error))
     return false;
   if (first)
     std::printf("{\"dev_accuracy\": %s, \"dev_f1\": %s, \"n\": %lld, \"best_epoch\": %lld, "

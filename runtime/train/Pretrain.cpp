@@ -46,11 +46,21 @@ struct InstanceStream {
   }
 };
 
-/// Reuses SAVE_DIR/data when its manifest matches the corpus and options;
-/// otherwise builds it.
-bool prepareData(const PretrainConfig &c, const Tokenizer &tokenizer, const Vocab &vocab,
+/// Where a run's instances come from: the corpus, the folder of its
+/// shards and how they are made.
+struct DataSource {
+  std::vector<std::string> corpus;
+  std::string dir;
+  int dupeFactor = 1;
+  bool mustExist = false; ///< A resumed run's training data: never rebuilt.
+  bool announce = true;   ///< Print what was read or built.
+};
+
+/// Reuses the source's folder when its manifest matches the corpus and
+/// options; otherwise builds it.
+bool prepareData(const DataSource &c, const Tokenizer &tokenizer, const Vocab &vocab,
                  const ShardHeader &want, InstanceStream &stream, std::string &error) {
-  std::string dir = c.saveDir + "/data";
+  const std::string &dir = c.dir;
   std::string manifestPath = dir + "/manifest.json";
   std::vector<std::string> files;
   if (!listCorpusFiles(c.corpus, files, error))
@@ -77,13 +87,13 @@ bool prepareData(const PretrainConfig &c, const Tokenizer &tokenizer, const Voca
         stream.total += reader->size();
         stream.shards.push_back(std::move(reader));
       }
-      if (!c.comm || c.comm->rank() == 0)
+      if (c.announce)
         std::fprintf(stderr, "pretrain: %llu instances from %s\n",
                      static_cast<unsigned long long>(stream.total), dir.c_str());
       return stream.total > 0 || (error = dir + ": no instances", false);
     }
   }
-  if (c.resume) {
+  if (c.mustExist) {
     error = manifestPath + ": missing or made from another corpus or settings; cannot resume";
     return false;
   }
@@ -134,9 +144,10 @@ bool prepareData(const PretrainConfig &c, const Tokenizer &tokenizer, const Voca
   fs::rename(manifestPath + ".tmp", manifestPath);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::fprintf(stderr,
-               "pretrain: corpus of %lld files, %lld documents, %lld sentences, %lld tokens -> "
+               "pretrain: %s: corpus of %lld files, %lld documents, %lld sentences, %lld tokens -> "
                "%zu instances (dupe factor %d) in %.1f s\n",
-               static_cast<long long>(stats.files), static_cast<long long>(stats.documents),
+               dir.c_str(), static_cast<long long>(stats.files),
+               static_cast<long long>(stats.documents),
                static_cast<long long>(stats.sentences), static_cast<long long>(stats.tokens),
                instances.size(), c.dupeFactor, seconds);
   instances.clear();
@@ -169,6 +180,49 @@ bool fillInstances(Session &s, const Inputs &in, InstanceStream &stream, uint64_
     }
     buffer<int32_t>(s, in.nsp)[r] = inst.nextSentenceLabel;
   }
+  return true;
+}
+
+/// Masked-LM loss and accuracy of the first `batches` batches of `held`
+/// (or all of them, when fewer), forward passes with dropout off: the
+/// loss's mean over every predicted token, weighted by each batch's count.
+bool evaluateHeldOut(Session &s, const Inputs &in, InstanceStream &held, int64_t batches,
+                     int64_t step, double &loss, double &accuracy, std::string &error) {
+  const Program &p = s.program();
+  const int64_t batch = p.tensors[in.ids].shape[0], seq = p.tensors[in.ids].shape[1];
+  const int64_t maxPredictions = p.tensors[in.positions].shape[1];
+  const int mlmLoss = p.outputId("mlm_loss"), mlmPred = p.outputId("mlm_predictions");
+  int64_t count = static_cast<int64_t>(std::min<uint64_t>(
+      static_cast<uint64_t>(batches), (held.total + static_cast<uint64_t>(batch) - 1) /
+                                          static_cast<uint64_t>(batch)));
+  double lossSum = 0, predicted = 0, hits = 0;
+  for (int64_t b = 0; b < count; ++b) {
+    // The last batch's rows past the end are padding: no prediction.
+    int64_t rows = std::min<int64_t>(batch, static_cast<int64_t>(held.total) - b * batch);
+    if (!fillInstances(s, in, held, static_cast<uint64_t>(b * batch), batch, seq,
+                       maxPredictions, error))
+      return false;
+    for (int64_t r = rows; r < batch; ++r)
+      for (int64_t k = 0; k < maxPredictions; ++k)
+        buffer<int32_t>(s, in.labels)[r * maxPredictions + k] = -100;
+    // The labels, kept: the run reuses the inputs' bytes.
+    std::vector<int32_t> labels(buffer<int32_t>(s, in.labels),
+                                buffer<int32_t>(s, in.labels) + batch * maxPredictions);
+    setStepInputs(s, {0.0, step, 0, 0.0});
+    s.runForward();
+    double labelled = 0;
+    for (int64_t k = 0; k < batch * maxPredictions; ++k) {
+      int32_t label = labels[static_cast<size_t>(k)];
+      if (label == -100)
+        continue;
+      labelled += 1;
+      hits += buffer<int32_t>(s, mlmPred)[k] == label;
+    }
+    lossSum += scalarOutput(s, mlmLoss) * labelled;
+    predicted += labelled;
+  }
+  loss = predicted > 0 ? lossSum / predicted : 0;
+  accuracy = predicted > 0 ? hits / predicted : 0;
   return true;
 }
 
@@ -250,9 +304,19 @@ bool pretrain(const CompiledProgram &compiled, const PretrainConfig &c, std::str
       return false;
   }
   InstanceStream stream;
-  bool ready = !first || prepareData(c, tokenizer, vocab, want, stream, error);
+  DataSource source{c.corpus, c.saveDir + "/data", c.dupeFactor, c.resume, first};
+  bool ready = !first || prepareData(source, tokenizer, vocab, want, stream, error);
   if (!allRanksOk(comm, ready, error) ||
-      !allRanksOk(comm, first || prepareData(c, tokenizer, vocab, want, stream, error), error))
+      !allRanksOk(comm, first || prepareData(source, tokenizer, vocab, want, stream, error), error))
+    return false;
+  // Held-out instances, on rank 0 alone: one pass over the evaluation
+  // corpus (never trained on), rebuilt when missing.
+  InstanceStream held;
+  if (!allRanksOk(comm,
+                  !first || c.evalEvery == 0 ||
+                      prepareData({c.evalCorpus, c.saveDir + "/eval-data", 1, false, true},
+                                  tokenizer, vocab, want, held, error),
+                  error))
     return false;
   if (!sameOnAllRanks(comm, stream.total, "data (" + c.saveDir + "/data)", error))
     return false;
@@ -408,6 +472,13 @@ bool pretrain(const CompiledProgram &compiled, const PretrainConfig &c, std::str
                           error))
         return false;
     }
+    if (first && c.evalEvery > 0 && (step % c.evalEvery == 0 || step == c.steps)) {
+      double evalLoss = 0, evalAccuracy = 0;
+      if (!evaluateHeldOut(session, in, held, c.evalBatches, step, evalLoss, evalAccuracy, error))
+        return false;
+      values.push_back({"eval_mlm_loss", evalLoss});
+      values.push_back({"eval_mlm_accuracy", evalAccuracy});
+    }
     values.push_back({"lr", lr});
     if (ranks > 1)
       communicationMetrics(c.bucketBytes, times, values);
@@ -421,7 +492,7 @@ bool pretrain(const CompiledProgram &compiled, const PretrainConfig &c, std::str
     progress.note("pretrain: stopped after step " + std::to_string(last) + " (--stop-after)");
     return true;
   }
-  if (!progress.finish(c.saveDir + "/loss.svg", "loss", error))
+  if (!progress.finish(c.saveDir + "/loss.svg", {"loss", "mlm_loss", "eval_mlm_loss"}, error))
     return false;
   progress.note("pretrain: " + std::to_string(c.steps) + " steps done; " + checkpoint +
                 ", metrics.jsonl and loss.svg in " + c.saveDir);

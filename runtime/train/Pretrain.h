@@ -52,6 +52,13 @@ struct PretrainConfig {
   /// (a hash of them compared with rank 0's; an error names the ranks that
   /// differ).
   bool checkRanks = false;
+  /// Every `evalEvery` steps and at the end (0: never), the masked-LM loss
+  /// and accuracy on held-out text: instances made once (dupe factor 1)
+  /// from `evalCorpus` into SAVE_DIR/eval-data, the first `evalBatches`
+  /// batches of them, forward passes with dropout off, on rank 0.
+  std::vector<std::string> evalCorpus;
+  int64_t evalEvery = 0;
+  int64_t evalBatches = 8;
   /// The gradients summed over the ranks in buckets of about this many
   /// bytes overlapped with the backward pass (DataParallel); 0: in one
   /// allreduce after it.

@@ -118,7 +118,8 @@ void Progress::note(const std::string &message) {
   std::fprintf(stderr, "%s\n", message.c_str());
 }
 
-bool Progress::finish(const std::string &svgPath, const std::string &key, std::string &error) {
+bool Progress::finish(const std::string &svgPath, const std::vector<std::string> &keys,
+                      std::string &error) {
   if (!enabled_)
     return true;
   if (barOpen_)
@@ -128,32 +129,39 @@ bool Progress::finish(const std::string &svgPath, const std::string &key, std::s
     std::fclose(metrics_);
     metrics_ = nullptr;
   }
-  std::vector<std::pair<double, double>> points;
+  std::vector<ChartSeries> series;
+  for (const std::string &key : keys)
+    series.push_back({key, {}});
   std::ifstream in(metricsPath_);
   std::string line;
   while (std::getline(in, line)) {
     Json j;
     std::string parseError;
-    if (Json::parse(line, j, parseError) && j.find("step") && j.find(key) &&
-        j.find(key)->isNumber())
-      points.push_back({j.find("step")->number(), j.find(key)->number()});
+    if (!Json::parse(line, j, parseError) || !j.find("step"))
+      continue;
+    for (ChartSeries &s : series)
+      if (const Json *v = j.find(s.name); v && v->isNumber())
+        s.points.push_back({j.find("step")->number(), v->number()});
   }
-  return writeLineChart(svgPath, label_ + ": " + key, "step", key, points, error);
+  series.erase(std::remove_if(series.begin(), series.end(),
+                              [](const ChartSeries &s) { return s.points.empty(); }),
+               series.end());
+  return writeLineChart(svgPath, label_, "step", "loss", series, error);
 }
 
 bool writeLineChart(const std::string &path, const std::string &title, const std::string &xLabel,
-                    const std::string &yLabel, const std::vector<std::pair<double, double>> &points,
+                    const std::string &yLabel, const std::vector<ChartSeries> &series,
                     std::string &error) {
   const double W = 720, H = 420, left = 70, right = 20, top = 40, bottom = 50;
   double x0 = 0, x1 = 1, y0 = 0, y1 = 1;
-  if (!points.empty()) {
-    x0 = x1 = points[0].first;
-    y0 = y1 = points[0].second;
-    for (auto [x, y] : points) {
+  bool any = false;
+  for (const ChartSeries &s : series)
+    for (auto [x, y] : s.points) {
+      if (!any)
+        x0 = x1 = x, y0 = y1 = y, any = true;
       x0 = std::min(x0, x), x1 = std::max(x1, x);
       y0 = std::min(y0, y), y1 = std::max(y1, y);
     }
-  }
   if (x1 == x0)
     x1 = x0 + 1;
   if (y1 == y0)
@@ -178,11 +186,36 @@ bool writeLineChart(const std::string &path, const std::string &title, const std
   svg << "<text x=\"" << (left + W - right) / 2 << "\" y=\"" << H - 10
       << "\" text-anchor=\"middle\">" << xLabel << "</text>\n<text x=\"16\" y=\""
       << (top + H - bottom) / 2 << "\" transform=\"rotate(-90 16 " << (top + H - bottom) / 2
-      << ")\" text-anchor=\"middle\">" << yLabel << "</text>\n<polyline fill=\"none\" "
-      << "stroke=\"#1f77b4\" stroke-width=\"1.5\" points=\"";
-  for (auto [x, y] : points)
-    svg << px(x) << "," << py(y) << " ";
-  svg << "\"/>\n</svg>\n";
+      << ")\" text-anchor=\"middle\">" << yLabel << "</text>\n";
+  const char *colours[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd"};
+  for (size_t k = 0; k < series.size(); ++k) {
+    const auto &points = series[k].points;
+    const char *colour = colours[k % 4];
+    auto polyline = [&](const std::vector<std::pair<double, double>> &line, const char *style) {
+      svg << "<polyline fill=\"none\" stroke=\"" << colour << "\" " << style << " points=\"";
+      for (auto [x, y] : line)
+        svg << px(x) << "," << py(y) << " ";
+      svg << "\"/>\n";
+    };
+    // The centred moving average over a 25th of the points.
+    size_t half = points.size() / 50;
+    std::vector<std::pair<double, double>> smooth;
+    for (size_t i = 0; i < points.size(); ++i) {
+      size_t a = i >= half ? i - half : 0, b = std::min(points.size(), i + half + 1);
+      double sum = 0;
+      for (size_t j = a; j < b; ++j)
+        sum += points[j].second;
+      smooth.push_back({points[i].first, sum / static_cast<double>(b - a)});
+    }
+    if (half > 0)
+      polyline(points, "stroke-width=\"1\" stroke-opacity=\"0.3\"");
+    polyline(smooth, "stroke-width=\"1.8\"");
+    svg << "<text x=\"" << W - right - 4 << "\" y=\"" << top + 14 * (k + 1)
+        << "\" text-anchor=\"end\" fill=\"" << colour << "\">" << series[k].name
+        << (half > 0 ? " (moving average of " + std::to_string(2 * half + 1) + ")" : "")
+        << "</text>\n";
+  }
+  svg << "</svg>\n";
   std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp);

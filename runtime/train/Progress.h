@@ -31,9 +31,10 @@ public:
             double tokensPerSecond);
   /// A message that must not be drawn over by the bar.
   void note(const std::string &message);
-  /// Ends the bar and writes the loss curve of the whole metrics file to
-  /// `svgPath` (value `key` against step).
-  bool finish(const std::string &svgPath, const std::string &key, std::string &error);
+  /// Ends the bar and writes the curves of the whole metrics file to
+  /// `svgPath`: each of `keys` (those logged) against the step.
+  bool finish(const std::string &svgPath, const std::vector<std::string> &keys,
+              std::string &error);
 
 private:
   std::string label_, metricsPath_;
@@ -46,9 +47,17 @@ private:
   std::FILE *metrics_ = nullptr;
 };
 
-/// Writes a line chart of (x, y) points as a standalone SVG file.
+/// One named curve of (x, y) points.
+struct ChartSeries {
+  std::string name;
+  std::vector<std::pair<double, double>> points;
+};
+
+/// Writes a line chart as a standalone SVG file: each series raw (faint)
+/// and smoothed (a centred moving average over a 25th of its points), in a
+/// colour of its own, named in a legend.
 bool writeLineChart(const std::string &path, const std::string &title, const std::string &xLabel,
-                    const std::string &yLabel, const std::vector<std::pair<double, double>> &points,
+                    const std::string &yLabel, const std::vector<ChartSeries> &series,
                     std::string &error);
 
 } // namespace bertc::rt
