@@ -17,6 +17,8 @@
 #                      class, Latin-1 ARFF, from Debian's weka (extracted)
 #   tasks/             the benchmark tasks' fixed train/dev/test splits and
 #                      tasks/tasks.tsv (scripts/make-tasks.py)
+#   pretrain-extra/    more prose to pretrain on, from those tasks' training
+#                      splits only: movie reviews, Reuters articles
 # Idempotent: what is already there is kept. Needs npm, apt-get, dpkg-deb and
 # python3 (scripts/install-deps.sh installs them).
 set -euo pipefail
@@ -109,12 +111,15 @@ if [ ! -f "$data/reuters/ReutersCorn-test.arff" ]; then
   mv "$data/reuters.tmp" "$data/reuters"
 fi
 
-# The benchmark tasks' fixed splits, written once from the files above.
-if [ ! -f "$data/tasks/tasks.tsv" ]; then
+# The benchmark tasks' fixed splits and the extra pretraining prose from
+# their training splits, written once from the files above.
+if [ ! -f "$data/tasks/tasks.tsv" ] || [ ! -f "$data/pretrain-extra/reuters.txt" ]; then
   "$python" "$(dirname "$0")/make-tasks.py" "$data"
 fi
 
 echo "install-data: $data"
 echo "  vocab.txt $(wc -l < "$data/vocab.txt") tokens;" \
-  "corpus $(find "$data/corpus" -name '*.txt' | wc -l) files, $(du -sh "$data/corpus" | cut -f1);" \
+  "corpus $(find "$data/corpus" -name '*.txt' | wc -l) files, $(du -sh "$data/corpus" | cut -f1)," \
+  "$(find "$data/corpus" -name '*.txt' -exec cat {} + | wc -w) words;" \
+  "pretrain-extra $(cat "$data"/pretrain-extra/*.txt | wc -w) words;" \
   "spam $(wc -l < "$data/spam/spam.jsonl") mails"

@@ -18,8 +18,16 @@ Each split is seeded (seed 1) and written to a temporary name, then renamed.
 A dev or test text that also appears in train (after lower-casing and
 collapsing blanks) is dropped, so no evaluation text is trained on; the
 counts dropped are printed.
+
+DATA_DIR/pretrain-extra/ gets more real prose for pretraining, unlabelled,
+from the training splits only (so no dev or test text is ever pretrained
+on): the full movie reviews (reviews.txt) and the Reuters article bodies
+(reuters.txt, each article once, SGML entities decoded), one document per
+text, documents separated by blank lines; the token counts (words) are
+printed.
 """
 import csv
+import html
 import json
 import os
 import random
@@ -114,7 +122,7 @@ def dedupe(parts, text):
 def main():
     data = sys.argv[1]
     tasks = os.path.join(data, "tasks")
-    lines = []
+    lines = []  # Of tasks.tsv.
 
     def done(name, ext, text_col, label_col, metric, how, parts, dropped, write):
         folder = os.path.join(tasks, name)
@@ -146,6 +154,31 @@ def main():
     parts, dropped = split(rows, lambda r: r["text"])
     done("spam", "jsonl", "text", "label", "accuracy", "seeded 80/10/10", parts, dropped,
          write_jsonl)
+    # Pretraining prose from the training splits alone.
+    extra = os.path.join(data, "pretrain-extra")
+    os.makedirs(extra, exist_ok=True)
+    documents = {"reviews.txt": [r[1] for r in read_csv(os.path.join(
+        tasks, "sentiment-reviews", "train.csv"))]}
+    _, grain = read_arff(os.path.join(tasks, "reuters-grain", "train.arff"))
+    _, corn = read_arff(os.path.join(tasks, "reuters-corn", "train.arff"))
+    seen, articles = set(), []
+    for record in grain + corn:
+        text = html.unescape(arff_text(record)).replace("\x03", "").strip()
+        if normalised(text) not in seen:
+            seen.add(normalised(text))
+            articles.append(text)
+    documents["reuters.txt"] = articles
+    for name, texts in documents.items():
+        path = os.path.join(extra, name)
+        with open(path + ".tmp", "w", encoding="utf-8") as f:
+            for t in texts:
+                text_lines = [l.strip() for l in t.split("\n") if l.strip()]
+                f.write("\n".join(text_lines) + "\n\n")
+        os.replace(path + ".tmp", path)
+        words = sum(len(t.split()) for t in texts)
+        print(f"make-tasks: pretrain-extra/{name}: {len(texts)} documents, {words} words "
+              f"(from training splits only)")
+
     with open(os.path.join(tasks, "tasks.tsv.tmp"), "w", encoding="utf-8") as f:
         f.write("name\text\ttext_column\tlabel_column\tmetric\tsplit\n" + "\n".join(lines) + "\n")
     os.replace(os.path.join(tasks, "tasks.tsv.tmp"), os.path.join(tasks, "tasks.tsv"))
