@@ -19,35 +19,10 @@ import sys
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import arff  # noqa: E402
+
 csv.field_size_limit(1 << 30)
-
-
-def arff_values(record):
-    """The values of one ARFF record: quoted with backslash escapes, or bare."""
-    values, i = [], 0
-    while i < len(record):
-        while i < len(record) and record[i] in " \t":
-            i += 1
-        if i < len(record) and record[i] in "'\"":
-            quote, i, out = record[i], i + 1, []
-            while record[i] != quote:
-                if record[i] == "\\":
-                    i += 1
-                    out.append({"n": "\n", "t": "\t", "r": "\r"}.get(record[i], record[i]))
-                else:
-                    out.append(record[i])
-                i += 1
-            values.append("".join(out))
-            i += 1
-        else:
-            end = record.find(",", i)
-            end = len(record) if end < 0 else end
-            values.append(record[i:end].strip())
-            i = end
-        while i < len(record) and record[i] in " \t\r":
-            i += 1
-        i += 1  # The comma.
-    return values
 
 
 def read(path, ext, text_col, label_col):
@@ -60,11 +35,9 @@ def read(path, ext, text_col, label_col):
         with open(path, encoding="utf-8") as f:
             rows = [json.loads(l) for l in f if l.strip()]
         return [r[text_col] for r in rows], [str(r[label_col]) for r in rows]
-    with open(path, encoding="latin-1") as f:
-        lines = f.read().split("\n")
-    names = [l.split()[1] for l in lines if l.lower().startswith("@attribute")]
-    at = next(i for i, l in enumerate(lines) if l.strip().lower() == "@data")
-    records = [arff_values(l) for l in lines[at + 1:] if l.strip() and not l.startswith("%")]
+    header, lines = arff.read(path)
+    names = arff.attributes(header)
+    records = [arff.values(l) for l in lines]
     t, y = names.index(text_col), names.index(label_col)
     return [r[t] for r in records], [r[y] for r in records]
 

@@ -34,6 +34,9 @@ import random
 import re
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import arff  # noqa: E402
+
 csv.field_size_limit(1 << 30)
 
 
@@ -61,35 +64,6 @@ def write_jsonl(path, rows):
     with open(path + ".tmp", "w", encoding="utf-8") as f:
         for r in rows:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    os.replace(path + ".tmp", path)
-
-
-def read_arff(path):
-    """The header lines and the @data records (one per line) of Weka's file."""
-    with open(path, encoding="latin-1") as f:
-        lines = f.read().split("\n")
-    at = next(i for i, l in enumerate(lines) if l.strip().lower() == "@data")
-    records = [l for l in lines[at + 1:] if l.strip() and not l.lstrip().startswith("%")]
-    return lines[:at + 1], records
-
-
-def arff_text(record):
-    """The first quoted value of a record, unescaped (the Reuters files' text)."""
-    quote = record[0]
-    out, i = [], 1
-    while record[i] != quote:
-        if record[i] == "\\":
-            i += 1
-            out.append({"n": "\n", "t": "\t", "r": "\r"}.get(record[i], record[i]))
-        else:
-            out.append(record[i])
-        i += 1
-    return "".join(out)
-
-
-def write_arff(path, header, records):
-    with open(path + ".tmp", "w", encoding="latin-1") as f:
-        f.write("\n".join(header) + "\n" + "\n".join(records) + "\n")
     os.replace(path + ".tmp", path)
 
 
@@ -139,17 +113,17 @@ def main():
         parts, dropped = split(rows, lambda r: r[1])
         done(name, "csv", "1", "0", "accuracy", "seeded 80/10/10", parts, dropped, write_csv)
     for topic in ("Grain", "Corn"):
-        header, train = read_arff(os.path.join(data, "reuters", f"Reuters{topic}-train.arff"))
-        _, test = read_arff(os.path.join(data, "reuters", f"Reuters{topic}-test.arff"))
+        header, train = arff.read(os.path.join(data, "reuters", f"Reuters{topic}-train.arff"))
+        _, test = arff.read(os.path.join(data, "reuters", f"Reuters{topic}-test.arff"))
         order = list(range(len(train)))
         random.Random(1).shuffle(order)
         n_dev = len(train) // 10
         parts = [[train[i] for i in sorted(order[n_dev:])], [train[i] for i in sorted(order[:n_dev])],
                  test]
-        parts, dropped = dedupe(parts, arff_text)
+        parts, dropped = dedupe(parts, lambda r: arff.values(r)[0])
         done(f"reuters-{topic.lower()}", "arff", "Text", "class-att", "f1:1",
              "ModApte train and test, a seeded tenth of train as dev", parts, dropped,
-             lambda path, rows: write_arff(path, header, rows))
+             lambda path, rows: arff.write(path, header, rows))
     rows = read_jsonl(os.path.join(data, "spam", "spam.jsonl"))
     parts, dropped = split(rows, lambda r: r["text"])
     done("spam", "jsonl", "text", "label", "accuracy", "seeded 80/10/10", parts, dropped,
@@ -159,11 +133,11 @@ def main():
     os.makedirs(extra, exist_ok=True)
     documents = {"reviews.txt": [r[1] for r in read_csv(os.path.join(
         tasks, "sentiment-reviews", "train.csv"))]}
-    _, grain = read_arff(os.path.join(tasks, "reuters-grain", "train.arff"))
-    _, corn = read_arff(os.path.join(tasks, "reuters-corn", "train.arff"))
+    _, grain = arff.read(os.path.join(tasks, "reuters-grain", "train.arff"))
+    _, corn = arff.read(os.path.join(tasks, "reuters-corn", "train.arff"))
     seen, articles = set(), []
     for record in grain + corn:
-        text = html.unescape(arff_text(record)).replace("\x03", "").strip()
+        text = html.unescape(arff.values(record)[0]).replace("\x03", "").strip()
         if normalised(text) not in seen:
             seen.add(normalised(text))
             articles.append(text)

@@ -282,12 +282,20 @@ std::vector<GradientBucket> gradientBuckets(const Program &p, int64_t bucketByte
   return buckets;
 }
 
-void communicationMetrics(int64_t bucketBytes, const StepTimes &times,
+DataParallel dataParallel(Communicator &comm, const Program &program, int64_t bucketBytes) {
+  DataParallel parallel;
+  parallel.comm = &comm;
+  if (comm.size() > 1 && bucketBytes > 0 && !program.gradientBuffers.empty())
+    parallel.buckets = gradientBuckets(program, bucketBytes);
+  return parallel;
+}
+
+void communicationMetrics(const DataParallel &parallel, const StepTimes &times,
                           std::vector<std::pair<std::string, double>> &values) {
-  if (bucketBytes == 0)
+  if (parallel.buckets.empty())
     values.push_back({"wait_ms", times.wait * 1e3});
   values.push_back({"allreduce_ms", times.allreduce * 1e3});
-  if (bucketBytes > 0)
+  if (!parallel.buckets.empty())
     values.push_back({"overlapped_mb", static_cast<double>(times.hiddenBytes) / 1e6});
 }
 
@@ -345,10 +353,8 @@ bool runStep(Session &session, int64_t microBatches,
   if (comm)
     comm->sum(rows.data(), rows.size());
   session.setLabelledRows(rows);
-  const bool buckets = comm && ranks > 1 && parallel.bucketBytes > 0;
-  std::vector<GradientBucket> pieces;
-  if (buckets)
-    pieces = gradientBuckets(p, parallel.bucketBytes);
+  const std::vector<GradientBucket> &pieces = parallel.buckets;
+  const bool buckets = comm && ranks > 1 && !pieces.empty();
   for (int64_t j = 0; j < microBatches; ++j) {
     if (!fill(j, error)) {
       session.setLabelledRows({});

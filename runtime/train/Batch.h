@@ -68,15 +68,30 @@ void setStepInputs(Session &session, const StepInputs &inputs);
 /// The value of a rank-0 output as a double.
 double scalarOutput(const Session &session, int tensor);
 
-/// How a step's gradient buffers are summed over the ranks.
+/// A piece of the gradient region summed on its own.
+struct GradientBucket {
+  int64_t offset = 0, bytes = 0; ///< Within the region.
+  int64_t ready = 0;             ///< The dispatch after which it is final.
+};
+
+/// The gradient region cut at buffer starts into buckets of at least
+/// `bucketBytes` (the last in memory may be smaller), covering it whole, in
+/// the order they become final (then by address).
+std::vector<GradientBucket> gradientBuckets(const Program &program, int64_t bucketBytes);
+
+/// How a run's steps sum their gradient buffers over the ranks.
 struct DataParallel {
   Communicator *comm = nullptr; ///< null: this process alone.
-  /// 0: one allreduce of the whole region after the backward pass. Else
-  /// buckets of about this many bytes (gradientBuckets), each started as
-  /// soon as the last micro-batch's dispatches have made it final,
-  /// progressed after every later dispatch, waited for before the update.
-  int64_t bucketBytes = 0;
+  /// Empty: one allreduce of the whole region after the backward pass.
+  /// Else each bucket is started as soon as the last micro-batch's
+  /// dispatches have made it final, progressed after every later dispatch
+  /// and waited for before the update.
+  std::vector<GradientBucket> buckets;
 };
+
+/// The run's summing: buckets of about `bucketBytes` of `program`'s
+/// gradient region (computed once), none with one rank or `bucketBytes` 0.
+DataParallel dataParallel(Communicator &comm, const Program &program, int64_t bucketBytes);
 
 /// Where a data-parallel step's communication went.
 struct StepTimes {
@@ -91,24 +106,13 @@ struct StepTimes {
 /// `wait_ms` (for the slowest rank) and `allreduce_ms`; with buckets,
 /// `allreduce_ms` (blocked after the backward pass) and `overlapped_mb`
 /// (summed while it ran).
-void communicationMetrics(int64_t bucketBytes, const StepTimes &times,
+void communicationMetrics(const DataParallel &parallel, const StepTimes &times,
                           std::vector<std::pair<std::string, double>> &values);
-
-/// A piece of the gradient region summed on its own.
-struct GradientBucket {
-  int64_t offset = 0, bytes = 0; ///< Within the region.
-  int64_t ready = 0;             ///< The dispatch after which it is final.
-};
-
-/// The gradient region cut at buffer starts into buckets of at least
-/// `bucketBytes` (the last in memory may be smaller), covering it whole, in
-/// the order they become final (then by address).
-std::vector<GradientBucket> gradientBuckets(const Program &program, int64_t bucketBytes);
 
 /// One training step over `microBatches` parts on each rank of
 /// `parallel.comm` (null: this process alone): `fill(j, error)` writes
-/// this rank's part j (data and step inputs). A program with gradient buffers runs every
-/// part's gradients, each divided by the labelled rows of all parts of all
+/// this rank's part j (data and step inputs). A program with gradient
+/// buffers runs every part's gradients, each divided by the labelled rows of all parts of all
 /// ranks, sums the buffers over the ranks, then runs the update once; one
 /// without takes a single part on a single rank and runs whole. `scalars`
 /// gets each rank-0 output summed over the parts and ranks (the losses of

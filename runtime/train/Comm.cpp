@@ -128,28 +128,32 @@ private:
 
   OpenMpi() = default;
 
-  void reduce(void *data, size_t n, size_t bytes, void *type) {
+  /// Calls `f(chunk, count)` over `data[0, n)` of `bytes`-sized elements
+  /// in chunks: MPI's counts are ints.
+  template <typename F> static void inChunks(void *data, size_t n, size_t bytes, F f) {
     auto *p = static_cast<char *>(data);
-    // Counts are ints: large regions go in chunks.
     for (size_t done = 0; done < n;) {
       size_t count = std::min<size_t>(n - done, INT_MAX / 2);
-      allreduce_(reinterpret_cast<void *>(1), p + done * bytes, static_cast<int>(count), type,
-                 sumOp_, world_);
+      f(p + done * bytes, static_cast<int>(count));
       done += count;
     }
   }
 
+  // In place: MPI_IN_PLACE is (void *)1.
+  void reduce(void *data, size_t n, size_t bytes, void *type) {
+    inChunks(data, n, bytes, [&](char *chunk, int count) {
+      allreduce_(reinterpret_cast<void *>(1), chunk, count, type, sumOp_, world_);
+    });
+  }
+
   void start(void *data, size_t n, size_t bytes, void *type) {
-    auto *p = static_cast<char *>(data);
-    for (size_t done = 0; done < n;) {
-      size_t count = std::min<size_t>(n - done, INT_MAX / 2);
+    inChunks(data, n, bytes, [&](char *chunk, int count) {
       Pending pending;
-      pending.bytes = count * bytes;
-      iallreduce_(reinterpret_cast<void *>(1), p + done * bytes, static_cast<int>(count), type,
-                  sumOp_, world_, &pending.request);
+      pending.bytes = static_cast<size_t>(count) * bytes;
+      iallreduce_(reinterpret_cast<void *>(1), chunk, count, type, sumOp_, world_,
+                  &pending.request);
       pending_.push_back(pending);
-      done += count;
-    }
+    });
   }
 
   InitThread initThread_ = nullptr;

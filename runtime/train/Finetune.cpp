@@ -336,6 +336,7 @@ bool finetune(const CompiledProgram &compiled, const FinetuneConfig &cfg, std::s
                   : std::string();
     return false;
   }
+  const DataParallel parallel = dataParallel(comm, session.program(), cfg.bucketBytes);
   if (first && (parts > 1 || ranks > 1))
     std::fprintf(stderr,
                  "finetune: effective batch %lld = batch %lld x %lld micro-batches x %lld ranks\n",
@@ -384,7 +385,7 @@ bool finetune(const CompiledProgram &compiled, const FinetuneConfig &cfg, std::s
       auto start = std::chrono::steady_clock::now();
       std::vector<double> scalars;
       StepTimes times;
-      if (!runStep(session, parts, fill, scalars, error, {&comm, cfg.bucketBytes}, &times))
+      if (!runStep(session, parts, fill, scalars, error, parallel, &times))
         return false;
       double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -394,7 +395,7 @@ bool finetune(const CompiledProgram &compiled, const FinetuneConfig &cfg, std::s
           loss = scalars[i];
       std::vector<std::pair<std::string, double>> values = {{"loss", loss}, {"lr", lr}};
       if (ranks > 1)
-        communicationMetrics(cfg.bucketBytes, times, values);
+        communicationMetrics(parallel, times, values);
       progress.step(step, values, static_cast<double>(global * c.seq) / seconds);
     }
     std::vector<int32_t> predicted;

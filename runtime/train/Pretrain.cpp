@@ -343,6 +343,7 @@ bool pretrain(const CompiledProgram &compiled, const PretrainConfig &c, std::str
     }
   }
   const Program &p = session.program();
+  const DataParallel parallel = dataParallel(comm, p, c.bucketBytes);
   std::string checkpoint = c.saveDir + "/checkpoint.safetensors";
   int64_t done = 0;
   uint64_t position = 0;
@@ -429,7 +430,7 @@ bool pretrain(const CompiledProgram &compiled, const PretrainConfig &c, std::str
     };
     auto start = std::chrono::steady_clock::now();
     StepTimes times;
-    if (!runStep(session, parts, fill, scalars, error, {&comm, c.bucketBytes}, &times))
+    if (!runStep(session, parts, fill, scalars, error, parallel, &times))
       return false;
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -481,7 +482,7 @@ bool pretrain(const CompiledProgram &compiled, const PretrainConfig &c, std::str
     }
     values.push_back({"lr", lr});
     if (ranks > 1)
-      communicationMetrics(c.bucketBytes, times, values);
+      communicationMetrics(parallel, times, values);
     progress.step(step, values, static_cast<double>(global * seq) / seconds);
     if (first && ((c.saveEvery > 0 && step % c.saveEvery == 0) || step == c.steps)) {
       if (!save(step))

@@ -119,8 +119,7 @@ bool latin1ToUtf8(const std::string &path, const std::string &in, std::string &o
               "Windows-1252?): convert the file to UTF-8";
       return false;
     }
-    out.push_back(static_cast<char>(0xC0 | (c >> 6)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    unicode::appendUtf8(c, out);
   }
   return true;
 }
