@@ -19,6 +19,8 @@
 #                      tasks/tasks.tsv (scripts/make-tasks.py)
 #   pretrain-extra/    more prose to pretrain on, from those tasks' training
 #                      splits only: movie reviews, Reuters articles
+#   pretrain-heldout/  the dev split's movie reviews, never pretrained on:
+#                      held-out text for pretrain --eval-corpus
 # Idempotent: what is already there is kept. Needs npm, apt-get, dpkg-deb and
 # python3 (scripts/install-deps.sh installs them).
 set -euo pipefail
@@ -113,7 +115,7 @@ fi
 
 # The benchmark tasks' fixed splits and the extra pretraining prose from
 # their training splits, written once from the files above.
-if [ ! -f "$data/tasks/tasks.tsv" ] || [ ! -f "$data/pretrain-extra/reuters.txt" ]; then
+if [ ! -f "$data/tasks/tasks.tsv" ] || [ ! -f "$data/pretrain-heldout/reviews.txt" ]; then
   "$python" "$(dirname "$0")/make-tasks.py" "$data"
 fi
 
@@ -122,4 +124,5 @@ echo "  vocab.txt $(wc -l < "$data/vocab.txt") tokens;" \
   "corpus $(find "$data/corpus" -name '*.txt' | wc -l) files, $(du -sh "$data/corpus" | cut -f1)," \
   "$(find "$data/corpus" -name '*.txt' -exec cat {} + | wc -w) words;" \
   "pretrain-extra $(cat "$data"/pretrain-extra/*.txt | wc -w) words;" \
+  "pretrain-heldout $(cat "$data"/pretrain-heldout/*.txt | wc -w) words;" \
   "spam $(wc -l < "$data/spam/spam.jsonl") mails"

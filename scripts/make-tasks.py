@@ -24,7 +24,9 @@ from the training splits only (so no dev or test text is ever pretrained
 on): the full movie reviews (reviews.txt) and the Reuters article bodies
 (reuters.txt, each article once, SGML entities decoded), one document per
 text, documents separated by blank lines; the token counts (words) are
-printed.
+printed. DATA_DIR/pretrain-heldout/reviews.txt holds the dev split's
+reviews the same way, to score masked-LM prediction on unseen in-domain
+text (pretrain --eval-corpus).
 """
 import csv
 import html
@@ -142,6 +144,12 @@ def main():
             seen.add(normalised(text))
             articles.append(text)
     documents["reuters.txt"] = articles
+    # Held out: the reviews of the dev split, for the masked-LM score of a
+    # pretraining run (pretrain --eval-corpus); never pretrained on.
+    heldout = os.path.join(data, "pretrain-heldout")
+    os.makedirs(heldout, exist_ok=True)
+    documents[os.path.join(heldout, "reviews.txt")] = [r[1] for r in read_csv(os.path.join(
+        tasks, "sentiment-reviews", "dev.csv"))]
     for name, texts in documents.items():
         path = os.path.join(extra, name)
         with open(path + ".tmp", "w", encoding="utf-8") as f:
@@ -150,8 +158,8 @@ def main():
                 f.write("\n".join(text_lines) + "\n\n")
         os.replace(path + ".tmp", path)
         words = sum(len(t.split()) for t in texts)
-        print(f"make-tasks: pretrain-extra/{name}: {len(texts)} documents, {words} words "
-              f"(from training splits only)")
+        print(f"make-tasks: {os.path.relpath(path, data)}: {len(texts)} documents, {words} words "
+              f"(from {'the dev split' if path.startswith(heldout) else 'training splits only'})")
 
     with open(os.path.join(tasks, "tasks.tsv.tmp"), "w", encoding="utf-8") as f:
         f.write("name\text\ttext_column\tlabel_column\tmetric\tsplit\n" + "\n".join(lines) + "\n")

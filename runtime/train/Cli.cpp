@@ -56,13 +56,15 @@ commands:
                                 those of the K batches as one
   pretrain --corpus PATH... --vocab FILE --save DIR [--steps N] [--lr LR]
            [--warmup W] [--seed S] [--save-every K] [--resume] [--threads T]
-           [--dropout D] [--dupe-factor F] [--stop-after N] [--accumulate K]
+           [--dropout D] [--dupe-factor F] [--whole-word-mask] [--stop-after N] [--accumulate K]
            [--check-ranks] [--eval-corpus PATH... --eval-every N [--eval-batches B]]
                                 pretrain on text files (or folders of them):
                                 instances are built into DIR/data (reused when
                                 the corpus and settings are unchanged), the
                                 learning rate warms up linearly for W steps
                                 (default N/10) and decays linearly to 0;
+                                --whole-word-mask masks a word's pieces
+                                together (Google's option);
                                 DIR/checkpoint.safetensors is written every K
                                 steps and at the end, atomically; --resume
                                 continues from it exactly; DIR/metrics.jsonl
@@ -351,6 +353,7 @@ int pretrainCommand(const char *self, const CompiledProgram &compiled, Options &
   c.dupeFactor = static_cast<int>(dupe);
   c.accumulate = accumulate;
   c.checkRanks = opts.has("check-ranks");
+  c.wholeWordMask = opts.has("whole-word-mask");
   if (!bucketBytes(opts, c.bucketBytes))
     return fail(self, opts.error);
   long long evalEvery, evalBatches;
@@ -609,8 +612,8 @@ int runProgramCommand(const char *self, int argc, char **argv, const ProgramSymb
                          {"corpus", "vocab", "steps", "lr", "warmup", "seed", "save", "save-every",
                           "dropout", "stop-after", "dupe-factor", "resume", "accumulate",
                           "check-ranks", "bucket-mb", "eval-corpus", "eval-every",
-                          "eval-batches"},
-                         {"corpus", "eval-corpus"}, {"resume", "check-ranks"}))
+                          "eval-batches", "whole-word-mask"},
+                         {"corpus", "eval-corpus"}, {"resume", "check-ranks", "whole-word-mask"}))
       return fail(self, opts.error);
     return pretrainCommand(self, compiled, opts);
   }

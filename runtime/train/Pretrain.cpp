@@ -72,6 +72,7 @@ bool prepareData(const DataSource &c, const Tokenizer &tokenizer, const Vocab &v
            m.find("fingerprint")->string() == std::to_string(fingerprint) &&
            num("seq") == want.seq && num("max_predictions") == want.maxPredictions &&
            num("vocab_size") == want.vocabSize && num("dupe_factor") == want.dupeFactor &&
+           (m.find("whole_word_mask") ? num("whole_word_mask") : 0) == want.wholeWordMask &&
            m.find("seed") && m.find("seed")->string() == std::to_string(want.seed);
   };
   Json manifest;
@@ -106,6 +107,7 @@ bool prepareData(const DataSource &c, const Tokenizer &tokenizer, const Vocab &v
   options.seq = static_cast<int>(want.seq);
   options.maxPredictions = static_cast<int>(want.maxPredictions);
   options.dupeFactor = c.dupeFactor;
+  options.wholeWordMask = want.wholeWordMask != 0;
   options.seed = want.seed;
   std::vector<Instance> instances = createInstances(documents, vocab, options);
   if (instances.empty()) {
@@ -131,6 +133,7 @@ bool prepareData(const DataSource &c, const Tokenizer &tokenizer, const Vocab &v
   manifest["max_predictions"] = Json(static_cast<int64_t>(want.maxPredictions));
   manifest["vocab_size"] = Json(static_cast<int64_t>(want.vocabSize));
   manifest["dupe_factor"] = Json(static_cast<int64_t>(want.dupeFactor));
+  manifest["whole_word_mask"] = Json(static_cast<int64_t>(want.wholeWordMask));
   manifest["instances"] = Json(static_cast<int64_t>(instances.size()));
   manifest["shards"] = std::move(shards);
   {
@@ -280,6 +283,7 @@ bool pretrain(const CompiledProgram &compiled, const PretrainConfig &c, std::str
   want.vocabSize = static_cast<uint32_t>(vocab.size());
   want.seed = c.seed;
   want.dupeFactor = static_cast<uint32_t>(c.dupeFactor);
+  want.wholeWordMask = c.wholeWordMask ? 1 : 0;
   std::unique_ptr<Communicator> alone = singleProcess();
   Communicator &comm = c.comm ? *c.comm : *alone;
   const bool first = comm.rank() == 0;
@@ -298,7 +302,7 @@ bool pretrain(const CompiledProgram &compiled, const PretrainConfig &c, std::str
           Json(c.lr).dump(), Json(c.dropout).dump(), std::to_string(c.accumulate),
           std::to_string(c.dupeFactor), std::to_string(c.resume), std::to_string(c.saveEvery),
           std::to_string(c.stopAfter), std::to_string(c.checkRanks),
-          std::to_string(c.bucketBytes)})
+          std::to_string(c.bucketBytes), std::to_string(c.wholeWordMask)})
       identity += "\n" + s;
     if (!sameOnAllRanks(comm, std::hash<std::string>()(identity), "program or settings", error))
       return false;
@@ -310,12 +314,16 @@ bool pretrain(const CompiledProgram &compiled, const PretrainConfig &c, std::str
       !allRanksOk(comm, first || prepareData(source, tokenizer, vocab, want, stream, error), error))
     return false;
   // Held-out instances, on rank 0 alone: one pass over the evaluation
-  // corpus (never trained on), rebuilt when missing.
+  // corpus (never trained on), rebuilt when missing; tokens masked one by
+  // one whatever the training data does, so runs with and without
+  // whole-word masking score alike.
   InstanceStream held;
+  ShardHeader wantHeld = want;
+  wantHeld.wholeWordMask = 0;
   if (!allRanksOk(comm,
                   !first || c.evalEvery == 0 ||
                       prepareData({c.evalCorpus, c.saveDir + "/eval-data", 1, false, true},
-                                  tokenizer, vocab, want, held, error),
+                                  tokenizer, vocab, wantHeld, held, error),
                   error))
     return false;
   if (!sameOnAllRanks(comm, stream.total, "data (" + c.saveDir + "/data)", error))

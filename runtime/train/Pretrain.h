@@ -40,6 +40,8 @@ struct PretrainConfig {
   double dropout = 1.0;  ///< Factor on the model's dropout rates.
   int64_t stopAfter = 0; ///< Stop after this step as an interruption would (0: never).
   int dupeFactor = 10;
+  /// Mask whole words (a token and the "##" pieces after it) together.
+  bool wholeWordMask = false;
   /// Micro-batches per step, their gradients summed before one update (a
   /// program compiled with --accumulate-gradients).
   int64_t accumulate = 1;

@@ -25,30 +25,44 @@ void truncatePair(std::vector<int32_t> &a, std::vector<int32_t> &b, size_t maxTo
 }
 
 void maskTokens(Instance &inst, const Vocab &vocab, const PretrainOptions &o, Random &rng) {
-  std::vector<int32_t> candidates;
-  for (size_t i = 0; i < inst.tokens.size(); ++i)
-    if (inst.tokens[i] != vocab.cls && inst.tokens[i] != vocab.sep)
-      candidates.push_back(static_cast<int32_t>(i));
+  // The candidates: single tokens, or with whole-word masking each word's
+  // positions (a "##" piece joins the candidate before it).
+  std::vector<std::vector<int32_t>> candidates;
+  for (size_t i = 0; i < inst.tokens.size(); ++i) {
+    int32_t t = inst.tokens[i];
+    if (t == vocab.cls || t == vocab.sep)
+      continue;
+    if (o.wholeWordMask && !candidates.empty() && vocab.token(t).rfind("##", 0) == 0 &&
+        static_cast<size_t>(candidates.back().back()) + 1 == i)
+      candidates.back().push_back(static_cast<int32_t>(i));
+    else
+      candidates.push_back({static_cast<int32_t>(i)});
+  }
   rng.shuffle(candidates);
   // Rounded half to even, as Python's round().
   auto wanted = static_cast<size_t>(std::nearbyint(inst.tokens.size() * o.maskProbability));
   size_t count = std::min<size_t>(o.maxPredictions, std::max<size_t>(1, wanted));
-  count = std::min(count, candidates.size());
-  std::vector<int32_t> chosen(candidates.begin(), candidates.begin() + count);
-  std::sort(chosen.begin(), chosen.end());
+  std::vector<int32_t> chosen;
   std::vector<int32_t> masked = inst.tokens;
   // Decisions in shuffled order, as the reference draws them.
-  for (size_t k = 0; k < count; ++k) {
-    int32_t pos = candidates[k];
-    int32_t replacement;
-    if (rng.uniform() < 0.8)
-      replacement = vocab.mask;
-    else if (rng.uniform() < 0.5)
-      replacement = inst.tokens[pos];
-    else
-      replacement = static_cast<int32_t>(rng.between(0, vocab.size() - 1));
-    masked[pos] = replacement;
+  for (const std::vector<int32_t> &word : candidates) {
+    if (chosen.size() >= count)
+      break;
+    if (chosen.size() + word.size() > count)
+      continue;
+    for (int32_t pos : word) {
+      chosen.push_back(pos);
+      int32_t replacement;
+      if (rng.uniform() < 0.8)
+        replacement = vocab.mask;
+      else if (rng.uniform() < 0.5)
+        replacement = inst.tokens[pos];
+      else
+        replacement = static_cast<int32_t>(rng.between(0, vocab.size() - 1));
+      masked[pos] = replacement;
+    }
   }
+  std::sort(chosen.begin(), chosen.end());
   for (int32_t pos : chosen) {
     inst.positions.push_back(pos);
     inst.labels.push_back(inst.tokens[pos]);
@@ -164,6 +178,7 @@ bool writeShard(const std::string &path, const ShardHeader &header,
   put<uint64_t>(p, h.fingerprint);
   put<uint64_t>(p, h.seed);
   put<uint32_t>(p, h.dupeFactor);
+  put<uint32_t>(p, h.wholeWordMask);
   p = bytes.data() + kHeaderBytes;
   for (size_t i = begin; i < end; ++i) {
     const Instance &inst = instances[i];
@@ -240,7 +255,9 @@ std::unique_ptr<ShardReader> ShardReader::open(const std::string &path, std::str
   h.fingerprint = get<uint64_t>(p);
   h.seed = get<uint64_t>(p);
   h.dupeFactor = get<uint32_t>(p);
-  if (h.seq < 4 || h.seq > 65535 || h.maxPredictions > h.seq || h.vocabSize == 0) {
+  h.wholeWordMask = get<uint32_t>(p);
+  if (h.seq < 4 || h.seq > 65535 || h.maxPredictions > h.seq || h.vocabSize == 0 ||
+      h.wholeWordMask > 1) {
     error = path + ": damaged shard header";
     return nullptr;
   }

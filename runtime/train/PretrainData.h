@@ -7,12 +7,16 @@
 // random other document (next_sentence_label 1) and the unused sentences
 // are put back; the longer segment is truncated from a random end; then
 // 15% of the tokens (never [CLS]/[SEP], at most maxPredictions) are
-// predicted: 80% become [MASK], 10% a random token, 10% stay. All
-// instances are shuffled. Every random choice comes from one seeded
-// generator, so the same corpus and options give the same instances.
+// predicted: 80% become [MASK], 10% a random token, 10% stay (each token
+// decided alone). With whole-word masking (Google's option) the candidates
+// are words, a token and the "##" pieces after it in the same segment, and
+// a word is masked whole or not at all (one that would pass the count is
+// skipped). All instances are shuffled. Every random choice comes from one
+// seeded generator, so the same corpus and options give the same instances.
 //
 // Shards: a 64-byte header ("BERTCSH1", version, seq, maxPredictions,
-// vocabulary size, count, corpus fingerprint, seed, dupe factor) and
+// vocabulary size, count, corpus fingerprint, seed, dupe factor, whole-word
+// masking 0/1; the rest zero) and
 // fixed-size little-endian records (lengths, NSP label, uint16 tokens,
 // positions and labels), read one record at a time, never loaded whole.
 //
@@ -36,6 +40,7 @@ struct PretrainOptions {
   double maskProbability = 0.15;
   double shortSeqProbability = 0.1;
   int dupeFactor = 10;
+  bool wholeWordMask = false;
   uint64_t seed = 12345;
 };
 
@@ -56,6 +61,7 @@ struct ShardHeader {
   uint32_t seq = 0, maxPredictions = 0, vocabSize = 0;
   uint64_t count = 0, fingerprint = 0, seed = 0;
   uint32_t dupeFactor = 0;
+  uint32_t wholeWordMask = 0;
 };
 
 /// Writes instances as one shard, atomically (temporary file, fsync, rename).

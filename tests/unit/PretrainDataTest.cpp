@@ -147,6 +147,76 @@ TEST(PretrainData, InstancesFollowTheRecipe) {
   EXPECT_NEAR(replaced / double(predicted), 0.1, 0.03);
 }
 
+/// Whole-word masking: a word (a token and the "##" pieces after it) is
+/// predicted whole or not at all; token masking splits words.
+TEST(PretrainData, WholeWordMaskingMasksWordsWhole) {
+  std::vector<std::string> tokens = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
+  const int32_t first = static_cast<int32_t>(tokens.size());
+  for (int w = 0; w < 40; ++w) {
+    tokens.push_back("w" + std::to_string(w));
+    tokens.push_back("##p" + std::to_string(w));
+  }
+  Vocab vocab = Vocab::fromTokens(tokens);
+  // Words of one to three pieces: a head "wN", then "##pM" pieces.
+  std::vector<Document> documents;
+  int counter = 0;
+  for (int d = 0; d < 10; ++d) {
+    Document doc;
+    for (int s = 0; s < 6; ++s) {
+      std::vector<int32_t> sentence;
+      for (int w = 0; w < 6; ++w, ++counter) {
+        sentence.push_back(first + 2 * (counter % 40));
+        for (int piece = 0; piece < counter % 3; ++piece)
+          sentence.push_back(first + 2 * ((counter + piece) % 40) + 1);
+      }
+      doc.sentences.push_back(sentence);
+    }
+    documents.push_back(doc);
+  }
+  auto isPiece = [&](int32_t id) { return vocab.token(id).rfind("##", 0) == 0; };
+  // The words that are split: some but not all of their positions predicted.
+  auto splitWords = [&](bool whole, size_t &multiPieceMasked) {
+    PretrainOptions o = small();
+    o.wholeWordMask = whole;
+    o.dupeFactor = 10;
+    auto docs = documents;
+    int split = 0;
+    multiPieceMasked = 0;
+    for (const Instance &inst : createInstances(docs, vocab, o)) {
+      std::vector<int32_t> orig = original(inst);
+      std::set<int32_t> predicted(inst.positions.begin(), inst.positions.end());
+      size_t expected = std::min<size_t>(
+          o.maxPredictions,
+          std::max<size_t>(1, static_cast<size_t>(std::nearbyint(orig.size() * o.maskProbability))));
+      EXPECT_LE(inst.positions.size(), expected);
+      EXPECT_GE(inst.positions.size(), 1u);
+      // Truncation may leave a segment starting with pieces: they are a
+      // word of their own.
+      for (size_t i = 1; i < orig.size();) {
+        if (orig[i] == vocab.sep) {
+          ++i;
+          continue;
+        }
+        size_t end = i + 1; // The word is [i, end).
+        while (end < orig.size() && isPiece(orig[end]))
+          ++end;
+        size_t inside = 0;
+        for (size_t k = i; k < end; ++k)
+          inside += predicted.count(static_cast<int32_t>(k));
+        split += inside > 0 && inside < end - i;
+        multiPieceMasked += inside > 1;
+        i = end;
+      }
+    }
+    return split;
+  };
+  size_t multi = 0;
+  EXPECT_EQ(splitWords(true, multi), 0);
+  EXPECT_GT(multi, 50u);
+  size_t ignored = 0;
+  EXPECT_GT(splitWords(false, ignored), 50);
+}
+
 TEST(Shards, RoundTripAndDamage) {
   Fixture f;
   Vocab vocab = Vocab::fromTokens(f.tokens);
@@ -158,10 +228,14 @@ TEST(Shards, RoundTripAndDamage) {
   h.maxPredictions = 5;
   h.vocabSize = static_cast<uint32_t>(vocab.size());
   h.seed = 7;
+  h.dupeFactor = 3;
+  h.wholeWordMask = 1;
   ASSERT_TRUE(writeShard(path, h, instances, 0, instances.size(), error)) << error;
   auto reader = ShardReader::open(path, error);
   ASSERT_TRUE(reader) << error;
   ASSERT_EQ(reader->size(), instances.size());
+  EXPECT_EQ(reader->header().dupeFactor, 3u);
+  EXPECT_EQ(reader->header().wholeWordMask, 1u);
   Instance got;
   for (size_t i = 0; i < instances.size(); ++i) {
     ASSERT_TRUE(reader->read(i, got, error)) << error;
