@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """The floor of every benchmark task: a bag-of-words logistic regression.
 
-Usage: bow-baseline.py [DATA_DIR] [--json FILE]
-       (default ~/.cache/bertc/data; the tasks scripts/make-tasks.py wrote)
+Usage: bow-baseline.py [DATA_DIR] [--json FILE] [--tasks NAME,...]
+       (default ~/.cache/bertc/data; the tasks scripts/make-tasks.py wrote,
+       all of them or those named; the tasks FILE already has are kept, not
+       computed again)
 
 Features: lower-cased word unigrams and bigrams present in at least 2
 training texts (the 50,000 most frequent), binary, each row scaled to unit
@@ -91,15 +93,27 @@ def score(metric, labels, gold, predicted):
 
 def main():
     args = sys.argv[1:]
-    out = None
-    if "--json" in args:
-        out = args[args.index("--json") + 1]
-        del args[args.index("--json"):args.index("--json") + 2]
+    options = {}
+    for name in ("--json", "--tasks"):
+        if name in args:
+            options[name] = args[args.index(name) + 1]
+            del args[args.index(name):args.index(name) + 2]
+    out = options.get("--json")
     data = args[0] if args else os.path.expanduser("~/.cache/bertc/data")
     tasks = os.path.join(data, "tasks")
     with open(os.path.join(tasks, "tasks.tsv"), encoding="utf-8") as f:
         rows = [l.rstrip("\n").split("\t") for l in f][1:]
+    if "--tasks" in options:
+        wanted = options["--tasks"].split(",")
+        unknown = set(wanted) - {r[0] for r in rows}
+        if unknown:
+            sys.exit(f"bow-baseline: no task {', '.join(sorted(unknown))} in {tasks}/tasks.tsv")
+        rows = [r for r in rows if r[0] in wanted]
     results = {}
+    if out and os.path.exists(out):
+        with open(out, encoding="utf-8") as f:
+            results = json.load(f)
+        rows = [r for r in rows if r[0] not in results]
     print(f"{'task':<22} {'metric':<9} {'dev':>7} {'test':>7}  (bag-of-words logistic regression)")
     for name, ext, text_col, label_col, metric, _ in rows:
         split = {s: read(os.path.join(tasks, name, f"{s}.{ext}"), ext, text_col, label_col)
@@ -124,8 +138,9 @@ def main():
         print(f"{name:<22} {metric:<9} {best[0]:>7.4f} {best[1]:>7.4f}  (L2 {best[2]:g}, "
               f"{len(vocab)} features)")
     if out:
-        with open(out, "w", encoding="utf-8") as f:
+        with open(out + ".tmp", "w", encoding="utf-8") as f:
             json.dump(results, f, indent=1)
+        os.replace(out + ".tmp", out)
 
 
 if __name__ == "__main__":

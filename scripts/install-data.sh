@@ -18,7 +18,8 @@
 #   tasks/             the benchmark tasks' fixed train/dev/test splits and
 #                      tasks/tasks.tsv (scripts/make-tasks.py)
 #   pretrain-extra/    more prose to pretrain on, from those tasks' training
-#                      splits only: movie reviews, Reuters articles
+#                      splits only: movie reviews, review sentences, Reuters
+#                      articles
 #   pretrain-heldout/  the dev split's movie reviews, never pretrained on:
 #                      held-out text for pretrain --eval-corpus
 # Idempotent: what is already there is kept. Needs npm, apt-get, dpkg-deb and
@@ -115,7 +116,8 @@ fi
 
 # The benchmark tasks' fixed splits and the extra pretraining prose from
 # their training splits, written once from the files above.
-if [ ! -f "$data/tasks/tasks.tsv" ] || [ ! -f "$data/pretrain-heldout/reviews.txt" ]; then
+if [ ! -f "$data/tasks/tasks.tsv" ] || [ ! -f "$data/pretrain-extra/sentences.txt" ] ||
+  [ ! -f "$data/pretrain-heldout/reviews.txt" ]; then
   "$python" "$(dirname "$0")/make-tasks.py" "$data"
 fi
 

@@ -21,9 +21,11 @@ counts dropped are printed.
 
 DATA_DIR/pretrain-extra/ gets more real prose for pretraining, unlabelled,
 from the training splits only (so no dev or test text is ever pretrained
-on): the full movie reviews (reviews.txt) and the Reuters article bodies
-(reuters.txt, each article once, SGML entities decoded), one document per
-text, documents separated by blank lines; the token counts (words) are
+on): the full movie reviews (reviews.txt), the review sentences
+(sentences.txt) and the Reuters article bodies (reuters.txt, each article
+once, SGML entities decoded), one document per text, documents separated
+by blank lines (the spam mails stay out: headers, markup and encodings
+rather than prose); the token counts (words) are
 printed. DATA_DIR/pretrain-heldout/reviews.txt holds the dev split's
 reviews the same way, to score masked-LM prediction on unseen in-domain
 text (pretrain --eval-corpus).
@@ -134,7 +136,11 @@ def main():
     extra = os.path.join(data, "pretrain-extra")
     os.makedirs(extra, exist_ok=True)
     documents = {"reviews.txt": [r[1] for r in read_csv(os.path.join(
-        tasks, "sentiment-reviews", "train.csv"))]}
+        tasks, "sentiment-reviews", "train.csv"))],
+                 # Each its own document: an instance pairs it with a random
+                 # other one (next-sentence label 1), never a false "next".
+                 "sentences.txt": [r[1] for r in read_csv(os.path.join(
+                     tasks, "sentiment-sentences", "train.csv"))]}
     _, grain = arff.read(os.path.join(tasks, "reuters-grain", "train.arff"))
     _, corn = arff.read(os.path.join(tasks, "reuters-corn", "train.arff"))
     seen, articles = set(), []
