@@ -9,7 +9,7 @@
 # sentences, checking both labels.
 #
 # Usage: scripts/demo.sh [OUT_DIR]   (default: demo-out; BUILD_DIR=build)
-# PRETRAIN_STEPS sets the pretraining length (default 1500, about 6 minutes
+# PRETRAIN_STEPS sets the pretraining length (default 1400, about 5 minutes
 # on 2 cores, leaving the 12 fine-tuning runs within the demo's 15-minute
 # training budget); DEMO_TASKS the tasks (default "sentiment-sentences
 # sentiment-reviews").
@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${BUILD_DIR:-build}"
 out="${1:-demo-out}"
-steps="${PRETRAIN_STEPS:-1500}"
+steps="${PRETRAIN_STEPS:-1400}"
 tasks="${DEMO_TASKS:-sentiment-sentences sentiment-reviews}"
 data="${BERTC_DATA:-$HOME/.cache/bertc/data}"
 scripts/install-deps.sh
