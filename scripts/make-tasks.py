@@ -101,8 +101,10 @@ def main():
     data = sys.argv[1]
     tasks = os.path.join(data, "tasks")
     lines = []  # Of tasks.tsv.
+    splits = {}  # Task name: [train, dev, test] rows.
 
     def done(name, ext, text_col, label_col, metric, how, parts, dropped, write):
+        splits[name] = parts
         folder = os.path.join(tasks, name)
         os.makedirs(folder, exist_ok=True)
         for part, rows in zip(("train", "dev", "test"), parts):
@@ -132,32 +134,27 @@ def main():
     parts, dropped = split(rows, lambda r: r["text"])
     done("spam", "jsonl", "text", "label", "accuracy", "seeded 80/10/10", parts, dropped,
          write_jsonl)
-    # Pretraining prose from the training splits alone.
+    # Pretraining prose from the training splits alone, and held out: the
+    # reviews of the dev split, for the masked-LM score of a pretraining run
+    # (pretrain --eval-corpus); never pretrained on.
     extra = os.path.join(data, "pretrain-extra")
-    os.makedirs(extra, exist_ok=True)
-    documents = {"reviews.txt": [r[1] for r in read_csv(os.path.join(
-        tasks, "sentiment-reviews", "train.csv"))],
-                 # Each its own document: an instance pairs it with a random
-                 # other one (next-sentence label 1), never a false "next".
-                 "sentences.txt": [r[1] for r in read_csv(os.path.join(
-                     tasks, "sentiment-sentences", "train.csv"))]}
-    _, grain = arff.read(os.path.join(tasks, "reuters-grain", "train.arff"))
-    _, corn = arff.read(os.path.join(tasks, "reuters-corn", "train.arff"))
+    heldout = os.path.join(data, "pretrain-heldout")
     seen, articles = set(), []
-    for record in grain + corn:
+    for record in splits["reuters-grain"][0] + splits["reuters-corn"][0]:
         text = html.unescape(arff.values(record)[0]).replace("\x03", "").strip()
         if normalised(text) not in seen:
             seen.add(normalised(text))
             articles.append(text)
-    documents["reuters.txt"] = articles
-    # Held out: the reviews of the dev split, for the masked-LM score of a
-    # pretraining run (pretrain --eval-corpus); never pretrained on.
-    heldout = os.path.join(data, "pretrain-heldout")
-    os.makedirs(heldout, exist_ok=True)
-    documents[os.path.join(heldout, "reviews.txt")] = [r[1] for r in read_csv(os.path.join(
-        tasks, "sentiment-reviews", "dev.csv"))]
-    for name, texts in documents.items():
-        path = os.path.join(extra, name)
+    documents = {
+        os.path.join(extra, "reviews.txt"): [r[1] for r in splits["sentiment-reviews"][0]],
+        # Each its own document: an instance pairs it with a random other
+        # one (next-sentence label 1), never a false "next".
+        os.path.join(extra, "sentences.txt"): [r[1] for r in splits["sentiment-sentences"][0]],
+        os.path.join(extra, "reuters.txt"): articles,
+        os.path.join(heldout, "reviews.txt"): [r[1] for r in splits["sentiment-reviews"][1]],
+    }
+    for path, texts in documents.items():
+        os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path + ".tmp", "w", encoding="utf-8") as f:
             for t in texts:
                 text_lines = [l.strip() for l in t.split("\n") if l.strip()]

@@ -12,7 +12,7 @@
 #        (2e-3), WARMUP (STEPS/10), DUPE (dupe factor, 10), DROPOUT (factor
 #        on the model's dropout, 0), THREADS (2) override the recipe; a
 #        resumed run must keep them)
-# Then: scripts/evaluate.sh OUT_DIR/checkpoint.safetensors PRESET
+# Then: scripts/evaluate.sh OUT_DIR/run/checkpoint.safetensors PRESET
 set -euo pipefail
 cd "$(dirname "$0")/.."
 preset="${1:-tiny}" steps="${2:-15000}" out="${3:-pretrain-out}"
@@ -33,7 +33,5 @@ resume=()
   --save "$out/run" --steps "$steps" --lr "$lr" --warmup "$warmup" --dupe-factor "$dupe" \
   --dropout "$dropout" --seed 1 --save-every 500 --threads "$threads" \
   --eval-corpus "$data/pretrain-heldout" --eval-every 500 --eval-batches 16 "${resume[@]}"
-cp "$out/run/checkpoint.safetensors" "$out/checkpoint.safetensors.tmp"
-mv "$out/checkpoint.safetensors.tmp" "$out/checkpoint.safetensors"
 grep eval_mlm "$out/run/metrics.jsonl" | tail -n 1
-echo "pretrain.sh: $out/checkpoint.safetensors (curves: $out/run/loss.svg)"
+echo "pretrain.sh: $out/run/checkpoint.safetensors (curves: $out/run/loss.svg)"

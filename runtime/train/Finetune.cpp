@@ -402,15 +402,15 @@ bool finetune(const CompiledProgram &compiled, const FinetuneConfig &cfg, std::s
     std::vector<double> probability;
     classify(session, c, devTexts, predicted, probability);
     Scores s = score(predicted, devLabels, c.classes);
-    bool better = metricValue(s, metricCls) > best;
+    const double value = metricValue(s, metricCls);
+    bool better = value > best;
     progress.note("finetune: epoch " + std::to_string(epoch) + " dev accuracy " +
                   fixed(s.accuracy) + " f1 " + fixed(s.f1) +
-                  (metricCls >= 0 ? " " + cfg.metric + " " + fixed(metricValue(s, metricCls))
-                                  : std::string()) +
+                  (metricCls >= 0 ? " " + cfg.metric + " " + fixed(value) : std::string()) +
                   " (n " + std::to_string(s.n) + ")" +
                   (better ? ", best so far: saved" : ""));
     if (better) {
-      best = metricValue(s, metricCls);
+      best = value;
       bestScores = s;
       bestEpoch = epoch;
       stale = 0;
