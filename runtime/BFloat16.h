@@ -1,8 +1,10 @@
-//===- BFloat16.h - bf16 rounding for the runtime --------------*- C++ -*-===//
+//===- BFloat16.h - bf16 and f16 conversions for the runtime ---*- C++ -*-===//
 //
 // bf16 is the upper half of an IEEE float32: 8 exponent bits, 7 mantissa
 // bits. The runtime converts between the two when it fills parameter copies
 // and loads bf16 checkpoints; the kernels do the same with arith.truncf.
+// IEEE half (f16: 5 exponent bits, 10 mantissa bits) only occurs in
+// checkpoints, which loads widen to float32.
 //
 //===----------------------------------------------------------------------===//
 #ifndef BERTC_RUNTIME_BFLOAT16_H
@@ -27,6 +29,31 @@ inline uint16_t toBFloat16(float f) {
 /// The float32 of the same value (exact).
 inline float fromBFloat16(uint16_t h) {
   uint32_t bits = static_cast<uint32_t>(h) << 16;
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+/// The float32 of an IEEE half `h` (exact: subnormals, infinities and NaNs
+/// included).
+inline float fromFloat16(uint16_t h) {
+  uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+  uint32_t exponent = (h >> 10) & 0x1fu, mantissa = h & 0x3ffu;
+  uint32_t bits;
+  if (exponent == 0x1f) { // Infinity or NaN.
+    bits = sign | 0x7f800000u | (mantissa << 13);
+  } else if (exponent != 0) { // Normal: rebias 15 -> 127.
+    bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
+  } else if (mantissa == 0) { // Zero.
+    bits = sign;
+  } else { // Subnormal: mantissa * 2^-24, normalised.
+    int shift = 0;
+    while (!(mantissa & 0x400u)) {
+      mantissa <<= 1;
+      ++shift;
+    }
+    bits = sign | (static_cast<uint32_t>(113 - shift) << 23) | ((mantissa & 0x3ffu) << 13);
+  }
   float f;
   std::memcpy(&f, &bits, sizeof f);
   return f;

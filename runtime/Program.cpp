@@ -12,7 +12,10 @@ int64_t dtypeSize(DType t) {
   case DType::I32:
     return 4;
   case DType::BF16:
+  case DType::F16:
     return 2;
+  case DType::I64:
+    return 8;
   }
   return 0;
 }
@@ -27,12 +30,16 @@ const char *dtypeName(DType t) {
     return "I32";
   case DType::BF16:
     return "BF16";
+  case DType::F16:
+    return "F16";
+  case DType::I64:
+    return "I64";
   }
   return "?";
 }
 
 bool parseDType(const std::string &name, DType &out) {
-  for (DType t : {DType::F32, DType::F64, DType::I32, DType::BF16})
+  for (DType t : {DType::F32, DType::F64, DType::I32, DType::BF16, DType::F16, DType::I64})
     if (name == dtypeName(t)) {
       out = t;
       return true;
@@ -263,7 +270,7 @@ bool Program::fromJson(const Json &j, Program &p, std::string &error) {
     if (!r.str(t, "name", d.name, where) || !r.str(t, "dtype", dtype, where) ||
         !r.str(t, "storage", storage, where) || !r.integer(t, "offset", d.offset, where))
       return false;
-    if (!parseDType(dtype, d.dtype))
+    if (!parseDType(dtype, d.dtype) || d.dtype == DType::F16 || d.dtype == DType::I64)
       return r.fail(where + ": unknown dtype " + dtype);
     d.storage = storage == "parameter" ? Storage::Parameter : Storage::Activation;
     const Json *shape = r.member(t, "shape", Json::Kind::Array, where);

@@ -20,11 +20,14 @@
 
 namespace bertc::rt {
 
-enum class DType { F32, F64, I32, BF16 };
+/// Element types. F16 and I64 occur only in checkpoint files (half-precision
+/// weights, PyTorch's index buffers): loads convert or ignore them, and no
+/// program tensor has them.
+enum class DType { F32, F64, I32, BF16, F16, I64 };
 
 /// Bytes per element.
 int64_t dtypeSize(DType t);
-/// The safetensors spelling: "F32", "F64", "I32", "BF16".
+/// The safetensors spelling: "F32", "F64", "I32", "BF16", "F16", "I64".
 const char *dtypeName(DType t);
 bool parseDType(const std::string &name, DType &out);
 

@@ -78,22 +78,8 @@ std::string spellShape(const std::vector<int64_t> &s) {
   return r + "]";
 }
 
-/// A stored tensor of type `stored` loads into a tensor of type `model`:
-/// the same type, or a bf16 checkpoint's tensor into an f32 parameter.
-bool loadsInto(DType stored, DType model) {
-  return stored == model || (stored == DType::BF16 && model == DType::F32);
-}
-
-/// Writes `s` into `to` (a tensor of type `t`), widening bf16 to f32.
-void copyStored(const StoredTensor &s, const TensorDesc &t, void *to) {
-  if (s.dtype == t.dtype) {
-    std::memcpy(to, s.data.data(), s.data.size());
-    return;
-  }
-  const auto *from = reinterpret_cast<const uint16_t *>(s.data.data());
-  for (int64_t i = 0, n = t.elements(); i < n; ++i)
-    static_cast<float *>(to)[i] = fromBFloat16(from[i]);
-}
+/// Writes `s` into `to` (readCheckpoint gave it the tensor's type).
+void copyStored(const StoredTensor &s, void *to) { std::memcpy(to, s.data.data(), s.data.size()); }
 
 /// Checks that `file` holds `name` with the type and shape of `t`.
 bool matches(const SafetensorsFile &file, const std::string &path, const std::string &name,
@@ -101,11 +87,6 @@ bool matches(const SafetensorsFile &file, const std::string &path, const std::st
   auto it = file.tensors.find(name);
   if (it == file.tensors.end()) {
     error = path + ": tensor '" + name + "' is missing";
-    return false;
-  }
-  if (!loadsInto(it->second.dtype, t.dtype)) {
-    error = path + ": tensor '" + name + "' is " + dtypeName(it->second.dtype) +
-            ", the model needs " + dtypeName(t.dtype);
     return false;
   }
   if (it->second.shape != t.shape) {
@@ -118,16 +99,18 @@ bool matches(const SafetensorsFile &file, const std::string &path, const std::st
 
 } // namespace
 
-bool Session::loadParameters(const std::string &path, std::string &error, int *extra,
+bool Session::loadParameters(const std::string &path, std::string &error, LoadReport *report,
                              std::map<std::string, std::string> *metadata) {
   SafetensorsFile file;
-  if (!readSafetensors(path, file, error))
+  LoadReport local;
+  LoadReport &r = report ? *report : local;
+  if (!readCheckpoint(path, program_, file, r, error))
     return false;
   if (metadata)
     *metadata = file.metadata;
   // Check everything before changing anything.
   for (const ParameterDesc &p : program_.parameters)
-    if (!matches(file, path, p.name, program_.tensors[p.tensor], error))
+    if (!matches(file, r.file, p.name, program_.tensors[p.tensor], error))
       return false;
   size_t stateFound = 0;
   for (const NamedTensor &s : program_.state)
@@ -135,37 +118,46 @@ bool Session::loadParameters(const std::string &path, std::string &error, int *e
   bool withState = !program_.state.empty() && stateFound == program_.state.size();
   if (withState)
     for (const NamedTensor &s : program_.state)
-      if (!matches(file, path, s.name, program_.tensors[s.tensor], error))
+      if (!matches(file, r.file, s.name, program_.tensors[s.tensor], error))
         return false;
   for (const ParameterDesc &p : program_.parameters)
-    copyStored(file.tensors.at(p.name), program_.tensors[p.tensor], data(p.tensor));
+    copyStored(file.tensors.at(p.name), data(p.tensor));
   if (withState)
     for (const NamedTensor &n : program_.state)
-      copyStored(file.tensors.at(n.name), program_.tensors[n.tensor], data(n.tensor));
+      copyStored(file.tensors.at(n.name), data(n.tensor));
   updateParameterCopies();
-  if (extra)
-    *extra = static_cast<int>(file.tensors.size() - program_.parameters.size() -
-                              (withState ? stateFound : 0));
+  r.loaded = static_cast<int>(program_.parameters.size());
   return true;
 }
 
-bool Session::loadMatchingParameters(const std::string &path, std::string &error, int &loaded) {
+bool Session::loadMatchingParameters(const std::string &path, std::string &error,
+                                     LoadReport &report) {
   SafetensorsFile file;
-  if (!readSafetensors(path, file, error))
+  if (!readCheckpoint(path, program_, file, report, error))
     return false;
-  loaded = 0;
+  // Check everything before changing anything.
+  for (const ParameterDesc &p : program_.parameters)
+    if (file.tensors.count(p.name) &&
+        !matches(file, report.file, p.name, program_.tensors[p.tensor], error))
+      return false;
+  int state = 0;
+  for (const NamedTensor &s : program_.state)
+    state += static_cast<int>(file.tensors.count(s.name));
+  if (state > 0)
+    report.ignored.push_back(std::to_string(state) +
+                             " optimizer-state tensors (a new run starts its optimizer afresh)");
   for (const ParameterDesc &p : program_.parameters) {
-    const TensorDesc &t = program_.tensors[p.tensor];
     auto it = file.tensors.find(p.name);
-    if (it == file.tensors.end() || !loadsInto(it->second.dtype, t.dtype) ||
-        it->second.shape != t.shape)
+    if (it == file.tensors.end()) {
+      report.initialised.push_back(p.name);
       continue;
-    copyStored(it->second, t, data(p.tensor));
-    ++loaded;
+    }
+    copyStored(it->second, data(p.tensor));
+    ++report.loaded;
   }
   updateParameterCopies();
-  if (loaded == 0) {
-    error = path + ": no tensor matches a parameter of this model";
+  if (report.loaded == 0) {
+    error = report.file + ": no tensor matches a parameter of this model";
     return false;
   }
   return true;

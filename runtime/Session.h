@@ -10,6 +10,7 @@
 #ifndef BERTC_RUNTIME_SESSION_H
 #define BERTC_RUNTIME_SESSION_H
 
+#include "runtime/Checkpoint.h"
 #include "runtime/Executor.h"
 #include "runtime/Program.h"
 
@@ -45,18 +46,20 @@ public:
   /// (Program::parameterCopies) from them. initParameters and the loads do
   /// it themselves.
   void updateParameterCopies();
-  /// Loads every parameter from a safetensors file (names and shapes must
-  /// match; dtypes too, except that a BF16 tensor loads into an F32
-  /// parameter, widened), and the training state too when the file has all of it
-  /// (otherwise the state stays zero); other tensors are ignored and counted
-  /// in `extra`. Nothing changes unless everything checks.
-  /// `metadata` receives the file's metadata.
-  bool loadParameters(const std::string &path, std::string &error, int *extra = nullptr,
+  /// Loads every parameter from a checkpoint (a safetensors file or a
+  /// HuggingFace model directory, read by readCheckpoint: published names
+  /// and dtypes are brought to the program's), and the training state too
+  /// when the file has all of it (otherwise the state stays zero); shapes
+  /// must match. Nothing changes unless everything checks. `report` says
+  /// what was loaded, renamed, converted and ignored; `metadata` receives
+  /// the file's metadata.
+  bool loadParameters(const std::string &path, std::string &error, LoadReport *report = nullptr,
                       std::map<std::string, std::string> *metadata = nullptr);
-  /// Loads the parameters `path` has under the same name and shape (a
-  /// pretrained encoder under a new head), leaving the others as they are;
-  /// `loaded` counts them. A file sharing no parameter is an error.
-  bool loadMatchingParameters(const std::string &path, std::string &error, int &loaded);
+  /// Loads the parameters the checkpoint `path` has, under the same name
+  /// (after readCheckpoint) and shape (a pretrained encoder under a new
+  /// head), leaving the others as they are, listed in `report.initialised`.
+  /// A file sharing no parameter is an error.
+  bool loadMatchingParameters(const std::string &path, std::string &error, LoadReport &report);
   /// Writes the parameters (and with `withState` the training state),
   /// atomically, with `metadata` beside the model's name.
   bool saveParameters(const std::string &path, std::string &error, bool withState = false,

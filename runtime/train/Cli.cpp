@@ -38,10 +38,12 @@ commands:
                                 its messages
   init   --output FILE [--seed S]
                                 write freshly initialised parameters (safetensors)
-  infer  --input FILE --output FILE [--weights FILE | --seed S] [--threads N]
-                                run the program on a JSONL batch and write its
-                                outputs (safetensors); without --weights the
-                                parameters are initialised from --seed
+  infer  --input FILE --output FILE [--weights FILE | --init FILE] [--seed S]
+         [--threads N]          run the program on a JSONL batch and write its
+                                outputs (safetensors); --init loads what the
+                                checkpoint has (e.g. an encoder without this
+                                task's head) and initialises the rest from
+                                --seed, as without either
   train-step --data FILE [--weights FILE | --seed S] [--steps N] [--lr LR]
              [--dropout D] [--dump-grads FILE] [--save FILE] [--threads N]
              [--accumulate K]
@@ -72,8 +74,8 @@ commands:
                                 steps, the masked-LM loss and accuracy on B
                                 batches (default 8) of held-out text
                                 (eval_mlm_loss, eval_mlm_accuracy)
-  finetune --train FILE --text-column C --label-column C --vocab FILE --save DIR
-           [--init CHECKPOINT] [--dev FILE] [--epochs E] [--lr LR] [--seed S]
+  finetune --train FILE --text-column C --label-column C --save DIR
+           [--init CHECKPOINT] [--vocab FILE] [--dev FILE] [--epochs E] [--lr LR] [--seed S]
            [--patience P] [--warmup-proportion W] [--threads T] [--accumulate K]
            [--metric accuracy|f1:LABEL]
                                 fine-tune a classify program on CSV, TSV,
@@ -84,14 +86,20 @@ commands:
                                 rows is held out; the best epoch by the dev
                                 metric (default accuracy; f1:LABEL the F1 of
                                 that class) is saved as DIR/model.safetensors;
-                                stops after P epochs without improvement
-  eval --weights MODEL --vocab FILE --data FILE --text-column C --label-column C
+                                stops after P epochs without improvement;
+                                --init loads what the checkpoint (a file or
+                                a HuggingFace model directory) has, see
+                                --weights; without --vocab the directory's
+                                vocab.txt and tokenizer_config.json
+  eval --weights MODEL [--vocab FILE] --data FILE --text-column C --label-column C
                                 accuracy, macro F1 and each label's F1 on
                                 labelled rows, as {"accuracy": ..., "f1": ...,
                                 "n": ..., "f1_by_label": {LABEL: ...}}
-  predict --weights MODEL --vocab FILE [--input FILE]
+  predict --weights MODEL [--vocab FILE] [--input FILE]
                                 one JSON line {"label", "probability"} per
-                                line of text (default: standard input)
+                                line of text (default: standard input); the
+                                labels are those finetune saved, or a model
+                                directory's config.json id2label
   mpirun -np N PROGRAM pretrain|finetune ...
                                 data-parallel training on N processes (Open
                                 MPI, opened at run time): each rank takes its
@@ -112,7 +120,12 @@ commands:
                                 standard input), one line of tokens per line
 
 options:
-  --weights FILE   parameters in safetensors with HuggingFace names
+  --weights FILE   parameters in safetensors with HuggingFace names, or a
+                   HuggingFace model directory (DIR/model.safetensors):
+                   Google's gamma/beta names, a BertModel's names without
+                   "bert.", F16/BF16/F64 weights, the position_ids buffer
+                   and the tied decoder copies are all read (a report says
+                   what was renamed, converted and ignored)
   --input FILE     one JSON object per sequence: input_ids, token_type_ids,
                    attention_mask (padded to the compiled length)
   --output FILE    where to write
@@ -269,19 +282,31 @@ int fail(const char *argv0, const std::string &message) {
   return 1;
 }
 
-/// Parameters from --weights, or fresh ones from --seed.
+/// Parameters from --weights; or those --init has (a published encoder
+/// without this task's head), the rest fresh from --seed; or all fresh.
 bool setUpParameters(const char *self, Session &session, const Options &opts, long long seed,
                      std::string &error) {
+  if (opts.has("weights") && opts.has("init")) {
+    error = "give --weights or --init, not both";
+    return false;
+  }
   if (!opts.has("weights")) {
     session.initParameters(static_cast<uint64_t>(seed));
+    if (!opts.has("init"))
+      return true;
+    LoadReport report;
+    if (!session.loadMatchingParameters(opts.get("init"), error, report))
+      return false;
+    for (const std::string &line : report.lines())
+      std::fprintf(stderr, "%s: --init: %s\n", self, line.c_str());
     return true;
   }
-  int extra = 0;
-  if (!session.loadParameters(opts.get("weights"), error, &extra))
+  LoadReport report;
+  if (!session.loadParameters(opts.get("weights"), error, &report))
     return false;
-  if (extra > 0)
-    std::fprintf(stderr, "%s: note: %d tensors in %s are not parameters of this model\n", self,
-                 extra, opts.get("weights").c_str());
+  if (!report.plain())
+    for (const std::string &line : report.lines())
+      std::fprintf(stderr, "%s: --weights: %s\n", self, line.c_str());
   return true;
 }
 
@@ -575,7 +600,7 @@ int runProgramCommand(const char *self, int argc, char **argv, const ProgramSymb
     double dropout;
     DeviceChoice device;
     if (!parseRunOptions(opts, argc, argv,
-                         {"weights", "input", "output", "seed", "profile", "dropout"}) ||
+                         {"weights", "init", "input", "output", "seed", "profile", "dropout"}) ||
         !opts.integer("seed", 0, seed) || !readDevice(opts, device) ||
         !opts.real("dropout", 0.0, dropout))
       return fail(self, opts.error);
@@ -631,7 +656,7 @@ int runProgramCommand(const char *self, int argc, char **argv, const ProgramSymb
         !opts.real("dropout", 1.0, c.dropout) ||
         !opts.real("warmup-proportion", 0.1, c.warmupProportion))
       return fail(self, opts.error);
-    for (const char *need : {"vocab", "train", "text-column", "label-column", "save"})
+    for (const char *need : {"train", "text-column", "label-column", "save"})
       if (!opts.has(need))
         return fail(self, std::string("finetune needs --") + need);
     if (epochs < 1 || seed < 0 || patience < 1 || accumulate < 1 || !(c.lr > 0) ||
@@ -664,7 +689,7 @@ int runProgramCommand(const char *self, int argc, char **argv, const ProgramSymb
                          {"weights", "vocab", "data", "text-column", "label-column"}) ||
         !readDevice(opts, device))
       return fail(self, opts.error);
-    for (const char *need : {"weights", "vocab", "data", "text-column", "label-column"})
+    for (const char *need : {"weights", "data", "text-column", "label-column"})
       if (!opts.has(need))
         return fail(self, std::string("eval needs --") + need);
     return evaluate(compiled, device, opts.get("weights"), opts.get("vocab"), opts.get("data"),
@@ -677,8 +702,8 @@ int runProgramCommand(const char *self, int argc, char **argv, const ProgramSymb
     if (!parseRunOptions(opts, argc, argv, {"weights", "vocab", "input"}) ||
         !readDevice(opts, device))
       return fail(self, opts.error);
-    if (!opts.has("weights") || !opts.has("vocab"))
-      return fail(self, "predict needs --weights FILE and --vocab FILE");
+    if (!opts.has("weights"))
+      return fail(self, "predict needs --weights MODEL");
     return predict(compiled, device, opts.get("weights"), opts.get("vocab"),
                    opts.has("input") ? opts.get("input") : "-", error)
                ? 0

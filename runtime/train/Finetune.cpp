@@ -19,6 +19,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <sstream>
 
 namespace bertc::rt {
 
@@ -46,6 +47,31 @@ struct Classifier {
     return true;
   }
 };
+
+/// The vocabulary of a model: `vocabPath` when given, else the vocab.txt
+/// (and tokenizer_config.json) of the HuggingFace model directory
+/// `checkpoint` names. Its size must be the model's vocab_size.
+bool loadModelVocab(const Program &program, const std::string &vocabPath,
+                    const std::string &checkpoint, Vocab &vocab, std::string &error) {
+  std::string from = vocabPath;
+  if (!vocabPath.empty()) {
+    if (!Vocab::load(vocabPath, vocab, error))
+      return false;
+  } else if (std::string dir = checkpointDirectory(checkpoint); !dir.empty()) {
+    if (!Vocab::loadFromModelDirectory(dir, vocab, error))
+      return false;
+    from = (std::filesystem::path(dir) / "vocab.txt").string();
+  } else {
+    error = "give --vocab FILE (or a model directory with vocab.txt as the checkpoint)";
+    return false;
+  }
+  if (program.configInt("vocab_size", -1) != vocab.size()) {
+    error = from + ": " + std::to_string(vocab.size()) + " tokens, the model's vocab_size is " +
+            std::to_string(program.configInt("vocab_size", -1));
+    return false;
+  }
+  return true;
+}
 
 /// [CLS] pieces [SEP], the pieces truncated to fit `seq`.
 std::vector<int32_t> withSpecialTokens(const std::vector<int32_t> &pieces, const Vocab &vocab,
@@ -173,13 +199,64 @@ std::string labelsJson(const std::vector<std::string> &labels) {
   return list.dump();
 }
 
-bool labelsFromMetadata(const std::map<std::string, std::string> &meta, const std::string &path,
-                        std::vector<std::string> &labels, std::string &error) {
+/// A HuggingFace model directory's label names, config.json's id2label
+/// ({"0": NAME, ...}, one per class).
+bool labelsFromConfig(const std::string &dir, int64_t classes, std::vector<std::string> &labels,
+                      std::string &error) {
+  std::string path = (std::filesystem::path(dir) / "config.json").string();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = dir + ": no label names (no config.json, and the weights are not finetune's)";
+    return false;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  Json config;
+  std::string parseError;
+  if (!Json::parse(text.str(), config, parseError) || !config.isObject()) {
+    error = path + ": not a JSON object" + (parseError.empty() ? "" : ": " + parseError);
+    return false;
+  }
+  const Json *names = config.find("id2label");
+  if (!names || !names->isObject()) {
+    error = path + ": \"id2label\" missing or not an object";
+    return false;
+  }
+  labels.assign(classes, "");
+  for (const auto &[id, name] : names->members()) {
+    char *end = nullptr;
+    long i = std::strtol(id.c_str(), &end, 10);
+    if (id.empty() || *end != '\0' || i < 0 || i >= classes || !name.isString()) {
+      error = path + ": \"id2label\" entry \"" + id + "\": ids run from 0 to " +
+              std::to_string(classes - 1) + " and names are strings";
+      return false;
+    }
+    labels[i] = name.string();
+  }
+  for (int64_t i = 0; i < classes; ++i)
+    if (labels[i].empty()) {
+      error = path + ": \"id2label\" has no name for class " + std::to_string(i);
+      return false;
+    }
+  return true;
+}
+
+/// The label names saved with the weights: finetune's metadata, else the
+/// model directory's config.json.
+bool labelsOfModel(const std::map<std::string, std::string> &meta, const std::string &path,
+                   int64_t classes, std::vector<std::string> &labels, std::string &error) {
   auto it = meta.find("labels");
+  if (it == meta.end()) {
+    std::string dir = checkpointDirectory(path);
+    if (!dir.empty())
+      return labelsFromConfig(dir, classes, labels, error);
+    error = path + ": no label names in its metadata (not a model written by finetune)";
+    return false;
+  }
   Json list;
   std::string parseError;
-  if (it == meta.end() || !Json::parse(it->second, list, parseError) || !list.isArray()) {
-    error = path + ": no label names in its metadata (not a model written by finetune)";
+  if (!Json::parse(it->second, list, parseError) || !list.isArray()) {
+    error = path + ": the label names in its metadata are not a JSON list";
     return false;
   }
   for (const Json &l : list.items())
@@ -190,12 +267,13 @@ bool labelsFromMetadata(const std::map<std::string, std::string> &meta, const st
 bool TrainedClassifier::open(const CompiledProgram &compiled, const DeviceChoice &device,
                              const std::string &weights, const std::string &vocabPath,
                              std::string &error) {
-  if (!c.find(compiled.program(), false, error) || !Vocab::load(vocabPath, vocab, error) ||
+  if (!c.find(compiled.program(), false, error) ||
+      !loadModelVocab(compiled.program(), vocabPath, weights, vocab, error) ||
       !(session = compiled.open(device, error)))
     return false;
   std::map<std::string, std::string> meta;
   return session->loadParameters(weights, error, nullptr, &meta) &&
-         labelsFromMetadata(meta, weights, labels, error);
+         labelsOfModel(meta, weights, c.classes, labels, error);
 }
 
 std::string fixed(double v) {
@@ -241,14 +319,8 @@ bool finetune(const CompiledProgram &compiled, const FinetuneConfig &cfg, std::s
   if (!c.find(program, true, error))
     return false;
   Vocab vocab;
-  if (!Vocab::load(cfg.vocab, vocab, error))
+  if (!loadModelVocab(program, cfg.vocab, cfg.init, vocab, error))
     return false;
-  if (program.configInt("vocab_size", -1) != vocab.size()) {
-    error = cfg.vocab + ": " + std::to_string(vocab.size()) +
-            " tokens, the model's vocab_size is " +
-            std::to_string(program.configInt("vocab_size", -1));
-    return false;
-  }
   std::vector<LabelledText> train, dev;
   if (!readLabelledTable(cfg.train, cfg.textColumn, cfg.labelColumn, train, error))
     return false;
@@ -344,12 +416,12 @@ bool finetune(const CompiledProgram &compiled, const FinetuneConfig &cfg, std::s
                  static_cast<long long>(parts), static_cast<long long>(ranks));
   session.initParameters(cfg.seed);
   if (!cfg.init.empty()) {
-    int loaded = 0;
-    if (!session.loadMatchingParameters(cfg.init, error, loaded))
+    LoadReport report;
+    if (!session.loadMatchingParameters(cfg.init, error, report))
       return false;
     if (first)
-      std::fprintf(stderr, "finetune: %d of %zu parameters from %s, the rest initialised\n", loaded,
-                   session.program().parameters.size(), cfg.init.c_str());
+      for (const std::string &line : report.lines())
+        std::fprintf(stderr, "finetune: --init: %s\n", line.c_str());
   }
   std::error_code ec;
   std::filesystem::create_directories(cfg.saveDir, ec);

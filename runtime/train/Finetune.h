@@ -21,7 +21,10 @@
 namespace bertc::rt {
 
 struct FinetuneConfig {
-  std::string init; ///< A pretraining checkpoint ("" to start from random weights).
+  /// A checkpoint (a file or a HuggingFace model directory; "" to start
+  /// from random weights).
+  std::string init;
+  /// The vocabulary; "" takes the one in `init`'s model directory.
   std::string vocab;
   std::string train, dev; ///< dev "" : a tenth of train, held out by seed.
   std::string textColumn, labelColumn;
@@ -52,7 +55,8 @@ struct FinetuneConfig {
 bool finetune(const CompiledProgram &compiled, const FinetuneConfig &config, std::string &error);
 
 /// Prints {"accuracy": ..., "f1": ..., "n": ..., "f1_by_label": {LABEL: ...}}
-/// (f1: the mean over classes).
+/// (f1: the mean over classes). `vocab` "" takes the one in the model
+/// directory `weights` names.
 bool evaluate(const CompiledProgram &compiled, const DeviceChoice &device,
               const std::string &weights, const std::string &vocab, const std::string &data,
               const std::string &textColumn, const std::string &labelColumn, std::string &error);

@@ -1,8 +1,10 @@
 //===- Tokenizer.cpp - BERT's WordPiece tokenizer -------------------------===//
 #include "runtime/train/Tokenizer.h"
 
+#include "runtime/Json.h"
 #include "runtime/train/Unicode.h"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -46,6 +48,37 @@ bool Vocab::load(const std::string &path, Vocab &out, std::string &error) {
       return false;
     }
   out = std::move(v);
+  return true;
+}
+
+bool Vocab::loadFromModelDirectory(const std::string &dir, Vocab &out, std::string &error) {
+  std::filesystem::path d(dir);
+  std::error_code ec;
+  if (!std::filesystem::exists(d / "vocab.txt", ec)) {
+    error = dir + ": no vocab.txt in the model directory (give --vocab FILE)";
+    return false;
+  }
+  if (!load((d / "vocab.txt").string(), out, error))
+    return false;
+  std::string configPath = (d / "tokenizer_config.json").string();
+  std::ifstream in(configPath, std::ios::binary);
+  if (!in)
+    return true;
+  std::stringstream text;
+  text << in.rdbuf();
+  Json config;
+  std::string parseError;
+  if (!Json::parse(text.str(), config, parseError) || !config.isObject()) {
+    error = configPath + ": not a JSON object" + (parseError.empty() ? "" : ": " + parseError);
+    return false;
+  }
+  if (const Json *lower = config.find("do_lower_case")) {
+    if (!lower->isBool()) {
+      error = configPath + ": \"do_lower_case\" must be true or false";
+      return false;
+    }
+    out.lowerCase = lower->boolean();
+  }
   return true;
 }
 
@@ -94,13 +127,16 @@ std::vector<std::u32string> Tokenizer::words(std::u32string_view text) const {
       continue;
     folded.clear();
     for (size_t i = 0; i < word.size(); ++i) {
-      if (word[i] == 0x3A3) { // Capital sigma: final form at a word's end.
+      if (word[i] == 0x3A3 && vocab_.lowerCase) { // Capital sigma: final form at a word's end.
         bool after = i > 0 && unicode::isCased(word[i - 1]);
         bool before = i + 1 < word.size() && unicode::isCased(word[i + 1]);
         folded.push_back(after && !before ? 0x3C2 : 0x3C3);
         continue;
       }
-      unicode::appendFolded(word[i], folded);
+      if (vocab_.lowerCase)
+        unicode::appendFolded(word[i], folded);
+      else
+        folded.push_back(word[i]);
     }
     bool open = false;
     for (char32_t c : folded) {

@@ -1,10 +1,11 @@
 //===- Tokenizer.h - BERT's WordPiece tokenizer -----------------*- C++ -*-===//
 //
-// The tokenizer of google-research/bert (tokenization.py), uncased:
+// The tokenizer of google-research/bert (tokenization.py):
 //   basic: drop NUL, U+FFFD and control characters, turn whitespace into
 //   spaces, put spaces around CJK ideographs, split on whitespace; per word,
-//   lower-case, decompose (NFD) and drop nonspacing marks (accents), then
-//   split punctuation characters into words of their own;
+//   for an uncased vocabulary (do_lower_case, the default) lower-case,
+//   decompose (NFD) and drop nonspacing marks (accents), then split
+//   punctuation characters into words of their own;
 //   WordPiece: greedy longest match first against the vocabulary, pieces
 //   after the first prefixed "##"; a word longer than 200 characters, or one
 //   with a part no piece matches, becomes [UNK].
@@ -27,6 +28,10 @@ public:
   /// Reads `path`; errors name the file and the reason (unreadable, empty,
   /// not UTF-8, a duplicate token, a missing special token).
   static bool load(const std::string &path, Vocab &out, std::string &error);
+  /// A HuggingFace model directory's vocabulary: DIR/vocab.txt, and
+  /// lowerCase from DIR/tokenizer_config.json's "do_lower_case" (true when
+  /// the file or the key is absent, as BertTokenizer's default).
+  static bool loadFromModelDirectory(const std::string &dir, Vocab &out, std::string &error);
   /// Builds a vocabulary from tokens in id order (for tests).
   static Vocab fromTokens(std::vector<std::string> tokens);
 
@@ -36,6 +41,8 @@ public:
   int32_t size() const { return static_cast<int32_t>(tokens_.size()); }
 
   int32_t pad = -1, unk = -1, cls = -1, sep = -1, mask = -1;
+  /// Lower-case and strip accents before WordPiece (an uncased model).
+  bool lowerCase = true;
 
 private:
   std::vector<std::string> tokens_;
@@ -49,7 +56,8 @@ public:
   /// Appends the ids of `text` (UTF-8). Invalid UTF-8 is an error giving
   /// the byte offset.
   bool encode(std::string_view text, std::vector<int32_t> &ids, std::string &error) const;
-  /// The basic tokenizer's words (lower-cased, accents removed), for tests.
+  /// The basic tokenizer's words (lower-cased and accents removed when the
+  /// vocabulary is uncased), for tests.
   std::vector<std::u32string> words(std::u32string_view text) const;
   /// Appends the WordPiece ids of one word.
   void wordPieces(const std::u32string &word, std::vector<int32_t> &ids) const;

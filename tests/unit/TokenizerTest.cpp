@@ -9,6 +9,7 @@
 #include "runtime/train/Tokenizer.h"
 #include "runtime/train/Unicode.h"
 
+#include <filesystem>
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -25,8 +26,9 @@ std::u32string u32(const std::string &s) {
   return out;
 }
 
-std::vector<std::string> words(const std::string &text) {
+std::vector<std::string> words(const std::string &text, bool lowerCase = true) {
   Vocab v = Vocab::fromTokens({"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"});
+  v.lowerCase = lowerCase;
   Tokenizer t(v);
   std::vector<std::string> out;
   for (const std::u32string &w : t.words(u32(text))) {
@@ -47,6 +49,13 @@ TEST(BasicTokenizer, LowerCasesAndSplitsPunctuation) {
 TEST(BasicTokenizer, StripsAccents) {
   EXPECT_EQ(words("H\xC3\xA9llo"), (Words{"hello"}));           // é
   EXPECT_EQ(words("Cr\xC3\xA8me BR\xC3\x9BL\xC3\x89" "E"), (Words{"creme", "brulee"}));
+}
+
+TEST(BasicTokenizer, CasedKeepsCaseAndAccents) {
+  // do_lower_case false (bert-base-cased): no lower-casing, no NFD, no
+  // accent stripping; punctuation still splits.
+  EXPECT_EQ(words(" HeLLo!how Cr\xC3\xA8me \xCE\x9F\xCE\xA3", false),
+            (Words{"HeLLo", "!", "how", "Cr\xC3\xA8me", "\xCE\x9F\xCE\xA3"}));
 }
 
 TEST(BasicTokenizer, SpacesOutCjk) {
@@ -134,6 +143,34 @@ TEST(Vocab, LoadErrorsNameTheFile) {
   std::ofstream(path) << "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhello\nhello\n";
   EXPECT_FALSE(Vocab::load(path, v, error));
   EXPECT_EQ(error, path + ": a token appears twice");
+}
+
+TEST(Vocab, FromAModelDirectory) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::path(testing::TempDir()) / "bertc-vocab-dir";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  Vocab v;
+  std::string error;
+  EXPECT_FALSE(Vocab::loadFromModelDirectory(dir.string(), v, error));
+  EXPECT_EQ(error, dir.string() + ": no vocab.txt in the model directory (give --vocab FILE)");
+  std::ofstream(dir / "vocab.txt") << "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nHello\n";
+  ASSERT_TRUE(Vocab::loadFromModelDirectory(dir.string(), v, error)) << error;
+  EXPECT_TRUE(v.lowerCase); // BertTokenizer's default without a config.
+  std::ofstream(dir / "tokenizer_config.json") << R"({"do_lower_case": false, "model_max_length": 512})";
+  ASSERT_TRUE(Vocab::loadFromModelDirectory(dir.string(), v, error)) << error;
+  EXPECT_FALSE(v.lowerCase);
+  std::vector<std::string> tokens;
+  ASSERT_TRUE(Tokenizer(v).tokenize("Hello hello", tokens, error)) << error;
+  EXPECT_EQ(tokens, (std::vector<std::string>{"Hello", "[UNK]"}));
+  std::ofstream(dir / "tokenizer_config.json") << R"({"do_lower_case": "yes"})";
+  EXPECT_FALSE(Vocab::loadFromModelDirectory(dir.string(), v, error));
+  EXPECT_EQ(error, (dir / "tokenizer_config.json").string() +
+                       ": \"do_lower_case\" must be true or false");
+  std::ofstream(dir / "tokenizer_config.json") << "{";
+  EXPECT_FALSE(Vocab::loadFromModelDirectory(dir.string(), v, error));
+  EXPECT_EQ(error.find((dir / "tokenizer_config.json").string() + ": not a JSON object"), 0u)
+      << error;
 }
 
 /// bert-base-uncased, as scripts/install-data.sh installs it.
