@@ -580,9 +580,11 @@ LogicalResult Generator::evaluateConstants() {
     overrides[dimName] = Val::ofInt(*v);
     return success();
   };
-  for (const auto &[n, text] : options_.sets) {
+  for (const ConstantSetting &s : options_.sets) {
+    const std::string &n = s.name, &text = s.value;
     if (!findConst(n))
-      return error({}, "--set " + n + "=" + text + ": the model has no constant '" + n + "'");
+      return error({}, (s.origin.empty() ? "--set " + n + "=" + text : s.origin) +
+                           ": the model has no constant '" + n + "'");
     auto v = parseSetting(n, text);
     if (failed(v))
       return failure();

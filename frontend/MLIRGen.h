@@ -22,10 +22,17 @@
 
 namespace bertc::frontend {
 
+/// A value for one of the model's constants from outside the model file.
+struct ConstantSetting {
+  std::string name, value;
+  /// Where it came from, for errors; empty: `--set NAME=VALUE`.
+  std::string origin;
+};
+
 struct GraphOptions {
   std::string preset; ///< Empty: the model's own values.
   std::string task;
-  std::vector<std::pair<std::string, std::string>> sets; ///< `--set name=value`, in order.
+  std::vector<ConstantSetting> sets; ///< `--hf-config`'s, then `--set`'s, in order.
   std::optional<int64_t> batch;                          ///< Binds `dim batch`.
   std::optional<int64_t> seq;                            ///< Binds `dim seq`.
   int64_t maxOps = 2000000;                              ///< Larger graphs are refused.

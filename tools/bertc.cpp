@@ -1,4 +1,5 @@
 //===- bertc.cpp - The bertc command ---------------------------------------===//
+#include "runtime/HfConfig.h"
 #include "tools/driver/Driver.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -34,9 +35,17 @@ static cl::opt<int64_t> batch("batch",
 static cl::opt<int64_t> seq("seq", cl::desc("Bind the model's `dim seq` (tokens per sequence)"),
                             cl::value_desc("S"), cl::sub(compileCmd), cl::sub(benchCmd),
                             cl::cat(category));
+static cl::opt<std::string> hfConfig(
+    "hf-config",
+    cl::desc("Take the model's constants from a HuggingFace config.json (or the model "
+             "directory holding one) instead of a preset: hidden_size, num_hidden_layers, "
+             "num_attention_heads, intermediate_size, vocab_size, max_position_embeddings, "
+             "type_vocab_size, layer_norm_eps, the dropouts, initializer_range, num_labels"),
+    cl::value_desc("config.json|DIR"), cl::sub(compileCmd), cl::sub(benchCmd), cl::cat(category));
 static cl::list<std::string> sets("set",
                                   cl::desc("Override one constant, e.g. --set num_labels=3 "
-                                           "(repeatable; applied after the preset)"),
+                                           "(repeatable; applied after the preset or "
+                                           "--hf-config)"),
                                   cl::value_desc("name=value"), cl::sub(compileCmd),
                                   cl::sub(benchCmd), cl::cat(category));
 static cl::opt<bertc::Emit> emit(
@@ -202,13 +211,27 @@ int main(int argc, char **argv) {
     }
     options.graph.seq = seq;
   }
+  if (!hfConfig.empty()) {
+    if (!preset.empty()) {
+      llvm::errs() << "bertc: error: give --preset or --hf-config, not both\n";
+      return 1;
+    }
+    std::vector<bertc::rt::HfSetting> settings;
+    std::string error;
+    if (!bertc::rt::readHfConfig(hfConfig, settings, error)) {
+      llvm::errs() << "bertc: error: " << error << "\n";
+      return 1;
+    }
+    for (const bertc::rt::HfSetting &s : settings)
+      options.graph.sets.push_back({s.constant, s.value, s.origin});
+  }
   for (const std::string &s : sets) {
     size_t eq = s.find('=');
     if (eq == std::string::npos || eq == 0) {
       llvm::errs() << "bertc: error: --set expects name=value, got '" << s << "'\n";
       return 1;
     }
-    options.graph.sets.push_back({s.substr(0, eq), s.substr(eq + 1)});
+    options.graph.sets.push_back({s.substr(0, eq), s.substr(eq + 1), ""});
   }
   options.emit = emit;
   options.target = target;
