@@ -1,7 +1,6 @@
 //===- HfConfig.cpp - HuggingFace's BERT config.json and the model's constants ===//
 #include "runtime/HfConfig.h"
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -48,11 +47,7 @@ constexpr Fixed kFixed[] = {
     {"tie_word_embeddings", "true", "the model ties the MLM decoder to the word embeddings"},
 };
 
-std::string spell(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
+std::string spell(double v) { return Json(v).dump(); }
 
 } // namespace
 

@@ -83,8 +83,12 @@ void Json::dumpTo(std::string &out) const {
     char buf[32];
     if (isInteger())
       std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(number_));
-    else
-      std::snprintf(buf, sizeof buf, "%.17g", number_);
+    else // The shortest spelling that reads back as the same double.
+      for (int digits = 15; digits <= 17; ++digits) {
+        std::snprintf(buf, sizeof buf, "%.*g", digits, number_);
+        if (std::strtod(buf, nullptr) == number_)
+          break;
+      }
     out += buf;
     return;
   }

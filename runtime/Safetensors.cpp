@@ -1,15 +1,15 @@
 //===- Safetensors.cpp - Reading and writing .safetensors files -----------===//
 #include "runtime/Safetensors.h"
 
+#include "runtime/AtomicFile.h"
+
 #include "runtime/Json.h"
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 namespace bertc::rt {
 
@@ -162,53 +162,19 @@ bool writeSafetensors(const std::string &path, const std::vector<TensorView> &te
   while ((8 + text.size()) % 8 != 0)
     text.push_back(' ');
 
-  std::string tmp = path + ".tmp." + std::to_string(getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0)
-    return fail(error, path, std::string("cannot create: ") + std::strerror(errno));
-  auto writeAll = [&](const void *data, size_t size) {
-    const char *p = static_cast<const char *>(data);
-    while (size > 0) {
-      ssize_t n = ::write(fd, p, size);
-      if (n < 0) {
-        if (errno == EINTR)
-          continue;
-        return false;
-      }
-      p += n;
-      size -= static_cast<size_t>(n);
-    }
-    return true;
-  };
   unsigned char len[8];
   uint64_t n = text.size();
   for (int i = 0; i < 8; ++i)
     len[i] = static_cast<unsigned char>(n >> (8 * i));
-  bool ok = writeAll(len, 8) && writeAll(text.data(), text.size());
+  std::vector<std::string_view> parts = {
+      std::string_view(reinterpret_cast<const char *>(len), 8), text};
   for (const TensorView &t : tensors) {
     uint64_t bytes = dtypeSize(t.dtype);
     for (int64_t d : t.shape)
       bytes *= d;
-    ok = ok && writeAll(t.data, bytes);
+    parts.emplace_back(static_cast<const char *>(t.data), bytes);
   }
-  ok = ok && ::fsync(fd) == 0;
-  int savedErrno = errno;
-  ok = (::close(fd) == 0) && ok;
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::string reason = std::strerror(ok ? errno : savedErrno);
-    ::unlink(tmp.c_str());
-    return fail(error, path, "cannot write: " + reason);
-  }
-  // Make the rename itself durable.
-  std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
-  if (dir.empty())
-    dir = "/";
-  int dfd = ::open(dir.c_str(), O_RDONLY);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return true;
+  return writeFileAtomically(path, parts, error);
 }
 
 } // namespace bertc::rt

@@ -163,6 +163,40 @@ bool Session::loadMatchingParameters(const std::string &path, std::string &error
   return true;
 }
 
+bool Session::saveState(const std::string &path, std::string &error,
+                        const std::map<std::string, std::string> &metadata) const {
+  std::vector<TensorView> views;
+  for (const NamedTensor &n : program_.state) {
+    const TensorDesc &t = program_.tensors[n.tensor];
+    views.push_back({n.name, t.dtype, t.shape, data(n.tensor)});
+  }
+  std::map<std::string, std::string> meta = metadata;
+  meta["model"] = program_.model;
+  return writeSafetensors(path, views, meta, error);
+}
+
+bool Session::loadState(const std::string &path, std::string &error,
+                        std::map<std::string, std::string> *metadata) {
+  SafetensorsFile file;
+  if (!readSafetensors(path, file, error))
+    return false;
+  for (const NamedTensor &s : program_.state) {
+    const TensorDesc &t = program_.tensors[s.tensor];
+    if (!matches(file, path, s.name, t, error))
+      return false;
+    if (file.tensors.at(s.name).dtype != t.dtype) {
+      error = path + ": tensor '" + s.name + "' is " + dtypeName(file.tensors.at(s.name).dtype) +
+              ", the program's state is " + dtypeName(t.dtype);
+      return false;
+    }
+  }
+  for (const NamedTensor &s : program_.state)
+    copyStored(file.tensors.at(s.name), data(s.tensor));
+  if (metadata)
+    *metadata = file.metadata;
+  return true;
+}
+
 bool Session::saveParameters(const std::string &path, std::string &error, bool withState,
                              const std::map<std::string, std::string> &metadata) const {
   std::vector<TensorView> views;

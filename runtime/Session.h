@@ -60,6 +60,13 @@ public:
   /// head), leaving the others as they are, listed in `report.initialised`.
   /// A file sharing no parameter is an error.
   bool loadMatchingParameters(const std::string &path, std::string &error, LoadReport &report);
+  /// Writes the training state alone (the optimizer's moments), atomically.
+  bool saveState(const std::string &path, std::string &error,
+                 const std::map<std::string, std::string> &metadata) const;
+  /// Loads every training-state tensor from a file saveState wrote (names,
+  /// dtypes and shapes checked; nothing changes unless all check).
+  bool loadState(const std::string &path, std::string &error,
+                 std::map<std::string, std::string> *metadata = nullptr);
   /// Writes the parameters (and with `withState` the training state),
   /// atomically, with `metadata` beside the model's name.
   bool saveParameters(const std::string &path, std::string &error, bool withState = false,

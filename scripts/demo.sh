@@ -48,13 +48,13 @@ grep eval_mlm "$out/pretrain/metrics.jsonl" | tail -n 1
 
 echo
 echo "== Fine-tuning $tasks from the pretrained checkpoint and from random weights, 3 seeds"
-TASKS="$tasks" scripts/evaluate.sh "$out/pretrain/checkpoint.safetensors" tiny 3 "$out/evaluate"
+TASKS="$tasks" scripts/evaluate.sh "$out/pretrain/checkpoint" tiny 3 "$out/evaluate"
 
 echo
 echo "== Predictions of the pretrained sentiment model (seed 1)"
 printf '%s\n' "a gorgeous, moving and funny film" "dull, predictable and far too long" \
   | "$out/evaluate/classify-tiny-64" predict \
-      --weights "$out/evaluate/sentiment-sentences-pretrained-1/model.safetensors" --vocab "$vocab" \
+      --weights "$out/evaluate/sentiment-sentences-pretrained-1" \
   | tee "$out/predictions.jsonl"
 /usr/bin/python3 - "$out/predictions.jsonl" <<'PY'
 import json, sys

@@ -12,7 +12,8 @@
 #        (2e-3), WARMUP (STEPS/10), DUPE (dupe factor, 10), DROPOUT (factor
 #        on the model's dropout, 0), THREADS (2) override the recipe; a
 #        resumed run must keep them)
-# Then: scripts/evaluate.sh OUT_DIR/run/checkpoint.safetensors PRESET
+# Then: scripts/evaluate.sh OUT_DIR/run/checkpoint PRESET (a HuggingFace model
+# directory: transformers opens it too)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 preset="${1:-tiny}" steps="${2:-15000}" out="${3:-pretrain-out}"
@@ -28,10 +29,10 @@ program="$out/bert-$preset-pretrain-$batch-$seq"
   --task pretrain --batch "$batch" --seq "$seq" --target cpu -o "$program"
 grep -m1 'model name' /proc/cpuinfo
 resume=()
-[ -f "$out/run/checkpoint.safetensors" ] && resume=(--resume)
+[ -d "$out/run/checkpoint" ] && resume=(--resume)
 "$program" pretrain --corpus "$data/corpus" "$data/pretrain-extra" --vocab "$data/vocab.txt" \
   --save "$out/run" --steps "$steps" --lr "$lr" --warmup "$warmup" --dupe-factor "$dupe" \
   --dropout "$dropout" --seed 1 --save-every 500 --threads "$threads" \
   --eval-corpus "$data/pretrain-heldout" --eval-every 500 --eval-batches 16 "${resume[@]}"
 grep eval_mlm "$out/run/metrics.jsonl" | tail -n 1
-echo "pretrain.sh: $out/run/checkpoint.safetensors (curves: $out/run/loss.svg)"
+echo "pretrain.sh: $out/run/checkpoint (curves: $out/run/loss.svg)"

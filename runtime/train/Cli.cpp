@@ -67,9 +67,12 @@ commands:
                                 (default N/10) and decays linearly to 0;
                                 --whole-word-mask masks a word's pieces
                                 together (Google's option);
-                                DIR/checkpoint.safetensors is written every K
-                                steps and at the end, atomically; --resume
-                                continues from it exactly; DIR/metrics.jsonl
+                                DIR/checkpoint is written every K steps and
+                                at the end, atomically: a HuggingFace model
+                                directory (model.safetensors, config.json,
+                                vocab.txt, tokenizer_config.json) with the
+                                optimizer's state in training-state.safetensors;
+                                --resume continues from it exactly; DIR/metrics.jsonl
                                 and DIR/loss.svg record the run; every N
                                 steps, the masked-LM loss and accuracy on B
                                 batches (default 8) of held-out text
@@ -85,7 +88,10 @@ commands:
                                 sorted order; without --dev a tenth of the
                                 rows is held out; the best epoch by the dev
                                 metric (default accuracy; f1:LABEL the F1 of
-                                that class) is saved as DIR/model.safetensors;
+                                that class) is saved in DIR, a HuggingFace
+                                model directory (model.safetensors,
+                                config.json with id2label, vocab.txt,
+                                tokenizer_config.json);
                                 stops after P epochs without improvement;
                                 --init loads what the checkpoint (a file or
                                 a HuggingFace model directory) has, see

@@ -4,6 +4,7 @@
 #include "runtime/Contract.h"
 #include "runtime/Json.h"
 #include "runtime/train/Batch.h"
+#include "runtime/train/ModelDirectory.h"
 #include "runtime/train/Pretrain.h"
 #include "runtime/train/Progress.h"
 #include "runtime/train/Random.h"
@@ -429,6 +430,10 @@ bool finetune(const CompiledProgram &compiled, const FinetuneConfig &cfg, std::s
     error = cfg.saveDir + ": cannot create: " + ec.message();
     return false;
   }
+  // The directory HuggingFace opens: the description now, the weights of
+  // each better epoch below.
+  if (first && !writeModelDescription(cfg.saveDir, program, vocab, labels, error))
+    return false;
   const int64_t perEpoch = (static_cast<int64_t>(trainTexts.size()) + global - 1) / global;
   const int64_t total = perEpoch * cfg.epochs;
   const int64_t warmup = static_cast<int64_t>(cfg.warmupProportion * total);

@@ -4,6 +4,7 @@
 #include "runtime/Contract.h"
 #include "runtime/Json.h"
 #include "runtime/train/Batch.h"
+#include "runtime/train/ModelDirectory.h"
 #include "runtime/train/PretrainData.h"
 #include "runtime/train/Progress.h"
 
@@ -266,8 +267,8 @@ bool pretrain(const CompiledProgram &compiled, const PretrainConfig &c, std::str
     return false;
   }
   std::error_code ec;
-  if (!c.resume && fs::exists(c.saveDir + "/checkpoint.safetensors", ec)) {
-    error = c.saveDir + "/checkpoint.safetensors exists: pass --resume to continue it, or choose "
+  if (!c.resume && !findDirectory(c.saveDir + "/checkpoint").empty()) {
+    error = c.saveDir + "/checkpoint exists: pass --resume to continue it, or choose "
                         "another --save directory";
     return false;
   }
@@ -352,7 +353,11 @@ bool pretrain(const CompiledProgram &compiled, const PretrainConfig &c, std::str
   }
   const Program &p = session.program();
   const DataParallel parallel = dataParallel(comm, p, c.bucketBytes);
-  std::string checkpoint = c.saveDir + "/checkpoint.safetensors";
+  // The checkpoint: a HuggingFace model directory (model.safetensors,
+  // config.json, vocab.txt, tokenizer_config.json) plus the optimizer's
+  // moments and the run's position in training-state.safetensors.
+  const std::string checkpointDir = c.saveDir + "/checkpoint";
+  std::string checkpoint = checkpointDir + "/training-state.safetensors";
   int64_t done = 0;
   uint64_t position = 0;
   std::map<std::string, std::string> settings = {{"task", p.task},
@@ -370,9 +375,21 @@ bool pretrain(const CompiledProgram &compiled, const PretrainConfig &c, std::str
                  static_cast<long long>(global), static_cast<long long>(batch),
                  static_cast<long long>(parts), static_cast<long long>(ranks));
   if (c.resume) {
-    std::map<std::string, std::string> meta;
-    if (!session.loadParameters(checkpoint, error, nullptr, &meta))
+    std::string found = findDirectory(checkpointDir);
+    if (found.empty()) {
+      error = checkpointDir + ": no checkpoint to resume";
       return false;
+    }
+    checkpoint = found + "/training-state.safetensors";
+    std::map<std::string, std::string> meta, modelMeta;
+    if (!session.loadState(checkpoint, error, &meta) ||
+        !session.loadParameters(found + "/model.safetensors", error, nullptr, &modelMeta))
+      return false;
+    if (modelMeta["step"] != meta["step"]) {
+      error = found + ": model.safetensors is from step " + modelMeta["step"] +
+              ", training-state.safetensors from step " + meta["step"];
+      return false;
+    }
     // Checkpoints from before accumulation and ranks existed ran one of each.
     for (const char *k : {"accumulate", "world_size"})
       if (!meta.count(k))
@@ -409,7 +426,19 @@ bool pretrain(const CompiledProgram &compiled, const PretrainConfig &c, std::str
     for (int64_t r = 0; r < ranks; ++r)
       positions.push(Json(static_cast<int64_t>((position + r * parts * batch) % stream.total)));
     meta["data_positions"] = positions.dump();
-    return session.saveParameters(checkpoint, error, true, meta);
+    std::string staged = checkpointDir + ".tmp";
+    std::error_code ec;
+    fs::remove_all(staged, ec);
+    fs::create_directories(staged, ec);
+    if (ec) {
+      error = staged + ": cannot create: " + ec.message();
+      return false;
+    }
+    return session.saveParameters(staged + "/model.safetensors", error, false,
+                                  {{"task", p.task}, {"step", meta["step"]}}) &&
+           session.saveState(staged + "/training-state.safetensors", error, meta) &&
+           writeModelDescription(staged, p, vocab, {}, error) &&
+           replaceDirectory(staged, checkpointDir, error);
   };
 
   int lossId = p.outputId("loss"), mlmId = p.outputId("mlm_loss"), nspId = p.outputId("nsp_loss"),

@@ -3,10 +3,12 @@
 // `PROGRAM pretrain`: builds (or reuses) the corpus's instance shards in
 // SAVE_DIR/data, then runs training steps over them in order, cycling, with
 // a linear warm-up and linear decay of the learning rate. Every `saveEvery`
-// steps and at the end it writes SAVE_DIR/checkpoint.safetensors
-// atomically: parameters (HuggingFace names), AdamW moments, and in the
-// metadata the step, the data position and the run's settings. `resume`
-// continues from it exactly: dropout masks depend only on the seed and the
+// steps and at the end it writes SAVE_DIR/checkpoint, a HuggingFace model
+// directory (model.safetensors with the parameters under HuggingFace names,
+// config.json, vocab.txt, tokenizer_config.json) with the AdamW moments
+// and, in their metadata, the step, the data position and the run's
+// settings in training-state.safetensors; the directory is replaced whole,
+// atomically. `resume` continues from it exactly: dropout masks depend only on the seed and the
 // step, the data on the position, so an interrupted run resumed gives the
 // same weights bit for bit as one that was not. Data-parallel (mpirun):
 // rank 0 builds the data and alone prints, logs and writes checkpoints,

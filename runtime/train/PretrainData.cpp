@@ -1,13 +1,13 @@
 //===- PretrainData.cpp - BERT's pretraining instances and shards ---------===//
 #include "runtime/train/PretrainData.h"
 
+#include "runtime/AtomicFile.h"
+
 #include "runtime/train/Random.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <fcntl.h>
-#include <unistd.h>
 
 namespace bertc::rt {
 
@@ -196,29 +196,8 @@ bool writeShard(const std::string &path, const ShardHeader &header,
       put<uint16_t>(p, k < inst.labels.size() ? inst.labels[k] : 0);
     p = record + recordBytes(h);
   }
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) {
-    error = tmp + ": cannot create: " + std::strerror(errno);
-    return false;
-  }
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n <= 0) {
-      error = tmp + ": write failed: " + std::strerror(errno);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return false;
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0 || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    error = path + ": cannot finish writing: " + std::strerror(errno);
-    ::unlink(tmp.c_str());
-    return false;
-  }
-  return true;
+  return writeFileAtomically(
+      path, {std::string_view(reinterpret_cast<const char *>(bytes.data()), bytes.size())}, error);
 }
 
 ShardReader::~ShardReader() {

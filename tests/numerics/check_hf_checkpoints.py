@@ -16,7 +16,14 @@ each (`--weights`, or `--init` for the BertModel) and compares every output
 with bert_reference.py's float64 model on the values the file holds (max abs
 diff printed, at most the tolerance), and checks the load report. Damaged
 files (a tensor missing, a shape the model contradicts, I8 weights) must be
-errors naming the file and the tensor. Exits 1 on any failure.
+errors naming the file and the tensor.
+
+With --train-classify, --pretrain and --data it also checks the other way:
+the directories finetune and pretrain save are opened by the rules of
+transformers' from_pretrained (config.json's architecture and sizes, the
+exact parameter names that class has, the tied decoder, vocab.txt,
+tokenizer_config.json, id2label), and the reference on the weights so
+loaded gives the logits bertc gives. Exits 1 on any failure.
 """
 import argparse
 import json
@@ -118,6 +125,9 @@ def main():
     ap.add_argument("--batch", type=int, required=True)
     ap.add_argument("--seq", type=int, required=True)
     ap.add_argument("--tolerance", type=float, default=1e-5)
+    ap.add_argument("--train-classify", help="the classify task's training step")
+    ap.add_argument("--pretrain", help="the pretrain task's training step")
+    ap.add_argument("--data", help="scripts/install-data.sh's folder (vocab.txt, tasks/)")
     args = ap.parse_args()
     programs = {"infer": args.infer, "classify": args.classify}
     os.makedirs(args.work, exist_ok=True)
@@ -220,8 +230,133 @@ def main():
         ok = code != 0 and f"{file}: {message}" in log
         print(f"{'ok  ' if ok else 'FAIL'} {case:70s} {log.strip().splitlines()[-1] if log.strip() else ''}")
         failures += not ok
-    print(f"{len(cases) + len(bad) - failures} of {len(cases) + len(bad)} checks passed")
+    checks = len(cases) + len(bad)
+    if args.train_classify:
+        exported = check_exports(args, programs, data, inputs)
+        checks += len(exported)
+        failures += sum(not ok for ok in exported)
+    print(f"{checks - failures} of {checks} checks passed")
     return 1 if failures else 0
+
+
+def expected_parameters(architecture, config):
+    """The parameter names of a transformers BERT class, from its config."""
+    names = [f"bert.embeddings.{e}" for e in (
+        "word_embeddings.weight", "position_embeddings.weight", "token_type_embeddings.weight",
+        "LayerNorm.weight", "LayerNorm.bias")]
+    for i in range(config["num_hidden_layers"]):
+        p = f"bert.encoder.layer.{i}"
+        for m in ("attention.self.query", "attention.self.key", "attention.self.value",
+                  "attention.output.dense", "attention.output.LayerNorm", "intermediate.dense",
+                  "output.dense", "output.LayerNorm"):
+            names += [f"{p}.{m}.weight", f"{p}.{m}.bias"]
+    names += ["bert.pooler.dense.weight", "bert.pooler.dense.bias"]
+    if architecture == "BertForSequenceClassification":
+        names += ["classifier.weight", "classifier.bias"]
+    if architecture == "BertForPreTraining":
+        names += ["cls.predictions.transform.dense.weight", "cls.predictions.transform.dense.bias",
+                  "cls.predictions.transform.LayerNorm.weight", "cls.predictions.transform.LayerNorm.bias",
+                  "cls.predictions.bias", "cls.seq_relationship.weight", "cls.seq_relationship.bias"]
+    return names
+
+
+def expected_shape(name, config):
+    h, v = config["hidden_size"], config["vocab_size"]
+    if name.endswith("word_embeddings.weight"):
+        return [v, h]
+    if name.endswith("position_embeddings.weight"):
+        return [config["max_position_embeddings"], h]
+    if name.endswith("token_type_embeddings.weight"):
+        return [config["type_vocab_size"], h]
+    if name == "cls.predictions.bias":
+        return [v]
+    if name.startswith("classifier."):
+        return [config["num_labels"], h][:2 if name.endswith("weight") else 1]
+    if name.startswith("cls.seq_relationship."):
+        return [2, h][:2 if name.endswith("weight") else 1]
+    if "intermediate.dense" in name:
+        return [config["intermediate_size"], h][:2 if name.endswith("weight") else 1]
+    if "output.dense" in name and "attention" not in name:
+        return [h, config["intermediate_size"]] if name.endswith("weight") else [h]
+    return [h, h] if name.endswith("weight") and "LayerNorm" not in name else [h]
+
+
+def from_pretrained(directory):
+    """A model directory opened as transformers does: the class named in
+    config.json, model.safetensors with the load-time key fixes (gamma/beta),
+    every parameter of that class present with the config's shape and no
+    other (the tied MLM decoder comes from the word embeddings). Returns
+    (architecture, config, weights, problems)."""
+    config = json.load(open(os.path.join(directory, "config.json")))
+    architecture = config["architectures"][0]
+    problems = []
+    if config.get("model_type") != "bert" or config.get("hidden_act") != "gelu":
+        problems.append(f"model_type/hidden_act: {config.get('model_type')}/{config.get('hidden_act')}")
+    config.setdefault("num_labels", len(config.get("id2label", {})) or 2)
+    state = read_safetensors(os.path.join(directory, "model.safetensors"))
+    state = {k.replace("LayerNorm.gamma", "LayerNorm.weight").replace("LayerNorm.beta", "LayerNorm.bias"): v
+             for k, v in state.items()}
+    want = expected_parameters(architecture, config)
+    missing = sorted(set(want) - set(state))
+    unexpected = sorted(set(state) - set(want))
+    if missing or unexpected:
+        problems.append(f"missing {missing}, unexpected {unexpected}")
+    for name in want:
+        if name in state and list(state[name].shape) != expected_shape(name, config):
+            problems.append(f"{name}: shape {list(state[name].shape)}, the config says {expected_shape(name, config)}")
+    vocab = open(os.path.join(directory, "vocab.txt"), encoding="utf-8").read().split("\n")[:-1]
+    if len(vocab) != config["vocab_size"]:
+        problems.append(f"vocab.txt has {len(vocab)} tokens, vocab_size is {config['vocab_size']}")
+    tokenizer = json.load(open(os.path.join(directory, "tokenizer_config.json")))
+    if tokenizer.get("do_lower_case") is not True:
+        problems.append(f"tokenizer_config.json: do_lower_case {tokenizer.get('do_lower_case')}")
+    return architecture, config, {k: v.astype(np.float64) for k, v in state.items()}, problems
+
+
+def check_exports(args, programs, data, inputs):
+    """finetune's and pretrain's directories opened by from_pretrained's rules."""
+    results = []
+    train = os.path.join(args.work, "sentences.csv")
+    with open(train, "w") as f:  # 24 labelled sentences of the benchmark task.
+        f.writelines(open(os.path.join(args.data, "tasks", "sentiment-sentences", "train.csv")).readlines()[:24])
+    saved = os.path.join(args.work, "finetuned")
+    code, log = run([args.train_classify, "finetune", "--train", train, "--text-column", "1",
+                     "--label-column", "0", "--vocab", os.path.join(args.data, "vocab.txt"), "--save", saved,
+                     "--epochs", "1", "--seed", "1", "--threads", "2"])
+    corpus = os.path.join(HERE, "..", "lit", "runtime", "Inputs", "corpus")
+    pretrained = os.path.join(args.work, "pretrained")
+    code2, log2 = run([args.pretrain, "pretrain", "--corpus", corpus, "--vocab", os.path.join(args.data, "vocab.txt"),
+                       "--save", pretrained, "--steps", "3", "--warmup", "1", "--lr", "1e-3", "--threads", "2"])
+    for name, directory, task, code, log in (
+            ("finetune's directory as BertForSequenceClassification", saved, "classify", code, log),
+            ("pretrain's checkpoint as BertForPreTraining", os.path.join(pretrained, "checkpoint"), "infer",
+             code2, log2)):
+        if code:
+            print(f"FAIL {name}: exit {code}\n{log}")
+            results.append(False)
+            continue
+        architecture, config, w, problems = from_pretrained(directory)
+        want = "BertForSequenceClassification" if task == "classify" else "BertForPreTraining"
+        if architecture != want:
+            problems.append(f"architectures {architecture}, expected {want}")
+        if task == "classify" and config.get("id2label") != {"0": "-1", "1": "1"}:
+            problems.append(f"id2label {config.get('id2label')}")
+        if task == "classify" and config.get("label2id") != {"-1": 0, "1": 1}:
+            problems.append(f"label2id {config.get('label2id')}")
+        out = os.path.join(args.work, f"export-{task}.safetensors")
+        code, log = run([programs[task], "infer", "--weights", directory, "--input", data[task],
+                         "--output", out, "--threads", "2"])
+        if code or problems:
+            print(f"FAIL {name}: {problems} {log if code else ''}")
+            results.append(False)
+            continue
+        got = read_safetensors(out)
+        ref = reference(task, w, inputs[task], args.heads)
+        worst = max(np.abs(got[k].astype(np.float64) - ref[k].numpy()).max() for k in ref)
+        ok = worst <= args.tolerance
+        print(f"{'ok  ' if ok else 'FAIL'} {name:70s} max abs diff {worst:.3e}")
+        results.append(ok)
+    return results
 
 
 if __name__ == "__main__":

@@ -1,0 +1,45 @@
+//===- ModelDirectory.h - Saved models as HuggingFace directories -*- C++ -*-===//
+//
+// finetune and pretrain save what HuggingFace's from_pretrained opens:
+// model.safetensors (the parameters, HuggingFace names), config.json
+// (BertConfig, from the program's constants, with the architecture and the
+// label names), vocab.txt and tokenizer_config.json. Training state, when
+// there is some, goes in a file of its own beside them.
+//
+//===----------------------------------------------------------------------===//
+#ifndef BERTC_RUNTIME_TRAIN_MODELDIRECTORY_H
+#define BERTC_RUNTIME_TRAIN_MODELDIRECTORY_H
+
+#include "runtime/Program.h"
+#include "runtime/train/Tokenizer.h"
+
+#include <string>
+#include <vector>
+
+namespace bertc::rt {
+
+/// The HuggingFace class with `program`'s parameters: BertForPreTraining
+/// (MLM and NSP heads), BertForSequenceClassification, BertForMaskedLM, or
+/// BertModel.
+std::string hfArchitecture(const Program &program);
+
+/// Writes DIR/config.json, DIR/vocab.txt and DIR/tokenizer_config.json for a
+/// model of `program` tokenized with `vocab`, each atomically; `labels`
+/// (class names in id order) become id2label/label2id.
+bool writeModelDescription(const std::string &dir, const Program &program, const Vocab &vocab,
+                           const std::vector<std::string> &labels, std::string &error);
+
+/// Puts the complete directory `staged` at `dir`, atomically: at every
+/// moment `dir` is the old directory or the new one (an atomic exchange of
+/// the two, then the old one removed). Where the file system cannot
+/// exchange, the old one is renamed to `dir`.old first; findDirectory then
+/// finds it after a crash between the two renames.
+bool replaceDirectory(const std::string &staged, const std::string &dir, std::string &error);
+
+/// `dir` if it exists, else `dir`.old if a replaceDirectory was cut short,
+/// else "".
+std::string findDirectory(const std::string &dir);
+
+} // namespace bertc::rt
+
+#endif // BERTC_RUNTIME_TRAIN_MODELDIRECTORY_H
