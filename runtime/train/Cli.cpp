@@ -56,11 +56,13 @@ commands:
                                 step sums the gradients of K batches (i K ...
                                 i K + K - 1) before one update, its losses
                                 those of the K batches as one
-  pretrain --corpus PATH... --vocab FILE --save DIR [--steps N] [--lr LR]
-           [--warmup W] [--seed S] [--save-every K] [--resume] [--threads T]
+  pretrain --corpus PATH... --vocab FILE --save DIR [--init CHECKPOINT] [--steps N]
+           [--lr LR] [--warmup W] [--seed S] [--save-every K] [--resume] [--threads T]
            [--dropout D] [--dupe-factor F] [--whole-word-mask] [--stop-after N] [--accumulate K]
            [--check-ranks] [--eval-corpus PATH... --eval-every N [--eval-batches B]]
-                                pretrain on text files (or folders of them):
+                                pretrain on text files (or folders of them),
+                                from --init's weights (a published model
+                                pretrained further) or from --seed's:
                                 instances are built into DIR/data (reused when
                                 the corpus and settings are unchanged), the
                                 learning rate warms up linearly for W steps
@@ -380,6 +382,7 @@ int pretrainCommand(const char *self, const CompiledProgram &compiled, Options &
   c.seed = static_cast<uint64_t>(seed);
   c.saveEvery = saveEvery;
   c.resume = opts.has("resume");
+  c.init = opts.get("init");
   c.stopAfter = stopAfter;
   c.dupeFactor = static_cast<int>(dupe);
   c.accumulate = accumulate;
@@ -640,7 +643,7 @@ int runProgramCommand(const char *self, int argc, char **argv, const ProgramSymb
   }
   if (command == "pretrain") {
     if (!parseRunOptions(opts, argc, argv,
-                         {"corpus", "vocab", "steps", "lr", "warmup", "seed", "save", "save-every",
+                         {"corpus", "vocab", "init", "steps", "lr", "warmup", "seed", "save", "save-every",
                           "dropout", "stop-after", "dupe-factor", "resume", "accumulate",
                           "check-ranks", "bucket-mb", "eval-corpus", "eval-every",
                           "eval-batches", "whole-word-mask"},

@@ -416,6 +416,14 @@ bool pretrain(const CompiledProgram &compiled, const PretrainConfig &c, std::str
                    static_cast<long long>(done), checkpoint.c_str());
   } else {
     session.initParameters(c.seed);
+    if (!c.init.empty()) {
+      LoadReport report;
+      if (!session.loadMatchingParameters(c.init, error, report))
+        return false;
+      if (first)
+        for (const std::string &line : report.lines())
+          std::fprintf(stderr, "pretrain: --init: %s\n", line.c_str());
+    }
   }
   auto save = [&](int64_t step) {
     std::map<std::string, std::string> meta = settings;

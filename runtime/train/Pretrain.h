@@ -32,6 +32,10 @@ struct PretrainConfig {
   std::vector<std::string> corpus;
   std::string vocab;
   std::string saveDir;
+  /// A checkpoint to start from (a file or a HuggingFace model directory;
+  /// what it lacks is initialised from the seed); "" : all from the seed.
+  /// A resume ignores it.
+  std::string init;
   int64_t steps = 1000;
   double lr = 1e-4;
   int64_t warmup = 100;
