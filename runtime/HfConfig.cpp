@@ -2,8 +2,6 @@
 #include "runtime/HfConfig.h"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace bertc::rt {
 
@@ -56,23 +54,9 @@ bool readHfConfig(const std::string &path, std::vector<HfSetting> &out, std::str
   std::string file = std::filesystem::is_directory(path, ec)
                          ? (std::filesystem::path(path) / "config.json").string()
                          : path;
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    error = file + ": cannot open";
-    return false;
-  }
-  std::stringstream text;
-  text << in.rdbuf();
   Json config;
-  std::string parseError;
-  if (!Json::parse(text.str(), config, parseError)) {
-    error = file + ": not JSON: " + parseError;
+  if (!Json::readObject(file, config, error))
     return false;
-  }
-  if (!config.isObject()) {
-    error = file + ": not a JSON object";
-    return false;
-  }
   auto fail = [&](const std::string &key, const std::string &why) {
     error = file + ": \"" + key + "\" " + why;
     return false;

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 namespace bertc::rt {
 
@@ -400,6 +402,26 @@ private:
 
 bool Json::parse(std::string_view text, Json &out, std::string &error) {
   return Parser(text).parseDocument(out, error);
+}
+
+bool Json::readObject(const std::string &path, Json &out, std::string &error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = path + ": cannot open";
+    return false;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string parseError;
+  if (!parse(text.str(), out, parseError)) {
+    error = path + ": not JSON: " + parseError;
+    return false;
+  }
+  if (!out.isObject()) {
+    error = path + ": not a JSON object";
+    return false;
+  }
+  return true;
 }
 
 } // namespace bertc::rt

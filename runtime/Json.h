@@ -70,6 +70,9 @@ public:
   /// Parses `text` (one value, surrounded by whitespace only). On failure
   /// returns false and sets `error` to the reason and byte offset.
   static bool parse(std::string_view text, Json &out, std::string &error);
+  /// Reads and parses the file `path` as a JSON object; errors name the
+  /// path and the reason (cannot open, not JSON, not an object).
+  static bool readObject(const std::string &path, Json &out, std::string &error);
 
 private:
   void dumpTo(std::string &out) const;

@@ -205,17 +205,9 @@ std::string labelsJson(const std::vector<std::string> &labels) {
 bool labelsFromConfig(const std::string &dir, int64_t classes, std::vector<std::string> &labels,
                       std::string &error) {
   std::string path = (std::filesystem::path(dir) / "config.json").string();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = dir + ": no label names (no config.json, and the weights are not finetune's)";
-    return false;
-  }
-  std::stringstream text;
-  text << in.rdbuf();
   Json config;
-  std::string parseError;
-  if (!Json::parse(text.str(), config, parseError) || !config.isObject()) {
-    error = path + ": not a JSON object" + (parseError.empty() ? "" : ": " + parseError);
+  if (!Json::readObject(path, config, error)) {
+    error += " (the label names of weights not saved by finetune come from config.json)";
     return false;
   }
   const Json *names = config.find("id2label");

@@ -61,17 +61,11 @@ bool Vocab::loadFromModelDirectory(const std::string &dir, Vocab &out, std::stri
   if (!load((d / "vocab.txt").string(), out, error))
     return false;
   std::string configPath = (d / "tokenizer_config.json").string();
-  std::ifstream in(configPath, std::ios::binary);
-  if (!in)
+  if (!std::filesystem::exists(configPath, ec))
     return true;
-  std::stringstream text;
-  text << in.rdbuf();
   Json config;
-  std::string parseError;
-  if (!Json::parse(text.str(), config, parseError) || !config.isObject()) {
-    error = configPath + ": not a JSON object" + (parseError.empty() ? "" : ": " + parseError);
+  if (!Json::readObject(configPath, config, error))
     return false;
-  }
   if (const Json *lower = config.find("do_lower_case")) {
     if (!lower->isBool()) {
       error = configPath + ": \"do_lower_case\" must be true or false";
