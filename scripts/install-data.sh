@@ -16,7 +16,9 @@
 #                      Reuters-21578 articles, ModApte split, text and a 0/1
 #                      class, Latin-1 ARFF, from Debian's weka (extracted)
 #   tasks/             the benchmark tasks' fixed train/dev/test splits and
-#                      tasks/tasks.tsv (scripts/make-tasks.py)
+#                      tasks/tasks.tsv (scripts/make-tasks.py); the Reuters
+#                      articles and headlines for summarisation in
+#                      tasks/summarize-reuters/
 #   pretrain-extra/    more prose to pretrain on, from those tasks' training
 #                      splits only: movie reviews, review sentences, Reuters
 #                      articles
@@ -117,7 +119,8 @@ fi
 # The benchmark tasks' fixed splits and the extra pretraining prose from
 # their training splits, written once from the files above.
 if [ ! -f "$data/tasks/tasks.tsv" ] || [ ! -f "$data/pretrain-extra/sentences.txt" ] ||
-  [ ! -f "$data/pretrain-heldout/reviews.txt" ]; then
+  [ ! -f "$data/pretrain-heldout/reviews.txt" ] ||
+  [ ! -f "$data/tasks/summarize-reuters/test.jsonl" ]; then
   "$python" "$(dirname "$0")/make-tasks.py" "$data"
 fi
 

@@ -19,6 +19,14 @@ A dev or test text that also appears in train (after lower-casing and
 collapsing blanks) is dropped, so no evaluation text is trained on; the
 counts dropped are printed.
 
+DATA_DIR/tasks/summarize-reuters/{train,dev,test}.jsonl: extractive
+summarisation, one article per line as {"text": BODY, "summary": HEADLINE}:
+the Reuters-21578 articles of the Grain and Corn files (each once), the
+headline being the leading run of words without a lower-case letter, kept
+when it has 2-25 words and the body at least 20; ModApte train (a seeded
+tenth held out as dev) and test. It is not a line of tasks.tsv (which lists
+the classification tasks).
+
 DATA_DIR/pretrain-extra/ gets more real prose for pretraining, unlabelled,
 from the training splits only (so no dev or test text is ever pretrained
 on): the full movie reviews (reviews.txt), the review sentences
@@ -97,6 +105,44 @@ def dedupe(parts, text):
     return kept, dropped
 
 
+def headline_and_body(text):
+    """The leading run of words without a lower-case letter, and the rest."""
+    words = text.split()
+    n = 0
+    while n < len(words) and not any(c.islower() for c in words[n]):
+        n += 1
+    return " ".join(words[:n]), " ".join(words[n:])
+
+
+def write_summaries(data, folder):
+    parts, seen, dropped = {"train": [], "test": []}, set(), 0
+    for part in ("train", "test"):
+        for topic in ("Grain", "Corn"):
+            _, rows = arff.read(os.path.join(data, "reuters", f"Reuters{topic}-{part}.arff"))
+            for r in rows:
+                text = html.unescape(arff.values(r)[0]).replace("\x03", "").strip()
+                if normalised(text) in seen:
+                    continue
+                seen.add(normalised(text))
+                headline, body = headline_and_body(text)
+                if 2 <= len(headline.split()) <= 25 and len(body.split()) >= 20:
+                    parts[part].append({"text": body, "summary": headline})
+                else:
+                    dropped += 1
+    train = parts["train"]
+    order = list(range(len(train)))
+    random.Random(1).shuffle(order)
+    n_dev = len(train) // 10
+    split = {"train": [train[i] for i in sorted(order[n_dev:])],
+             "dev": [train[i] for i in sorted(order[:n_dev])], "test": parts["test"]}
+    os.makedirs(folder, exist_ok=True)
+    for part, rows in split.items():
+        write_jsonl(os.path.join(folder, f"{part}.jsonl"), rows)
+    print(f"make-tasks: summarize-reuters: train {len(split['train'])}, dev {len(split['dev'])}, "
+          f"test {len(split['test'])} ({len(seen)} unique articles, {dropped} without a 2-25-word "
+          f"headline and a 20-word body)")
+
+
 def main():
     data = sys.argv[1]
     tasks = os.path.join(data, "tasks")
@@ -130,6 +176,7 @@ def main():
         done(f"reuters-{topic.lower()}", "arff", "Text", "class-att", "f1:1",
              "ModApte train and test, a seeded tenth of train as dev", parts, dropped,
              lambda path, rows: arff.write(path, header, rows))
+    write_summaries(data, os.path.join(tasks, "summarize-reuters"))
     rows = read_jsonl(os.path.join(data, "spam", "spam.jsonl"))
     parts, dropped = split(rows, lambda r: r["text"])
     done("spam", "jsonl", "text", "label", "accuracy", "seeded 80/10/10", parts, dropped,
