@@ -66,6 +66,10 @@ def pad_batch(path, batch, seq, max_predictions):
             labels[r, :len(l)] = torch.tensor(l)
         if "next_sentence_label" in row:
             nsp[r] = row["next_sentence_label"]
+        if "cls_positions" in row:  # summarize: the sentences' [CLS] and labels.
+            p, l = row["cls_positions"], row["sentence_labels"]
+            positions[r, :len(p)] = torch.tensor(p)
+            labels[r, :len(l)] = torch.tensor(l)
     return ids, types, mask, positions, labels, nsp
 
 
@@ -106,7 +110,8 @@ def bert(w, ids, types, mask, heads):
         ffn = linear(w, p + ".output.dense", gelu(linear(w, p + ".intermediate.dense", h)))
         x = layer_norm(ffn + h, w[p + ".output.LayerNorm.weight"], w[p + ".output.LayerNorm.bias"])
         i += 1
-    pooled = torch.tanh(linear(w, "bert.pooler.dense", x[:, 0]))
+    # A task that never reads the pooled vector (summarize) has no pooler.
+    pooled = torch.tanh(linear(w, "bert.pooler.dense", x[:, 0])) if "bert.pooler.dense.weight" in w else None
     return x, pooled
 
 
@@ -131,7 +136,9 @@ def main():
 
     w = read_safetensors(args.weights)
     got = read_safetensors(args.outputs)
-    max_predictions = (args.seq * 15 + 99) // 100
+    got_names = set(read_safetensors(args.outputs))
+    # Slots per row: masked positions (pretrain) or sentences (summarize).
+    max_predictions = args.seq // 8 if "scores" in got_names else (args.seq * 15 + 99) // 100
     ids, types, mask, positions, labels, nsp = pad_batch(args.input, args.batch, args.seq, max_predictions)
     if args.gradients:
         for t in w.values():
@@ -152,12 +159,18 @@ def main():
             expected["loss"] = expected["mlm_loss"] + expected["nsp_loss"]
             near_max["mlm_predictions"] = logits
             near_max["nsp_predictions"] = nsp_logits
+        if "scores" in got:
+            gathered = torch.gather(x, 1, positions[:, :, None].expand(-1, -1, x.shape[-1]))
+            scores = linear(w, "summarizer.classifier", gathered)
+            expected["scores"] = scores
+            expected["loss"] = torch.nn.functional.cross_entropy(
+                scores.reshape(-1, 2), labels.reshape(-1), ignore_index=-100)
     if args.gradients:
         expected["loss"].backward()
         for name in sorted(w):
             if w[name].grad is not None:
                 expected["grad:" + name] = w[name].grad
-        expected = {k: v.detach() for k, v in expected.items()}
+        expected = {k: v.detach() for k, v in expected.items() if v is not None}
     worst = 0.0
     for name, logits in near_max.items():
         # The predicted class must be a maximum of the reference's logits up
