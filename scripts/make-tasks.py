@@ -23,7 +23,8 @@ DATA_DIR/tasks/summarize-reuters/{train,dev,test}.jsonl: extractive
 summarisation, one article per line as {"text": BODY, "summary": HEADLINE}:
 the Reuters-21578 articles of the Grain and Corn files (each once), the
 headline being the leading run of words without a lower-case letter, kept
-when it has 2-25 words and the body at least 20; ModApte train (a seeded
+when it has 2-25 words and the body at least 20 (a trailing "A", "I" or
+initials like "U.S." belong to the body); ModApte train (a seeded
 tenth held out as dev) and test. It is not a line of tasks.tsv (which lists
 the classification tasks).
 
@@ -106,11 +107,16 @@ def dedupe(parts, text):
 
 
 def headline_and_body(text):
-    """The leading run of words without a lower-case letter, and the rest."""
+    """The leading run of words without a lower-case letter, and the rest.
+    A run ending in "A", "I" or initials ("U.S.") before a capitalised word
+    gives them back: they open the body ("A survey of ...", "U.S. Officials
+    said ...")."""
     words = text.split()
     n = 0
     while n < len(words) and not any(c.islower() for c in words[n]):
         n += 1
+    while 0 < n < len(words) and (words[n - 1] in ("A", "I") or re.fullmatch(r"(?:[A-Z]\.)+", words[n - 1])):
+        n -= 1
     return " ".join(words[:n]), " ".join(words[n:])
 
 

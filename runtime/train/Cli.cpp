@@ -8,6 +8,7 @@
 #include "runtime/train/Comm.h"
 #include "runtime/train/Finetune.h"
 #include "runtime/train/Pretrain.h"
+#include "runtime/train/Summarize.h"
 #include "runtime/train/Tokenizer.h"
 
 #include <algorithm>
@@ -123,6 +124,25 @@ commands:
                                 in buckets of MB megabytes (default 4), each
                                 sent as soon as the backward pass has made it
                                 final; 0: one sum after the backward pass
+  finetune-summarize --train DOCS --save DIR [--dev DOCS] [--init CHECKPOINT]
+           [--vocab FILE] [--epochs E] [--lr LR] [--seed S] [--top K]
+           [--oracle-size N] [--patience P] [--threads T]
+                                fine-tune a summarize program (BertSum's
+                                extractive head) on JSONL documents ({"text"}
+                                or {"sentences": [...]}, with "summary"): each
+                                sentence labelled by the greedy ROUGE oracle
+                                (at most N sentences, default 3); the best
+                                epoch by the dev ROUGE of the top K
+                                sentences (default 3) is saved in DIR
+  summarize --weights MODEL [--vocab FILE] [--input FILE] [--top K]
+                                the top K sentences of each document (JSONL
+                                or one plain-text document per line), in
+                                document order: {"sentences", "summary"}
+  eval-summarize --data DOCS [--weights MODEL] [--vocab FILE] [--top K]
+           [--oracle-size N] [--per-document FILE]
+                                ROUGE-1/2/L F1 of the top K sentences against
+                                the references, beside Lead-K and the oracle
+                                (without --weights: those two alone)
   tokenize --vocab FILE [--input FILE]
                                 WordPiece tokens of each line of text (default:
                                 standard input), one line of tokens per line
@@ -691,6 +711,67 @@ int runProgramCommand(const char *self, int argc, char **argv, const ProgramSymb
       c.comm = comm;
       return finetune(compiled, c, err);
     });
+  }
+  if (command == "finetune-summarize") {
+    if (!parseRunOptions(opts, argc, argv,
+                         {"init", "vocab", "train", "dev", "save", "epochs", "lr", "seed",
+                          "patience", "dropout", "warmup-proportion", "top", "oracle-size"}))
+      return fail(self, opts.error);
+    SummarizeConfig c;
+    long long epochs, seed, patience, top, oracle;
+    if (!opts.integer("epochs", 3, epochs) || !opts.integer("seed", 0, seed) ||
+        !opts.integer("patience", 2, patience) || !opts.integer("top", 3, top) ||
+        !opts.integer("oracle-size", 3, oracle) || !readDevice(opts, c.device) ||
+        !opts.real("lr", 5e-5, c.lr) || !opts.real("dropout", 1.0, c.dropout) ||
+        !opts.real("warmup-proportion", 0.1, c.warmupProportion))
+      return fail(self, opts.error);
+    for (const char *need : {"train", "save"})
+      if (!opts.has(need))
+        return fail(self, std::string("finetune-summarize needs --") + need);
+    if (epochs < 1 || seed < 0 || patience < 1 || top < 1 || oracle < 1 || !(c.lr > 0) ||
+        c.warmupProportion < 0 || c.warmupProportion >= 1 || c.dropout < 0 || c.dropout > 1)
+      return fail(self, "--epochs, --patience, --top, --oracle-size and --lr must be positive, "
+                        "--warmup-proportion in [0, 1), --dropout in [0, 1]");
+    c.init = opts.get("init");
+    c.vocab = opts.get("vocab");
+    c.train = opts.get("train");
+    c.dev = opts.get("dev");
+    c.saveDir = opts.get("save");
+    c.epochs = epochs;
+    c.seed = static_cast<uint64_t>(seed);
+    c.patience = static_cast<int>(patience);
+    c.top = static_cast<int>(top);
+    c.oracleSize = static_cast<int>(oracle);
+    return finetuneSummarize(compiled, c, error) ? 0 : fail(self, error);
+  }
+  if (command == "summarize" || command == "eval-summarize") {
+    DeviceChoice device;
+    bool eval = command == "eval-summarize";
+    long long top, oracle;
+    if (!parseRunOptions(opts, argc, argv,
+                         eval ? std::vector<std::string>{"weights", "vocab", "data", "top",
+                                                         "oracle-size", "per-document"}
+                              : std::vector<std::string>{"weights", "vocab", "input", "top"}) ||
+        !readDevice(opts, device) || !opts.integer("top", 3, top) ||
+        !opts.integer("oracle-size", 3, oracle))
+      return fail(self, opts.error);
+    if (top < 1 || oracle < 1)
+      return fail(self, "--top and --oracle-size must be positive");
+    if (!eval) {
+      if (!opts.has("weights"))
+        return fail(self, "summarize needs --weights MODEL");
+      return summarize(compiled, device, opts.get("weights"), opts.get("vocab"),
+                       opts.has("input") ? opts.get("input") : "-", static_cast<int>(top), error)
+                 ? 0
+                 : fail(self, error);
+    }
+    if (!opts.has("data"))
+      return fail(self, "eval-summarize needs --data FILE");
+    return evalSummarize(compiled, device, opts.get("weights"), opts.get("vocab"),
+                         opts.get("data"), static_cast<int>(top), static_cast<int>(oracle),
+                         opts.get("per-document"), error)
+               ? 0
+               : fail(self, error);
   }
   if (command == "eval") {
     DeviceChoice device;

@@ -43,12 +43,40 @@ bool listCorpusFiles(const std::vector<std::string> &paths, std::vector<std::str
   return true;
 }
 
+namespace {
+
+/// Whether the period at `dot` ends an abbreviation rather than a
+/// sentence: initials ("U.S.", "J."), or a title or short form that is
+/// followed by a capital ("Mr.", "Co.", "Jan.").
+bool endsAbbreviation(const std::string &line, size_t dot) {
+  size_t begin = line.rfind(' ', dot);
+  begin = begin == std::string::npos ? 0 : begin + 1;
+  std::string word = line.substr(begin, dot - begin);
+  bool initials = !word.empty();
+  for (size_t i = 0; i < word.size(); ++i)
+    initials = initials && (i % 2 == 0 ? (word[i] >= 'A' && word[i] <= 'Z') : word[i] == '.');
+  if (initials)
+    return true;
+  static const char *const kShortForms[] = {
+      "Mr",  "Mrs", "Ms",  "Dr",  "Prof", "St",  "Jr",  "Sr",  "Co",  "Corp", "Inc", "Ltd",
+      "No",  "Gen", "Gov", "Sen", "Rep",  "Rev", "vs",  "Jan", "Feb", "Mar",  "Apr", "Jun",
+      "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec"};
+  for (const char *f : kShortForms)
+    if (word == f)
+      return true;
+  return false;
+}
+
+} // namespace
+
 std::vector<std::string> splitSentences(const std::string &line) {
   std::vector<std::string> out;
   size_t start = 0, n = line.size();
   auto isClosing = [](char c) { return c == '"' || c == '\'' || c == ')' || c == ']'; };
   for (size_t i = 0; i < n; ++i) {
     if (line[i] != '.' && line[i] != '!' && line[i] != '?')
+      continue;
+    if (line[i] == '.' && endsAbbreviation(line, i))
       continue;
     size_t end = i + 1;
     while (end < n && isClosing(line[end]))

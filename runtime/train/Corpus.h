@@ -4,8 +4,10 @@
 // (all of them, below any depth, in name order) are read. Documents are
 // separated by blank lines and by the end of a file. Each line is split into
 // sentences after '.', '!' or '?' (and closing quotes or brackets) when a
-// space and an upper-case letter or an opening quote follow; one line per
-// sentence, as in BERT's data recipe, needs no splitting.
+// space and an upper-case letter or an opening quote follow, except after
+// initials ("U.S.", "J.") and common titles and short forms ("Mr.", "Co.",
+// "Jan."); one line per sentence, as in BERT's data recipe, needs no
+// splitting.
 //
 //===----------------------------------------------------------------------===//
 #ifndef BERTC_RUNTIME_TRAIN_CORPUS_H

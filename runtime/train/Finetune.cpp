@@ -49,31 +49,6 @@ struct Classifier {
   }
 };
 
-/// The vocabulary of a model: `vocabPath` when given, else the vocab.txt
-/// (and tokenizer_config.json) of the HuggingFace model directory
-/// `checkpoint` names. Its size must be the model's vocab_size.
-bool loadModelVocab(const Program &program, const std::string &vocabPath,
-                    const std::string &checkpoint, Vocab &vocab, std::string &error) {
-  std::string from = vocabPath;
-  if (!vocabPath.empty()) {
-    if (!Vocab::load(vocabPath, vocab, error))
-      return false;
-  } else if (std::string dir = checkpointDirectory(checkpoint); !dir.empty()) {
-    if (!Vocab::loadFromModelDirectory(dir, vocab, error))
-      return false;
-    from = (std::filesystem::path(dir) / "vocab.txt").string();
-  } else {
-    error = "give --vocab FILE (or a model directory with vocab.txt as the checkpoint)";
-    return false;
-  }
-  if (program.configInt("vocab_size", -1) != vocab.size()) {
-    error = from + ": " + std::to_string(vocab.size()) + " tokens, the model's vocab_size is " +
-            std::to_string(program.configInt("vocab_size", -1));
-    return false;
-  }
-  return true;
-}
-
 /// [CLS] pieces [SEP], the pieces truncated to fit `seq`.
 std::vector<int32_t> withSpecialTokens(const std::vector<int32_t> &pieces, const Vocab &vocab,
                                        int64_t seq) {

@@ -2,6 +2,7 @@
 #include "runtime/train/ModelDirectory.h"
 
 #include "runtime/AtomicFile.h"
+#include "runtime/Checkpoint.h"
 #include "runtime/HfConfig.h"
 
 #include <cerrno>
@@ -43,6 +44,28 @@ bool writeModelDescription(const std::string &dir, const Program &program, const
   return writeFileAtomically(dir + "/config.json", {config}, error) &&
          writeFileAtomically(dir + "/vocab.txt", {tokens}, error) &&
          writeFileAtomically(dir + "/tokenizer_config.json", {tokenizerText}, error);
+}
+
+bool loadModelVocab(const Program &program, const std::string &vocabPath,
+                    const std::string &checkpoint, Vocab &vocab, std::string &error) {
+  std::string from = vocabPath;
+  if (!vocabPath.empty()) {
+    if (!Vocab::load(vocabPath, vocab, error))
+      return false;
+  } else if (std::string dir = checkpointDirectory(checkpoint); !dir.empty()) {
+    if (!Vocab::loadFromModelDirectory(dir, vocab, error))
+      return false;
+    from = (std::filesystem::path(dir) / "vocab.txt").string();
+  } else {
+    error = "give --vocab FILE (or a model directory with vocab.txt as the checkpoint)";
+    return false;
+  }
+  if (program.configInt("vocab_size", -1) != vocab.size()) {
+    error = from + ": " + std::to_string(vocab.size()) + " tokens, the model's vocab_size is " +
+            std::to_string(program.configInt("vocab_size", -1));
+    return false;
+  }
+  return true;
 }
 
 bool replaceDirectory(const std::string &staged, const std::string &dir, std::string &error) {

@@ -29,6 +29,12 @@ std::string hfArchitecture(const Program &program);
 bool writeModelDescription(const std::string &dir, const Program &program, const Vocab &vocab,
                            const std::vector<std::string> &labels, std::string &error);
 
+/// The vocabulary of a model: `vocabPath` when given, else the vocab.txt
+/// (and tokenizer_config.json) of the HuggingFace model directory
+/// `checkpoint` names. Its size must be the model's vocab_size.
+bool loadModelVocab(const Program &program, const std::string &vocabPath,
+                    const std::string &checkpoint, Vocab &vocab, std::string &error);
+
 /// Puts the complete directory `staged` at `dir`, atomically: at every
 /// moment `dir` is the old directory or the new one (an atomic exchange of
 /// the two, then the old one removed). Where the file system cannot

@@ -23,6 +23,18 @@ bool readSummaryDocuments(const std::string &path, bool needSummary,
       continue;
     SummaryDocument doc;
     doc.where = path + ":" + std::to_string(number);
+    if (line[line.find_first_not_of(" \t")] != '{') { // Plain text: a document per line.
+      if (needSummary) {
+        error = doc.where + ": a line of plain text has no \"summary\" (the reference this "
+                            "command needs): give JSONL";
+        return false;
+      }
+      for (const std::string &s : splitSentences(line))
+        if (s.find_first_not_of(" \t\r\n") != std::string::npos)
+          doc.sentences.push_back(s);
+      out.push_back(std::move(doc));
+      continue;
+    }
     Json json;
     std::string parseError;
     if (!Json::parse(line, json, parseError) || !json.isObject()) {

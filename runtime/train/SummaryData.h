@@ -3,7 +3,8 @@
 // A summarisation data file is JSONL, one document per line: {"text": ...}
 // (split into sentences as corpora are, runtime/train/Corpus.h) or
 // {"sentences": [...]}, and "summary" (the reference) where training or
-// scoring needs it. A document becomes one row of a `summarize` program as
+// scoring needs it; a line that is not a JSON object is a document's plain
+// text. A document becomes one row of a `summarize` program as
 // BertSum lays it out: [CLS] sentence [SEP] for every sentence, segment ids
 // alternating 0, 1, 0, ... by sentence, the positions of the [CLS] tokens,
 // and per sentence the oracle's label (1: in the greedy ROUGE selection

@@ -290,6 +290,10 @@ TEST(Corpus, DocumentsSentencesAndErrors) {
   EXPECT_EQ(docs[2].sentences.size(), 2u);
   EXPECT_EQ(splitSentences("Mr. smith stays one. \"Quoted\" next."),
             (std::vector<std::string>{"Mr. smith stays one.", "\"Quoted\" next."}));
+  // Initials and short forms do not end a sentence before a capital.
+  EXPECT_EQ(splitSentences("The U.S. And Japan met Mr. Smith of Acme Co. On Jan. Tuesday. J. Doe came."),
+            (std::vector<std::string>{"The U.S. And Japan met Mr. Smith of Acme Co. On Jan. Tuesday.",
+                                      "J. Doe came."}));
 
   docs.clear();
   EXPECT_FALSE(readCorpus({dir + "/missing"}, tokenizer, docs, stats, error));

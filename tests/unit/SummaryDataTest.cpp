@@ -24,17 +24,22 @@ Vocab words() {
 TEST(SummaryData, ReadsTextOrSentences) {
   std::string path = writeFile("docs.jsonl", R"({"text": "The cat sat. Dogs bark on the mat.", "summary": "cat"}
 {"sentences": ["the cat", "  ", "dogs bark"]}
+A plain line. Two sentences.
 )");
   std::vector<SummaryDocument> docs;
   std::string error;
   ASSERT_TRUE(readSummaryDocuments(path, false, docs, error)) << error;
-  ASSERT_EQ(docs.size(), 2u);
+  ASSERT_EQ(docs.size(), 3u);
   EXPECT_EQ(docs[0].sentences, (std::vector<std::string>{"The cat sat.", "Dogs bark on the mat."}));
   EXPECT_EQ(docs[0].summary, "cat");
   EXPECT_EQ(docs[1].sentences, (std::vector<std::string>{"the cat", "dogs bark"})); // Blank dropped.
+  EXPECT_EQ(docs[2].sentences, (std::vector<std::string>{"A plain line.", "Two sentences."}));
   // Scoring and training need the reference.
   EXPECT_FALSE(readSummaryDocuments(path, true, docs, error));
   EXPECT_EQ(error, path + ":2: no \"summary\" (the reference this command needs)");
+  std::string plain = writeFile("plain.jsonl", "{\"text\": \"a\", \"summary\": \"a\"}\nplain text\n");
+  EXPECT_FALSE(readSummaryDocuments(plain, true, docs, error));
+  EXPECT_EQ(error.find(plain + ":2: a line of plain text has no \"summary\""), 0u) << error;
 }
 
 TEST(SummaryData, BadDocumentsNameTheLineAndField) {

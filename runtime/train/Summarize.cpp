@@ -1,0 +1,394 @@
+//===- Summarize.cpp - Extractive summarisation with a compiled program ---===//
+#include "runtime/train/Summarize.h"
+
+#include "runtime/Contract.h"
+#include "runtime/Json.h"
+#include "runtime/train/Batch.h"
+#include "runtime/train/ModelDirectory.h"
+#include "runtime/train/Pretrain.h"
+#include "runtime/train/Progress.h"
+#include "runtime/train/Random.h"
+#include "runtime/train/SummaryData.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+namespace bertc::rt {
+
+namespace {
+
+/// The summarize program's tensors.
+struct Summarizer {
+  int ids = -1, types = -1, mask = -1, cls = -1, labels = -1, scores = -1, loss = -1;
+  int64_t batch = 0, seq = 0, slots = 0;
+
+  bool find(const Program &p, bool training, std::string &error) {
+    ids = p.inputId("input_ids"), types = p.inputId("token_type_ids");
+    mask = p.inputId("attention_mask"), cls = p.inputId("cls_positions");
+    labels = p.inputId("sentence_labels"), scores = p.outputId("scores");
+    loss = p.outputId("loss");
+    if (ids < 0 || types < 0 || mask < 0 || cls < 0 || labels < 0 || scores < 0 || loss < 0 ||
+        (training && !p.input(std::string(contract::kLearningRateInput))) ||
+        p.tensors[scores].dtype != DType::F32 || p.tensors[scores].shape.size() != 3 ||
+        p.tensors[scores].shape[2] != 2) {
+      error = "this program is not a float32 extractive-summarisation step (BERT's summarize "
+              "task, compiled with --step=train)";
+      return false;
+    }
+    batch = p.tensors[ids].shape[0];
+    seq = p.tensors[ids].shape[1];
+    slots = p.tensors[cls].shape[1];
+    return true;
+  }
+};
+
+/// Writes rows order[begin ...] (padding past the end) into the inputs.
+void fillRows(Session &s, const Summarizer &m, const std::vector<SummaryRow> &rows,
+              const std::vector<size_t> &order, size_t begin) {
+  auto *ids = static_cast<int32_t *>(s.data(m.ids));
+  auto *types = static_cast<int32_t *>(s.data(m.types));
+  auto *mask = static_cast<float *>(s.data(m.mask));
+  auto *cls = static_cast<int32_t *>(s.data(m.cls));
+  auto *labels = static_cast<int32_t *>(s.data(m.labels));
+  for (int64_t r = 0; r < m.batch; ++r) {
+    size_t k = begin + static_cast<size_t>(r);
+    const SummaryRow *row = k < order.size() ? &rows[order[k]] : nullptr;
+    for (int64_t j = 0; j < m.seq; ++j) {
+      bool token = row && j < static_cast<int64_t>(row->ids.size());
+      ids[r * m.seq + j] = token ? row->ids[j] : 0;
+      types[r * m.seq + j] = token ? row->types[j] : 0;
+      mask[r * m.seq + j] = token ? 1.0f : 0.0f;
+    }
+    for (int64_t j = 0; j < m.slots; ++j) {
+      bool sentence = row && j < row->kept;
+      cls[r * m.slots + j] = sentence ? row->clsPositions[j] : 0;
+      labels[r * m.slots + j] = sentence ? row->labels[j] : -100;
+    }
+  }
+}
+
+/// Forward passes: each row's `top` best-scored sentences (by the margin of
+/// "keep" over "leave out"), in document order.
+std::vector<std::vector<int>> choose(Session &s, const Summarizer &m,
+                                     const std::vector<SummaryRow> &rows, int top) {
+  std::vector<size_t> order(rows.size());
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::vector<std::vector<int>> chosen;
+  for (size_t begin = 0; begin < rows.size(); begin += static_cast<size_t>(m.batch)) {
+    fillRows(s, m, rows, order, begin);
+    setStepInputs(s, StepInputs{}); // Dropout off, nothing moves.
+    s.runForward();
+    const float *scores = static_cast<const float *>(s.data(m.scores));
+    for (int64_t r = 0; r < m.batch && begin + r < rows.size(); ++r) {
+      const SummaryRow &row = rows[begin + r];
+      std::vector<int> ranked(static_cast<size_t>(row.kept));
+      for (size_t i = 0; i < ranked.size(); ++i)
+        ranked[i] = static_cast<int>(i);
+      auto margin = [&](int i) {
+        const float *v = scores + (r * m.slots + i) * 2;
+        return v[1] - v[0];
+      };
+      std::stable_sort(ranked.begin(), ranked.end(),
+                       [&](int a, int b) { return margin(a) > margin(b); });
+      ranked.resize(std::min<size_t>(ranked.size(), static_cast<size_t>(top)));
+      std::sort(ranked.begin(), ranked.end());
+      chosen.push_back(ranked);
+    }
+  }
+  return chosen;
+}
+
+/// Encodes every document; counts the sentences cut.
+bool encodeAll(const std::vector<SummaryDocument> &docs, const Tokenizer &tokenizer,
+               const Vocab &vocab, const Summarizer &m, int oracleSize,
+               std::vector<SummaryRow> &rows, int64_t &cut, std::string &error) {
+  rows.assign(docs.size(), SummaryRow());
+  cut = 0;
+  for (size_t d = 0; d < docs.size(); ++d) {
+    if (!encodeDocument(docs[d], tokenizer, vocab, m.seq, m.slots, oracleSize, rows[d], error))
+      return false;
+    cut += static_cast<int64_t>(docs[d].sentences.size()) - rows[d].kept;
+  }
+  return true;
+}
+
+std::string fixed(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4f", v);
+  return buf;
+}
+
+std::string rougeJson(const RougeMeans &r) {
+  return "{\"rouge1\": " + fixed(r.rouge1) + ", \"rouge2\": " + fixed(r.rouge2) +
+         ", \"rougeL\": " + fixed(r.rougeL) + "}";
+}
+
+double rougeMean(const RougeMeans &r) { return (r.rouge1 + r.rouge2 + r.rougeL) / 3; }
+
+/// The oracle's selections of the rows (their labels).
+std::vector<std::vector<int>> oracleSelections(const std::vector<SummaryRow> &rows) {
+  std::vector<std::vector<int>> out;
+  for (const SummaryRow &row : rows) {
+    std::vector<int> picked;
+    for (int64_t i = 0; i < row.kept; ++i)
+      if (row.labels[i] == 1)
+        picked.push_back(static_cast<int>(i));
+    out.push_back(picked);
+  }
+  return out;
+}
+
+/// A trained summarizer ready for forward passes.
+struct TrainedSummarizer {
+  Summarizer m;
+  Vocab vocab;
+  std::unique_ptr<Session> session;
+
+  bool open(const CompiledProgram &compiled, const DeviceChoice &device,
+            const std::string &weights, const std::string &vocabPath, std::string &error) {
+    return m.find(compiled.program(), false, error) &&
+           loadModelVocab(compiled.program(), vocabPath, weights, vocab, error) &&
+           (session = compiled.open(device, error)) &&
+           session->loadParameters(weights, error);
+  }
+};
+
+std::string inputPath(const std::string &path) { return path == "-" ? "/dev/stdin" : path; }
+
+} // namespace
+
+bool finetuneSummarize(const CompiledProgram &compiled, const SummarizeConfig &cfg,
+                       std::string &error) {
+  const Program &program = compiled.program();
+  Summarizer m;
+  if (!m.find(program, true, error))
+    return false;
+  Vocab vocab;
+  if (!loadModelVocab(program, cfg.vocab, cfg.init, vocab, error))
+    return false;
+  std::vector<SummaryDocument> train, dev;
+  if (!readSummaryDocuments(cfg.train, true, train, error))
+    return false;
+  Random rng(cfg.seed);
+  if (!cfg.dev.empty()) {
+    if (!readSummaryDocuments(cfg.dev, true, dev, error))
+      return false;
+  } else { // A tenth of the documents, chosen by the seed, is held out.
+    std::vector<size_t> order(train.size());
+    for (size_t i = 0; i < order.size(); ++i)
+      order[i] = i;
+    rng.shuffle(order);
+    size_t held = std::max<size_t>(1, train.size() / 10);
+    std::vector<bool> isDev(train.size(), false);
+    for (size_t i = 0; i < held; ++i)
+      isDev[order[i]] = true;
+    std::vector<SummaryDocument> rest;
+    for (size_t i = 0; i < train.size(); ++i)
+      (isDev[i] ? dev : rest).push_back(train[i]);
+    train = std::move(rest);
+  }
+  if (train.empty()) {
+    error = cfg.train + ": no documents left to train on after holding out a dev tenth";
+    return false;
+  }
+  Tokenizer tokenizer(vocab);
+  std::vector<SummaryRow> trainRows, devRows;
+  int64_t trainCut = 0, devCut = 0;
+  if (!encodeAll(train, tokenizer, vocab, m, cfg.oracleSize, trainRows, trainCut, error) ||
+      !encodeAll(dev, tokenizer, vocab, m, cfg.oracleSize, devRows, devCut, error))
+    return false;
+  int64_t labelled = 0;
+  for (const SummaryRow &r : trainRows)
+    labelled += std::count(r.labels.begin(), r.labels.end(), 1);
+  std::fprintf(stderr,
+               "finetune-summarize: %zu training and %zu dev documents; %lld and %lld sentences "
+               "cut (seq %lld, %lld sentence slots); the oracle keeps %.2f sentences a document\n",
+               train.size(), dev.size(), static_cast<long long>(trainCut),
+               static_cast<long long>(devCut), static_cast<long long>(m.seq),
+               static_cast<long long>(m.slots),
+               static_cast<double>(labelled) / static_cast<double>(train.size()));
+
+  std::unique_ptr<Session> opened = compiled.open(cfg.device, error);
+  if (!opened)
+    return false;
+  Session &session = *opened;
+  session.initParameters(cfg.seed);
+  if (!cfg.init.empty()) {
+    LoadReport report;
+    if (!session.loadMatchingParameters(cfg.init, error, report))
+      return false;
+    for (const std::string &line : report.lines())
+      std::fprintf(stderr, "finetune-summarize: --init: %s\n", line.c_str());
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(cfg.saveDir, ec);
+  if (ec) {
+    error = cfg.saveDir + ": cannot create: " + ec.message();
+    return false;
+  }
+  if (!writeModelDescription(cfg.saveDir, program, vocab, {}, error))
+    return false;
+
+  const int64_t perEpoch = (static_cast<int64_t>(trainRows.size()) + m.batch - 1) / m.batch;
+  const int64_t total = perEpoch * cfg.epochs;
+  const int64_t warmup = static_cast<int64_t>(cfg.warmupProportion * total);
+  Progress progress("finetune-summarize", 1, total, cfg.saveDir + "/metrics.jsonl");
+  RougeMeans best;
+  double bestMean = -1;
+  int64_t bestEpoch = 0, step = 0;
+  int stale = 0;
+  std::vector<size_t> order(trainRows.size());
+  for (int64_t epoch = 1; epoch <= cfg.epochs; ++epoch) {
+    for (size_t i = 0; i < order.size(); ++i)
+      order[i] = i;
+    rng.shuffle(order);
+    for (size_t begin = 0; begin < order.size(); begin += static_cast<size_t>(m.batch)) {
+      ++step;
+      double lr = linearSchedule(cfg.lr, step, warmup, total);
+      auto fill = [&](int64_t, std::string &) {
+        fillRows(session, m, trainRows, order, begin);
+        setStepInputs(session, {lr, step, cfg.seed, cfg.dropout});
+        return true;
+      };
+      auto start = std::chrono::steady_clock::now();
+      std::vector<double> scalars;
+      if (!runStep(session, 1, fill, scalars, error))
+        return false;
+      double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      progress.step(step, {{"loss", scalarOutput(session, m.loss)}, {"lr", lr}},
+                    static_cast<double>(m.batch * m.seq) / seconds);
+    }
+    RougeMeans scores = scoreSelections(dev, choose(session, m, devRows, cfg.top));
+    bool better = rougeMean(scores) > bestMean;
+    progress.note("finetune-summarize: epoch " + std::to_string(epoch) + " dev ROUGE-1 " +
+                  fixed(scores.rouge1) + " ROUGE-2 " + fixed(scores.rouge2) + " ROUGE-L " +
+                  fixed(scores.rougeL) + " (top " + std::to_string(cfg.top) + ", " +
+                  std::to_string(scores.documents) + " documents)" +
+                  (better ? ", best so far: saved" : ""));
+    if (better) {
+      best = scores;
+      bestMean = rougeMean(scores);
+      bestEpoch = epoch;
+      stale = 0;
+      if (!session.saveParameters(cfg.saveDir + "/model.safetensors", error, false,
+                                  {{"task", program.task},
+                                   {"epoch", std::to_string(epoch)},
+                                   {"top", std::to_string(cfg.top)}}))
+        return false;
+    } else if (++stale >= cfg.patience) {
+      progress.note("finetune-summarize: no better dev ROUGE for " + std::to_string(stale) +
+                    " epochs; stopping early");
+      break;
+    }
+  }
+  if (!progress.finish(cfg.saveDir + "/loss.svg", {"loss"}, error))
+    return false;
+  std::printf("{\"dev\": %s, \"best_epoch\": %lld, \"top\": %d, \"documents\": %lld}\n",
+              rougeJson(best).c_str(), static_cast<long long>(bestEpoch), cfg.top,
+              static_cast<long long>(best.documents));
+  return true;
+}
+
+bool summarize(const CompiledProgram &compiled, const DeviceChoice &device,
+               const std::string &weights, const std::string &vocabPath, const std::string &input,
+               int top, std::string &error) {
+  TrainedSummarizer t;
+  std::vector<SummaryDocument> docs;
+  if (!t.open(compiled, device, weights, vocabPath, error) ||
+      !readSummaryDocuments(inputPath(input), false, docs, error))
+    return false;
+  Tokenizer tokenizer(t.vocab);
+  std::vector<SummaryRow> rows;
+  int64_t cut = 0;
+  if (!encodeAll(docs, tokenizer, t.vocab, t.m, 0, rows, cut, error))
+    return false;
+  if (cut > 0)
+    std::fprintf(stderr, "summarize: %lld sentences cut (past --seq or the sentence slots)\n",
+                 static_cast<long long>(cut));
+  std::vector<std::vector<int>> chosen = choose(*t.session, t.m, rows, top);
+  for (size_t d = 0; d < docs.size(); ++d) {
+    Json indices = Json::array();
+    std::string text;
+    for (int i : chosen[d]) {
+      indices.push(Json(static_cast<int64_t>(i)));
+      text += (text.empty() ? "" : " ") + docs[d].sentences[i];
+    }
+    std::printf("{\"sentences\": %s, \"summary\": %s}\n", indices.dump().c_str(),
+                Json(text).dump().c_str());
+  }
+  return true;
+}
+
+bool evalSummarize(const CompiledProgram &compiled, const DeviceChoice &device,
+                   const std::string &weights, const std::string &vocabPath,
+                   const std::string &data, int top, int oracleSize,
+                   const std::string &perDocument, std::string &error) {
+  TrainedSummarizer t;
+  if (weights.empty()) { // The baselines alone: the program's shapes and a vocabulary.
+    if (!t.m.find(compiled.program(), false, error) ||
+        !loadModelVocab(compiled.program(), vocabPath, "", t.vocab, error))
+      return false;
+  } else if (!t.open(compiled, device, weights, vocabPath, error)) {
+    return false;
+  }
+  std::vector<SummaryDocument> docs;
+  if (!readSummaryDocuments(data, true, docs, error))
+    return false;
+  Tokenizer tokenizer(t.vocab);
+  std::vector<SummaryRow> rows;
+  int64_t cut = 0;
+  if (!encodeAll(docs, tokenizer, t.vocab, t.m, oracleSize, rows, cut, error))
+    return false;
+  std::vector<std::pair<std::string, std::vector<std::vector<int>>>> systems;
+  if (!weights.empty())
+    systems.push_back({"bertc", choose(*t.session, t.m, rows, top)});
+  systems.push_back({"lead", leadSelections(docs, top)});
+  systems.push_back({"oracle", oracleSelections(rows)});
+  std::string out = "{\"documents\": " + std::to_string(docs.size()) +
+                    ", \"sentences_cut\": " + std::to_string(cut) +
+                    ", \"top\": " + std::to_string(top);
+  for (const auto &[name, chosen] : systems)
+    out += ", \"" + name + "\": " + rougeJson(scoreSelections(docs, chosen));
+  std::printf("%s}\n", out.c_str());
+  if (perDocument.empty())
+    return true;
+  std::string lines;
+  for (size_t d = 0; d < docs.size(); ++d) {
+    Json row = Json::object();
+    row["document"] = Json(docs[d].where);
+    row["reference"] = Json(docs[d].summary);
+    for (const auto &[name, chosen] : systems) {
+      Json picked = Json::array();
+      std::string text;
+      std::vector<int> order = chosen[d];
+      std::sort(order.begin(), order.end());
+      for (int i : order) {
+        picked.push(Json(docs[d].sentences[i]));
+        text += (text.empty() ? "" : " ") + docs[d].sentences[i];
+      }
+      RougeScores s = rouge(text, docs[d].summary);
+      Json entry = Json::object();
+      entry["sentences"] = picked;
+      entry["rouge1"] = Json(s.rouge1);
+      entry["rouge2"] = Json(s.rouge2);
+      entry["rougeL"] = Json(s.rougeL);
+      row[name] = entry;
+    }
+    lines += row.dump() + "\n";
+  }
+  std::ofstream file(perDocument, std::ios::binary);
+  file << lines;
+  if (!file) {
+    error = perDocument + ": cannot write";
+    return false;
+  }
+  return true;
+}
+
+} // namespace bertc::rt
