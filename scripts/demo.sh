@@ -5,8 +5,9 @@
 # "Pretraining recipe" at the demo's budget, then fine-tune the demo's
 # benchmark tasks from that checkpoint and from random weights over 3 seeds
 # (scripts/evaluate.sh: the test metric's mean ± std beside the
-# bag-of-words floor), and let the pretrained sentiment model label two
-# sentences, checking both labels.
+# bag-of-words floor), let the pretrained sentiment model label two
+# sentences, checking both labels, and end with a Reuters article
+# summarised by the summarize task fine-tuned from the checkpoint.
 #
 # Usage: scripts/demo.sh [OUT_DIR]   (default: demo-out; BUILD_DIR=build)
 # PRETRAIN_STEPS sets the pretraining length (default 1400, about 5 minutes
@@ -28,7 +29,7 @@ cmake --build "$build" --target bertc BertcRuntimeMain
 bertc="$build/bin/bertc"
 vocab="$data/vocab.txt"
 # A fresh run: the demo's own earlier outputs go.
-rm -rf "$out/pretrain" "$out/evaluate"
+rm -rf "$out/pretrain" "$out/evaluate" "$out/summarize"
 mkdir -p "$out"
 echo
 echo "== Compiling BERT-tiny's pretraining step (batch 32, seq 128)"
@@ -62,6 +63,27 @@ got = [json.loads(l)["label"] for l in open(sys.argv[1])]
 want = ["1", "-1"]  # Positive, negative.
 print("predict: both examples right" if got == want else
       f"predict: wrong: labels {got}, the sentences are {want}")
+PY
+
+echo
+echo "== Summarising Reuters articles (headlines as references): summarize fine-tuned from the checkpoint"
+"$bertc" compile models/bert.bertc --preset tiny --task summarize --batch 8 --seq 256 \
+  --target cpu -o "$out/bert-tiny-summarize"
+articles="$data/tasks/summarize-reuters"
+"$out/bert-tiny-summarize" finetune-summarize --init "$out/pretrain/checkpoint" \
+  --train "$articles/train.jsonl" --dev "$articles/dev.jsonl" --save "$out/summarize" \
+  --epochs 2 --lr 1e-4 --top 1 --oracle-size 1 --seed 1 --threads 2 2> "$out/summarize.log"
+"$out/bert-tiny-summarize" eval-summarize --weights "$out/summarize" --data "$articles/test.jsonl" \
+  --top 1 --oracle-size 1
+head -n 1 "$articles/test.jsonl" > "$out/article.jsonl"
+"$out/bert-tiny-summarize" summarize --weights "$out/summarize" --top 1 --input "$out/article.jsonl" \
+  > "$out/article-summary.jsonl"
+/usr/bin/python3 - "$out/article.jsonl" "$out/article-summary.jsonl" <<'PY'
+import json, sys
+article, chosen = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+print("article:  ", article["text"][:300] + ("..." if len(article["text"]) > 300 else ""))
+print("headline: ", article["summary"])
+print("bertc:    ", chosen["summary"])
 PY
 echo
 echo "== Training took $(( $(date +%s) - start )) s. Curves: $out/pretrain/loss.svg," \

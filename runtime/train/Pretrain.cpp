@@ -540,7 +540,7 @@ bool pretrain(const CompiledProgram &compiled, const PretrainConfig &c, std::str
   }
   if (!progress.finish(c.saveDir + "/loss.svg", {"loss", "mlm_loss", "eval_mlm_loss"}, error))
     return false;
-  progress.note("pretrain: " + std::to_string(c.steps) + " steps done; " + checkpoint +
+  progress.note("pretrain: " + std::to_string(c.steps) + " steps done; " + checkpointDir +
                 ", metrics.jsonl and loss.svg in " + c.saveDir);
   return true;
 }
