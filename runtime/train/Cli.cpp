@@ -7,6 +7,7 @@
 #include "runtime/train/Batch.h"
 #include "runtime/train/Comm.h"
 #include "runtime/train/Finetune.h"
+#include "runtime/train/ModelDirectory.h"
 #include "runtime/train/Pretrain.h"
 #include "runtime/train/Summarize.h"
 #include "runtime/train/Tokenizer.h"
@@ -322,12 +323,7 @@ bool setUpParameters(const char *self, Session &session, const Options &opts, lo
     session.initParameters(static_cast<uint64_t>(seed));
     if (!opts.has("init"))
       return true;
-    LoadReport report;
-    if (!session.loadMatchingParameters(opts.get("init"), error, report))
-      return false;
-    for (const std::string &line : report.lines())
-      std::fprintf(stderr, "%s: --init: %s\n", self, line.c_str());
-    return true;
+    return initFromCheckpoint(session, opts.get("init"), self, true, error);
   }
   LoadReport report;
   if (!session.loadParameters(opts.get("weights"), error, &report))

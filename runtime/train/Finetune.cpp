@@ -384,12 +384,8 @@ bool finetune(const CompiledProgram &compiled, const FinetuneConfig &cfg, std::s
                  static_cast<long long>(parts), static_cast<long long>(ranks));
   session.initParameters(cfg.seed);
   if (!cfg.init.empty()) {
-    LoadReport report;
-    if (!session.loadMatchingParameters(cfg.init, error, report))
+    if (!initFromCheckpoint(session, cfg.init, "finetune", first, error))
       return false;
-    if (first)
-      for (const std::string &line : report.lines())
-        std::fprintf(stderr, "finetune: --init: %s\n", line.c_str());
   }
   std::error_code ec;
   std::filesystem::create_directories(cfg.saveDir, ec);

@@ -68,6 +68,17 @@ bool loadModelVocab(const Program &program, const std::string &vocabPath,
   return true;
 }
 
+bool initFromCheckpoint(Session &session, const std::string &path, const std::string &who,
+                        bool print, std::string &error) {
+  LoadReport report;
+  if (!session.loadMatchingParameters(path, error, report))
+    return false;
+  if (print)
+    for (const std::string &line : report.lines())
+      std::fprintf(stderr, "%s: --init: %s\n", who.c_str(), line.c_str());
+  return true;
+}
+
 bool replaceDirectory(const std::string &staged, const std::string &dir, std::string &error) {
   namespace fs = std::filesystem;
   std::error_code ec;

@@ -11,6 +11,7 @@
 #define BERTC_RUNTIME_TRAIN_MODELDIRECTORY_H
 
 #include "runtime/Program.h"
+#include "runtime/Session.h"
 #include "runtime/train/Tokenizer.h"
 
 #include <string>
@@ -34,6 +35,12 @@ bool writeModelDescription(const std::string &dir, const Program &program, const
 /// `checkpoint` names. Its size must be the model's vocab_size.
 bool loadModelVocab(const Program &program, const std::string &vocabPath,
                     const std::string &checkpoint, Vocab &vocab, std::string &error);
+
+/// Loads the parameters the checkpoint `path` has into `session`, leaving
+/// the others as they are (Session::loadMatchingParameters); with `print`,
+/// its report goes to standard error as "WHO: --init: LINE".
+bool initFromCheckpoint(Session &session, const std::string &path, const std::string &who,
+                        bool print, std::string &error);
 
 /// Puts the complete directory `staged` at `dir`, atomically: at every
 /// moment `dir` is the old directory or the new one (an atomic exchange of

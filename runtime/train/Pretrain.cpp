@@ -417,12 +417,8 @@ bool pretrain(const CompiledProgram &compiled, const PretrainConfig &c, std::str
   } else {
     session.initParameters(c.seed);
     if (!c.init.empty()) {
-      LoadReport report;
-      if (!session.loadMatchingParameters(c.init, error, report))
+      if (!initFromCheckpoint(session, c.init, "pretrain", first, error))
         return false;
-      if (first)
-        for (const std::string &line : report.lines())
-          std::fprintf(stderr, "pretrain: --init: %s\n", line.c_str());
     }
   }
   auto save = [&](int64_t step) {

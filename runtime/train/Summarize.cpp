@@ -219,11 +219,8 @@ bool finetuneSummarize(const CompiledProgram &compiled, const SummarizeConfig &c
   Session &session = *opened;
   session.initParameters(cfg.seed);
   if (!cfg.init.empty()) {
-    LoadReport report;
-    if (!session.loadMatchingParameters(cfg.init, error, report))
+    if (!initFromCheckpoint(session, cfg.init, "finetune-summarize", true, error))
       return false;
-    for (const std::string &line : report.lines())
-      std::fprintf(stderr, "finetune-summarize: --init: %s\n", line.c_str());
   }
   std::error_code ec;
   std::filesystem::create_directories(cfg.saveDir, ec);
