@@ -308,19 +308,7 @@ bool finetune(const CompiledProgram &compiled, const FinetuneConfig &cfg, std::s
     if (!readLabelledTable(cfg.dev, cfg.textColumn, cfg.labelColumn, dev, error))
       return false;
   } else {
-    // A tenth of the rows, chosen by the seed, is held out.
-    std::vector<size_t> order(train.size());
-    for (size_t i = 0; i < order.size(); ++i)
-      order[i] = i;
-    rng.shuffle(order);
-    size_t held = std::max<size_t>(1, train.size() / 10);
-    std::vector<LabelledText> rest;
-    std::vector<bool> isDev(train.size(), false);
-    for (size_t i = 0; i < held; ++i)
-      isDev[order[i]] = true;
-    for (size_t i = 0; i < train.size(); ++i)
-      (isDev[i] ? dev : rest).push_back(train[i]);
-    train = std::move(rest);
+    rng.holdOutTenth(train, dev);
   }
   int metricCls = -1;
   if (!metricClass(cfg.metric, labels, metricCls, error))
@@ -386,12 +374,6 @@ bool finetune(const CompiledProgram &compiled, const FinetuneConfig &cfg, std::s
   if (!cfg.init.empty()) {
     if (!initFromCheckpoint(session, cfg.init, "finetune", first, error))
       return false;
-  }
-  std::error_code ec;
-  std::filesystem::create_directories(cfg.saveDir, ec);
-  if (ec) {
-    error = cfg.saveDir + ": cannot create: " + ec.message();
-    return false;
   }
   // The directory HuggingFace opens: the description now, the weights of
   // each better epoch below.

@@ -31,6 +31,12 @@ std::string hfArchitecture(const Program &program) {
 
 bool writeModelDescription(const std::string &dir, const Program &program, const Vocab &vocab,
                            const std::vector<std::string> &labels, std::string &error) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    error = dir + ": cannot create: " + ec.message();
+    return false;
+  }
   std::string config = writeHfConfig(program.config, hfArchitecture(program), labels).dump() + "\n";
   std::string tokens;
   for (int32_t i = 0; i < vocab.size(); ++i)

@@ -24,7 +24,8 @@ namespace bertc::rt {
 /// BertModel.
 std::string hfArchitecture(const Program &program);
 
-/// Writes DIR/config.json, DIR/vocab.txt and DIR/tokenizer_config.json for a
+/// Creates DIR if need be and writes DIR/config.json, DIR/vocab.txt and
+/// DIR/tokenizer_config.json for a
 /// model of `program` tokenized with `vocab`, each atomically; `labels`
 /// (class names in id order) become id2label/label2id.
 bool writeModelDescription(const std::string &dir, const Program &program, const Vocab &vocab,

@@ -9,6 +9,7 @@
 #ifndef BERTC_RUNTIME_TRAIN_RANDOM_H
 #define BERTC_RUNTIME_TRAIN_RANDOM_H
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <utility>
@@ -59,6 +60,22 @@ public:
   template <typename T> void shuffle(std::vector<T> &v) {
     for (size_t i = v.size(); i > 1; --i)
       std::swap(v[i - 1], v[static_cast<size_t>(between(0, static_cast<int64_t>(i) - 1))]);
+  }
+
+  /// Moves a tenth of `rows` (at least one), chosen by this generator, to
+  /// `held`; both keep the rows' order. A dev split when none is given.
+  template <typename T> void holdOutTenth(std::vector<T> &rows, std::vector<T> &held) {
+    std::vector<size_t> order(rows.size());
+    for (size_t i = 0; i < order.size(); ++i)
+      order[i] = i;
+    shuffle(order);
+    std::vector<bool> isHeld(rows.size(), false);
+    for (size_t i = 0; i < std::max<size_t>(1, rows.size() / 10) && i < rows.size(); ++i)
+      isHeld[order[i]] = true;
+    std::vector<T> rest;
+    for (size_t i = 0; i < rows.size(); ++i)
+      (isHeld[i] ? held : rest).push_back(std::move(rows[i]));
+    rows = std::move(rest);
   }
 
   const std::array<uint64_t, 4> &state() const { return state_; }

@@ -13,7 +13,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <memory>
 
@@ -178,19 +177,8 @@ bool finetuneSummarize(const CompiledProgram &compiled, const SummarizeConfig &c
   if (!cfg.dev.empty()) {
     if (!readSummaryDocuments(cfg.dev, true, dev, error))
       return false;
-  } else { // A tenth of the documents, chosen by the seed, is held out.
-    std::vector<size_t> order(train.size());
-    for (size_t i = 0; i < order.size(); ++i)
-      order[i] = i;
-    rng.shuffle(order);
-    size_t held = std::max<size_t>(1, train.size() / 10);
-    std::vector<bool> isDev(train.size(), false);
-    for (size_t i = 0; i < held; ++i)
-      isDev[order[i]] = true;
-    std::vector<SummaryDocument> rest;
-    for (size_t i = 0; i < train.size(); ++i)
-      (isDev[i] ? dev : rest).push_back(train[i]);
-    train = std::move(rest);
+  } else {
+    rng.holdOutTenth(train, dev);
   }
   if (train.empty()) {
     error = cfg.train + ": no documents left to train on after holding out a dev tenth";
@@ -221,12 +209,6 @@ bool finetuneSummarize(const CompiledProgram &compiled, const SummarizeConfig &c
   if (!cfg.init.empty()) {
     if (!initFromCheckpoint(session, cfg.init, "finetune-summarize", true, error))
       return false;
-  }
-  std::error_code ec;
-  std::filesystem::create_directories(cfg.saveDir, ec);
-  if (ec) {
-    error = cfg.saveDir + ": cannot create: " + ec.message();
-    return false;
   }
   if (!writeModelDescription(cfg.saveDir, program, vocab, {}, error))
     return false;
