@@ -6,13 +6,15 @@
 # and prints mean ± std beside Lead-K and the oracle (the ceiling).
 # Usage: scripts/evaluate-summarize.sh CHECKPOINT|none [PRESET] [SEEDS] [OUT_DIR]
 #        (default tiny, 3, evaluate-summarize-out; TOP (1), EPOCHS (3), LR
-#        (1e-4), BATCH (8), SEQ (256), BUILD_DIR=build)
+#        (1e-4), BATCH (8), SEQ (256), SHUFFLED (0: shuffled copies of each
+#        training article, finetune-summarize --shuffled-copies), BUILD_DIR=build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 checkpoint="$1" preset="${2:-tiny}" seeds="${3:-3}" out="${4:-evaluate-summarize-out}"
 build="${BUILD_DIR:-build}"
 data="${BERTC_DATA:-$HOME/.cache/bertc/data}"
 top="${TOP:-1}" epochs="${EPOCHS:-3}" lr="${LR:-1e-4}" batch="${BATCH:-8}" seq="${SEQ:-256}"
+shuffled="${SHUFFLED:-0}"
 scripts/install-data.sh "$data" >/dev/null
 cmake --build "$build" --target bertc BertcRuntimeMain >/dev/null
 mkdir -p "$out"
@@ -32,7 +34,7 @@ for init in "${inits[@]}"; do
     [ "$init" = pretrained ] && from=(--init "$checkpoint")
     "$program" finetune-summarize "${from[@]}" --train "$files/train.jsonl" --dev "$files/dev.jsonl" \
       --vocab "$data/vocab.txt" --save "$run" --epochs "$epochs" --lr "$lr" --seed "$seed" \
-      --top "$top" --oracle-size "$top" --threads 2 > "$run.finetune.json" 2> "$run.log"
+      --top "$top" --oracle-size "$top" --shuffled-copies "$shuffled" --threads 2 > "$run.finetune.json" 2> "$run.log"
     "$program" eval-summarize --weights "$run" --data "$files/test.jsonl" --top "$top" \
       --oracle-size "$top" > "$run.json.tmp"
     mv "$run.json.tmp" "$run.json"

@@ -127,14 +127,16 @@ commands:
                                 final; 0: one sum after the backward pass
   finetune-summarize --train DOCS --save DIR [--dev DOCS] [--init CHECKPOINT]
            [--vocab FILE] [--epochs E] [--lr LR] [--seed S] [--top K]
-           [--oracle-size N] [--patience P] [--threads T]
+           [--oracle-size N] [--patience P] [--shuffled-copies C] [--threads T]
                                 fine-tune a summarize program (BertSum's
                                 extractive head) on JSONL documents ({"text"}
                                 or {"sentences": [...]}, with "summary"): each
                                 sentence labelled by the greedy ROUGE oracle
                                 (at most N sentences, default 3); the best
                                 epoch by the dev ROUGE of the top K
-                                sentences (default 3) is saved in DIR
+                                sentences (default 3) is saved in DIR; C
+                                more copies of each training document, its
+                                sentences in a random order (default 0)
   summarize --weights MODEL [--vocab FILE] [--input FILE] [--top K]
                                 the top K sentences of each document (JSONL
                                 or one plain-text document per line), in
@@ -711,23 +713,27 @@ int runProgramCommand(const char *self, int argc, char **argv, const ProgramSymb
   if (command == "finetune-summarize") {
     if (!parseRunOptions(opts, argc, argv,
                          {"init", "vocab", "train", "dev", "save", "epochs", "lr", "seed",
-                          "patience", "dropout", "warmup-proportion", "top", "oracle-size"}))
+                          "patience", "dropout", "warmup-proportion", "top", "oracle-size",
+                          "shuffled-copies"}))
       return fail(self, opts.error);
     SummarizeConfig c;
-    long long epochs, seed, patience, top, oracle;
-    if (!opts.integer("epochs", 3, epochs) || !opts.integer("seed", 0, seed) ||
-        !opts.integer("patience", 2, patience) || !opts.integer("top", 3, top) ||
-        !opts.integer("oracle-size", 3, oracle) || !readDevice(opts, c.device) ||
-        !opts.real("lr", 5e-5, c.lr) || !opts.real("dropout", 1.0, c.dropout) ||
+    long long epochs, seed, patience, top, oracle, shuffled;
+    if (!opts.integer("shuffled-copies", 0, shuffled) || !opts.integer("epochs", 3, epochs) ||
+        !opts.integer("seed", 0, seed) || !opts.integer("patience", 2, patience) ||
+        !opts.integer("top", 3, top) || !opts.integer("oracle-size", 3, oracle) ||
+        !readDevice(opts, c.device) || !opts.real("lr", 5e-5, c.lr) ||
+        !opts.real("dropout", 1.0, c.dropout) ||
         !opts.real("warmup-proportion", 0.1, c.warmupProportion))
       return fail(self, opts.error);
     for (const char *need : {"train", "save"})
       if (!opts.has(need))
         return fail(self, std::string("finetune-summarize needs --") + need);
-    if (epochs < 1 || seed < 0 || patience < 1 || top < 1 || oracle < 1 || !(c.lr > 0) ||
-        c.warmupProportion < 0 || c.warmupProportion >= 1 || c.dropout < 0 || c.dropout > 1)
+    if (epochs < 1 || seed < 0 || patience < 1 || top < 1 || oracle < 1 || shuffled < 0 ||
+        !(c.lr > 0) || c.warmupProportion < 0 || c.warmupProportion >= 1 || c.dropout < 0 ||
+        c.dropout > 1)
       return fail(self, "--epochs, --patience, --top, --oracle-size and --lr must be positive, "
-                        "--warmup-proportion in [0, 1), --dropout in [0, 1]");
+                        "--shuffled-copies not negative, --warmup-proportion in [0, 1), "
+                        "--dropout in [0, 1]");
     c.init = opts.get("init");
     c.vocab = opts.get("vocab");
     c.train = opts.get("train");
@@ -738,6 +744,7 @@ int runProgramCommand(const char *self, int argc, char **argv, const ProgramSymb
     c.patience = static_cast<int>(patience);
     c.top = static_cast<int>(top);
     c.oracleSize = static_cast<int>(oracle);
+    c.shuffledCopies = static_cast<int>(shuffled);
     return finetuneSummarize(compiled, c, error) ? 0 : fail(self, error);
   }
   if (command == "summarize" || command == "eval-summarize") {

@@ -184,6 +184,13 @@ bool finetuneSummarize(const CompiledProgram &compiled, const SummarizeConfig &c
     error = cfg.train + ": no documents left to train on after holding out a dev tenth";
     return false;
   }
+  const size_t originals = train.size();
+  for (int copy = 0; copy < cfg.shuffledCopies; ++copy)
+    for (size_t d = 0; d < originals; ++d) {
+      SummaryDocument shuffled = train[d];
+      rng.shuffle(shuffled.sentences);
+      train.push_back(std::move(shuffled));
+    }
   Tokenizer tokenizer(vocab);
   std::vector<SummaryRow> trainRows, devRows;
   int64_t trainCut = 0, devCut = 0;
@@ -193,10 +200,15 @@ bool finetuneSummarize(const CompiledProgram &compiled, const SummarizeConfig &c
   int64_t labelled = 0;
   for (const SummaryRow &r : trainRows)
     labelled += std::count(r.labels.begin(), r.labels.end(), 1);
+  std::string copies =
+      cfg.shuffledCopies > 0
+          ? " (and " + std::to_string(train.size() - originals) + " shuffled copies)"
+          : "";
   std::fprintf(stderr,
-               "finetune-summarize: %zu training and %zu dev documents; %lld and %lld sentences "
-               "cut (seq %lld, %lld sentence slots); the oracle keeps %.2f sentences a document\n",
-               train.size(), dev.size(), static_cast<long long>(trainCut),
+               "finetune-summarize: %zu training%s and %zu dev documents; %lld and %lld "
+               "sentences cut (seq %lld, %lld sentence slots); the oracle keeps %.2f sentences a "
+               "document\n",
+               originals, copies.c_str(), dev.size(), static_cast<long long>(trainCut),
                static_cast<long long>(devCut), static_cast<long long>(m.seq),
                static_cast<long long>(m.slots),
                static_cast<double>(labelled) / static_cast<double>(train.size()));

@@ -34,6 +34,8 @@ struct SummarizeConfig {
   int patience = 2;
   int top = 3;        ///< Sentences a summary keeps.
   int oracleSize = 3; ///< Sentences the oracle may label 1.
+  int shuffledCopies = 0; ///< Extra copies of each training document, its
+                          ///< sentences in a random order.
   DeviceChoice device;
   double dropout = 1.0;
 };
