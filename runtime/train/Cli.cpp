@@ -337,6 +337,8 @@ bool setUpParameters(const char *self, Session &session, const Options &opts, lo
 }
 
 void printProfile(const Session &session) {
+  std::fprintf(stderr, "profile on %s: each kernel's time over all its calls\n",
+               session.device().c_str());
   for (size_t k = 0; k < session.kernelTimes().size(); ++k)
     std::fprintf(stderr, "  %-12s %-12s %8.3f ms %4lld calls\n",
                  session.program().kernels[k].c_str(), session.program().kernelKinds[k].c_str(),

@@ -1,23 +1,30 @@
 #!/usr/bin/env python3
-"""PyTorch's BERT-mini training step at the shapes of bertc-bench-cpu's
-BM_BertMiniTrainStep: batch 32, seq 128, 2 threads, float32, dropout 0.1;
-pretrain_bf16 is the pretraining step under
-torch.autocast("cpu", dtype=torch.bfloat16) (oneDNN's bf16 matmuls), with
-every LayerNorm's input cast to float32 (PyTorch 1.13's CPU autocast leaves
-LayerNorm out of its float32 list), as bertc's --precision bf16 keeps it.
+"""PyTorch's BERT training step, by default at the shapes of bertc-bench-cpu's
+BM_BertMiniTrainStep: BERT-mini, batch 32, seq 128, 2 threads, float32,
+dropout 0.1; pretrain_bf16 is the pretraining step under
+torch.autocast(DEVICE, dtype=torch.bfloat16) (oneDNN's bf16 matmuls on the
+CPU), with every LayerNorm's input cast to float32 (PyTorch 1.13's CPU
+autocast leaves LayerNorm out of its float32 list), as bertc's
+--precision bf16 keeps it.
 
 The model is PyTorch's own nn.TransformerEncoderLayer (post-norm, GELU:
 BERT's layer) under BERT's embeddings and heads; the step is forward,
 backward, clip_grad_norm_(1.0) and torch.optim.AdamW (eps 1e-6, weight decay
 0.01 except biases and LayerNorm weights). Like the bertc program, the MLM
-head runs only at the masked positions (20 per sequence).
+head runs only at the masked positions (15% of seq, rounded up: 20 at 128).
+
+    torch_train_bench.py [TASK ...] [--preset tiny|mini] [--batch B] [--seq S]
+                         [--device cpu|cuda] [--steps N]
 
 Prints JSON: {"pretrain": {"tokens/s": ..., "peak_rss_growth_bytes": ...},
-"classify": {...}}. The memory figure is the growth of the process's peak
-resident set from before the model is built to after the timed steps, each
-task in a process of its own.
-Run through tests/bench/compare.sh, which points torch at OpenBLAS.
+"classify": {...}}: the median of N timed steps after two untimed ones. The
+memory figure is the growth of the process's peak resident set from before
+the model is built to after the timed steps, each task in a process of its
+own; on CUDA it is the device's peak allocation ("cuda_peak_bytes").
+Run through tests/bench/compare.sh (the CPU, OpenBLAS) or
+tests/bench/gpu/run.sh (CUDA).
 """
+import argparse
 import json
 import os
 import resource
@@ -28,14 +35,18 @@ import time
 import torch
 from torch import nn
 
-VOCAB, HIDDEN, LAYERS, HEADS, INTER, MAX_POS = 30522, 256, 4, 4, 1024, 512
-BATCH, SEQ, PREDICTIONS = 32, 128, 20
+VOCAB, MAX_POS = 30522, 512
+# layers, hidden, heads, intermediate (models/bert.bertc's presets).
+PRESETS = {"tiny": (2, 128, 2, 512), "mini": (4, 256, 4, 1024)}
+LAYERS, HIDDEN, HEADS, INTER = PRESETS["mini"]
+BATCH, SEQ = 32, 128
+PREDICTIONS = (SEQ * 15 + 99) // 100
 
 
 class FloatLayerNorm(nn.LayerNorm):
     """LayerNorm on float32 inputs under autocast."""
     def forward(self, x):
-        with torch.autocast("cpu", enabled=False):
+        with torch.autocast(x.device.type, enabled=False):
             return super().forward(x.float())
 
 
@@ -94,7 +105,7 @@ def peak_rss_bytes():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def bench(task, steps):
+def bench(task, steps, device):
     before = peak_rss_bytes()
     torch.manual_seed(0)
     bf16 = task.endswith("_bf16")
@@ -102,7 +113,7 @@ def bench(task, steps):
     model = Bert(task)
     if bf16:
         float_layer_norms(model)
-    model.train()
+    model.to(device).train()
     no_decay = lambda n: n.endswith("bias") or "norm" in n
     groups = [
         {"params": [p for n, p in model.named_parameters() if not no_decay(n)], "weight_decay": 0.01},
@@ -110,20 +121,25 @@ def bench(task, steps):
     opt = torch.optim.AdamW(groups, lr=1e-4, eps=1e-6)
     g = torch.Generator().manual_seed(1)
     ids = torch.randint(1000, 29000, (BATCH, SEQ), generator=g)
-    types = torch.cat([torch.zeros(BATCH, SEQ // 2), torch.ones(BATCH, SEQ // 2)], 1).long()
+    types = torch.cat([torch.zeros(BATCH, SEQ // 2), torch.ones(BATCH, SEQ - SEQ // 2)], 1).long()
     mask = torch.ones(BATCH, SEQ)
     positions = torch.stack([torch.randperm(SEQ - 2, generator=g)[:PREDICTIONS] + 1
                              for _ in range(BATCH)])
     labels = torch.randint(1000, 29000, (BATCH, PREDICTIONS), generator=g)
     nsp = torch.randint(0, 2, (BATCH,), generator=g)
+    ids, types, mask, positions, labels, nsp = (
+        t.to(device) for t in (ids, types, mask, positions, labels, nsp))
+    cuda = device.startswith("cuda")
 
     def step():
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        with torch.autocast(torch.device(device).type, dtype=torch.bfloat16, enabled=bf16):
             loss = model(ids, types, mask, positions, labels, nsp, nsp)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
+        if cuda:
+            torch.cuda.synchronize()
 
     step()
     step()
@@ -133,23 +149,40 @@ def bench(task, steps):
         step()
         times.append(time.perf_counter() - t)
     times.sort()
-    return {"tokens/s": BATCH * SEQ / times[len(times) // 2],
-            "peak_rss_growth_bytes": peak_rss_bytes() - before}
+    out = {"tokens/s": BATCH * SEQ / times[len(times) // 2]}
+    if cuda:
+        out["cuda_peak_bytes"] = torch.cuda.max_memory_allocated()
+    else:
+        out["peak_rss_growth_bytes"] = peak_rss_bytes() - before
+    return out
 
 
 def main():
-    tasks = sys.argv[1:] or ["pretrain", "classify", "pretrain_bf16"]
-    if len(tasks) > 1:
+    global LAYERS, HIDDEN, HEADS, INTER, BATCH, SEQ, PREDICTIONS
+    p = argparse.ArgumentParser()
+    p.add_argument("tasks", nargs="*", default=["pretrain", "classify", "pretrain_bf16"])
+    p.add_argument("--preset", choices=sorted(PRESETS), default="mini")
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--seq", type=int, default=128)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--steps", type=int, default=5)
+    args = p.parse_args()
+    if len(args.tasks) > 1:
         # One process per task, so that each peak resident set is its own.
         out = {}
-        for task in tasks:
-            run = subprocess.run([sys.executable, __file__, task], check=True,
+        options = ["--preset", args.preset, "--batch", str(args.batch), "--seq", str(args.seq),
+                   "--device", args.device, "--steps", str(args.steps)]
+        for task in args.tasks:
+            run = subprocess.run([sys.executable, __file__, task] + options, check=True,
                                  capture_output=True, text=True)
             out.update(json.loads(run.stdout))
         print(json.dumps(out))
         return
+    LAYERS, HIDDEN, HEADS, INTER = PRESETS[args.preset]
+    BATCH, SEQ = args.batch, args.seq
+    PREDICTIONS = (SEQ * 15 + 99) // 100
     torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
-    print(json.dumps({tasks[0]: bench(tasks[0], 5)}))
+    print(json.dumps({args.tasks[0]: bench(args.tasks[0], args.steps, args.device)}))
 
 
 if __name__ == "__main__":
