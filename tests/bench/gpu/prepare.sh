@@ -10,9 +10,11 @@
 #   numerics/         BERT-tiny's infer and pretrain programs at batch 4,
 #                     seq 32 and tests/numerics' comparison of a Vulkan
 #                     device against the CPU (vulkan_vs_cpu.sh)
-#   debs/             libvulkan1, libtbb12 and libtbbmalloc2 as Debian
-#                     packages (apt-get download; where that fails, the
-#                     libraries installed here, in debs/lib)
+#   debs/             libvulkan1 (the loader), libtbb12 and libtbbmalloc2
+#                     (oneTBB) and libglvnd0 (libGLdispatch, which NVIDIA's
+#                     Vulkan driver loads) as Debian packages (apt-get
+#                     download; where that fails, the libraries installed
+#                     here, in debs/lib)
 #   run.sh, check.py, torch_train_bench.py, settings
 # Usage: tests/bench/gpu/prepare.sh [DIR]   (default gpu-check, git-ignored)
 #   PRESETS (default "tiny mini"), BATCH (32), SEQ (128), WORKGROUP_SIZES
@@ -59,13 +61,13 @@ for row in range(batch):
     print(json.dumps({"input_ids": ids, "token_type_ids": types, "labels": labels,
                       "next_sentence_label": row % 2}))
 PY
-packages=(libvulkan1 libtbb12 libtbbmalloc2)
+packages=(libvulkan1 libtbb12 libtbbmalloc2 libglvnd0)
 if ! (cd "$dir/debs" && apt-get download "${packages[@]}" >/dev/null 2>&1); then
   echo "prepare.sh: apt-get download ${packages[*]} failed; carrying the libraries installed here" >&2
   rm -f "$dir"/debs/*.deb
   mkdir -p "$dir/debs/lib"
   for package in "${packages[@]}"; do
-    dpkg -L "$package" | grep -E '\.so[.0-9]*$' | xargs -r cp -P -t "$dir/debs/lib"
+    dpkg -L "$package" 2>/dev/null | grep -E '\.so[.0-9]*$' | xargs -r cp -P -t "$dir/debs/lib" || true
   done
 fi
 cat > "$dir/settings" <<SETTINGS
