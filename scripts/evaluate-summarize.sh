@@ -7,21 +7,23 @@
 # Usage: scripts/evaluate-summarize.sh CHECKPOINT|none [PRESET] [SEEDS] [OUT_DIR]
 #        (default tiny, 3, evaluate-summarize-out; TOP (1), EPOCHS (3), LR
 #        (1e-4), BATCH (8), SEQ (256), SHUFFLED (0: shuffled copies of each
-#        training article, finetune-summarize --shuffled-copies), BUILD_DIR=build)
+#        training article, finetune-summarize --shuffled-copies), TASK
+#        (summarize; summarize_transformer: BertSum's transformer layer over
+#        the sentences), BUILD_DIR=build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 checkpoint="$1" preset="${2:-tiny}" seeds="${3:-3}" out="${4:-evaluate-summarize-out}"
 build="${BUILD_DIR:-build}"
 data="${BERTC_DATA:-$HOME/.cache/bertc/data}"
 top="${TOP:-1}" epochs="${EPOCHS:-3}" lr="${LR:-1e-4}" batch="${BATCH:-8}" seq="${SEQ:-256}"
-shuffled="${SHUFFLED:-0}"
+shuffled="${SHUFFLED:-0}" task="${TASK:-summarize}"
 scripts/install-data.sh "$data" >/dev/null
 cmake --build "$build" --target bertc BertcRuntimeMain >/dev/null
 mkdir -p "$out"
 grep -m1 'model name' /proc/cpuinfo
-program="$out/summarize-$preset-$batch-$seq"
+program="$out/$task-$preset-$batch-$seq"
 [ -x "$program" ] || "$build/bin/bertc" compile models/bert.bertc --preset "$preset" \
-  --task summarize --batch "$batch" --seq "$seq" --target cpu -o "$program" 2>/dev/null
+  --task "$task" --batch "$batch" --seq "$seq" --target cpu -o "$program" 2>/dev/null
 files="$data/tasks/summarize-reuters"
 inits=(random)
 [ "$checkpoint" != none ] && inits=(pretrained random)

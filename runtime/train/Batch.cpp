@@ -18,7 +18,7 @@ std::pair<int64_t, int64_t> idRange(const Program &p, const std::string &name) {
     return {0, p.configInt("vocab_size", INT32_MAX)};
   if (name == "token_type_ids")
     return {0, p.configInt("type_vocab_size", INT32_MAX)};
-  if (name == "attention_mask")
+  if (name == "attention_mask" || name == "sentence_mask")
     return {0, 2};
   return {INT32_MIN, INT32_MAX};
 }
@@ -202,14 +202,17 @@ bool fillBatch(const BatchFile &file, int64_t index, Session &session, std::stri
         store(session, *t, id, row * width + static_cast<int64_t>(i), value.items()[i].number());
       }
     }
-    // Defaults: the mask covers the given tokens.
-    if (ids && !json.find("attention_mask")) {
-      if (const TensorDesc *mask = p.input("attention_mask")) {
-        int64_t width = mask->elements() / batch;
-        for (size_t i = 0; i < ids->items().size(); ++i)
-          store(session, *mask, p.inputId("attention_mask"), row * width + static_cast<int64_t>(i),
-                1);
-      }
+    // Defaults: a mask covers the given tokens (attention_mask) or
+    // sentences (sentence_mask, the summarizer's).
+    for (auto [maskName, coveredName] : {std::pair{"attention_mask", "input_ids"},
+                                         std::pair{"sentence_mask", "cls_positions"}}) {
+      const Json *covered = json.find(coveredName);
+      const TensorDesc *mask = p.input(maskName);
+      if (!mask || !covered || !covered->isArray() || json.find(maskName))
+        continue;
+      int64_t width = mask->elements() / batch;
+      for (size_t i = 0; i < covered->items().size(); ++i)
+        store(session, *mask, p.inputId(maskName), row * width + static_cast<int64_t>(i), 1);
     }
   }
   if (sequences)

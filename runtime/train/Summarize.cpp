@@ -20,9 +20,11 @@ namespace bertc::rt {
 
 namespace {
 
-/// The summarize program's tensors.
+/// The summarize program's tensors (sentenceMask: summarize_transformer's
+/// only, -1 for summarize).
 struct Summarizer {
   int ids = -1, types = -1, mask = -1, cls = -1, labels = -1, scores = -1, loss = -1;
+  int sentenceMask = -1;
   int64_t batch = 0, seq = 0, slots = 0;
 
   bool find(const Program &p, bool training, std::string &error) {
@@ -30,12 +32,15 @@ struct Summarizer {
     mask = p.inputId("attention_mask"), cls = p.inputId("cls_positions");
     labels = p.inputId("sentence_labels"), scores = p.outputId("scores");
     loss = p.outputId("loss");
+    sentenceMask = p.inputId("sentence_mask");
     if (ids < 0 || types < 0 || mask < 0 || cls < 0 || labels < 0 || scores < 0 || loss < 0 ||
         (training && !p.input(std::string(contract::kLearningRateInput))) ||
         p.tensors[scores].dtype != DType::F32 || p.tensors[scores].shape.size() != 3 ||
-        p.tensors[scores].shape[2] != 2) {
-      error = "this program is not a float32 extractive-summarisation step (BERT's summarize "
-              "task, compiled with --step=train)";
+        p.tensors[scores].shape[2] != 2 ||
+        (sentenceMask >= 0 && (p.tensors[sentenceMask].dtype != DType::F32 ||
+                               p.tensors[sentenceMask].shape != p.tensors[cls].shape))) {
+      error = "this program is not a float32 extractive-summarisation step (BERT's summarize or "
+              "summarize_transformer task, compiled with --step=train)";
       return false;
     }
     batch = p.tensors[ids].shape[0];
@@ -53,6 +58,8 @@ void fillRows(Session &s, const Summarizer &m, const std::vector<SummaryRow> &ro
   auto *mask = static_cast<float *>(s.data(m.mask));
   auto *cls = static_cast<int32_t *>(s.data(m.cls));
   auto *labels = static_cast<int32_t *>(s.data(m.labels));
+  auto *sentenceMask =
+      m.sentenceMask >= 0 ? static_cast<float *>(s.data(m.sentenceMask)) : nullptr;
   for (int64_t r = 0; r < m.batch; ++r) {
     size_t k = begin + static_cast<size_t>(r);
     const SummaryRow *row = k < order.size() ? &rows[order[k]] : nullptr;
@@ -66,6 +73,8 @@ void fillRows(Session &s, const Summarizer &m, const std::vector<SummaryRow> &ro
       bool sentence = row && j < row->kept;
       cls[r * m.slots + j] = sentence ? row->clsPositions[j] : 0;
       labels[r * m.slots + j] = sentence ? row->labels[j] : -100;
+      if (sentenceMask)
+        sentenceMask[r * m.slots + j] = sentence ? 1.0f : 0.0f;
     }
   }
 }

@@ -49,6 +49,7 @@ def pad_batch(path, batch, seq, max_predictions):
     positions = torch.zeros(batch, max_predictions, dtype=torch.long)
     labels = torch.full((batch, max_predictions), -100, dtype=torch.long)
     nsp = torch.full((batch,), -100, dtype=torch.long)
+    sentences = torch.zeros(batch, max_predictions, dtype=torch.float64)
     for r, row in enumerate(rows):
         n = len(row["input_ids"])
         ids[r, :n] = torch.tensor(row["input_ids"])
@@ -70,7 +71,8 @@ def pad_batch(path, batch, seq, max_predictions):
             p, l = row["cls_positions"], row["sentence_labels"]
             positions[r, :len(p)] = torch.tensor(p)
             labels[r, :len(l)] = torch.tensor(l)
-    return ids, types, mask, positions, labels, nsp
+            sentences[r, :len(p)] = 1
+    return ids, types, mask, positions, labels, nsp, sentences
 
 
 def layer_norm(x, w, b, eps=1e-12):
@@ -87,6 +89,23 @@ def linear(w, prefix, x):
     return x @ w[prefix + ".weight"].T + w[prefix + ".bias"]
 
 
+def encoder_layer(w, p, x, bias, heads):
+    """A post-norm transformer layer named p over x [batch, len, hidden]; bias
+    [batch, 1, 1, len] is added to the attention scores."""
+    batch, length, hidden = x.shape
+    d = hidden // heads
+    split = lambda t: t.view(batch, length, heads, d).transpose(1, 2)
+    q = split(linear(w, p + ".attention.self.query", x))
+    k = split(linear(w, p + ".attention.self.key", x))
+    v = split(linear(w, p + ".attention.self.value", x))
+    probs = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(d) + bias, dim=-1)
+    ctx = (probs @ v).transpose(1, 2).reshape(batch, length, hidden)
+    h = layer_norm(linear(w, p + ".attention.output.dense", ctx) + x,
+                   w[p + ".attention.output.LayerNorm.weight"], w[p + ".attention.output.LayerNorm.bias"])
+    ffn = linear(w, p + ".output.dense", gelu(linear(w, p + ".intermediate.dense", h)))
+    return layer_norm(ffn + h, w[p + ".output.LayerNorm.weight"], w[p + ".output.LayerNorm.bias"])
+
+
 def bert(w, ids, types, mask, heads):
     batch, seq = ids.shape
     hidden = w["bert.embeddings.word_embeddings.weight"].shape[1]
@@ -98,17 +117,7 @@ def bert(w, ids, types, mask, heads):
     bias = (1.0 - mask)[:, None, None, :] * -10000.0
     i = 0
     while f"bert.encoder.layer.{i}.attention.self.query.weight" in w:
-        p = f"bert.encoder.layer.{i}"
-        split = lambda t: t.view(batch, seq, heads, d).transpose(1, 2)
-        q = split(linear(w, p + ".attention.self.query", x))
-        k = split(linear(w, p + ".attention.self.key", x))
-        v = split(linear(w, p + ".attention.self.value", x))
-        probs = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(d) + bias, dim=-1)
-        ctx = (probs @ v).transpose(1, 2).reshape(batch, seq, hidden)
-        h = layer_norm(linear(w, p + ".attention.output.dense", ctx) + x,
-                       w[p + ".attention.output.LayerNorm.weight"], w[p + ".attention.output.LayerNorm.bias"])
-        ffn = linear(w, p + ".output.dense", gelu(linear(w, p + ".intermediate.dense", h)))
-        x = layer_norm(ffn + h, w[p + ".output.LayerNorm.weight"], w[p + ".output.LayerNorm.bias"])
+        x = encoder_layer(w, f"bert.encoder.layer.{i}", x, bias, heads)
         i += 1
     # A task that never reads the pooled vector (summarize) has no pooler.
     pooled = torch.tanh(linear(w, "bert.pooler.dense", x[:, 0])) if "bert.pooler.dense.weight" in w else None
@@ -139,7 +148,8 @@ def main():
     got_names = set(read_safetensors(args.outputs))
     # Slots per row: masked positions (pretrain) or sentences (summarize).
     max_predictions = args.seq // 8 if "scores" in got_names else (args.seq * 15 + 99) // 100
-    ids, types, mask, positions, labels, nsp = pad_batch(args.input, args.batch, args.seq, max_predictions)
+    ids, types, mask, positions, labels, nsp, sentences = pad_batch(
+        args.input, args.batch, args.seq, max_predictions)
     if args.gradients:
         for t in w.values():
             t.requires_grad_()
@@ -161,6 +171,10 @@ def main():
             near_max["nsp_predictions"] = nsp_logits
         if "scores" in got:
             gathered = torch.gather(x, 1, positions[:, :, None].expand(-1, -1, x.shape[-1]))
+            if "summarizer.layer.attention.self.query.weight" in w:  # summarize_transformer
+                gathered = gathered + w["summarizer.position_embeddings.weight"][None]
+                bias = (1.0 - sentences)[:, None, None, :] * -10000.0
+                gathered = encoder_layer(w, "summarizer.layer", gathered, bias, args.heads)
             scores = linear(w, "summarizer.classifier", gathered)
             expected["scores"] = scores
             expected["loss"] = torch.nn.functional.cross_entropy(
