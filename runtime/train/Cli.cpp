@@ -110,7 +110,7 @@ commands:
                                 line of text (default: standard input); the
                                 labels are those finetune saved, or a model
                                 directory's config.json id2label
-  mpirun -np N PROGRAM pretrain|finetune ...
+  mpirun -np N PROGRAM pretrain|finetune|finetune-summarize ...
                                 data-parallel training on N processes (Open
                                 MPI, opened at run time): each rank takes its
                                 own rows of every step, the gradients are
@@ -128,8 +128,10 @@ commands:
   finetune-summarize --train DOCS --save DIR [--dev DOCS] [--init CHECKPOINT]
            [--vocab FILE] [--epochs E] [--lr LR] [--seed S] [--top K]
            [--oracle-size N] [--patience P] [--shuffled-copies C] [--threads T]
-                                fine-tune a summarize program (BertSum's
-                                extractive head) on JSONL documents ({"text"}
+           [--warmup-proportion W] [--accumulate K]
+                                fine-tune a summarize or summarize_transformer
+                                program (BertSum's extractive head) as
+                                finetune does, on JSONL documents ({"text"}
                                 or {"sentences": [...]}, with "summary"): each
                                 sentence labelled by the greedy ROUGE oracle
                                 (at most N sentences, default 3); the best
@@ -357,6 +359,47 @@ bool bucketBytes(Options &opts, int64_t &bytes) {
     return false;
   }
   bytes = static_cast<int64_t>(mb * 1e6);
+  return true;
+}
+
+/// The options of FinetuneSettings, which every fine-tuning command takes.
+// clang-format off
+const std::vector<std::string> kFinetuneOptions = {
+    "init", "vocab", "train", "dev", "save", "epochs", "lr", "seed", "patience", "dropout",
+    "warmup-proportion", "accumulate", "bucket-mb"};
+// clang-format on
+
+/// Reads and checks FinetuneSettings (the options parsed with
+/// kFinetuneOptions); `need` adds options the command requires.
+bool readFinetuneSettings(Options &opts, const std::string &command,
+                          const std::vector<std::string> &need, FinetuneSettings &s) {
+  long long epochs, seed, patience, accumulate;
+  if (!opts.integer("epochs", 3, epochs) || !opts.integer("seed", 0, seed) ||
+      !opts.integer("accumulate", 1, accumulate) || !opts.integer("patience", 2, patience) ||
+      !readDevice(opts, s.device) || !opts.real("lr", 5e-5, s.lr) ||
+      !opts.real("dropout", 1.0, s.dropout) ||
+      !opts.real("warmup-proportion", 0.1, s.warmupProportion) || !bucketBytes(opts, s.bucketBytes))
+    return false;
+  for (const std::string &option : need)
+    if (!opts.has(option)) {
+      opts.error = command + " needs --" + option;
+      return false;
+    }
+  if (epochs < 1 || seed < 0 || patience < 1 || accumulate < 1 || !(s.lr > 0) ||
+      s.warmupProportion < 0 || s.warmupProportion >= 1 || s.dropout < 0 || s.dropout > 1) {
+    opts.error = "--epochs, --patience, --accumulate and --lr must be positive, "
+                 "--warmup-proportion in [0, 1), --dropout in [0, 1]";
+    return false;
+  }
+  s.init = opts.get("init");
+  s.vocab = opts.get("vocab");
+  s.train = opts.get("train");
+  s.dev = opts.get("dev");
+  s.saveDir = opts.get("save");
+  s.epochs = epochs;
+  s.seed = static_cast<uint64_t>(seed);
+  s.patience = static_cast<int>(patience);
+  s.accumulate = accumulate;
   return true;
 }
 
@@ -672,82 +715,40 @@ int runProgramCommand(const char *self, int argc, char **argv, const ProgramSymb
     return pretrainCommand(self, compiled, opts);
   }
   if (command == "finetune") {
-    if (!parseRunOptions(opts, argc, argv,
-                         {"init", "vocab", "train", "dev", "text-column", "label-column", "epochs",
-                          "lr", "seed", "save", "patience", "dropout", "warmup-proportion",
-                          "accumulate", "bucket-mb", "metric"}))
-      return fail(self, opts.error);
+    std::vector<std::string> known = kFinetuneOptions;
+    known.insert(known.end(), {"text-column", "label-column", "metric"});
     FinetuneConfig c;
-    long long epochs, seed, patience, accumulate;
-    if (!opts.integer("epochs", 3, epochs) || !opts.integer("seed", 0, seed) ||
-        !opts.integer("accumulate", 1, accumulate) || !opts.integer("patience", 2, patience) ||
-        !readDevice(opts, c.device) || !opts.real("lr", 5e-5, c.lr) ||
-        !opts.real("dropout", 1.0, c.dropout) ||
-        !opts.real("warmup-proportion", 0.1, c.warmupProportion))
+    if (!parseRunOptions(opts, argc, argv, known) ||
+        !readFinetuneSettings(opts, command, {"train", "text-column", "label-column", "save"}, c))
       return fail(self, opts.error);
-    for (const char *need : {"train", "text-column", "label-column", "save"})
-      if (!opts.has(need))
-        return fail(self, std::string("finetune needs --") + need);
-    if (epochs < 1 || seed < 0 || patience < 1 || accumulate < 1 || !(c.lr > 0) ||
-        c.warmupProportion < 0 || c.warmupProportion >= 1 || c.dropout < 0 || c.dropout > 1)
-      return fail(self, "--epochs, --patience, --accumulate and --lr must be positive, "
-                        "--warmup-proportion in [0, 1), --dropout in [0, 1]");
-    c.init = opts.get("init");
-    c.vocab = opts.get("vocab");
-    c.train = opts.get("train");
-    c.dev = opts.get("dev");
     c.textColumn = opts.get("text-column");
     c.labelColumn = opts.get("label-column");
-    c.saveDir = opts.get("save");
-    c.epochs = epochs;
-    c.seed = static_cast<uint64_t>(seed);
-    c.patience = static_cast<int>(patience);
-    c.accumulate = accumulate;
     if (opts.has("metric"))
       c.metric = opts.get("metric");
-    if (!bucketBytes(opts, c.bucketBytes))
-      return fail(self, opts.error);
     return runOnWorld(self, [&](Communicator *comm, std::string &err) {
       c.comm = comm;
       return finetune(compiled, c, err);
     });
   }
   if (command == "finetune-summarize") {
-    if (!parseRunOptions(opts, argc, argv,
-                         {"init", "vocab", "train", "dev", "save", "epochs", "lr", "seed",
-                          "patience", "dropout", "warmup-proportion", "top", "oracle-size",
-                          "shuffled-copies"}))
-      return fail(self, opts.error);
+    std::vector<std::string> known = kFinetuneOptions;
+    known.insert(known.end(), {"top", "oracle-size", "shuffled-copies"});
     SummarizeConfig c;
-    long long epochs, seed, patience, top, oracle, shuffled;
-    if (!opts.integer("shuffled-copies", 0, shuffled) || !opts.integer("epochs", 3, epochs) ||
-        !opts.integer("seed", 0, seed) || !opts.integer("patience", 2, patience) ||
+    long long top, oracle, shuffled;
+    if (!parseRunOptions(opts, argc, argv, known) ||
+        !readFinetuneSettings(opts, command, {"train", "save"}, c) ||
         !opts.integer("top", 3, top) || !opts.integer("oracle-size", 3, oracle) ||
-        !readDevice(opts, c.device) || !opts.real("lr", 5e-5, c.lr) ||
-        !opts.real("dropout", 1.0, c.dropout) ||
-        !opts.real("warmup-proportion", 0.1, c.warmupProportion))
+        !opts.integer("shuffled-copies", 0, shuffled))
       return fail(self, opts.error);
-    for (const char *need : {"train", "save"})
-      if (!opts.has(need))
-        return fail(self, std::string("finetune-summarize needs --") + need);
-    if (epochs < 1 || seed < 0 || patience < 1 || top < 1 || oracle < 1 || shuffled < 0 ||
-        !(c.lr > 0) || c.warmupProportion < 0 || c.warmupProportion >= 1 || c.dropout < 0 ||
-        c.dropout > 1)
-      return fail(self, "--epochs, --patience, --top, --oracle-size and --lr must be positive, "
-                        "--shuffled-copies not negative, --warmup-proportion in [0, 1), "
-                        "--dropout in [0, 1]");
-    c.init = opts.get("init");
-    c.vocab = opts.get("vocab");
-    c.train = opts.get("train");
-    c.dev = opts.get("dev");
-    c.saveDir = opts.get("save");
-    c.epochs = epochs;
-    c.seed = static_cast<uint64_t>(seed);
-    c.patience = static_cast<int>(patience);
+    if (top < 1 || oracle < 1 || shuffled < 0)
+      return fail(self, "--top and --oracle-size must be positive, --shuffled-copies not negative");
     c.top = static_cast<int>(top);
     c.oracleSize = static_cast<int>(oracle);
     c.shuffledCopies = static_cast<int>(shuffled);
-    return finetuneSummarize(compiled, c, error) ? 0 : fail(self, error);
+    return runOnWorld(self, [&](Communicator *comm, std::string &err) {
+      c.comm = comm;
+      return finetuneSummarize(compiled, c, err);
+    });
   }
   if (command == "summarize" || command == "eval-summarize") {
     DeviceChoice device;

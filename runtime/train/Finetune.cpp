@@ -5,14 +5,11 @@
 #include "runtime/Json.h"
 #include "runtime/train/Batch.h"
 #include "runtime/train/ModelDirectory.h"
-#include "runtime/train/Pretrain.h"
-#include "runtime/train/Progress.h"
 #include "runtime/train/Random.h"
 #include "runtime/train/Table.h"
 #include "runtime/train/Tokenizer.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -330,133 +327,49 @@ bool finetune(const CompiledProgram &compiled, const FinetuneConfig &cfg, std::s
     std::fprintf(stderr, "finetune: %zu training and %zu dev rows; labels %s\n", train.size(),
                  dev.size(), mapping.c_str());
 
-  std::unique_ptr<Communicator> alone = singleProcess();
-  Communicator &comm = cfg.comm ? *cfg.comm : *alone;
-  const bool first = comm.rank() == 0;
-  const int64_t ranks = comm.size(), parts = cfg.accumulate;
-  const int64_t global = c.batch * parts * ranks;
-  {
-    std::string identity = program.toJson().dump() + "\n" + std::to_string(train.size()) + "\n" +
-                           std::to_string(dev.size()) + "\n" + Json(cfg.lr).dump() + "\n" +
-                           std::to_string(cfg.epochs) + "\n" + std::to_string(cfg.seed) + "\n" +
-                           std::to_string(parts) + "\n" + Json(cfg.dropout).dump() + "\n" +
-                           std::to_string(cfg.bucketBytes) + "\n" + std::to_string(cfg.patience) +
-                           "\n" + Json(cfg.warmupProportion).dump() + "\n" + cfg.metric;
-    for (const auto &t : trainTexts)
-      for (int32_t id : t)
-        identity += std::to_string(id) + ",";
-    if (!sameOnAllRanks(comm, std::hash<std::string>()(identity), "program, settings or data",
-                        error))
-      return false;
-  }
-  if (static_cast<int64_t>(trainTexts.size()) < ranks) {
-    error = first ? cfg.train + ": " + std::to_string(trainTexts.size()) + " training rows for " +
-                        std::to_string(ranks) + " ranks (every rank needs at least one)"
-                  : std::string();
-    return false;
-  }
-  std::unique_ptr<Session> opened = compiled.open(cfg.device, error);
-  if (!allRanksOk(comm, opened != nullptr, error))
-    return false;
-  Session &session = *opened;
-  if ((parts > 1 || ranks > 1) && session.program().gradientBuffers.empty()) {
-    error = first ? "--accumulate and mpirun need a program compiled with --accumulate-gradients"
-                  : std::string();
-    return false;
-  }
-  const DataParallel parallel = dataParallel(comm, session.program(), cfg.bucketBytes);
-  if (first && (parts > 1 || ranks > 1))
-    std::fprintf(stderr,
-                 "finetune: effective batch %lld = batch %lld x %lld micro-batches x %lld ranks\n",
-                 static_cast<long long>(global), static_cast<long long>(c.batch),
-                 static_cast<long long>(parts), static_cast<long long>(ranks));
-  session.initParameters(cfg.seed);
-  if (!cfg.init.empty()) {
-    if (!initFromCheckpoint(session, cfg.init, "finetune", first, error))
-      return false;
-  }
-  // The directory HuggingFace opens: the description now, the weights of
-  // each better epoch below.
-  if (first && !writeModelDescription(cfg.saveDir, program, vocab, labels, error))
-    return false;
-  const int64_t perEpoch = (static_cast<int64_t>(trainTexts.size()) + global - 1) / global;
-  const int64_t total = perEpoch * cfg.epochs;
-  const int64_t warmup = static_cast<int64_t>(cfg.warmupProportion * total);
-  Progress progress("finetune", 1, total, cfg.saveDir + "/metrics.jsonl", first);
-  std::string model = cfg.saveDir + "/model.safetensors";
-  double best = -1;
-  Scores bestScores;
-  int64_t bestEpoch = 0, step = 0;
-  int stale = 0;
-  std::vector<size_t> order(trainTexts.size());
-  for (int64_t epoch = 1; epoch <= cfg.epochs; ++epoch) {
-    for (size_t i = 0; i < order.size(); ++i)
-      order[i] = i;
-    rng.shuffle(order);
-    for (size_t begin = 0; begin < order.size(); begin += static_cast<size_t>(global)) {
-      ++step;
-      double lr = linearSchedule(cfg.lr, step, warmup, total);
-      auto fill = [&](int64_t j, std::string &) {
-        int64_t part = comm.rank() * parts + j;
-        fillRows(session, c, trainTexts, trainLabels, order,
-                 begin + static_cast<size_t>(part * c.batch));
-        setStepInputs(
-            session, {lr, step, cfg.seed + static_cast<uint64_t>(part) * 0x9E3779B1u, cfg.dropout});
-        return true;
-      };
-      auto start = std::chrono::steady_clock::now();
-      std::vector<double> scalars;
-      StepTimes times;
-      if (!runStep(session, parts, fill, scalars, error, parallel, &times))
-        return false;
-      double seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      double loss = 0;
-      for (size_t i = 0; i < session.program().outputs.size(); ++i)
-        if (session.program().outputs[i].tensor == c.loss)
-          loss = scalars[i];
-      std::vector<std::pair<std::string, double>> values = {{"loss", loss}, {"lr", lr}};
-      if (ranks > 1)
-        communicationMetrics(parallel, times, values);
-      progress.step(step, values, static_cast<double>(global * c.seq) / seconds);
-    }
+  FinetuneTask task;
+  task.command = "finetune";
+  task.metric = cfg.metric;
+  task.rows = trainTexts.size();
+  task.batch = c.batch;
+  task.seq = c.seq;
+  task.loss = c.loss;
+  task.labels = labels;
+  task.identity =
+      std::to_string(train.size()) + "\n" + std::to_string(dev.size()) + "\n" + cfg.metric + "\n";
+  for (const auto &t : trainTexts)
+    for (int32_t id : t)
+      task.identity += std::to_string(id) + ",";
+  task.fill = [&](Session &session, const std::vector<size_t> &order, size_t begin) {
+    fillRows(session, c, trainTexts, trainLabels, order, begin);
+  };
+  std::vector<Scores> epochScores; // By epoch, for the best one's report.
+  task.evaluate = [&](Session &session) {
     std::vector<int32_t> predicted;
     std::vector<double> probability;
     classify(session, c, devTexts, predicted, probability);
     Scores s = score(predicted, devLabels, c.classes);
-    const double value = metricValue(s, metricCls);
-    bool better = value > best;
-    progress.note("finetune: epoch " + std::to_string(epoch) + " dev accuracy " +
-                  fixed(s.accuracy) + " f1 " + fixed(s.f1) +
-                  (metricCls >= 0 ? " " + cfg.metric + " " + fixed(value) : std::string()) +
-                  " (n " + std::to_string(s.n) + ")" +
-                  (better ? ", best so far: saved" : ""));
-    if (better) {
-      best = value;
-      bestScores = s;
-      bestEpoch = epoch;
-      stale = 0;
-      if (first && !session.saveParameters(model, error, false,
-                                           {{"task", session.program().task},
-                                            {"labels", labelsJson(labels)},
-                                            {"epoch", std::to_string(epoch)},
-                                            {"dev_accuracy", fixed(s.accuracy)}}))
-        return false;
-    } else if (++stale >= cfg.patience) {
-      progress.note("finetune: no better dev " + cfg.metric + " for " + std::to_string(stale) +
-                    " epochs; stopping early");
-      break;
-    }
-  }
-  if (!progress.finish(cfg.saveDir + "/loss.svg", {"loss"}, error))
+    epochScores.push_back(s);
+    EpochScore out;
+    out.value = metricValue(s, metricCls);
+    out.text = "dev accuracy " + fixed(s.accuracy) + " f1 " + fixed(s.f1) +
+               (metricCls >= 0 ? " " + cfg.metric + " " + fixed(out.value) : std::string()) +
+               " (n " + std::to_string(s.n) + ")";
+    out.metadata = {{"labels", labelsJson(labels)}, {"dev_accuracy", fixed(s.accuracy)}};
+    return out;
+  };
+  int64_t bestEpoch = 0;
+  if (!runFinetune(compiled, vocab, cfg, task, rng, bestEpoch, error))
     return false;
-  if (first)
-    std::printf("{\"dev_accuracy\": %s, \"dev_f1\": %s, \"n\": %lld, \"best_epoch\": %lld, "
-                "\"dev_f1_by_label\": %s, \"metric\": %s, \"dev_metric\": %s}\n",
-                fixed(bestScores.accuracy).c_str(), fixed(bestScores.f1).c_str(),
-                static_cast<long long>(bestScores.n), static_cast<long long>(bestEpoch),
-                f1ByLabel(bestScores, labels).c_str(), Json(cfg.metric).dump().c_str(),
-                fixed(best).c_str());
+  if (cfg.comm && cfg.comm->rank() != 0)
+    return true;
+  // Epoch 1 is always saved (every score beats the start's -1).
+  const Scores &best = epochScores[bestEpoch - 1];
+  std::printf("{\"dev_accuracy\": %s, \"dev_f1\": %s, \"n\": %lld, \"best_epoch\": %lld, "
+              "\"dev_f1_by_label\": %s, \"metric\": %s, \"dev_metric\": %s}\n",
+              fixed(best.accuracy).c_str(), fixed(best.f1).c_str(), static_cast<long long>(best.n),
+              static_cast<long long>(bestEpoch), f1ByLabel(best, labels).c_str(),
+              Json(cfg.metric).dump().c_str(), fixed(metricValue(best, metricCls)).c_str());
   return true;
 }
 

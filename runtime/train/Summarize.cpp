@@ -5,13 +5,10 @@
 #include "runtime/Json.h"
 #include "runtime/train/Batch.h"
 #include "runtime/train/ModelDirectory.h"
-#include "runtime/train/Pretrain.h"
-#include "runtime/train/Progress.h"
 #include "runtime/train/Random.h"
 #include "runtime/train/SummaryData.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -213,82 +210,53 @@ bool finetuneSummarize(const CompiledProgram &compiled, const SummarizeConfig &c
       cfg.shuffledCopies > 0
           ? " (and " + std::to_string(train.size() - originals) + " shuffled copies)"
           : "";
-  std::fprintf(stderr,
-               "finetune-summarize: %zu training%s and %zu dev documents; %lld and %lld "
-               "sentences cut (seq %lld, %lld sentence slots); the oracle keeps %.2f sentences a "
-               "document\n",
-               originals, copies.c_str(), dev.size(), static_cast<long long>(trainCut),
-               static_cast<long long>(devCut), static_cast<long long>(m.seq),
-               static_cast<long long>(m.slots),
-               static_cast<double>(labelled) / static_cast<double>(train.size()));
+  if (!cfg.comm || cfg.comm->rank() == 0)
+    std::fprintf(stderr,
+                 "finetune-summarize: %zu training%s and %zu dev documents; %lld and %lld "
+                 "sentences cut (seq %lld, %lld sentence slots); the oracle keeps %.2f sentences "
+                 "a document\n",
+                 originals, copies.c_str(), dev.size(), static_cast<long long>(trainCut),
+                 static_cast<long long>(devCut), static_cast<long long>(m.seq),
+                 static_cast<long long>(m.slots),
+                 static_cast<double>(labelled) / static_cast<double>(train.size()));
 
-  std::unique_ptr<Session> opened = compiled.open(cfg.device, error);
-  if (!opened)
-    return false;
-  Session &session = *opened;
-  session.initParameters(cfg.seed);
-  if (!cfg.init.empty()) {
-    if (!initFromCheckpoint(session, cfg.init, "finetune-summarize", true, error))
-      return false;
+  FinetuneTask task;
+  task.command = "finetune-summarize";
+  task.metric = "ROUGE";
+  task.rows = trainRows.size();
+  task.batch = m.batch;
+  task.seq = m.seq;
+  task.loss = m.loss;
+  task.identity = std::to_string(trainRows.size()) + "\n" + std::to_string(devRows.size()) + "\n" +
+                  std::to_string(cfg.top) + "\n" + std::to_string(cfg.oracleSize) + "\n";
+  for (const SummaryRow &r : trainRows) {
+    for (int32_t id : r.ids)
+      task.identity += std::to_string(id) + ",";
+    for (int32_t label : r.labels)
+      task.identity += std::to_string(label) + ";";
   }
-  if (!writeModelDescription(cfg.saveDir, program, vocab, {}, error))
-    return false;
-
-  const int64_t perEpoch = (static_cast<int64_t>(trainRows.size()) + m.batch - 1) / m.batch;
-  const int64_t total = perEpoch * cfg.epochs;
-  const int64_t warmup = static_cast<int64_t>(cfg.warmupProportion * total);
-  Progress progress("finetune-summarize", 1, total, cfg.saveDir + "/metrics.jsonl");
-  RougeMeans best;
-  double bestMean = -1;
-  int64_t bestEpoch = 0, step = 0;
-  int stale = 0;
-  std::vector<size_t> order(trainRows.size());
-  for (int64_t epoch = 1; epoch <= cfg.epochs; ++epoch) {
-    for (size_t i = 0; i < order.size(); ++i)
-      order[i] = i;
-    rng.shuffle(order);
-    for (size_t begin = 0; begin < order.size(); begin += static_cast<size_t>(m.batch)) {
-      ++step;
-      double lr = linearSchedule(cfg.lr, step, warmup, total);
-      auto fill = [&](int64_t, std::string &) {
-        fillRows(session, m, trainRows, order, begin);
-        setStepInputs(session, {lr, step, cfg.seed, cfg.dropout});
-        return true;
-      };
-      auto start = std::chrono::steady_clock::now();
-      std::vector<double> scalars;
-      if (!runStep(session, 1, fill, scalars, error))
-        return false;
-      double seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      progress.step(step, {{"loss", scalarOutput(session, m.loss)}, {"lr", lr}},
-                    static_cast<double>(m.batch * m.seq) / seconds);
-    }
+  task.fill = [&](Session &session, const std::vector<size_t> &order, size_t begin) {
+    fillRows(session, m, trainRows, order, begin);
+  };
+  std::vector<RougeMeans> epochScores; // By epoch, for the best one's report.
+  task.evaluate = [&](Session &session) {
     RougeMeans scores = scoreSelections(dev, choose(session, m, devRows, cfg.top));
-    bool better = rougeMean(scores) > bestMean;
-    progress.note("finetune-summarize: epoch " + std::to_string(epoch) + " dev ROUGE-1 " +
-                  fixed(scores.rouge1) + " ROUGE-2 " + fixed(scores.rouge2) + " ROUGE-L " +
-                  fixed(scores.rougeL) + " (top " + std::to_string(cfg.top) + ", " +
-                  std::to_string(scores.documents) + " documents)" +
-                  (better ? ", best so far: saved" : ""));
-    if (better) {
-      best = scores;
-      bestMean = rougeMean(scores);
-      bestEpoch = epoch;
-      stale = 0;
-      if (!session.saveParameters(cfg.saveDir + "/model.safetensors", error, false,
-                                  {{"task", program.task},
-                                   {"epoch", std::to_string(epoch)},
-                                   {"top", std::to_string(cfg.top)}}))
-        return false;
-    } else if (++stale >= cfg.patience) {
-      progress.note("finetune-summarize: no better dev ROUGE for " + std::to_string(stale) +
-                    " epochs; stopping early");
-      break;
-    }
-  }
-  if (!progress.finish(cfg.saveDir + "/loss.svg", {"loss"}, error))
+    epochScores.push_back(scores);
+    EpochScore out;
+    out.value = rougeMean(scores);
+    out.text = "dev ROUGE-1 " + fixed(scores.rouge1) + " ROUGE-2 " + fixed(scores.rouge2) +
+               " ROUGE-L " + fixed(scores.rougeL) + " (top " + std::to_string(cfg.top) + ", " +
+               std::to_string(scores.documents) + " documents)";
+    out.metadata = {{"top", std::to_string(cfg.top)}};
+    return out;
+  };
+  int64_t bestEpoch = 0;
+  if (!runFinetune(compiled, vocab, cfg, task, rng, bestEpoch, error))
     return false;
+  if (cfg.comm && cfg.comm->rank() != 0)
+    return true;
+  // Epoch 1 is always saved (every score beats the start's -1).
+  const RougeMeans &best = epochScores[bestEpoch - 1];
   std::printf("{\"dev\": %s, \"best_epoch\": %lld, \"top\": %d, \"documents\": %lld}\n",
               rougeJson(best).c_str(), static_cast<long long>(bestEpoch), cfg.top,
               static_cast<long long>(best.documents));

@@ -1,43 +1,38 @@
 //===- Summarize.h - Extractive summarisation with a compiled program -*- C++ -*-===//
 //
-// The commands of a program compiled from BERT's `summarize` task:
+// The commands of a program compiled from BERT's `summarize` or
+// `summarize_transformer` task:
 //   finetune-summarize  trains the sentence scorer (and the encoder) on
 //                       documents with reference summaries, each sentence
 //                       labelled by the ROUGE oracle; the best epoch by the
 //                       dev ROUGE of the top K sentences is saved as a
-//                       HuggingFace-style model directory;
+//                       HuggingFace-style model directory (the loop of
+//                       runtime/train/FinetuneLoop.h: micro-batches and
+//                       mpirun's ranks as for finetune);
 //   summarize           the top K sentences of each document, in document
 //                       order;
 //   eval-summarize      ROUGE-1/2/L F1 of those against the references,
 //                       beside Lead-K and the oracle (the ceiling).
-// One process (no mpirun, no micro-batches).
 //
 //===----------------------------------------------------------------------===//
 #ifndef BERTC_RUNTIME_TRAIN_SUMMARIZE_H
 #define BERTC_RUNTIME_TRAIN_SUMMARIZE_H
 
 #include "runtime/Compiled.h"
+#include "runtime/train/FinetuneLoop.h"
 
 #include <cstdint>
 #include <string>
 
 namespace bertc::rt {
 
-struct SummarizeConfig {
-  std::string init;  ///< A checkpoint or model directory ("" : random weights).
-  std::string vocab; ///< "" : the one in `init`'s model directory.
-  std::string train, dev, saveDir;
-  int64_t epochs = 3;
-  double lr = 5e-5;
-  double warmupProportion = 0.1;
-  uint64_t seed = 0;
-  int patience = 2;
+/// The settings every fine-tuning command shares (FinetuneLoop.h), and the
+/// summaries' own.
+struct SummarizeConfig : FinetuneSettings {
   int top = 3;        ///< Sentences a summary keeps.
   int oracleSize = 3; ///< Sentences the oracle may label 1.
   int shuffledCopies = 0; ///< Extra copies of each training document, its
                           ///< sentences in a random order.
-  DeviceChoice device;
-  double dropout = 1.0;
 };
 
 bool finetuneSummarize(const CompiledProgram &compiled, const SummarizeConfig &config,

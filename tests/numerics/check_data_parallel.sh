@@ -17,7 +17,9 @@
 #    checkpoint byte for byte as an uninterrupted run;
 #  - fine-tuning on 400 sentiment sentences, one epoch: 2 ranks x batch 8
 #    against 1 rank x batch 16, the same losses within 1e-5 relative and the
-#    same saved model within 1e-4;
+#    same saved model within 1e-4; likewise summarisation
+#    (finetune-summarize, summarize_transformer) on 120 Reuters articles,
+#    2 ranks x batch 4 and 2 micro-batches of 4 against batch 8;
 #  - bad launches: different settings or programs on the ranks, a world too
 #    large for the data, a program without gradient buffers, a resume with
 #    another world size, no Open MPI library: a clear error and every rank
@@ -155,30 +157,50 @@ echo "resumed on 2 ranks: the checkpoint after 30 steps is byte for byte the uni
   --target cpu --accumulate-gradients -o "$work/cls-parts"
 tune=(finetune --train "$work/sentiment.csv" --text-column 1 --label-column 0 --vocab "$data/vocab.txt"
   --epochs 1 --lr 1e-4 --seed 1 --dropout 0 --threads 1)
-"$work/cls-whole" "${tune[@]}" --save "$work/tune16" > /dev/null 2>&1
-mpi -np 2 "$work/cls-parts" "${tune[@]}" --save "$work/tune-ranks" > /dev/null 2> "$work/tune.log"
-grep -q "effective batch 16 = batch 8 x 1 micro-batches x 2 ranks" "$work/tune.log"
-/usr/bin/python3 - "$work" "$here" <<'PY'
+same_training() { # WHOLE OTHER WHAT: the losses within 1e-5, the saved models within 1e-4
+  /usr/bin/python3 - "$work" "$here" "$@" <<'PY'
 import json, sys
-work, here = sys.argv[1], sys.argv[2]
+work, here, whole_run, other_run, what = sys.argv[1:6]
 sys.path.insert(0, here)
 from bert_reference import read_safetensors
 def losses(name):
     return [json.loads(l)["loss"] for l in open(f"{work}/{name}/metrics.jsonl")
             if l.strip() and '"loss"' in l]
-whole, ranks = losses("tune16"), losses("tune-ranks")
-assert len(whole) == len(ranks) > 10, (len(whole), len(ranks))
-worst = max(abs(b - a) / abs(a) for a, b in zip(whole, ranks))
-w = read_safetensors(f"{work}/tune16/model.safetensors")
-r = read_safetensors(f"{work}/tune-ranks/model.safetensors")
+whole, other = losses(whole_run), losses(other_run)
+assert len(whole) == len(other) > 10, (len(whole), len(other))
+worst = max(abs(b - a) / abs(a) for a, b in zip(whole, other))
+w = read_safetensors(f"{work}/{whole_run}/model.safetensors")
+r = read_safetensors(f"{work}/{other_run}/model.safetensors")
 assert set(w) == set(r)
 params = [k for k in w if "attention.self.key.bias" not in k]
 moved = max(float((r[k].double() - w[k].double()).abs().max()) /
             (float(w[k].double().abs().max()) or 1.0) for k in params)
-print(f"fine-tuning, {len(whole)} steps, 2 ranks x 8 against 1 x 16: losses max rel diff "
-      f"{worst:.2e}, saved model max rel diff {moved:.2e}")
+print(f"{what}, {len(whole)} steps: losses max rel diff {worst:.2e}, saved model max rel diff "
+      f"{moved:.2e}")
 assert worst <= 1e-5 and moved <= 1e-4
 PY
+}
+"$work/cls-whole" "${tune[@]}" --save "$work/tune16" > /dev/null 2>&1
+mpi -np 2 "$work/cls-parts" "${tune[@]}" --save "$work/tune-ranks" > /dev/null 2> "$work/tune.log"
+grep -q "effective batch 16 = batch 8 x 1 micro-batches x 2 ranks" "$work/tune.log"
+same_training tune16 tune-ranks "fine-tuning, 2 ranks x 8 against 1 x 16"
+
+# Summarisation (the same loop): 2 ranks and 2 micro-batches against the
+# whole batch, on 120 Reuters articles, one epoch.
+head -n 120 "$data/tasks/summarize-reuters/train.jsonl" > "$work/articles.jsonl"
+"$bertc" compile "$root/models/bert.bertc" --preset tiny --task summarize_transformer --batch 8 \
+  --seq 64 --target cpu -o "$work/sum-whole"
+"$bertc" compile "$root/models/bert.bertc" --preset tiny --task summarize_transformer --batch 4 \
+  --seq 64 --target cpu --accumulate-gradients -o "$work/sum-parts"
+summarize=(finetune-summarize --train "$work/articles.jsonl" --vocab "$data/vocab.txt" --epochs 1
+  --lr 1e-4 --seed 1 --dropout 0 --top 1 --oracle-size 1 --threads 1)
+"$work/sum-whole" "${summarize[@]}" --save "$work/sum8" > /dev/null 2>&1
+"$work/sum-parts" "${summarize[@]}" --save "$work/sum-accumulate" --accumulate 2 > /dev/null 2>&1
+mpi -np 2 "$work/sum-parts" "${summarize[@]}" --save "$work/sum-ranks" > /dev/null \
+  2> "$work/sum.log"
+grep -q "effective batch 8 = batch 4 x 1 micro-batches x 2 ranks" "$work/sum.log"
+same_training sum8 sum-accumulate "summarisation, 2 micro-batches x 4 against 1 x 8"
+same_training sum8 sum-ranks "summarisation, 2 ranks x 4 against 1 x 8"
 
 # Bad launches.
 expect_error resume-other-world "written by a run of 2 ranks, this one has 1" \
