@@ -19,10 +19,14 @@ at hand; run.sh (beside this file, in the prepared folder) runs it.
 
 Writes OUT/gpu-check.json (everything), OUT/gpu-check.txt (the table, also
 printed), OUT/devices.txt and OUT/compare.txt. Exits 1 when there is no
-Vulkan device, the comparison fails or a run fails.
+Vulkan device, the comparison fails or a run fails. A run not started
+because BUDGET seconds have passed is listed as skipped, not failed, so that
+a machine lent for minutes still gets the table (the presets run in order,
+each whole before the next).
 
     check.py --out DIR   (STEPS 10, COMPARE_STEPS 3, ROUNDS 2, DEVICE,
-                          RUN_TIMEOUT 300 seconds a run, BENCH_THREADS)
+                          RUN_TIMEOUT 180 seconds a run, BUDGET 420 seconds
+                          before the last runs are skipped, BENCH_THREADS)
 """
 import argparse
 import json
@@ -33,10 +37,17 @@ import shutil
 import statistics
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NVIDIA_ICD = "/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json"
-TIMEOUT = int(os.environ.get("RUN_TIMEOUT", "300"))
+TIMEOUT = int(os.environ.get("RUN_TIMEOUT", "180"))
+BUDGET = float(os.environ.get("BUDGET", "420"))
+START = time.monotonic()
+
+
+def out_of_time():
+    return time.monotonic() - START > BUDGET
 
 
 def run(cmd, env=None):
@@ -107,7 +118,7 @@ def main():
     rounds = int(os.environ.get("ROUNDS", "2"))
     presets, batch, seq = settings()
     tokens = batch * seq
-    failures = []
+    failures, skipped = [], []
     result = {"machine": machine(), "batch": batch, "seq": seq, "steps": steps,
               "rounds": rounds}
 
@@ -159,8 +170,11 @@ def main():
                                     + ([] if subgroups else ["--no-subgroups"])))
         runs = {name: [] for name, _ in choices}
         runs["PyTorch fp32"], runs["PyTorch bf16 autocast"] = [], []
-        for _ in range(rounds):
+        for round_ in range(1, rounds + 1):
             for name, flags in choices:
+                if out_of_time():
+                    skipped.append(f"{preset}: {name}, round {round_}")
+                    continue
                 rc, out = run(base + flags)
                 ms = steps_ms(out)
                 if rc != 0 or not ms:
@@ -168,6 +182,9 @@ def main():
                                     f"(exit {rc}): {out[-1000:]}")
                     continue
                 runs[name].append(statistics.median(ms[1:] or ms))
+            if out_of_time():
+                skipped.append(f"{preset}: PyTorch, round {round_}")
+                continue
             rc, out = run([os.environ["PYTHON"], "torch_train_bench.py", "pretrain",
                            "pretrain_bf16", "--preset", preset, "--batch", str(batch),
                            "--seq", str(seq), "--device", torch_device, "--steps", str(steps)],
@@ -182,7 +199,9 @@ def main():
         table = {name: {"ms": statistics.median(ms), "tokens/s": 1e3 * tokens / statistics.median(ms),
                         "rounds_ms": ms} for name, ms in runs.items() if ms}
         entry = {"steps": table}
-        if chosen:
+        if chosen and out_of_time():
+            skipped.append(f"{preset}: --profile 1")
+        elif chosen:
             rc, out = run(base[:-1] + ["3", "--device", chosen, "--profile", "1"])
             described, kernels = profile(out)
             total = sum(k["ms"] for k in kernels) or 1.0
@@ -209,7 +228,7 @@ def main():
                      f"max rel diff {c['max_rel_diff']}")
     for preset, entry in result["presets"].items():
         lines += ["", f"BERT-{preset} pretraining step, batch {batch} x seq {seq} "
-                  f"(median of {rounds} interleaved rounds, each the median of "
+                  f"(median over up to {rounds} interleaved rounds, each the median of "
                   f"{steps - 1} steps after the first):",
                   f"  {'':52}{'ms':>10}{'tokens/s':>12}"]
         for name, row in entry["steps"].items():
@@ -234,7 +253,10 @@ def main():
             lines.append("    by kind: " + ", ".join(
                 f"{kind} {ms:.1f} ms" for kind, ms in
                 sorted(prof["by_kind_ms"].items(), key=lambda kv: -kv[1])))
-    result["failures"] = failures
+    result["failures"], result["skipped"] = failures, skipped
+    if skipped:
+        lines += ["", f"skipped, past the budget of {BUDGET:g} s (BUDGET):"] + [
+            f"  {s}" for s in skipped]
     if failures:
         lines += ["", "FAILED:"] + [f"  {f}" for f in failures]
     text = "\n".join(lines) + "\n"

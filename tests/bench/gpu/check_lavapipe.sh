@@ -35,6 +35,7 @@ need(profile["device"].endswith("64 invocations per workgroup, subgroup reductio
      f"the profile ran on {profile['device']}, not lavapipe's choice")
 need(len(profile["slowest"]) == 10 and profile["total_ms"] > 0, "no slowest kernels")
 need(not r["failures"], f"failures: {r['failures']}")
+need(not r["skipped"], f"skipped past the time budget: {r['skipped']}")
 need("fastest bertc Vulkan / PyTorch fp32" in open(os.path.join(out, "gpu-check.txt")).read(),
      "no table")
 print(f"check_lavapipe.sh: every part ran; the comparison's max rel diff "
