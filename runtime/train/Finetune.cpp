@@ -241,12 +241,6 @@ bool TrainedClassifier::open(const CompiledProgram &compiled, const DeviceChoice
          labelsOfModel(meta, weights, c.classes, labels, error);
 }
 
-std::string fixed(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4f", v);
-  return buf;
-}
-
 /// The class `metric` names ("f1:LABEL"), or -1 for "accuracy"; an error
 /// for anything else.
 bool metricClass(const std::string &metric, const std::vector<std::string> &labels, int &cls,
@@ -272,7 +266,7 @@ double metricValue(const Scores &s, int cls) { return cls < 0 ? s.accuracy : s.c
 std::string f1ByLabel(const Scores &s, const std::vector<std::string> &labels) {
   std::string out = "{";
   for (size_t k = 0; k < labels.size(); ++k)
-    out += (k ? ", " : "") + Json(labels[k]).dump() + ": " + fixed(s.classF1[k]);
+    out += (k ? ", " : "") + Json(labels[k]).dump() + ": " + fourDecimals(s.classF1[k]);
   return out + "}";
 }
 
@@ -343,34 +337,26 @@ bool finetune(const CompiledProgram &compiled, const FinetuneConfig &cfg, std::s
   task.fill = [&](Session &session, const std::vector<size_t> &order, size_t begin) {
     fillRows(session, c, trainTexts, trainLabels, order, begin);
   };
-  std::vector<Scores> epochScores; // By epoch, for the best one's report.
-  task.evaluate = [&](Session &session) {
+  task.evaluate = [&](Session &session, int64_t epoch) {
     std::vector<int32_t> predicted;
     std::vector<double> probability;
     classify(session, c, devTexts, predicted, probability);
     Scores s = score(predicted, devLabels, c.classes);
-    epochScores.push_back(s);
     EpochScore out;
     out.value = metricValue(s, metricCls);
-    out.text = "dev accuracy " + fixed(s.accuracy) + " f1 " + fixed(s.f1) +
-               (metricCls >= 0 ? " " + cfg.metric + " " + fixed(out.value) : std::string()) +
+    out.text = "dev accuracy " + fourDecimals(s.accuracy) + " f1 " + fourDecimals(s.f1) +
+               (metricCls >= 0 ? " " + cfg.metric + " " + fourDecimals(out.value) : std::string()) +
                " (n " + std::to_string(s.n) + ")";
-    out.metadata = {{"labels", labelsJson(labels)}, {"dev_accuracy", fixed(s.accuracy)}};
+    out.metadata = {{"labels", labelsJson(labels)}, {"dev_accuracy", fourDecimals(s.accuracy)}};
+    out.report = "{\"dev_accuracy\": " + fourDecimals(s.accuracy) +
+                 ", \"dev_f1\": " + fourDecimals(s.f1) + ", \"n\": " + std::to_string(s.n) +
+                 ", \"best_epoch\": " + std::to_string(epoch) +
+                 ", \"dev_f1_by_label\": " + f1ByLabel(s, labels) +
+                 ", \"metric\": " + Json(cfg.metric).dump() +
+                 ", \"dev_metric\": " + fourDecimals(out.value) + "}";
     return out;
   };
-  int64_t bestEpoch = 0;
-  if (!runFinetune(compiled, vocab, cfg, task, rng, bestEpoch, error))
-    return false;
-  if (cfg.comm && cfg.comm->rank() != 0)
-    return true;
-  // Epoch 1 is always saved (every score beats the start's -1).
-  const Scores &best = epochScores[bestEpoch - 1];
-  std::printf("{\"dev_accuracy\": %s, \"dev_f1\": %s, \"n\": %lld, \"best_epoch\": %lld, "
-              "\"dev_f1_by_label\": %s, \"metric\": %s, \"dev_metric\": %s}\n",
-              fixed(best.accuracy).c_str(), fixed(best.f1).c_str(), static_cast<long long>(best.n),
-              static_cast<long long>(bestEpoch), f1ByLabel(best, labels).c_str(),
-              Json(cfg.metric).dump().c_str(), fixed(metricValue(best, metricCls)).c_str());
-  return true;
+  return runFinetune(compiled, vocab, cfg, task, rng, error);
 }
 
 bool evaluate(const CompiledProgram &compiled, const DeviceChoice &device,
@@ -393,8 +379,8 @@ bool evaluate(const CompiledProgram &compiled, const DeviceChoice &device,
   classify(*m.session, m.c, texts, predicted, probability);
   Scores s = score(predicted, gold, m.c.classes);
   std::printf("{\"accuracy\": %s, \"f1\": %s, \"n\": %lld, \"f1_by_label\": %s}\n",
-              fixed(s.accuracy).c_str(), fixed(s.f1).c_str(), static_cast<long long>(s.n),
-              f1ByLabel(s, m.labels).c_str());
+              fourDecimals(s.accuracy).c_str(), fourDecimals(s.f1).c_str(),
+              static_cast<long long>(s.n), f1ByLabel(s, m.labels).c_str());
   return true;
 }
 

@@ -13,9 +13,15 @@
 
 namespace bertc::rt {
 
+std::string fourDecimals(double value) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4f", value);
+  return buf;
+}
+
 bool runFinetune(const CompiledProgram &compiled, const Vocab &vocab,
                  const FinetuneSettings &settings, const FinetuneTask &task, Random &rng,
-                 int64_t &bestEpoch, std::string &error) {
+                 std::string &error) {
   const Program &program = compiled.program();
   const std::string &command = task.command;
   std::unique_ptr<Communicator> alone = singleProcess();
@@ -67,9 +73,9 @@ bool runFinetune(const CompiledProgram &compiled, const Vocab &vocab,
   const int64_t warmup = static_cast<int64_t>(settings.warmupProportion * total);
   Progress progress(command, 1, total, settings.saveDir + "/metrics.jsonl", first);
   double best = -1;
+  std::string bestReport;
   int64_t step = 0;
   int stale = 0;
-  bestEpoch = 0;
   std::vector<size_t> order(task.rows);
   for (int64_t epoch = 1; epoch <= settings.epochs; ++epoch) {
     for (size_t i = 0; i < order.size(); ++i)
@@ -101,13 +107,13 @@ bool runFinetune(const CompiledProgram &compiled, const Vocab &vocab,
         communicationMetrics(parallel, times, values);
       progress.step(step, values, static_cast<double>(global * task.seq) / seconds);
     }
-    EpochScore score = task.evaluate(session);
+    EpochScore score = task.evaluate(session, epoch);
     bool better = score.value > best;
     progress.note(command + ": epoch " + std::to_string(epoch) + " " + score.text +
                   (better ? ", best so far: saved" : ""));
     if (better) {
       best = score.value;
-      bestEpoch = epoch;
+      bestReport = score.report;
       stale = 0;
       std::map<std::string, std::string> metadata = score.metadata;
       metadata["task"] = program.task;
@@ -121,7 +127,11 @@ bool runFinetune(const CompiledProgram &compiled, const Vocab &vocab,
       break;
     }
   }
-  return progress.finish(settings.saveDir + "/loss.svg", {"loss"}, error);
+  if (!progress.finish(settings.saveDir + "/loss.svg", {"loss"}, error))
+    return false;
+  if (first)
+    std::printf("%s\n", bestReport.c_str());
+  return true;
 }
 
 } // namespace bertc::rt

@@ -62,7 +62,12 @@ struct EpochScore {
   std::string text; ///< For the log: "dev accuracy 0.91 ...".
   /// Saved with the parameters (beside "task" and "epoch").
   std::map<std::string, std::string> metadata;
+  /// The JSON line printed at the end (rank 0) if this epoch is the best.
+  std::string report;
 };
+
+/// A score as the logs and reports print it: 4 decimals ("0.6850").
+std::string fourDecimals(double value);
 
 /// A task's side of the loop.
 struct FinetuneTask {
@@ -79,20 +84,20 @@ struct FinetuneTask {
   /// Writes the micro-batch of rows order[begin], order[begin + 1], ...
   /// (padding past the end).
   std::function<void(Session &, const std::vector<size_t> &order, size_t begin)> fill;
-  /// Scores the dev set with the session's current parameters (every rank
-  /// runs it: their parameters are the same).
-  std::function<EpochScore(Session &)> evaluate;
+  /// Scores the dev set with the session's current parameters after
+  /// `epoch` (every rank runs it: their parameters are the same).
+  std::function<EpochScore(Session &, int64_t epoch)> evaluate;
 };
 
 /// Trains `task` as the header says, from `settings.seed`'s weights, each
-/// epoch's order drawn from `rng`. `bestEpoch`: the epoch saved in
-/// settings.saveDir. Errors: the
+/// epoch's order drawn from `rng`, and prints (rank 0) the report of the
+/// epoch saved in settings.saveDir. Errors: the
 /// ranks' data or settings differing, fewer rows than ranks, micro-batches
 /// or ranks with a program compiled without --accumulate-gradients, the
 /// checkpoint, the device, writing the directory.
 bool runFinetune(const CompiledProgram &compiled, const Vocab &vocab,
                  const FinetuneSettings &settings, const FinetuneTask &task, Random &rng,
-                 int64_t &bestEpoch, std::string &error);
+                 std::string &error);
 
 } // namespace bertc::rt
 

@@ -1,6 +1,7 @@
 //===- Summarize.cpp - Extractive summarisation with a compiled program ---===//
 #include "runtime/train/Summarize.h"
 
+#include "runtime/AtomicFile.h"
 #include "runtime/Contract.h"
 #include "runtime/Json.h"
 #include "runtime/train/Batch.h"
@@ -10,7 +11,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 
 namespace bertc::rt {
@@ -122,15 +122,9 @@ bool encodeAll(const std::vector<SummaryDocument> &docs, const Tokenizer &tokeni
   return true;
 }
 
-std::string fixed(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4f", v);
-  return buf;
-}
-
 std::string rougeJson(const RougeMeans &r) {
-  return "{\"rouge1\": " + fixed(r.rouge1) + ", \"rouge2\": " + fixed(r.rouge2) +
-         ", \"rougeL\": " + fixed(r.rougeL) + "}";
+  return "{\"rouge1\": " + fourDecimals(r.rouge1) + ", \"rouge2\": " + fourDecimals(r.rouge2) +
+         ", \"rougeL\": " + fourDecimals(r.rougeL) + "}";
 }
 
 double rougeMean(const RougeMeans &r) { return (r.rouge1 + r.rouge2 + r.rougeL) / 3; }
@@ -238,29 +232,20 @@ bool finetuneSummarize(const CompiledProgram &compiled, const SummarizeConfig &c
   task.fill = [&](Session &session, const std::vector<size_t> &order, size_t begin) {
     fillRows(session, m, trainRows, order, begin);
   };
-  std::vector<RougeMeans> epochScores; // By epoch, for the best one's report.
-  task.evaluate = [&](Session &session) {
+  task.evaluate = [&](Session &session, int64_t epoch) {
     RougeMeans scores = scoreSelections(dev, choose(session, m, devRows, cfg.top));
-    epochScores.push_back(scores);
     EpochScore out;
     out.value = rougeMean(scores);
-    out.text = "dev ROUGE-1 " + fixed(scores.rouge1) + " ROUGE-2 " + fixed(scores.rouge2) +
-               " ROUGE-L " + fixed(scores.rougeL) + " (top " + std::to_string(cfg.top) + ", " +
-               std::to_string(scores.documents) + " documents)";
+    out.text = "dev ROUGE-1 " + fourDecimals(scores.rouge1) + " ROUGE-2 " +
+               fourDecimals(scores.rouge2) + " ROUGE-L " + fourDecimals(scores.rougeL) + " (top " +
+               std::to_string(cfg.top) + ", " + std::to_string(scores.documents) + " documents)";
     out.metadata = {{"top", std::to_string(cfg.top)}};
+    out.report = "{\"dev\": " + rougeJson(scores) + ", \"best_epoch\": " + std::to_string(epoch) +
+                 ", \"top\": " + std::to_string(cfg.top) +
+                 ", \"documents\": " + std::to_string(scores.documents) + "}";
     return out;
   };
-  int64_t bestEpoch = 0;
-  if (!runFinetune(compiled, vocab, cfg, task, rng, bestEpoch, error))
-    return false;
-  if (cfg.comm && cfg.comm->rank() != 0)
-    return true;
-  // Epoch 1 is always saved (every score beats the start's -1).
-  const RougeMeans &best = epochScores[bestEpoch - 1];
-  std::printf("{\"dev\": %s, \"best_epoch\": %lld, \"top\": %d, \"documents\": %lld}\n",
-              rougeJson(best).c_str(), static_cast<long long>(bestEpoch), cfg.top,
-              static_cast<long long>(best.documents));
-  return true;
+  return runFinetune(compiled, vocab, cfg, task, rng, error);
 }
 
 bool summarize(const CompiledProgram &compiled, const DeviceChoice &device,
@@ -282,13 +267,10 @@ bool summarize(const CompiledProgram &compiled, const DeviceChoice &device,
   std::vector<std::vector<int>> chosen = choose(*t.session, t.m, rows, top);
   for (size_t d = 0; d < docs.size(); ++d) {
     Json indices = Json::array();
-    std::string text;
-    for (int i : chosen[d]) {
+    for (int i : chosen[d]) // In document order already.
       indices.push(Json(static_cast<int64_t>(i)));
-      text += (text.empty() ? "" : " ") + docs[d].sentences[i];
-    }
     std::printf("{\"sentences\": %s, \"summary\": %s}\n", indices.dump().c_str(),
-                Json(text).dump().c_str());
+                Json(selectionText(docs[d], chosen[d])).dump().c_str());
   }
   return true;
 }
@@ -321,8 +303,10 @@ bool evalSummarize(const CompiledProgram &compiled, const DeviceChoice &device,
   std::string out = "{\"documents\": " + std::to_string(docs.size()) +
                     ", \"sentences_cut\": " + std::to_string(cut) +
                     ", \"top\": " + std::to_string(top);
-  for (const auto &[name, chosen] : systems)
-    out += ", \"" + name + "\": " + rougeJson(scoreSelections(docs, chosen));
+  std::vector<std::vector<RougeScores>> scores(systems.size()); // [system][document]
+  for (size_t k = 0; k < systems.size(); ++k)
+    out += ", \"" + systems[k].first +
+           "\": " + rougeJson(scoreSelections(docs, systems[k].second, &scores[k]));
   std::printf("%s}\n", out.c_str());
   if (perDocument.empty())
     return true;
@@ -331,32 +315,22 @@ bool evalSummarize(const CompiledProgram &compiled, const DeviceChoice &device,
     Json row = Json::object();
     row["document"] = Json(docs[d].where);
     row["reference"] = Json(docs[d].summary);
-    for (const auto &[name, chosen] : systems) {
-      Json picked = Json::array();
-      std::string text;
-      std::vector<int> order = chosen[d];
+    for (size_t k = 0; k < systems.size(); ++k) {
+      std::vector<int> order = systems[k].second[d];
       std::sort(order.begin(), order.end());
-      for (int i : order) {
+      Json picked = Json::array();
+      for (int i : order)
         picked.push(Json(docs[d].sentences[i]));
-        text += (text.empty() ? "" : " ") + docs[d].sentences[i];
-      }
-      RougeScores s = rouge(text, docs[d].summary);
       Json entry = Json::object();
       entry["sentences"] = picked;
-      entry["rouge1"] = Json(s.rouge1);
-      entry["rouge2"] = Json(s.rouge2);
-      entry["rougeL"] = Json(s.rougeL);
-      row[name] = entry;
+      entry["rouge1"] = Json(scores[k][d].rouge1);
+      entry["rouge2"] = Json(scores[k][d].rouge2);
+      entry["rougeL"] = Json(scores[k][d].rougeL);
+      row[systems[k].first] = entry;
     }
     lines += row.dump() + "\n";
   }
-  std::ofstream file(perDocument, std::ios::binary);
-  file << lines;
-  if (!file) {
-    error = perDocument + ": cannot write";
-    return false;
-  }
-  return true;
+  return writeFileAtomically(perDocument, {lines}, error);
 }
 
 } // namespace bertc::rt

@@ -117,16 +117,25 @@ bool encodeDocument(const SummaryDocument &doc, const Tokenizer &tokenizer, cons
   return true;
 }
 
+std::string selectionText(const SummaryDocument &doc, const std::vector<int> &chosen) {
+  std::vector<int> order = chosen;
+  std::sort(order.begin(), order.end());
+  std::string text;
+  for (int i : order)
+    text += (text.empty() ? "" : " ") + doc.sentences[i];
+  return text;
+}
+
 RougeMeans scoreSelections(const std::vector<SummaryDocument> &docs,
-                           const std::vector<std::vector<int>> &chosen) {
+                           const std::vector<std::vector<int>> &chosen,
+                           std::vector<RougeScores> *each) {
   RougeMeans m;
+  if (each)
+    each->clear();
   for (size_t d = 0; d < docs.size() && d < chosen.size(); ++d) {
-    std::vector<int> order = chosen[d];
-    std::sort(order.begin(), order.end());
-    std::string summary;
-    for (int i : order)
-      summary += (summary.empty() ? "" : " ") + docs[d].sentences[i];
-    RougeScores s = rouge(summary, docs[d].summary);
+    RougeScores s = rouge(selectionText(docs[d], chosen[d]), docs[d].summary);
+    if (each)
+      each->push_back(s);
     m.rouge1 += s.rouge1;
     m.rouge2 += s.rouge2;
     m.rougeL += s.rougeL;

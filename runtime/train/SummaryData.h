@@ -59,10 +59,15 @@ struct RougeMeans {
   int64_t documents = 0;
 };
 
-/// The sentences `chosen[d]` of document d (indices, any order) joined in
-/// document order, scored against each reference.
+/// The sentences `chosen` of `doc` (indices, any order) in document order,
+/// joined by spaces: the summary they make.
+std::string selectionText(const SummaryDocument &doc, const std::vector<int> &chosen);
+
+/// The selections `chosen[d]` of documents d (selectionText) scored against
+/// each reference; `each` (if given) gets every document's scores.
 RougeMeans scoreSelections(const std::vector<SummaryDocument> &docs,
-                           const std::vector<std::vector<int>> &chosen);
+                           const std::vector<std::vector<int>> &chosen,
+                           std::vector<RougeScores> *each = nullptr);
 
 /// Lead-K: the first K sentences of each document.
 std::vector<std::vector<int>> leadSelections(const std::vector<SummaryDocument> &docs, int k);

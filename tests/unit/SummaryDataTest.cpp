@@ -90,10 +90,15 @@ TEST(SummaryData, RowsFollowBertSumsLayout) {
 TEST(SummaryData, LeadAndScores) {
   std::vector<SummaryDocument> docs = {{{"the cat sat", "dogs bark"}, "the cat sat", "d:1"},
                                        {{"dogs bark", "the cat sat"}, "the cat sat", "d:2"}};
-  RougeMeans lead = scoreSelections(docs, leadSelections(docs, 1));
+  std::vector<RougeScores> each;
+  RougeMeans lead = scoreSelections(docs, leadSelections(docs, 1), &each);
   EXPECT_EQ(lead.documents, 2);
   EXPECT_DOUBLE_EQ(lead.rouge1, 0.5); // 1 and 0.
+  ASSERT_EQ(each.size(), 2u);
+  EXPECT_DOUBLE_EQ(each[0].rouge1, 1);
+  EXPECT_DOUBLE_EQ(each[1].rouge1, 0);
   // Any order of the chosen indices reads in document order.
+  EXPECT_EQ(selectionText(docs[0], {1, 0}), "the cat sat dogs bark");
   RougeMeans both = scoreSelections(docs, {{1, 0}, {1}});
   EXPECT_DOUBLE_EQ(both.rouge1, (2 * 0.6 * 1 / 1.6 + 1) / 2);
 }
